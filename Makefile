@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make run` and `make test`. Both build .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run demo serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## the demo: store, retrieve, expire and clean up on the embedded SQLite store
+	$(BIN)/python -m lifecycle.demo
+
+serve: $(STAMP)  ## the MCP server over stdio
+	$(BIN)/memory-lifecycle serve
+
+test: $(STAMP)  ## the whole suite (PostgreSQL tests run when MEMORY_LIFECYCLE_TEST_POSTGRES is set)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,58 @@
+"""What a reader gets back: one entry with its lifecycle metadata."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A concurrent sibling of a multi-value entry."""
+
+    value: Any
+    actor: str
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class MemoryEntry:
+    key: str
+    value: Any
+    policy: str
+    strategy: str
+    actor: str
+    created_at: float
+    updated_at: float
+    expires_at: float | None
+    compressed: bool
+    size_bytes: int
+    stored_bytes: int
+    conflicts: tuple[Conflict, ...] = field(default_factory=tuple)
+    context: str | None = None
+
+    @property
+    def timestamp(self) -> float:
+        return self.updated_at
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["conflicts"] = [asdict(c) for c in self.conflicts]
+        return out
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """The outcome of one write, after merging with what was stored."""
+
+    key: str
+    policy: str
+    strategy: str
+    expires_at: float | None
+    compressed: bool
+    value: Any
+    applied: bool  # false when an older LWW write lost or the op_id was already applied
+    duplicate: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

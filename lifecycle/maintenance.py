@@ -1,0 +1,59 @@
+"""Background maintenance, shared by the MCP server, the daemon and the hooks.
+
+Several servers (one per agent) may share a store; a lease row in the store
+makes one maintenance run happen at a time instead of one per server. The
+lease expires on its own, so a holder that crashed never blocks the others
+for longer than ``lease_seconds``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from .manager import MemoryLifecycleManager
+
+LEASE_NAME = "maintenance"
+DEFAULT_LEASE_SECONDS = 300.0
+
+log = logging.getLogger("memory_lifecycle.maintenance")
+
+
+def holder_id(kind: str = "process") -> str:
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class MaintenanceRun:
+    ran: bool  # false when another process holds the lease
+    report: dict[str, Any] | None = None
+    holder: str | None = None
+
+
+def run_maintenance(
+    manager: MemoryLifecycleManager,
+    holder: str,
+    *,
+    force: bool = False,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> MaintenanceRun:
+    """One collection pass under the store's maintenance lease."""
+    store = manager.backend
+    if not store.acquire_lease(LEASE_NAME, holder, manager.clock.now(), lease_seconds):
+        log.info("maintenance skipped: another process holds the lease")
+        return MaintenanceRun(False, None, holder)
+    try:
+        report = manager.cleanup(force=force)
+    finally:
+        store.release_lease(LEASE_NAME, holder)
+    log.info(
+        "maintenance: deleted %d expired entries in %.1f ms %s",
+        report["deleted_count"],
+        report["duration_ms"],
+        report["by_namespace"],
+    )
+    return MaintenanceRun(True, report, holder)

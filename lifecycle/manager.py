@@ -1,0 +1,712 @@
+"""``MemoryLifecycleManager``: the friendly API over one store.
+
+Policies, CRDT merges, compression and expiry live here, once, above the
+storage backends. Every write is a read-modify-write inside one store
+transaction, so concurrent writers (threads, processes, hosts) never lose an
+update; every read is a single committed read, so there is no cache to go
+stale between processes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import codec, crdt
+from .clock import Clock, HybridLogicalClock
+from .entry import Conflict, MemoryEntry, StoreResult
+from .errors import InvalidValueError, PolicyError
+from .gc import CleanupReport, MemoryGarbageCollector
+from .keys import full_key, validate_key
+from .policy import CleanupStrategy, PolicySet, RetentionPolicy, load_policies
+from .store import Row, Store, open_store
+from .transfer import ExportedEntry, parse_entry
+
+ENV_AGENT = "MEMORY_LIFECYCLE_AGENT_ID"
+POLICY_META = "policy_fingerprint"
+POLICY_RECHECK_SECONDS = 1.0
+MAX_LIST_LIMIT = 1000
+MAX_BATCH = 1000
+
+
+def default_agent_id() -> str:
+    return os.environ.get(ENV_AGENT) or (
+        f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    )
+
+
+@dataclass
+class _Write:
+    """One validated store call, ready to apply inside a transaction."""
+
+    key: str
+    value: Any
+    data_len: int
+    data_hash: str
+    policy: RetentionPolicy
+    timestamp: float | None
+    ttl_seconds: float | None
+    actor: str
+    op_id: str | None
+    context: dict[str, int] | None
+
+
+class MemoryLifecycleManager:
+    """A lifecycle-managed memory: TTL policies, CRDT conflicts, compression, GC."""
+
+    def __init__(
+        self,
+        memory_dir: str | os.PathLike[str] | None = None,
+        policy_file: str | os.PathLike[str] | None = None,
+        store: str | os.PathLike[str] | Store | None = None,
+        *,
+        clock: Clock | None = None,
+        agent_id: str | None = None,
+    ) -> None:
+        from .paths import resolve
+
+        url = None if store is None or isinstance(store, (str, os.PathLike)) else store
+        paths = resolve(memory_dir, policy_file, None if url is not None else store)
+        self.policy_file: Path = paths.policy_file
+        self.memory_dir = paths.memory_dir
+        if paths.policy_explicit and not self.policy_file.exists():
+            raise PolicyError(
+                f"{self.policy_file}: policy file not found; create it or drop "
+                "--policy-file / MEMORY_LIFECYCLE_POLICY_FILE to use the built-in policies",
+                path=str(self.policy_file),
+            )
+        self.policies: PolicySet = load_policies(self.policy_file)
+        self._policy_stamp = self._stat_policy()
+        self._policy_checked = time.monotonic()
+        self.clock: Clock = clock or HybridLogicalClock()
+        self.agent_id = _check_actor(agent_id) if agent_id else default_agent_id()
+        self._store: Store = url if url is not None else open_store(paths.store_url)
+        self.gc = MemoryGarbageCollector(self._store, self.clock)
+        try:
+            self._sync_policy_fingerprint()
+        except BaseException:
+            self._store.close()
+            raise
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def store_url(self) -> str:
+        return self._store.url
+
+    @property
+    def backend(self) -> Store:
+        return self._store
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> MemoryLifecycleManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ policies
+
+    def get_policy(self, key: str, namespace: str | None = None) -> RetentionPolicy:
+        """The policy that governs ``key`` (the default policy when nothing matches)."""
+        self._maybe_reload_policies()
+        return self.policies.match(full_key(key, namespace))
+
+    _get_policy = get_policy  # the seed's troubleshooting section calls it this way
+
+    def _stat_policy(self) -> tuple[int, int] | None:
+        try:
+            st = self.policy_file.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _maybe_reload_policies(self) -> None:
+        now = time.monotonic()
+        if now - self._policy_checked < POLICY_RECHECK_SECONDS:
+            return
+        self._policy_checked = now
+        self.reload_policies(only_if_changed=True)
+
+    def reload_policies(self, only_if_changed: bool = False) -> bool:
+        """Re-read the policy file; a changed policy re-applies to stored entries."""
+        stamp = self._stat_policy()
+        if only_if_changed and stamp == self._policy_stamp:
+            return False
+        self.policies = load_policies(self.policy_file)
+        self._policy_stamp = stamp
+        self._sync_policy_fingerprint()
+        return True
+
+    def _sync_policy_fingerprint(self) -> None:
+        if self._store.get_meta(POLICY_META) == self.policies.fingerprint:
+            return
+        self._recompute_expiry()
+        self._store.set_meta(POLICY_META, self.policies.fingerprint)
+
+    def _recompute_expiry(self) -> int:
+        """Re-match every live row and recompute its expiry: O(n), once per policy change."""
+        changed: list[str] = []
+        for row in self._store.iter_rows(include_tombstones=False):
+            policy = self.policies.match(row.key)
+            expires = policy.expires_at(row.updated_at, row.ttl_seconds)
+            if (row.policy, row.cleanup, row.expires_at) != (
+                policy.namespace,
+                policy.cleanup_strategy.value,
+                expires,
+            ):
+                changed.append(row.key)
+        for start in range(0, len(changed), 500):
+            with self._store.transaction(changed[start : start + 500]) as tx:
+                for key in changed[start : start + 500]:
+                    row = tx.get(key)
+                    if row is None or row.tombstone:
+                        continue
+                    policy = self.policies.match(key)
+                    row.policy = policy.namespace
+                    row.cleanup = policy.cleanup_strategy.value
+                    row.expires_at = policy.expires_at(row.updated_at, row.ttl_seconds)
+                    tx.put(row)
+        return len(changed)
+
+    # ------------------------------------------------------------ writes
+
+    def store(
+        self,
+        key: str,
+        value: Any,
+        namespace: str | None = None,
+        timestamp: float | None = None,
+        *,
+        ttl_seconds: float | None = None,
+        agent_id: str | None = None,
+        op_id: str | None = None,
+        context: str | None = None,
+    ) -> bool:
+        """Store ``value`` under ``key``, merged by the key's conflict strategy."""
+        self.put(
+            key,
+            value,
+            namespace,
+            timestamp,
+            ttl_seconds=ttl_seconds,
+            agent_id=agent_id,
+            op_id=op_id,
+            context=context,
+        )
+        return True
+
+    def put(
+        self,
+        key: str,
+        value: Any,
+        namespace: str | None = None,
+        timestamp: float | None = None,
+        *,
+        ttl_seconds: float | None = None,
+        agent_id: str | None = None,
+        op_id: str | None = None,
+        context: str | None = None,
+    ) -> StoreResult:
+        """Like ``store`` but returns what happened (what the MCP tool reports)."""
+        self._maybe_reload_policies()
+        write = self._prepare(
+            key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context
+        )
+        with self._store.transaction([write.key]) as tx:
+            return self._apply(tx, write)
+
+    def store_many(self, items: Iterable[Mapping[str, Any] | tuple[str, Any]]) -> list[StoreResult]:
+        """Store several entries in one transaction: all are validated before any is written."""
+        self._maybe_reload_policies()
+        writes = []
+        for i, item in enumerate(items):
+            if isinstance(item, tuple):
+                item = {"key": item[0], "value": item[1]}
+            unknown = set(item) - _WRITE_FIELDS
+            if unknown or "key" not in item or "value" not in item:
+                raise InvalidValueError(
+                    f"entries[{i}]: each entry needs 'key' and 'value'"
+                    + (f"; unknown fields {sorted(unknown)}" if unknown else ""),
+                    key=str(item.get("key")),
+                )
+            writes.append(
+                self._prepare(
+                    item["key"],
+                    item["value"],
+                    item.get("namespace"),
+                    item.get("timestamp"),
+                    item.get("ttl_seconds"),
+                    item.get("agent_id"),
+                    item.get("op_id"),
+                    item.get("context"),
+                )
+            )
+        if len(writes) > MAX_BATCH:
+            raise InvalidValueError(
+                f"batch of {len(writes)} entries is over the limit of {MAX_BATCH}; split it"
+            )
+        if not writes:
+            return []
+        with self._store.transaction([w.key for w in writes]) as tx:
+            return [self._apply(tx, w) for w in writes]
+
+    def _prepare(
+        self,
+        key: str,
+        value: Any,
+        namespace: str | None,
+        timestamp: float | None,
+        ttl_seconds: float | None,
+        agent_id: str | None,
+        op_id: str | None,
+        context: str | None,
+    ) -> _Write:
+        k = full_key(key, namespace)
+        policy = self.policies.match(k)
+        data = codec.serialize_value(value, k, self.policies.settings.max_value_bytes)
+        if policy.conflict_strategy.value == crdt.COUNTER:
+            crdt.check_delta(value, k)
+        ctx = crdt.decode_context(context, k) if context is not None else None
+        return _Write(
+            key=k,
+            value=value,
+            data_len=len(data),
+            data_hash=crdt.content_hash(value),
+            policy=policy,
+            timestamp=_check_number(timestamp, "timestamp", k),
+            ttl_seconds=_check_number(ttl_seconds, "ttl_seconds", k),
+            actor=_check_actor(agent_id, k) if agent_id is not None else self.agent_id,
+            op_id=_check_op_id(op_id, k),
+            context=ctx,
+        )
+
+    def _apply(self, tx: Any, w: _Write) -> StoreResult:
+        strategy = w.policy.conflict_strategy.value
+        row: Row | None = tx.get(w.key)
+        now = self.clock.now()
+        doc = codec.decode(row.codec, row.payload) if row else None
+        ops: dict[str, float] = dict(doc.get("o", {})) if doc else {}
+        if w.op_id is not None and w.op_id in ops and row is not None:
+            return self._result(row, doc, applied=False, duplicate=True)
+        if row is not None:
+            self.clock.observe(row.updated_at)
+        ts = w.timestamp if w.timestamp is not None else self.clock.stamp()
+        state = (
+            _initial(strategy) if row is None else crdt.convert(doc["s"], row.strategy, strategy)
+        )
+        expired = row is not None and row.expires_at is not None and row.expires_at <= now
+        if expired and strategy != crdt.LWW:
+            state = _forget(strategy, state, ts)  # an expired value must not come back
+        before = state
+        if strategy == crdt.LWW:
+            state = crdt.lww_merge(state, {"ts": ts, "a": w.actor, "h": w.data_hash, "v": w.value})
+        elif strategy == crdt.MV:
+            state = crdt.mv_write(state, w.value, w.actor, ts, w.context, w.policy.max_siblings)
+        else:
+            state = crdt.pn_add(state, w.value, w.actor, ts)
+        applied = state is not before
+        if w.op_id is not None:
+            ops = crdt.merge_ops(ops, {w.op_id: ts}, self.policies.settings.op_id_window)
+        if not applied and w.op_id is None and row is not None and not row.tombstone:
+            return self._result(row, doc, applied=False)
+        ttl = w.ttl_seconds if applied or row is None else row.ttl_seconds
+        new_row = self._build_row(
+            w.key, strategy, state, ops, row, ttl, w.actor if applied else None
+        )
+        tx.put(new_row)
+        return self._result(new_row, None, applied=applied)
+
+    def _build_row(
+        self,
+        key: str,
+        strategy: str,
+        state: crdt.State,
+        ops: Mapping[str, float],
+        previous: Row | None,
+        ttl_seconds: float | None,
+        actor: str | None,
+        tombstone_expires: float | None = None,
+    ) -> Row:
+        policy = self.policies.match(key)
+        seen = crdt.view(strategy, state)
+        document: dict[str, Any] = {"s": state}
+        if ops:
+            document["o"] = ops
+        codec_name, payload, raw_len = codec.encode(
+            document,
+            compress=policy.compression_enabled,
+            threshold_bytes=policy.compression_threshold_bytes,
+        )
+        updated = crdt.updated_at(strategy, state)
+        if seen.exists:
+            expires = policy.expires_at(updated, ttl_seconds)
+        else:
+            expires = tombstone_expires or (
+                self.clock.now() + self.policies.settings.tombstone_grace_seconds
+            )
+        return Row(
+            key=key,
+            policy=policy.namespace,
+            strategy=strategy,
+            cleanup=policy.cleanup_strategy.value,
+            codec=codec_name,
+            payload=payload,
+            size_bytes=raw_len,
+            created_at=previous.created_at
+            if previous and not previous.tombstone
+            else (updated or self.clock.now()),
+            updated_at=updated,
+            expires_at=expires,
+            ttl_seconds=ttl_seconds,
+            actor=seen.actor or actor or (previous.actor if previous else self.agent_id),
+            tombstone=not seen.exists,
+        )
+
+    def _result(self, row: Row, doc: Any, *, applied: bool, duplicate: bool = False) -> StoreResult:
+        if doc is None:
+            doc = codec.decode(row.codec, row.payload)
+        seen = crdt.view(row.strategy, doc["s"])
+        live = seen.exists and (row.expires_at is None or row.expires_at > self.clock.now())
+        return StoreResult(
+            key=row.key,
+            policy=row.policy,
+            strategy=row.strategy,
+            expires_at=row.expires_at if live else None,
+            compressed=row.codec != codec.CODEC_JSON,
+            value=seen.value if live else None,
+            applied=applied,
+            duplicate=duplicate,
+        )
+
+    # ------------------------------------------------------------ reads
+
+    def retrieve(self, key: str, namespace: str | None = None) -> Any | None:
+        """The value under ``key``, or ``None`` when absent or expired."""
+        entry = self.retrieve_entry(key, namespace)
+        return None if entry is None else entry.value
+
+    def retrieve_entry(self, key: str, namespace: str | None = None) -> MemoryEntry | None:
+        """The entry with its conflicts, context token and lifecycle metadata."""
+        self._maybe_reload_policies()
+        k = full_key(key, namespace)
+        row = self._store.get(k)
+        if row is None or row.tombstone:
+            return None
+        if row.expires_at is not None and row.expires_at <= self.clock.now():
+            if row.cleanup == CleanupStrategy.LAZY.value:
+                self._store.delete_expired_key(k, self.clock.now())
+            return None
+        state = codec.decode(row.codec, row.payload)["s"]
+        seen = crdt.view(row.strategy, state)
+        if not seen.exists:
+            return None
+        return MemoryEntry(
+            key=k,
+            value=seen.value,
+            policy=row.policy,
+            strategy=row.strategy,
+            actor=seen.actor,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            expires_at=row.expires_at,
+            compressed=row.codec != codec.CODEC_JSON,
+            size_bytes=row.size_bytes,
+            stored_bytes=len(row.payload),
+            conflicts=tuple(Conflict(c.value, c.actor, c.timestamp) for c in seen.conflicts),
+            context=crdt.encode_context(state["vv"]) if row.strategy == crdt.MV else None,
+        )
+
+    def list(self, prefix: str = "", limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        """Live entries in key order; pass ``next_cursor`` back to get the next page."""
+        if not isinstance(prefix, str):
+            raise InvalidValueError(f"invalid prefix {prefix!r}: must be a string")
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 1 <= limit <= MAX_LIST_LIMIT
+        ):
+            raise InvalidValueError(f"invalid limit {limit!r}: use 1-{MAX_LIST_LIMIT}")
+        after = _decode_cursor(cursor) if cursor else None
+        rows = self._store.list_rows(prefix, after, limit + 1, self.clock.now())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {
+            "entries": [
+                {
+                    "key": r.key,
+                    "policy": r.policy,
+                    "size_bytes": r.size_bytes,
+                    "expires_at": r.expires_at,
+                    "updated_at": r.updated_at,
+                }
+                for r in rows
+            ],
+            "next_cursor": _encode_cursor(rows[-1].key) if more and rows else None,
+        }
+
+    # ------------------------------------------------------------ deletes and maintenance
+
+    def delete(self, key: str, namespace: str | None = None) -> bool:
+        """Delete ``key``; a tombstone keeps older replicas' exports from resurrecting it."""
+        k = full_key(key, namespace)
+        with self._store.transaction([k]) as tx:
+            row = tx.get(k)
+            if row is None or row.tombstone:
+                return False
+            now = self.clock.now()
+            if row.expires_at is not None and row.expires_at <= now:
+                tx.remove(k)
+                return False
+            self.clock.observe(row.updated_at)
+            ts = max(self.clock.stamp(), row.updated_at + 1e-6)  # a delete beats what it saw
+            doc = codec.decode(row.codec, row.payload)
+            state = _forget(row.strategy, doc["s"], ts, self.agent_id)
+            tombstone = self._build_row(
+                k,
+                row.strategy,
+                state,
+                doc.get("o", {}),
+                row,
+                None,
+                self.agent_id,
+                tombstone_expires=now + self.policies.settings.tombstone_grace_seconds,
+            )
+            tx.put(tombstone)
+            return True
+
+    def cleanup(self, force: bool = False) -> dict[str, Any]:
+        """Collect expired entries (``force`` includes manual-strategy ones)."""
+        self._maybe_reload_policies()
+        return self.gc.collect(force=force).to_dict()
+
+    def collect(self, force: bool = False, prefix: str = "") -> CleanupReport:
+        self._maybe_reload_policies()
+        return self.gc.collect(force=force, prefix=prefix)
+
+    def delete_session(self, session_id: str) -> list[str]:
+        """Remove ``session/<id>``, ``session/<id>/*`` and ``coordination/<id>/*``."""
+        validate_key(f"session/{session_id}", what="session id")
+        if "/" in session_id or "*" in session_id:
+            raise InvalidValueError(
+                f"invalid session id {session_id!r}: must be one path segment without '/' or '*'"
+            )
+        return self._store.delete_prefixes(
+            [f"session/{session_id}/", f"coordination/{session_id}/"],
+            exact=[f"session/{session_id}"],
+        )
+
+    def reset(self) -> bool:
+        """Delete every entry and tombstone (tests, or starting over)."""
+        self._store.reset()
+        return True
+
+    def get_stats(self) -> dict[str, Any]:
+        now = self.clock.now()
+        per_policy = {s.policy: s for s in self._store.stats(now)}
+        counts = {p.namespace: 0 for p in self.policies.policies}
+        counts[self.policies.default.namespace] = 0
+        counts.update({name: s.entries for name, s in per_policy.items()})
+        return {
+            "total_entries": sum(s.entries for s in per_policy.values()),
+            "compressed_entries": sum(int(s.compressed or 0) for s in per_policy.values()),
+            "namespace_counts": counts,
+            "total_bytes": sum(s.total_bytes for s in per_policy.values()),
+            "stored_bytes": sum(s.stored_bytes for s in per_policy.values()),
+            "expired_pending": sum(int(s.expired_pending or 0) for s in per_policy.values()),
+            "tombstones": self._store.count_tombstones(),
+            "db_size_bytes": self._store.size_bytes(),
+            "store": self._store.url,
+            "policy_source": self.policies.source,
+            "policies": [
+                {
+                    "pattern": name,
+                    "entries": s.entries,
+                    "total_bytes": s.total_bytes,
+                    "stored_bytes": s.stored_bytes,
+                    "compressed": int(s.compressed or 0),
+                    "expired_pending": int(s.expired_pending or 0),
+                    "next_expiry": s.next_expiry,
+                }
+                for name, s in sorted(per_policy.items())
+            ],
+        }
+
+    # ------------------------------------------------------------ replication
+
+    def export_entries(self) -> Iterator[dict[str, Any]]:
+        """Every entry and tombstone with its full CRDT state, as plain dicts."""
+        for row in self._store.iter_rows(include_tombstones=True):
+            doc = codec.decode(row.codec, row.payload)
+            yield ExportedEntry(
+                key=row.key,
+                strategy=row.strategy,
+                state=doc["s"],
+                ops=doc.get("o", {}),
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                expires_at=row.expires_at,
+                ttl_seconds=row.ttl_seconds,
+                actor=row.actor,
+                tombstone=row.tombstone,
+            ).to_dict()
+
+    def merge_entries(self, entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+        """Merge exported entries by the same CRDT rules as live writes."""
+        self._maybe_reload_policies()
+        report = {"merged": 0, "created": 0, "updated": 0, "unchanged": 0, "skipped_expired": 0}
+        # every line is checked before anything is merged: a bad file changes nothing
+        parsed = [parse_entry(item, n) for n, item in enumerate(entries, start=1)]
+        for start in range(0, len(parsed), 500):
+            self._merge_batch(parsed[start : start + 500], report)
+        return report
+
+    def _merge_batch(self, batch: list[ExportedEntry], report: dict[str, int]) -> None:
+        window = self.policies.settings.op_id_window
+        with self._store.transaction([e.key for e in batch]) as tx:
+            now = self.clock.now()
+            for e in batch:
+                report["merged"] += 1
+                strategy = self.policies.match(e.key).conflict_strategy.value
+                incoming = crdt.convert(e.state, e.strategy, strategy)
+                self.clock.observe(e.updated_at)
+                row = tx.get(e.key)
+                if row is None:
+                    if e.expires_at is not None and e.expires_at <= now:
+                        report["skipped_expired"] += 1
+                        continue
+                    tx.put(
+                        self._build_row(
+                            e.key,
+                            strategy,
+                            incoming,
+                            e.ops,
+                            None,
+                            e.ttl_seconds,
+                            e.actor,
+                            tombstone_expires=e.expires_at if e.tombstone else None,
+                        )
+                    )
+                    report["created"] += 1
+                    continue
+                doc = codec.decode(row.codec, row.payload)
+                local = crdt.convert(doc["s"], row.strategy, strategy)
+                merged = crdt.merge(strategy, local, incoming)
+                ops = crdt.merge_ops(doc.get("o", {}), e.ops, window)
+                if merged == local and ops == doc.get("o", {}) and row.strategy == strategy:
+                    report["unchanged"] += 1
+                    continue
+                ttl = e.ttl_seconds if e.updated_at > row.updated_at else row.ttl_seconds
+                tomb_expiry = max(
+                    (
+                        x
+                        for x in (
+                            row.expires_at if row.tombstone else None,
+                            e.expires_at if e.tombstone else None,
+                        )
+                        if x is not None
+                    ),
+                    default=None,
+                )
+                tx.put(
+                    self._build_row(
+                        e.key, strategy, merged, ops, row, ttl, None, tombstone_expires=tomb_expiry
+                    )
+                )
+                report["updated"] += 1
+
+
+_WRITE_FIELDS = {
+    "key",
+    "value",
+    "namespace",
+    "timestamp",
+    "ttl_seconds",
+    "agent_id",
+    "op_id",
+    "context",
+}
+
+
+def _initial(strategy: str) -> crdt.State:
+    if strategy == crdt.LWW:
+        return {"ts": float("-inf"), "a": "", "h": "", "v": None, "del": True}
+    return crdt.mv_empty() if strategy == crdt.MV else crdt.pn_empty()
+
+
+def _forget(strategy: str, state: crdt.State, ts: float, actor: str = "") -> crdt.State:
+    """The state after a delete (or expiry) of everything it holds."""
+    if strategy == crdt.LWW:
+        if state["ts"] >= ts:
+            return state
+        return crdt.lww_tombstone(actor, ts)
+    if strategy == crdt.MV:
+        return crdt.mv_remove(state)
+    return crdt.pn_reset(state, ts)
+
+
+def _check_number(value: Any, field: str, key: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidValueError(
+            f"invalid {field} for key '{key}': {value!r}; use a finite number of seconds", key=key
+        )
+    if value < 0:
+        raise InvalidValueError(
+            f"invalid {field} for key '{key}': {value!r} is negative; use 0 or more", key=key
+        )
+    return float(value)
+
+
+def _check_actor(agent_id: Any, key: str | None = None) -> str:
+    if (
+        not isinstance(agent_id, str)
+        or not 1 <= len(agent_id) <= 200
+        or any(ord(c) < 32 for c in agent_id)
+    ):
+        raise InvalidValueError(
+            f"invalid agent_id {agent_id!r}: use 1-200 printable characters", key=key
+        )
+    return agent_id
+
+
+def _check_op_id(op_id: Any, key: str) -> str | None:
+    if op_id is None:
+        return None
+    if not isinstance(op_id, str) or not 1 <= len(op_id) <= 200:
+        raise InvalidValueError(
+            f"invalid op_id {op_id!r} for key '{key}': use a string of 1-200 characters, "
+            "unique per logical operation",
+            key=key,
+        )
+    return op_id
+
+
+def _encode_cursor(key: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> str:
+    import base64
+
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidValueError(
+            f"invalid cursor {cursor!r}: pass the next_cursor of the previous page unchanged"
+        ) from exc
+
+
+__all__ = ["MemoryLifecycleManager"]

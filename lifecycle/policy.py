@@ -1,0 +1,264 @@
+"""Retention policies: validated data plus pure functions.
+
+A policy file is YAML validated with pydantic. A file that exists but is
+wrong is an error naming the file, the policy and the field; the engine never
+falls back to defaults silently, because that would expire (or keep) data
+against the user's intent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import PolicyError
+
+DEFAULT_POLICY_NAME = "default"
+
+
+class CleanupStrategy(str, Enum):
+    """When an expired entry is physically deleted."""
+
+    LAZY = "lazy"
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+
+
+class ConflictStrategy(str, Enum):
+    """How concurrent writes to one key combine."""
+
+    LAST_WRITE_WINS = "lww"
+    MULTI_VALUE = "multi_value"
+    COUNTER = "counter"
+
+
+class _PolicyFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    ttl_seconds: float = Field(default=0, ge=0, description="0 = never expires")
+    cleanup_strategy: CleanupStrategy = CleanupStrategy.MANUAL
+    conflict_strategy: ConflictStrategy = ConflictStrategy.LAST_WRITE_WINS
+    compression_enabled: bool = True
+    compression_threshold_bytes: int = Field(default=1024, ge=0)
+    max_siblings: int = Field(default=16, ge=1, le=1024)
+
+
+class RetentionPolicy(_PolicyFields):
+    """One namespace's retention, conflict and compression rules."""
+
+    namespace: str = Field(min_length=1)
+    ttl_seconds: float = Field(ge=0, description="0 = never expires")
+    cleanup_strategy: CleanupStrategy
+    conflict_strategy: ConflictStrategy
+
+    def expires_at(self, timestamp: float, ttl_override: float | None = None) -> float | None:
+        """When an entry written at ``timestamp`` expires (``None`` = never)."""
+        ttl = self.ttl_seconds if ttl_override is None else ttl_override
+        return None if ttl <= 0 else timestamp + ttl
+
+    def should_compress(self, size_bytes: int) -> bool:
+        return self.compression_enabled and size_bytes > self.compression_threshold_bytes
+
+    @property
+    def is_glob(self) -> bool:
+        return "*" in self.namespace or "?" in self.namespace
+
+    @property
+    def literal_chars(self) -> int:
+        return sum(1 for c in self.namespace if c not in "*?")
+
+
+class DefaultPolicy(_PolicyFields):
+    """The ``default:`` section: rules for keys that match no namespace."""
+
+
+class Settings(BaseModel):
+    """Store-wide settings, the ``settings:`` section of the policy file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_value_bytes: int = Field(default=1024 * 1024, ge=1)
+    tombstone_grace_seconds: float = Field(default=7 * 86400, ge=0)
+    op_id_window: int = Field(default=1000, ge=1)
+
+
+class PolicyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    namespaces: list[RetentionPolicy] = Field(default_factory=list)
+    default: DefaultPolicy | None = None
+    settings: Settings = Field(default_factory=Settings)
+
+
+def _builtin(ns: str, ttl: float, cleanup: str, conflict: str) -> RetentionPolicy:
+    return RetentionPolicy(
+        namespace=ns,
+        ttl_seconds=ttl,
+        cleanup_strategy=CleanupStrategy(cleanup),
+        conflict_strategy=ConflictStrategy(conflict),
+    )
+
+
+BUILTIN_POLICIES: tuple[RetentionPolicy, ...] = (
+    _builtin("coordination/*", 3600, "lazy", "lww"),
+    _builtin("session/*", 3600, "lazy", "lww"),
+    _builtin("swarm/shared/*", 86400, "scheduled", "multi_value"),
+    _builtin("swarm/agent/state/*", 7 * 86400, "scheduled", "lww"),
+    _builtin("knowledge/*", 0, "manual", "multi_value"),
+    _builtin("metrics/*", 0, "manual", "counter"),
+)
+
+BUILTIN_DEFAULT = RetentionPolicy(
+    namespace=DEFAULT_POLICY_NAME,
+    ttl_seconds=0,
+    cleanup_strategy=CleanupStrategy.MANUAL,
+    conflict_strategy=ConflictStrategy.LAST_WRITE_WINS,
+)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """``*`` matches any run of characters, ``/`` included; ``?`` matches one."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """The policies in force, ordered for matching, plus store-wide settings.
+
+    Matching: an exact pattern beats any glob; among globs the one with the
+    most literal characters wins; ties go to file order.
+    """
+
+    policies: tuple[RetentionPolicy, ...]
+    default: RetentionPolicy = BUILTIN_DEFAULT
+    settings: Settings = field(default_factory=Settings)
+    source: str = "built-in defaults"
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        ranked = sorted(
+            enumerate(self.policies),
+            key=lambda ip: (ip[1].is_glob, -ip[1].literal_chars, ip[0]),
+        )
+        compiled = tuple((_compile(p.namespace), p) for _, p in ranked)
+        object.__setattr__(self, "_ranked", compiled)
+        object.__setattr__(self, "match", lru_cache(maxsize=8192)(self._match))
+        if not self.fingerprint:
+            object.__setattr__(self, "fingerprint", _fingerprint(self))
+
+    def _match(self, key: str) -> RetentionPolicy:
+        for regex, policy in self._ranked:  # type: ignore[attr-defined]
+            if regex.fullmatch(key):
+                return policy
+        return self.default
+
+    def match(self, key: str) -> RetentionPolicy:  # replaced by a cached bound method
+        return self._match(key)
+
+    def by_name(self) -> dict[str, RetentionPolicy]:
+        named = {p.namespace: p for p in self.policies}
+        named.setdefault(self.default.namespace, self.default)
+        return named
+
+    def __iter__(self) -> Iterable[RetentionPolicy]:  # type: ignore[override]
+        return iter(self.policies)
+
+
+def _fingerprint(policies: PolicySet) -> str:
+    """A hash of what affects stored rows, to know when expiry must be recomputed."""
+    doc = [p.model_dump(mode="json") for p in policies.policies]
+    doc.append(policies.default.model_dump(mode="json"))
+    return hashlib.sha256(repr(doc).encode()).hexdigest()[:16]
+
+
+def builtin_policies() -> PolicySet:
+    return PolicySet(BUILTIN_POLICIES)
+
+
+def _describe_location(doc: Any, loc: Sequence[Any]) -> str:
+    if len(loc) >= 2 and loc[0] == "namespaces" and isinstance(loc[1], int):
+        idx = loc[1]
+        name = None
+        items = doc.get("namespaces") if isinstance(doc, dict) else None
+        if isinstance(items, list) and idx < len(items) and isinstance(items[idx], dict):
+            name = items[idx].get("namespace")
+        what = f"policy '{name}'" if name else f"policy #{idx + 1}"
+        rest = ".".join(str(x) for x in loc[2:]) or "(the policy itself)"
+        return f"{what} (namespaces[{idx}]), field '{rest}'"
+    if loc and loc[0] == "default":
+        return f"policy 'default', field '{'.'.join(str(x) for x in loc[1:]) or 'default'}'"
+    return "field '" + ".".join(str(x) for x in loc) + "'"
+
+
+def parse_policies(text: str, source: str = "<string>") -> PolicySet:
+    """Validate policy YAML; every problem names the source, the policy and the field."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyError(
+            f"{source}: not valid YAML{where}: {problem}; fix the syntax", path=source
+        ) from exc
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise PolicyError(
+            f"{source}: expected a mapping with a 'namespaces:' list, got "
+            f"{type(doc).__name__}; see .claude/memory-retention-policies.yaml",
+            path=source,
+        )
+    try:
+        parsed = PolicyFile.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = _describe_location(doc, err["loc"])
+        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise PolicyError(f"{source}: {where}: {err['msg']}{extra}", path=source) from exc
+    _reject_duplicates(parsed.namespaces, source)
+    default = BUILTIN_DEFAULT
+    if parsed.default is not None:
+        default = RetentionPolicy(namespace=DEFAULT_POLICY_NAME, **parsed.default.model_dump())
+    return PolicySet(tuple(parsed.namespaces), default, parsed.settings, source)
+
+
+def _reject_duplicates(policies: Sequence[RetentionPolicy], source: str) -> None:
+    seen: set[str] = set()
+    for p in policies:
+        if p.namespace in seen:
+            raise PolicyError(
+                f"{source}: policy '{p.namespace}' is defined twice; keep one of them",
+                path=source,
+            )
+        if p.namespace == DEFAULT_POLICY_NAME:
+            raise PolicyError(
+                f"{source}: policy 'default' must be written as a top-level 'default:' "
+                "section, not in 'namespaces:'",
+                path=source,
+            )
+        seen.add(p.namespace)
+
+
+def load_policies(path: Path | str | None) -> PolicySet:
+    """Load a policy file; a missing file means the built-in policies."""
+    if path is None:
+        return builtin_policies()
+    p = Path(path)
+    if not p.exists():
+        return builtin_policies()
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{p}: cannot read policy file: {exc}", path=str(p)) from exc
+    return parse_policies(text, str(p))

@@ -1,0 +1,51 @@
+"""Storage backends and the store URL that selects one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ConfigurationError
+from .base import ExpiredRow, PolicyStats, Row, Store, Transaction
+from .sqlite import SQLiteStore
+
+__all__ = ["ExpiredRow", "PolicyStats", "Row", "SQLiteStore", "Store", "Transaction", "open_store"]
+
+
+def open_store(url: str | Path) -> Store:
+    """Open the store a URL names: a plain path or ``sqlite:///path`` is SQLite,
+    ``postgresql://…`` is PostgreSQL (needs the ``postgres`` extra)."""
+    text = str(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        try:
+            from .postgres import PostgresStore
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"store URL {_redact(text)} needs PostgreSQL support: "
+                "pip install 'memory-lifecycle[postgres]'",
+                path=_redact(text),
+            ) from exc
+        return PostgresStore(text)
+    if text.startswith("sqlite:///"):
+        return SQLiteStore(text[len("sqlite:///") :])  # sqlite:////abs keeps its leading /
+    if text.startswith("sqlite://"):
+        raise ConfigurationError(
+            f"store URL {text!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db",
+            path=text,
+        )
+    if "://" in text:
+        raise ConfigurationError(
+            f"store URL {_redact(text)!r} has an unknown scheme; use a file path, "
+            "sqlite:///path or postgresql://user@host/db",
+            path=_redact(text),
+        )
+    return SQLiteStore(text)
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a URL before it goes into a message or a log."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url

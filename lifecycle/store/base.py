@@ -1,0 +1,113 @@
+"""The storage contract: what every backend must provide.
+
+Backends know rows (bytes, keys, timestamps, ``expires_at``) and
+transactions; policies, CRDT merges and compression live once, above them,
+in the manager. A new backend passes the same contract suite as SQLite
+(``tests/test_store_contract.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(slots=True)
+class Row:
+    """One stored entry (or tombstone) exactly as a backend keeps it."""
+
+    key: str
+    policy: str  # the matched policy pattern, for stats and recomputation
+    strategy: str  # conflict strategy the payload's CRDT state is typed as
+    cleanup: str  # cleanup strategy, denormalized so expiry is one indexed DELETE
+    codec: str  # how to read ``payload`` (see lifecycle.codec)
+    payload: bytes
+    size_bytes: int  # serialized size of the value(s) before compression
+    created_at: float
+    updated_at: float
+    expires_at: float | None
+    ttl_seconds: float | None  # a per-call TTL override, kept so expiry can be recomputed
+    actor: str
+    tombstone: bool = False
+
+
+@dataclass(slots=True)
+class ExpiredRow:
+    key: str
+    policy: str
+    tombstone: bool
+
+
+@dataclass(slots=True)
+class PolicyStats:
+    policy: str
+    entries: int = 0
+    total_bytes: int = 0
+    stored_bytes: int = 0
+    compressed: int = 0
+    expired_pending: int = 0
+    next_expiry: float | None = None
+
+
+class Transaction(Protocol):
+    """A write transaction holding the store's write lock (SQLite) or row locks (PostgreSQL)."""
+
+    def get(self, key: str) -> Row | None: ...
+
+    def put(self, row: Row) -> None: ...
+
+    def remove(self, key: str) -> bool: ...
+
+
+class Store(Protocol):
+    """The primitive contract. All methods are safe to call from several threads."""
+
+    url: str
+
+    def transaction(self, keys: Sequence[str] = ()) -> AbstractContextManager[Transaction]:
+        """A read-modify-write transaction; ``keys`` are the rows it will touch (lock hints)."""
+
+    def get(self, key: str) -> Row | None:
+        """A committed read, outside any transaction."""
+
+    def list_rows(self, prefix: str, after: str | None, limit: int, now: float) -> list[Row]:
+        """Live, unexpired rows whose keys start with ``prefix``, in key order after ``after``."""
+
+    def delete_prefixes(self, prefixes: Sequence[str], exact: Sequence[str] = ()) -> list[str]:
+        """Physically delete live rows under ``prefixes`` (and the ``exact`` keys); return keys."""
+
+    def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
+        """Every row, for export and recomputation."""
+
+    def delete_expired(
+        self, now: float, strategies: Sequence[str], limit: int | None = None, prefix: str = ""
+    ) -> list[ExpiredRow]:
+        """Delete expired rows (keys under ``prefix``) whose cleanup is in ``strategies``,
+        plus expired tombstones; at most ``limit`` rows per call."""
+
+    def delete_expired_key(self, key: str, now: float) -> bool:
+        """Lazy deletion of one key, only if it is still expired."""
+
+    def stats(self, now: float) -> list[PolicyStats]:
+        """Per-policy aggregates over live rows."""
+
+    def count_tombstones(self) -> int: ...
+
+    def reset(self) -> int:
+        """Delete every row; return how many."""
+
+    def get_meta(self, name: str) -> str | None: ...
+
+    def set_meta(self, name: str, value: str) -> None: ...
+
+    def acquire_lease(self, name: str, holder: str, now: float, duration: float) -> bool:
+        """Take or renew the named lease unless another holder has it unexpired."""
+
+    def release_lease(self, name: str, holder: str) -> None: ...
+
+    def size_bytes(self) -> int | None:
+        """The store's size on disk, where the backend can tell."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,359 @@
+"""The embedded SQLite store: one file, many processes.
+
+WAL lets readers run beside one writer; every read-modify-write takes the
+write lock up front with ``BEGIN IMMEDIATE`` so two writers never both read
+the old value; the busy timeout makes a writer wait its turn instead of
+failing. Each thread gets its own connection, because the MCP server runs
+sync tools on worker threads.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from ..errors import StoreBusyError, StoreError
+from .base import ExpiredRow, PolicyStats, Row
+
+_COLUMNS = (
+    "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
+    "expires_at, ttl_seconds, actor, tombstone"
+)
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        policy TEXT NOT NULL,
+        strategy TEXT NOT NULL,
+        cleanup TEXT NOT NULL,
+        codec TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        expires_at REAL,
+        ttl_seconds REAL,
+        actor TEXT NOT NULL,
+        tombstone INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX entries_expires_at ON entries(expires_at) WHERE expires_at IS NOT NULL;
+    CREATE INDEX entries_policy ON entries(policy);
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL);
+    """,
+)
+
+BUSY_TIMEOUT_SECONDS = 60.0
+
+
+def _row(r: tuple) -> Row:
+    return Row(
+        r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12])
+    )
+
+
+class SQLiteTransaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def get(self, key: str) -> Row | None:
+        r = self._conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
+        return _row(r) if r else None
+
+    def put(self, row: Row) -> None:
+        self._conn.execute(
+            f"INSERT INTO entries ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
+            "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
+            "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
+            "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
+            "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone",
+            (
+                row.key,
+                row.policy,
+                row.strategy,
+                row.cleanup,
+                row.codec,
+                row.payload,
+                row.size_bytes,
+                row.created_at,
+                row.updated_at,
+                row.expires_at,
+                row.ttl_seconds,
+                row.actor,
+                int(row.tombstone),
+            ),
+        )
+
+    def remove(self, key: str) -> bool:
+        return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
+
+
+class SQLiteStore:
+    """One SQLite file holding values and metadata."""
+
+    def __init__(self, path: str | os.PathLike[str], busy_timeout: float = BUSY_TIMEOUT_SECONDS):
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store directory {self.path.parent}: {exc.strerror}; "
+                "choose a writable --memory-dir",
+                path=str(self.path.parent),
+            ) from exc
+        self._migrate()
+
+    # ------------------------------------------------------------ connections
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise StoreError(f"store {self.path} is closed", path=str(self.path))
+        with self._errors():
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            conn.execute("PRAGMA synchronous = NORMAL")
+        self._local.conn = conn
+        with self._conns_lock:
+            self._conns.append(conn)
+        return conn
+
+    def _retry_busy(self, fn):  # type: ignore[no-untyped-def]
+        """Retry what the busy handler does not cover (e.g. switching to WAL)."""
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn sqlite3's exceptions into the engine's, once, at the store boundary."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusyError(
+                    f"store {self.path} stayed locked for over {self._busy_timeout:g} s: {exc}; "
+                    "another process holds a long write transaction",
+                    path=str(self.path),
+                ) from exc
+            raise StoreError(f"store {self.path}: {exc}", path=str(self.path)) from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"store {self.path} is unreadable: {exc}; restore it or point "
+                "--memory-dir elsewhere",
+                path=str(self.path),
+            ) from exc
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            done = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            current = done.fetchone()[0]
+            for version, script in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                for statement in filter(str.strip, script.split(";")):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        with self._errors():
+            self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                self._retry_busy(lambda: conn.execute("COMMIT"))
+
+    # ------------------------------------------------------------ contract
+
+    @contextmanager
+    def transaction(self, keys: Sequence[str] = ()) -> Iterator[SQLiteTransaction]:
+        with self._write() as conn:
+            yield SQLiteTransaction(conn)
+
+    def get(self, key: str) -> Row | None:
+        with self._errors():
+            r = (
+                self._conn()
+                .execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,))
+                .fetchone()
+            )
+        return _row(r) if r else None
+
+    def list_rows(self, prefix: str, after: str | None, limit: int, now: float) -> list[Row]:
+        low = max(prefix, after) if after is not None else prefix
+        op = ">" if after is not None and after >= prefix else ">="
+        sql = (
+            f"SELECT {_COLUMNS} FROM entries WHERE key {op} ? AND key < ? AND tombstone = 0 "
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?"
+        )
+        with self._errors():
+            rows = self._conn().execute(sql, (low, prefix + "\U0010ffff", now, limit)).fetchall()
+        return [_row(r) for r in rows]
+
+    def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
+        where = "" if include_tombstones else "WHERE tombstone = 0"
+        last = ""
+        while True:
+            clause = f"{where} {'AND' if where else 'WHERE'} key > ?"
+            with self._errors():
+                batch = (
+                    self._conn()
+                    .execute(
+                        f"SELECT {_COLUMNS} FROM entries {clause} ORDER BY key LIMIT 500", (last,)
+                    )
+                    .fetchall()
+                )
+            if not batch:
+                return
+            for r in batch:
+                yield _row(r)
+            last = batch[-1][0]
+
+    def delete_prefixes(self, prefixes: Sequence[str], exact: Sequence[str] = ()) -> list[str]:
+        deleted: list[str] = []
+        with self._write() as conn:
+            for key in exact:
+                if conn.execute(
+                    "DELETE FROM entries WHERE key = ? AND tombstone = 0 RETURNING key", (key,)
+                ).fetchone():
+                    deleted.append(key)
+            for prefix in prefixes:
+                deleted += [
+                    r[0]
+                    for r in conn.execute(
+                        "DELETE FROM entries WHERE key >= ? AND key < ? AND tombstone = 0 "
+                        "RETURNING key",
+                        (prefix, prefix + "\U0010ffff"),
+                    )
+                ]
+        return deleted
+
+    def delete_expired(
+        self, now: float, strategies: Sequence[str], limit: int | None = None, prefix: str = ""
+    ) -> list[ExpiredRow]:
+        marks = ",".join("?" * len(strategies)) or "NULL"
+        where_prefix = "AND key >= ? AND key < ?" if prefix else ""
+        sql = (
+            "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE expires_at <= ? "
+            f"AND (tombstone = 1 OR cleanup IN ({marks})) {where_prefix} LIMIT ?) "
+            "RETURNING key, policy, tombstone"
+        )
+        bounds = (prefix, prefix + "\U0010ffff") if prefix else ()
+        with self._write() as conn:
+            rows = conn.execute(sql, (now, *strategies, *bounds, -1 if limit is None else limit))
+            return [ExpiredRow(k, p, bool(t)) for k, p, t in rows.fetchall()]
+
+    def delete_expired_key(self, key: str, now: float) -> bool:
+        with self._write() as conn:
+            cur = conn.execute("DELETE FROM entries WHERE key = ? AND expires_at <= ?", (key, now))
+            return cur.rowcount > 0
+
+    def stats(self, now: float) -> list[PolicyStats]:
+        sql = (
+            "SELECT policy, COUNT(*), COALESCE(SUM(size_bytes), 0), "
+            "COALESCE(SUM(LENGTH(payload)), 0), SUM(codec != 'json'), "
+            "SUM(expires_at IS NOT NULL AND expires_at <= ?), "
+            "MIN(CASE WHEN expires_at > ? THEN expires_at END) "
+            "FROM entries WHERE tombstone = 0 GROUP BY policy ORDER BY policy"
+        )
+        with self._errors():
+            rows = self._conn().execute(sql, (now, now)).fetchall()
+        return [PolicyStats(*r) for r in rows]
+
+    def count_tombstones(self) -> int:
+        with self._errors():
+            return (
+                self._conn()
+                .execute("SELECT COUNT(*) FROM entries WHERE tombstone = 1")
+                .fetchone()[0]
+            )
+
+    def reset(self) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM entries").rowcount
+
+    def get_meta(self, name: str) -> str | None:
+        with self._errors():
+            r = self._conn().execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return r[0] if r else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def acquire_lease(self, name: str, holder: str, now: float, duration: float) -> bool:
+        with self._write() as conn:
+            r = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,))
+            current = r.fetchone()
+            if current and current[0] != holder and current[1] > now:
+                return False
+            conn.execute(
+                "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "holder = excluded.holder, expires_at = excluded.expires_at",
+                (name, holder, now + duration),
+            )
+            return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+    def size_bytes(self) -> int | None:
+        total = 0
+        for suffix in ("", "-wal"):
+            with suppress(OSError):
+                total += os.path.getsize(f"{self.path}{suffix}")
+        return total
+
+    def close(self) -> None:
+        self._closed = True
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            with suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()

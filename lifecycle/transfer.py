@@ -1,0 +1,143 @@
+"""The export format: one JSON object per line, full CRDT state, version first.
+
+Exports are how replicas converge (``export`` on one, ``import`` on another)
+and how data moves between stores (SQLite to PostgreSQL). Expiry metadata
+travels with each entry, so an import never extends a TTL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .codec import dumps
+from .errors import ImportFormatError
+from .keys import validate_key
+from .policy import ConflictStrategy
+
+FORMAT_VERSION = 1
+_STRATEGIES = {s.value for s in ConflictStrategy}
+
+
+@dataclass(frozen=True)
+class ExportedEntry:
+    key: str
+    strategy: str
+    state: dict[str, Any]
+    ops: dict[str, float] = field(default_factory=dict)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    expires_at: float | None = None
+    ttl_seconds: float | None = None
+    actor: str = ""
+    tombstone: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": FORMAT_VERSION,
+            "key": self.key,
+            "strategy": self.strategy,
+            "state": self.state,
+            "ops": self.ops,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "expires_at": self.expires_at,
+            "ttl_seconds": self.ttl_seconds,
+            "actor": self.actor,
+            "tombstone": self.tombstone,
+        }
+
+
+def _fail(where: str, problem: str) -> ImportFormatError:
+    return ImportFormatError(f"{where}: {problem}; re-export it with memory-lifecycle export")
+
+
+def _number(item: Mapping[str, Any], name: str, where: str, optional: bool = False) -> Any:
+    value = item.get(name)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(where, f"field '{name}' must be a number, got {value!r}")
+    return float(value)
+
+
+def _check_state(strategy: str, state: Any, where: str) -> None:
+    ok = isinstance(state, dict)
+    if ok and strategy == "lww":
+        ok = {"ts", "a", "h", "v"} <= state.keys() and isinstance(state["ts"], (int, float))
+    elif ok and strategy == "multi_value":
+        ok = (
+            isinstance(state.get("s"), list)
+            and isinstance(state.get("vv"), dict)
+            and all(isinstance(s, list) and len(s) == 4 for s in state["s"])
+        )
+    elif ok:
+        ok = isinstance(state.get("c"), dict) and isinstance(state.get("b"), dict) and "ts" in state
+    if not ok:
+        raise _fail(where, f"field 'state' is not a valid {strategy} state")
+
+
+def parse_entry(item: Mapping[str, Any], line: int | None = None) -> ExportedEntry:
+    """Validate one exported entry; errors name the line and the field."""
+    key_text = item.get("key") if isinstance(item, Mapping) else None
+    where = f"line {line}" if line is not None else "entry"
+    if key_text:
+        where += f" (key '{key_text}')"
+    if not isinstance(item, Mapping):
+        raise _fail(where, "not a JSON object")
+    version = item.get("v")
+    if version != FORMAT_VERSION:
+        raise _fail(
+            where, f"unsupported format version {version!r} (this version reads {FORMAT_VERSION})"
+        )
+    try:
+        key = validate_key(item.get("key"))
+    except ValueError as exc:
+        raise _fail(where, str(exc)) from exc
+    strategy = item.get("strategy")
+    if strategy not in _STRATEGIES:
+        raise _fail(where, f"field 'strategy' must be one of {sorted(_STRATEGIES)}")
+    _check_state(strategy, item.get("state"), where)
+    ops = item.get("ops") or {}
+    if not isinstance(ops, dict):
+        raise _fail(where, "field 'ops' must be an object of op_id: timestamp")
+    return ExportedEntry(
+        key=key,
+        strategy=strategy,
+        state=item["state"],
+        ops={str(k): float(v) for k, v in ops.items()},
+        created_at=_number(item, "created_at", where),
+        updated_at=_number(item, "updated_at", where),
+        expires_at=_number(item, "expires_at", where, optional=True),
+        ttl_seconds=_number(item, "ttl_seconds", where, optional=True),
+        actor=str(item.get("actor") or ""),
+        tombstone=bool(item.get("tombstone", False)),
+    )
+
+
+def write_jsonl(entries: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for entry in entries:
+        out.write(dumps(entry))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def read_jsonl(lines: Iterable[str], source: str = "<input>") -> Iterator[dict[str, Any]]:
+    """Parse JSON lines lazily, naming the file and line of a broken one."""
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFormatError(
+                f"{source}: line {n} is not valid JSON ({exc.msg}); the file may be truncated",
+                path=source,
+            ) from exc
+        if not isinstance(item, dict):
+            raise ImportFormatError(f"{source}: line {n} is not a JSON object", path=source)
+        yield item

@@ -1,0 +1,84 @@
+"""Shared fixtures: real SQLite files in a temp dir, a manual clock, a clean environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from lifecycle import ManualClock, MemoryLifecycleManager
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+_ENV_VARS = (
+    "MEMORY_LIFECYCLE_DIR",
+    "MEMORY_LIFECYCLE_POLICY_FILE",
+    "MEMORY_LIFECYCLE_STORE",
+    "MEMORY_LIFECYCLE_AGENT_ID",
+    "MEMORY_LIFECYCLE_AUTH_TOKEN",
+    "MEMORY_LIFECYCLE_MAINTENANCE_SECONDS",
+    "CLAUDE_PROJECT_DIR",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own project directory with no inherited configuration."""
+    for name in _ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".git").mkdir()  # marks the project root for path resolution
+    monkeypatch.chdir(project)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return tmp_path / "project"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(1_800_000_000.0)
+
+
+@pytest.fixture
+def make_manager(
+    tmp_path: Path, clock: ManualClock
+) -> Iterator[Callable[..., MemoryLifecycleManager]]:
+    """Build managers on real store files; ``policies`` is YAML text for a policy file."""
+    opened: list[MemoryLifecycleManager] = []
+
+    def make(
+        name: str = "store",
+        policies: str | None = None,
+        *,
+        shared_clock: bool = True,
+        **kwargs: object,
+    ) -> MemoryLifecycleManager:
+        policy_file = None
+        if policies is not None:
+            policy_file = tmp_path / f"{name}-policies.yaml"
+            policy_file.write_text(policies)
+        kwargs.setdefault("clock", clock if shared_clock else ManualClock(clock.time))
+        manager = MemoryLifecycleManager(
+            memory_dir=tmp_path / name, policy_file=policy_file, **kwargs
+        )
+        opened.append(manager)
+        return manager
+
+    yield make
+    for manager in opened:
+        manager.close()
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for subprocesses: this interpreter's, minus inherited configuration."""
+    env = {k: v for k, v in os.environ.items() if k not in _ENV_VARS}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
