@@ -37,6 +37,12 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """APScheduler 3.11 needs asyncio; tests marked ``@pytest.mark.anyio`` run on it."""
+    return "asyncio"
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     return tmp_path / "project"
 
