@@ -9,6 +9,7 @@ stale between processes.
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import socket
@@ -693,16 +694,15 @@ def _check_op_id(op_id: Any, key: str) -> str | None:
 
 
 def _encode_cursor(key: str) -> str:
-    import base64
-
     return base64.urlsafe_b64encode(key.encode()).decode()
 
 
 def _decode_cursor(cursor: str) -> str:
-    import base64
-
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not isinstance(cursor, str):
+            raise ValueError("not a string")
+        raw = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True)
+        return raw.decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidValueError(
             f"invalid cursor {cursor!r}: pass the next_cursor of the previous page unchanged"
