@@ -8,8 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lifecycle import MemoryCompressor, MemoryLifecycleManager
-from lifecycle import codec
+from lifecycle import MemoryCompressor, MemoryLifecycleManager, codec
 
 json_values = st.recursive(
     st.none()
