@@ -1,0 +1,473 @@
+"""The PostgreSQL store: the same contract as SQLite, for agents on several hosts.
+
+SQLite serializes writers with one file lock; here writers serialize per key
+instead, so unrelated keys never wait on each other. A read-modify-write takes
+a transaction-scoped advisory lock per key (sorted, so two writers never
+deadlock) before reading: that covers keys that do not exist yet, which a row
+lock cannot, so two first writes of one key never both see "absent". Reads
+then lock the row (``FOR UPDATE``) so cleanup skips a row being rewritten.
+
+Keys are ``COLLATE "C"``: byte order, as in SQLite, so prefix ranges and
+pagination cursors mean the same on both backends. Timestamps are epoch
+seconds in DOUBLE PRECISION (SQLite's REAL); payloads are BYTEA.
+
+A ``schema`` query parameter (``postgresql://u@h/db?schema=team_a``) selects
+the schema holding the tables (created if missing; default
+``memory_lifecycle``), so several stores or test runs share one database
+without seeing each other. Connections come from a small pool because the
+MCP server runs its tools on worker threads.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+import psycopg
+import psycopg_pool
+from psycopg import errors as pg_errors
+from psycopg import sql
+
+from ..errors import ConfigurationError, StoreBusyError, StoreError
+from . import _redact
+from .base import PolicyStats, Row, SweepResult
+
+_COLUMNS = (
+    "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
+    "expires_at, ttl_seconds, actor, tombstone"
+)
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE entries (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        policy TEXT COLLATE "C" NOT NULL,
+        strategy TEXT NOT NULL,
+        cleanup TEXT NOT NULL,
+        codec TEXT NOT NULL,
+        payload BYTEA NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION,
+        ttl_seconds DOUBLE PRECISION,
+        actor TEXT NOT NULL,
+        tombstone BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE INDEX entries_expires_at ON entries (expires_at) WHERE expires_at IS NOT NULL;
+    CREATE INDEX entries_policy ON entries (policy);
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    );
+    """,
+)
+
+DEFAULT_SCHEMA = "memory_lifecycle"
+LOCK_TIMEOUT_SECONDS = 60.0  # like SQLite's busy timeout: wait for a writer, then say so
+POOL_TIMEOUT_SECONDS = 30.0
+CONNECT_TIMEOUT_SECONDS = 10
+DEFAULT_POOL_MIN = 1
+DEFAULT_POOL_MAX = 8
+_TOP = "\U0010ffff"  # above every other character in byte order, as in SQLite's ranges
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_OUR_PARAMS = ("schema", "pool_min_size", "pool_max_size")
+
+
+def _row(r: Sequence) -> Row:
+    return Row(
+        r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], r[12]
+    )
+
+
+def _params(row: Row) -> tuple:
+    return (
+        row.key,
+        row.policy,
+        row.strategy,
+        row.cleanup,
+        row.codec,
+        row.payload,
+        row.size_bytes,
+        row.created_at,
+        row.updated_at,
+        row.expires_at,
+        row.ttl_seconds,
+        row.actor,
+        bool(row.tombstone),
+    )
+
+
+_UPSERT = (
+    f"INSERT INTO entries ({_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+    "ON CONFLICT (key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
+    "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
+    "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
+    "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
+    "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone"
+)
+
+# One statement takes the per-key locks in hash order: the same order in every writer.
+_LOCK_KEYS = (
+    "SELECT pg_advisory_xact_lock(%s, h) FROM "
+    "(SELECT DISTINCT hashtext(k) AS h FROM unnest(%s::text[]) AS k ORDER BY h) AS s"
+)
+
+
+class PostgresTransaction:
+    def __init__(self, conn: psycopg.Connection, lock_space: int) -> None:
+        self._conn = conn
+        self._space = lock_space
+        self._locked: set[str] = set()
+
+    def lock(self, keys: Sequence[str]) -> None:
+        todo = sorted(set(keys) - self._locked)
+        if todo:
+            self._conn.execute(_LOCK_KEYS, (self._space, todo))
+            self._locked.update(todo)
+
+    def get(self, key: str) -> Row | None:
+        self.lock([key])  # a key the caller did not announce is locked on first touch
+        r = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM entries WHERE key = %s FOR UPDATE", (key,)
+        ).fetchone()
+        return _row(r) if r else None
+
+    def put(self, row: Row) -> None:
+        self.lock([row.key])
+        self._conn.execute(_UPSERT, _params(row))
+
+    def remove(self, key: str) -> bool:
+        self.lock([key])
+        return self._conn.execute("DELETE FROM entries WHERE key = %s", (key,)).rowcount > 0
+
+
+class PostgresStore:
+    """Values and metadata in one PostgreSQL schema, shared by every host that reaches it."""
+
+    def __init__(self, url: str) -> None:
+        self._password = urlsplit(url).password or ""
+        self.url = self._scrub(_redact(url))
+        conninfo, schema, pool_min, pool_max = _parse_url(url, self.url)
+        self.schema = schema
+        self._conninfo = conninfo
+        self._closed = False
+        self._lock = threading.Lock()
+        with self._errors():
+            # Lock spaces keep this schema's advisory locks apart from other schemas'.
+            self._migrate()
+            self._pool = psycopg_pool.ConnectionPool(
+                conninfo,
+                min_size=pool_min,
+                max_size=pool_max,
+                kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+                configure=self._configure,
+                timeout=POOL_TIMEOUT_SECONDS,
+                name=f"memory-lifecycle:{schema}",
+                num_workers=2,
+                open=True,
+            )
+
+    # ------------------------------------------------------------ connections
+
+    def _configure(self, conn: psycopg.Connection) -> None:
+        """Every pooled connection sees only our schema and waits for locks like SQLite."""
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+        conn.execute(f"SET lock_timeout = '{int(LOCK_TIMEOUT_SECONDS * 1000)}ms'")
+
+    def _scrub(self, text: str) -> str:
+        for secret in {self._password, unquote(self._password)} - {""}:
+            text = text.replace(secret, "***")
+        return text
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn psycopg's exceptions into the engine's, once, at the store boundary."""
+        try:
+            yield
+        except psycopg_pool.PoolTimeout as exc:
+            raise StoreBusyError(
+                f"store {self.url}: no free database connection within "
+                f"{POOL_TIMEOUT_SECONDS:g} s ({self._scrub(str(exc))}); raise pool_max_size "
+                "in the store URL or the server's max_connections",
+                path=self.url,
+            ) from exc
+        except (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected) as exc:
+            raise StoreBusyError(
+                f"store {self.url} stayed locked for over {LOCK_TIMEOUT_SECONDS:g} s: "
+                f"{self._scrub(str(exc))}; another process holds a long write transaction",
+                path=self.url,
+            ) from exc
+        except psycopg.OperationalError as exc:
+            if self._closed:
+                raise StoreError(f"store {self.url} is closed", path=self.url) from exc
+            raise StoreError(
+                f"store {self.url}: cannot reach the database: {self._scrub(str(exc)).strip()}; "
+                "check the host, port, user and that the server is running",
+                path=self.url,
+            ) from exc
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"store {self.url}: {self._scrub(str(exc)).strip()}", path=self.url
+            ) from exc
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        if self._closed:
+            raise StoreError(f"store {self.url} is closed", path=self.url)
+        with self._errors(), self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[psycopg.Connection]:
+        with self._connection() as conn, conn.transaction():
+            yield conn
+
+    def _migrate(self) -> None:
+        """Create the schema and apply pending migrations, one opener at a time."""
+        with psycopg.connect(
+            self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+        ) as conn:
+            self._configure(conn)
+            with conn.transaction():
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    (f"memory-lifecycle:migrate:{self.schema}",),
+                )
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+                ).fetchone()
+                if not exists:
+                    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
+                )
+                current = conn.execute(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
+                ).fetchone()[0]
+                for version, script in enumerate(MIGRATIONS, start=1):
+                    if version <= current:
+                        continue
+                    conn.execute(script)
+                    conn.execute(
+                        "INSERT INTO schema_migrations VALUES (%s, EXTRACT(EPOCH FROM now()))",
+                        (version,),
+                    )
+                self._space = conn.execute(
+                    "SELECT hashtext(%s)", (f"memory-lifecycle:{self.schema}",)
+                ).fetchone()[0]
+
+    # ------------------------------------------------------------ contract
+
+    @contextmanager
+    def transaction(self, keys: Sequence[str] = ()) -> Iterator[PostgresTransaction]:
+        with self._write() as conn:
+            tx = PostgresTransaction(conn, self._space)
+            tx.lock(keys)
+            yield tx
+
+    def get(self, key: str) -> Row | None:
+        with self._connection() as conn:
+            r = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = %s", (key,)).fetchone()
+        return _row(r) if r else None
+
+    def list_rows(self, prefix: str, after: str | None, limit: int, now: float) -> list[Row]:
+        low = max(prefix, after) if after is not None else prefix
+        op = ">" if after is not None and after >= prefix else ">="
+        query = (
+            f"SELECT {_COLUMNS} FROM entries WHERE key {op} %s AND key < %s AND NOT tombstone "
+            "AND (expires_at IS NULL OR expires_at > %s) ORDER BY key LIMIT %s"
+        )
+        with self._connection() as conn:
+            rows = conn.execute(query, (low, prefix + _TOP, now, limit)).fetchall()
+        return [_row(r) for r in rows]
+
+    def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
+        where = "" if include_tombstones else "AND NOT tombstone"
+        last = ""
+        while True:
+            with self._connection() as conn:
+                batch = conn.execute(
+                    f"SELECT {_COLUMNS} FROM entries WHERE key > %s {where} ORDER BY key LIMIT 500",
+                    (last,),
+                ).fetchall()
+            if not batch:
+                return
+            for r in batch:
+                yield _row(r)
+            last = batch[-1][0]
+
+    def delete_prefixes(self, prefixes: Sequence[str], exact: Sequence[str] = ()) -> list[str]:
+        # It waits for rows a writer holds; should that writer then wait for one of ours,
+        # PostgreSQL aborts one side: retry ours rather than fail a session-end hook.
+        for attempt in range(3):
+            try:
+                return self._delete_prefixes(prefixes, exact)
+            except StoreBusyError as exc:
+                if attempt == 2 or not isinstance(exc.__cause__, pg_errors.DeadlockDetected):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _delete_prefixes(self, prefixes: Sequence[str], exact: Sequence[str]) -> list[str]:
+        deleted: list[str] = []
+        with self._write() as conn:
+            for key in exact:
+                if conn.execute(
+                    "DELETE FROM entries WHERE key = %s AND NOT tombstone RETURNING key", (key,)
+                ).fetchone():
+                    deleted.append(key)
+            for prefix in prefixes:
+                deleted += [
+                    r[0]
+                    for r in conn.execute(
+                        "DELETE FROM entries WHERE key >= %s AND key < %s AND NOT tombstone "
+                        "RETURNING key",
+                        (prefix, prefix + _TOP),
+                    )
+                ]
+        return deleted
+
+    def delete_expired(
+        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+    ) -> SweepResult:
+        # One statement: the DELETE's RETURNING feeds both the counts and the sample.
+        # FOR UPDATE SKIP LOCKED leaves rows a writer holds right now to the next sweep
+        # (it is probably renewing them), so a sweep never waits on, or deadlocks with,
+        # a writer; the outer WHERE repeats the test so a row renewed meanwhile stays.
+        cond = "expires_at <= %(now)s AND (tombstone OR cleanup = ANY(%(strategies)s))"
+        if prefix:
+            cond += " AND key >= %(low)s AND key < %(high)s"
+        query = (
+            f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
+            f"WHERE {cond} FOR UPDATE SKIP LOCKED) AND {cond} RETURNING key, policy, tombstone) "
+            "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
+            "UNION ALL "
+            "(SELECT NULL, FALSE, 0, key FROM gone WHERE NOT tombstone LIMIT %(sample)s)"
+        )
+        args = {
+            "now": now,
+            "strategies": list(strategies),
+            "low": prefix,
+            "high": prefix + _TOP,
+            "sample": sample,
+        }
+        with self._connection() as conn:
+            rows = conn.execute(query, args).fetchall()
+        by_policy: dict[str, int] = {}
+        tombstones = 0
+        keys: list[str] = []
+        for policy, tombstone, count, key in rows:
+            if key is not None:
+                keys.append(key)
+            elif tombstone:
+                tombstones += count
+            else:
+                by_policy[policy] = count
+        return SweepResult(by_policy, tombstones, keys)
+
+    def delete_expired_key(self, key: str, now: float) -> bool:
+        with self._connection() as conn:
+            cur = conn.execute(
+                "DELETE FROM entries WHERE key = %s AND expires_at <= %s", (key, now)
+            )
+            return cur.rowcount > 0
+
+    def stats(self, now: float) -> list[PolicyStats]:
+        query = (
+            "SELECT policy, COUNT(*), COALESCE(SUM(size_bytes), 0)::bigint, "
+            "COALESCE(SUM(octet_length(payload)), 0)::bigint, "
+            "COUNT(*) FILTER (WHERE codec <> 'json'), "
+            "COUNT(*) FILTER (WHERE expires_at <= %s), "
+            "MIN(expires_at) FILTER (WHERE expires_at > %s) "
+            "FROM entries WHERE NOT tombstone GROUP BY policy ORDER BY policy"
+        )
+        with self._connection() as conn:
+            rows = conn.execute(query, (now, now)).fetchall()
+        return [PolicyStats(*r) for r in rows]
+
+    def count_tombstones(self) -> int:
+        with self._connection() as conn:
+            return conn.execute("SELECT COUNT(*) FROM entries WHERE tombstone").fetchone()[0]
+
+    def reset(self) -> int:
+        with self._connection() as conn:
+            return conn.execute("DELETE FROM entries").rowcount
+
+    def get_meta(self, name: str) -> str | None:
+        with self._connection() as conn:
+            r = conn.execute("SELECT value FROM meta WHERE name = %s", (name,)).fetchone()
+        return r[0] if r else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                "INSERT INTO meta VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def acquire_lease(self, name: str, holder: str, now: float, duration: float) -> bool:
+        # One statement: the upsert's row lock decides between concurrent takers.
+        with self._connection() as conn:
+            r = conn.execute(
+                "INSERT INTO leases VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                "holder = excluded.holder, expires_at = excluded.expires_at "
+                "WHERE leases.holder = excluded.holder OR leases.expires_at <= %s "
+                "RETURNING holder",
+                (name, holder, now + duration, now),
+            ).fetchone()
+        return r is not None
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._connection() as conn:
+            conn.execute("DELETE FROM leases WHERE name = %s AND holder = %s", (name, holder))
+
+    def size_bytes(self) -> int | None:
+        with self._connection() as conn:
+            return conn.execute("SELECT pg_total_relation_size('entries'::regclass)").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        with suppress(Exception):
+            self._pool.close(timeout=5.0)
+
+
+def _parse_url(url: str, shown: str) -> tuple[str, str, int, int]:
+    """Split our own parameters off the URL; the rest goes to libpq unchanged."""
+    parts = urlsplit(url)
+    ours: dict[str, str] = {}
+    theirs: list[tuple[str, str]] = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name in _OUR_PARAMS:
+            ours[name] = value
+        else:
+            theirs.append((name, value))
+    schema = ours.get("schema", DEFAULT_SCHEMA)
+    if not _SCHEMA_NAME.match(schema):
+        raise ConfigurationError(
+            f"store URL {shown}: schema {schema!r} is not a plain identifier; use letters, "
+            "digits and '_' (at most 63, not starting with a digit)",
+            path=shown,
+        )
+    sizes = []
+    for name, default in (("pool_min_size", DEFAULT_POOL_MIN), ("pool_max_size", DEFAULT_POOL_MAX)):
+        text = ours.get(name, str(default))
+        if not text.isdigit() or int(text) < (0 if name == "pool_min_size" else 1):
+            raise ConfigurationError(
+                f"store URL {shown}: {name}={text!r} must be a whole number"
+                + (" of at least 1" if name == "pool_max_size" else ""),
+                path=shown,
+            )
+        sizes.append(int(text))
+    pool_min, pool_max = sizes[0], max(sizes)
+    conninfo = urlunsplit(parts._replace(query=urlencode(theirs)))
+    return conninfo, schema, pool_min, pool_max
