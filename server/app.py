@@ -1,0 +1,99 @@
+"""``build_server()``: the MCP server ``memory-lifecycle`` over the engine.
+
+A thin facade: the lifespan opens the engine and starts background
+maintenance, tools and resources call the engine, ``run.serve`` picks the
+transport. Building a server opens nothing; each lifespan (once per process
+over stdio, once per in-process test client) opens its own engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from urllib.parse import urlsplit
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+
+from lifecycle import MemoryLifecycleManager, __version__
+from lifecycle.clock import Clock
+from lifecycle.store import Store
+
+from .resources import register_resources
+from .scheduler import MaintenanceScheduler, resolve_interval
+from .state import AppState
+from .tools import register_tools
+
+SERVER_NAME = "memory-lifecycle"
+SHUTDOWN_WAIT_SECONDS = 1.0
+STOPPED_MESSAGE = "memory-lifecycle stopped: maintenance shut down, store closed"
+
+log = logging.getLogger("memory_lifecycle.server")
+
+INSTRUCTIONS = """\
+Shared memory for agents that coordinate: store JSON values under '/'-separated keys
+(e.g. coordination/<agent>/status, swarm/shared/<topic>, knowledge/<topic>). Each key's
+retention policy, matched by pattern, decides when it expires and how concurrent writes
+merge. Read with memory_retrieve (found=false when absent), browse with memory_list,
+call hook_session_end when a session ends and hook_pre_task before a task."""
+
+
+def build_server(
+    memory_dir: str | os.PathLike[str] | None = None,
+    policy_file: str | os.PathLike[str] | None = None,
+    store: str | os.PathLike[str] | Store | None = None,
+    *,
+    maintenance_interval: float | None = None,
+    clock: Clock | None = None,
+    bench_noop: bool | None = None,
+) -> MCPServer[AppState]:
+    """A configured server; the engine opens when a client connects (the lifespan).
+
+    ``maintenance_interval`` in seconds (0 disables it) defaults to
+    ``MEMORY_LIFECYCLE_MAINTENANCE_SECONDS``, else 300. ``bench_noop`` adds the
+    benchmark's no-op tool (default: ``MEMORY_LIFECYCLE_BENCH_NOOP``).
+    """
+    interval = resolve_interval(maintenance_interval)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        open_manager = partial(MemoryLifecycleManager, memory_dir, policy_file, store, clock=clock)
+        manager = await anyio.to_thread.run_sync(open_manager)
+        maintenance = MaintenanceScheduler(manager, interval)
+        try:
+            maintenance.start()
+            log.info("memory-lifecycle serving %s", redact(manager.store_url))
+            yield AppState(manager=manager, maintenance=maintenance)
+        finally:
+            # shielded and bounded: cleanup must finish even when the server was cancelled
+            await maintenance.stop(timeout=SHUTDOWN_WAIT_SECONDS)
+            manager.close()
+            log.info(STOPPED_MESSAGE)
+
+    mcp: MCPServer[AppState] = MCPServer(
+        SERVER_NAME,
+        title="Memory lifecycle",
+        description="A shared, self-maintaining memory for AI agent swarms",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        log_level="WARNING",
+    )
+    register_tools(mcp, bench_noop_tool=bench_noop)
+    register_resources(mcp)
+    return mcp
+
+
+def redact(url: str) -> str:
+    """A store URL fit for a log line: no password."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+__all__ = ["SERVER_NAME", "AppState", "build_server"]

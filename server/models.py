@@ -1,0 +1,203 @@
+"""The tools' structured inputs and results.
+
+These pydantic models are the wire contract of DESIGN.md's tool table: the SDK
+derives each tool's input schema from the typed parameters and its output
+schema (and ``structuredContent``) from the returned model, so the field names
+here are the names a client sees. Values are any JSON, so they are typed
+``Any``; the engine checks them (JSON-serializable, size limit, counters
+numeric) and its messages are better than a schema's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lifecycle import MemoryEntry, StoreResult
+
+MAX_BATCH_ENTRIES = 1000
+
+OPTIONAL_WRITE_FIELDS = {
+    "namespace": "Prefix joined as '<namespace>/<key>' (not applied twice).",
+    "ttl_seconds": "Overrides the policy's time to live for this entry; 0 = never expires.",
+    "timestamp": "Epoch seconds of the write; defaults to the server's clock.",
+    "agent_id": "Who writes (the actor in conflict resolution); defaults to the server's id.",
+    "op_id": "Idempotency id: a store with an op_id already applied is not applied again.",
+    "context": "The context token from memory_retrieve (multi_value keys): replaces the "
+    "siblings it names instead of adding one.",
+}
+
+
+class StoreOutput(BaseModel):
+    """What one write did, after merging with what was already stored."""
+
+    stored: bool = Field(
+        description="True when the store now reflects this write (applied now, or its op_id "
+        "was applied before); false when a newer write already won (last-write-wins)."
+    )
+    key: str = Field(description="The full key, namespace applied.")
+    policy: str = Field(description="The retention policy pattern that governs the key.")
+    strategy: str = Field(description="The key's conflict strategy: lww, multi_value or counter.")
+    expires_at: float | None = Field(description="Epoch seconds when it expires; null = never.")
+    compressed: bool = Field(description="Whether the stored value is gzip-compressed.")
+    value: Any = Field(description="The value after the merge (a counter's sum, LWW's winner).")
+    duplicate: bool = Field(
+        default=False, description="True when op_id had already been applied: nothing changed."
+    )
+
+    @classmethod
+    def from_result(cls, result: StoreResult) -> StoreOutput:
+        return cls(
+            stored=result.applied or result.duplicate,
+            key=result.key,
+            policy=result.policy,
+            strategy=result.strategy,
+            expires_at=result.expires_at,
+            compressed=result.compressed,
+            value=result.value,
+            duplicate=result.duplicate,
+        )
+
+
+class ConflictOutput(BaseModel):
+    """A concurrent sibling of a multi_value entry."""
+
+    value: Any
+    actor: str
+    timestamp: float
+
+
+class RetrieveOutput(BaseModel):
+    """An entry with its conflicts and lifecycle metadata; found=false when absent or expired."""
+
+    found: bool = Field(description="False when the key is absent or has expired.")
+    key: str = Field(description="The full key, namespace applied.")
+    value: Any = Field(default=None, description="The value (multi_value: the newest sibling).")
+    conflicts: list[ConflictOutput] = Field(
+        default_factory=list, description="Other concurrent siblings (multi_value keys)."
+    )
+    context: str | None = Field(
+        default=None,
+        description="Pass back to memory_store as `context` to replace these siblings.",
+    )
+    expires_at: float | None = Field(default=None, description="Epoch seconds; null = never.")
+    updated_at: float | None = Field(default=None, description="Epoch seconds of the last write.")
+    actor: str | None = Field(default=None, description="The agent that wrote the value.")
+    policy: str | None = Field(default=None, description="The governing policy pattern.")
+    strategy: str | None = Field(default=None, description="lww, multi_value or counter.")
+
+    @classmethod
+    def from_entry(cls, key: str, entry: MemoryEntry | None) -> RetrieveOutput:
+        if entry is None:
+            return cls(found=False, key=key)
+        return cls(
+            found=True,
+            key=entry.key,
+            value=entry.value,
+            conflicts=[
+                ConflictOutput(value=c.value, actor=c.actor, timestamp=c.timestamp)
+                for c in entry.conflicts
+            ],
+            context=entry.context,
+            expires_at=entry.expires_at,
+            updated_at=entry.updated_at,
+            actor=entry.actor,
+            policy=entry.policy,
+            strategy=entry.strategy,
+        )
+
+
+class DeleteOutput(BaseModel):
+    deleted: bool = Field(description="False when there was nothing (live) to delete.")
+    key: str = Field(description="The full key, namespace applied.")
+
+
+class ListEntry(BaseModel):
+    key: str
+    policy: str
+    size_bytes: int = Field(description="Serialized size of the value before compression.")
+    expires_at: float | None
+    updated_at: float
+
+
+class ListOutput(BaseModel):
+    entries: list[ListEntry] = Field(description="Live entries in key order.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class CleanupOutput(BaseModel):
+    deleted_count: int = Field(description="Expired entries deleted.")
+    by_namespace: dict[str, int] = Field(description="Deleted entries per policy pattern.")
+    duration_ms: float
+    tombstones_purged: int = Field(
+        default=0, description="Delete markers past their grace period, purged."
+    )
+    forced: bool = Field(
+        default=False, description="Whether manual-strategy entries were included."
+    )
+
+
+class PolicyStatsOutput(BaseModel):
+    pattern: str
+    entries: int
+    total_bytes: int
+    stored_bytes: int
+    compressed: int
+    expired_pending: int
+    next_expiry: float | None
+
+
+class StatsOutput(BaseModel):
+    total_entries: int = Field(description="Every stored entry, expired-but-not-deleted included.")
+    compressed_entries: int
+    namespace_counts: dict[str, int] = Field(description="Entries per policy pattern.")
+    total_bytes: int = Field(description="Serialized size of all values before compression.")
+    stored_bytes: int = Field(description="Size of all values as stored.")
+    expired_pending: int = Field(description="Expired entries that cleanup has not deleted yet.")
+    tombstones: int = Field(default=0, description="Delete markers kept for replication.")
+    db_size_bytes: int | None = Field(default=None, description="Store size on disk, if known.")
+    policy_source: str | None = Field(default=None, description="Where the policies came from.")
+    policies: list[PolicyStatsOutput] = Field(default_factory=list)
+
+
+class SessionEndOutput(BaseModel):
+    session_id: str
+    deleted_count: int = Field(description="Session entries plus expired entries deleted.")
+    deleted_keys: list[str] = Field(description="The first 100 deleted keys.")
+    session_deleted: int = Field(description="Entries of the session itself.")
+    expired_deleted: int = Field(description="Expired lazy/scheduled entries collected.")
+
+
+class PreTaskOutput(BaseModel):
+    task_id: str | None
+    deleted_count: int = Field(description="Expired coordination entries deleted.")
+    deleted_keys: list[str] = Field(description="The first 100 deleted keys.")
+
+
+class BatchEntry(BaseModel):
+    """One write of a batch; the same fields as memory_store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(description="1-512 characters, '/'-separated segments.")
+    value: Any = Field(description="Any JSON value.")
+    namespace: str | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["namespace"])
+    ttl_seconds: float | None = Field(
+        default=None, description=OPTIONAL_WRITE_FIELDS["ttl_seconds"]
+    )
+    timestamp: float | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["timestamp"])
+    agent_id: str | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["agent_id"])
+    op_id: str | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["op_id"])
+    context: str | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["context"])
+
+
+class BatchOutput(BaseModel):
+    results: list[StoreOutput] = Field(description="One result per entry, in input order.")
+    count: int = Field(description="Number of entries written.")
+
+
+class NoopOutput(BaseModel):
+    ok: bool = True

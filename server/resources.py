@@ -1,0 +1,47 @@
+"""Entries as MCP resources, ``memory://{key}``, for hosts that browse rather than call tools.
+
+Keys contain '/', and an RFC 6570 simple variable (``{key}``) stops at '/', so
+the template is registered as ``memory://{+key}`` (reserved expansion): then
+``memory://coordination/agent1/status`` reads the key
+``coordination/agent1/status``. The SDK's path-safety checks are turned off
+for ``key`` because the engine's key rules are stricter and their messages
+say what to fix; no key ever becomes a file path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
+
+from lifecycle import EntryNotFoundError
+
+from .errors import resource_errors
+from .state import manager_of
+
+URI_TEMPLATE = "memory://{+key}"
+
+
+@resource_errors
+def read_entry(key: str, ctx: Context) -> str:
+    """The entry under ``key`` as JSON: value plus lifecycle metadata."""
+    entry = manager_of(ctx).retrieve_entry(key)
+    if entry is None:
+        raise EntryNotFoundError(
+            f"no entry under key '{key}' (absent or expired); list keys with memory_list",
+            key=key,
+        )
+    return json.dumps(entry.to_dict(), ensure_ascii=False)
+
+
+def register_resources(mcp: MCPServer[Any]) -> None:
+    mcp.resource(
+        URI_TEMPLATE,
+        name="memory_entry",
+        title="Memory entry",
+        description="A stored entry as JSON (value, conflicts, policy, expires_at, ...). "
+        "The key may contain '/': memory://coordination/agent1/status.",
+        mime_type="application/json",
+        security=ResourceSecurity(exempt_params={"key"}),
+    )(read_entry)

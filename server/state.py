@@ -1,0 +1,24 @@
+"""What the lifespan hands to every tool: the open engine and its maintenance scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from lifecycle import MemoryLifecycleManager
+
+from .scheduler import MaintenanceScheduler
+
+
+@dataclass
+class AppState:
+    manager: MemoryLifecycleManager
+    maintenance: MaintenanceScheduler
+
+
+def manager_of(ctx: Context[Any, Any]) -> MemoryLifecycleManager:
+    """The engine this server's lifespan opened (one per process over stdio)."""
+    state: AppState = ctx.request_context.lifespan_context
+    return state.manager

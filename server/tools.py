@@ -1,0 +1,249 @@
+"""The MCP tools: each takes the engine from the lifespan, calls it once, returns a model.
+
+Tools are plain ``def`` functions: the SDK runs them in a worker thread, and
+the engine's SQLite store keeps one connection per thread, so concurrent calls
+are safe without blocking the event loop. Nothing is cached here: every call
+reads the store, so servers sharing one store see each other's writes at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from lifecycle import hooks
+from lifecycle.keys import full_key
+
+from .errors import tool_errors
+from .models import (
+    MAX_BATCH_ENTRIES,
+    OPTIONAL_WRITE_FIELDS,
+    BatchEntry,
+    BatchOutput,
+    CleanupOutput,
+    DeleteOutput,
+    ListOutput,
+    NoopOutput,
+    PreTaskOutput,
+    RetrieveOutput,
+    SessionEndOutput,
+    StatsOutput,
+    StoreOutput,
+)
+from .state import manager_of
+
+ENV_BENCH_NOOP = "MEMORY_LIFECYCLE_BENCH_NOOP"
+
+Key = Annotated[
+    str,
+    Field(
+        description="Entry key: 1-512 characters, '/'-separated segments such as "
+        "'coordination/agent1/status'; no empty, '.' or '..' segment."
+    ),
+]
+Namespace = Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["namespace"])]
+
+
+@tool_errors
+def memory_store(
+    key: Key,
+    value: Annotated[Any, Field(description="Any JSON value (object, array, string, number, ...)")],
+    ctx: Context,
+    namespace: Namespace = None,
+    ttl_seconds: Annotated[
+        float | None, Field(description=OPTIONAL_WRITE_FIELDS["ttl_seconds"])
+    ] = None,
+    timestamp: Annotated[
+        float | None, Field(description=OPTIONAL_WRITE_FIELDS["timestamp"])
+    ] = None,
+    agent_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["agent_id"])] = None,
+    op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
+    context: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["context"])] = None,
+) -> StoreOutput:
+    result = manager_of(ctx).put(
+        key,
+        value,
+        namespace,
+        timestamp,
+        ttl_seconds=ttl_seconds,
+        agent_id=agent_id,
+        op_id=op_id,
+        context=context,
+    )
+    return StoreOutput.from_result(result)
+
+
+@tool_errors
+def memory_retrieve(key: Key, ctx: Context, namespace: Namespace = None) -> RetrieveOutput:
+    entry = manager_of(ctx).retrieve_entry(key, namespace)
+    return RetrieveOutput.from_entry(full_key(key, namespace), entry)
+
+
+@tool_errors
+def memory_delete(key: Key, ctx: Context, namespace: Namespace = None) -> DeleteOutput:
+    deleted = manager_of(ctx).delete(key, namespace)
+    return DeleteOutput(deleted=deleted, key=full_key(key, namespace))
+
+
+@tool_errors
+def memory_list(
+    ctx: Context,
+    prefix: Annotated[
+        str, Field(description="Only keys starting with this text, e.g. 'coordination/'.")
+    ] = "",
+    limit: Annotated[int, Field(description="Page size, 1-1000.")] = 100,
+    cursor: Annotated[
+        str | None, Field(description="The next_cursor of the previous page, unchanged.")
+    ] = None,
+) -> ListOutput:
+    return ListOutput.model_validate(manager_of(ctx).list(prefix, limit, cursor))
+
+
+@tool_errors
+def memory_cleanup(
+    ctx: Context,
+    force: Annotated[
+        bool, Field(description="Also delete expired entries of manual-cleanup policies.")
+    ] = False,
+) -> CleanupOutput:
+    return CleanupOutput.model_validate(manager_of(ctx).cleanup(force=force))
+
+
+@tool_errors
+def memory_stats(ctx: Context) -> StatsOutput:
+    return StatsOutput.model_validate(manager_of(ctx).get_stats())
+
+
+@tool_errors
+def hook_session_end(
+    session_id: Annotated[str, Field(description="The session that ended (one path segment).")],
+    ctx: Context,
+) -> SessionEndOutput:
+    return SessionEndOutput.model_validate(hooks.session_end(manager_of(ctx), session_id))
+
+
+@tool_errors
+def hook_pre_task(
+    ctx: Context,
+    task_id: Annotated[str | None, Field(description="The task about to start.")] = None,
+    description: Annotated[str | None, Field(description="What the task is about.")] = None,
+) -> PreTaskOutput:
+    return PreTaskOutput.model_validate(hooks.pre_task(manager_of(ctx), task_id, description))
+
+
+@tool_errors
+def memory_store_batch(
+    entries: Annotated[
+        list[BatchEntry],
+        Field(description=f"Up to {MAX_BATCH_ENTRIES} writes, each like memory_store's input."),
+    ],
+    ctx: Context,
+) -> BatchOutput:
+    results = manager_of(ctx).store_many(entry.model_dump() for entry in entries)
+    return BatchOutput(results=[StoreOutput.from_result(r) for r in results], count=len(results))
+
+
+def bench_noop() -> NoopOutput:
+    return NoopOutput()
+
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+DESTRUCTIVE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+)
+
+# name -> (function, title, annotations, description)
+TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
+    "memory_store": (
+        memory_store,
+        "Store a memory entry",
+        WRITE,
+        "Store a JSON value under a key in the shared agent memory. The key's retention "
+        "policy (matched by key pattern, e.g. 'coordination/*' expires after 1 h) sets its "
+        "expiry and how concurrent writes merge: lww keeps the newest write, multi_value "
+        "keeps concurrent siblings, counter adds numbers. Returns the merged value, the "
+        "policy and expires_at; stored=false means a newer write already won.",
+    ),
+    "memory_retrieve": (
+        memory_retrieve,
+        "Retrieve a memory entry",
+        READ_ONLY,
+        "Read the entry under a key. found=false (not an error) when it is absent or "
+        "expired. For multi_value keys, value is the newest sibling, conflicts lists the "
+        "others, and context is a token to pass to memory_store to resolve them.",
+    ),
+    "memory_delete": (
+        memory_delete,
+        "Delete a memory entry",
+        DESTRUCTIVE,
+        "Delete the entry under a key. deleted=false when there was nothing to delete.",
+    ),
+    "memory_list": (
+        memory_list,
+        "List memory entries",
+        READ_ONLY,
+        "List live entries in key order, optionally under a key prefix, with policy, size "
+        "and expiry (values are not included: use memory_retrieve). Paginate by passing "
+        "next_cursor back as cursor until it is null.",
+    ),
+    "memory_cleanup": (
+        memory_cleanup,
+        "Delete expired entries",
+        DESTRUCTIVE,
+        "Delete expired entries now (lazy and scheduled policies; force=true also manual "
+        "ones). Reports how many were deleted per policy pattern. Runs in the background "
+        "anyway; call it to reclaim space at once.",
+    ),
+    "memory_stats": (
+        memory_stats,
+        "Memory statistics",
+        READ_ONLY,
+        "Entry counts and sizes: totals, entries per policy pattern (namespace_counts), "
+        "compressed entries, and expired entries waiting for cleanup (expired_pending).",
+    ),
+    "hook_session_end": (
+        hook_session_end,
+        "Session-end hook",
+        DESTRUCTIVE,
+        "Call when an agent session ends: deletes session/<id>, session/<id>/* and "
+        "coordination/<id>/*, then collects expired entries. Safe to repeat.",
+    ),
+    "hook_pre_task": (
+        hook_pre_task,
+        "Pre-task hook",
+        DESTRUCTIVE,
+        "Call before starting a task: deletes expired coordination/* entries so the task "
+        "does not act on stale coordination data. Safe to repeat.",
+    ),
+    "memory_store_batch": (
+        memory_store_batch,
+        "Store many memory entries",
+        WRITE,
+        f"Store up to {MAX_BATCH_ENTRIES} entries in one transaction: every entry is "
+        "checked first, and one bad entry rejects the whole batch with nothing written. "
+        "Returns one memory_store result per entry, in order.",
+    ),
+}
+
+
+def register_tools(mcp: MCPServer[Any], *, bench_noop_tool: bool | None = None) -> None:
+    """Register every tool; the benchmark's no-op only when asked (flag or env)."""
+    for name, (fn, title, hints, description) in TOOLS.items():
+        mcp.add_tool(fn, name=name, title=title, description=description, annotations=hints)
+    if bench_noop_tool is None:
+        bench_noop_tool = os.environ.get(ENV_BENCH_NOOP, "") not in ("", "0")
+    if bench_noop_tool:
+        mcp.add_tool(
+            bench_noop,
+            name="bench_noop",
+            description="Does nothing (benchmark floor).",
+            annotations=READ_ONLY,
+        )
