@@ -82,12 +82,15 @@ def serialize_value(
 
 
 def encode(document: Any, *, compress: bool, threshold_bytes: int) -> tuple[str, bytes, int]:
-    """Encode a stored document: ``(codec, payload, uncompressed size)``.
+    """Encode a stored document: ``(codec, payload, uncompressed size)``."""
+    return encode_bytes(
+        _dumps(document).encode("utf-8"), compress=compress, threshold_bytes=threshold_bytes
+    )
 
-    gzip only when compression is on, the document is over the threshold, and
-    the result is actually smaller.
-    """
-    raw = _dumps(document).encode("utf-8")
+
+def encode_bytes(raw: bytes, *, compress: bool, threshold_bytes: int) -> tuple[str, bytes, int]:
+    """gzip ``raw`` only when compression is on, it is over the threshold, and the result
+    is actually smaller."""
     if compress and len(raw) > threshold_bytes:
         packed = gzip.compress(raw, compresslevel=6, mtime=0)
         if len(packed) < len(raw):

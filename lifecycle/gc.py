@@ -1,7 +1,7 @@
 """Garbage collection: one pass that deletes what has expired and reports it.
 
-The pass costs O(expired): the store deletes through the ``expires_at``
-index, in batches so a large sweep never holds the write lock for long. The
+The pass costs O(expired): the store counts and deletes through the
+``expires_at`` index in one transaction. The
 scheduler that repeats it lives elsewhere (``lifecycle.maintenance``, the
 server, the daemon).
 """
@@ -9,7 +9,6 @@ server, the daemon).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +16,6 @@ from typing import Any
 from .clock import Clock, HybridLogicalClock
 from .policy import CleanupStrategy, RetentionPolicy
 from .store import Store
-
-BATCH = 5000
 
 
 @dataclass
@@ -55,22 +52,14 @@ class MemoryGarbageCollector:
         strategies = [CleanupStrategy.LAZY.value, CleanupStrategy.SCHEDULED.value]
         if force:
             strategies.append(CleanupStrategy.MANUAL.value)
-        now = self.clock.now()
-        report = CleanupReport(forced=force)
-        by_ns: Counter[str] = Counter()
-        while True:
-            batch = self.store.delete_expired(now, strategies, BATCH, prefix)
-            for row in batch:
-                if row.tombstone:
-                    report.tombstones_purged += 1
-                    continue
-                by_ns[row.policy] += 1
-                if len(report.deleted_keys) < 100:
-                    report.deleted_keys.append(row.key)
-            if len(batch) < BATCH:
-                break
-        report.by_namespace = dict(by_ns)
-        report.deleted_count = sum(by_ns.values())
+        swept = self.store.delete_expired(self.clock.now(), strategies, prefix)
+        report = CleanupReport(
+            deleted_count=sum(swept.by_policy.values()),
+            by_namespace=dict(swept.by_policy),
+            tombstones_purged=swept.tombstones,
+            forced=force,
+            deleted_keys=swept.sample_keys,
+        )
         report.duration_ms = (time.perf_counter() - started) * 1000
         self.last_report = report
         self.runs += 1

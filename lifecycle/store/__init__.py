@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigurationError
-from .base import ExpiredRow, PolicyStats, Row, Store, Transaction
+from .base import PolicyStats, Row, Store, SweepResult, Transaction
 from .sqlite import SQLiteStore
 
-__all__ = ["ExpiredRow", "PolicyStats", "Row", "SQLiteStore", "Store", "Transaction", "open_store"]
+__all__ = [
+    "PolicyStats",
+    "Row",
+    "SQLiteStore",
+    "Store",
+    "SweepResult",
+    "Transaction",
+    "open_store",
+]
 
 
 def open_store(url: str | Path) -> Store:

@@ -34,10 +34,13 @@ class Row:
 
 
 @dataclass(slots=True)
-class ExpiredRow:
-    key: str
-    policy: str
-    tombstone: bool
+class SweepResult:
+    """What one expiry sweep deleted: counts per policy, not the rows themselves,
+    so a sweep of 100,000 entries stays one indexed DELETE."""
+
+    by_policy: dict[str, int]
+    tombstones: int
+    sample_keys: list[str]  # up to ``sample`` deleted live keys, for hook reports
 
 
 @dataclass(slots=True)
@@ -82,10 +85,10 @@ class Store(Protocol):
         """Every row, for export and recomputation."""
 
     def delete_expired(
-        self, now: float, strategies: Sequence[str], limit: int | None = None, prefix: str = ""
-    ) -> list[ExpiredRow]:
-        """Delete expired rows (keys under ``prefix``) whose cleanup is in ``strategies``,
-        plus expired tombstones; at most ``limit`` rows per call."""
+        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+    ) -> SweepResult:
+        """Delete, in one transaction, expired rows under ``prefix`` whose cleanup is in
+        ``strategies``, plus expired tombstones."""
 
     def delete_expired_key(self, key: str, now: float) -> bool:
         """Lazy deletion of one key, only if it is still expired."""

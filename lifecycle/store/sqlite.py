@@ -16,9 +16,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from ..errors import StoreBusyError, StoreError
-from .base import ExpiredRow, PolicyStats, Row
+from .base import PolicyStats, Row, SweepResult
 
 _COLUMNS = (
     "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
@@ -44,13 +45,13 @@ MIGRATIONS: tuple[str, ...] = (
         tombstone INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX entries_expires_at ON entries(expires_at) WHERE expires_at IS NOT NULL;
-    CREATE INDEX entries_policy ON entries(policy);
     CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL);
     """,
 )
 
 BUSY_TIMEOUT_SECONDS = 60.0
+_SELECT_ONE = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
 
 
 def _row(r: tuple) -> Row:
@@ -64,7 +65,7 @@ class SQLiteTransaction:
         self._conn = conn
 
     def get(self, key: str) -> Row | None:
-        r = self._conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
+        r = self._conn.execute(_SELECT_ONE, (key,)).fetchone()
         return _row(r) if r else None
 
     def put(self, row: Row) -> None:
@@ -94,6 +95,45 @@ class SQLiteTransaction:
 
     def remove(self, key: str) -> bool:
         return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
+
+
+class _WriteTransaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on any exception, driver errors mapped.
+
+    A class rather than a generator context manager: it sits on every write's hot path.
+    """
+
+    __slots__ = ("_conn", "_store", "_wrap")
+
+    def __init__(self, store: SQLiteStore, wrap: bool = False) -> None:
+        self._store = store
+        self._wrap = wrap
+        self._conn: sqlite3.Connection | None = None
+
+    def __enter__(self) -> Any:
+        conn = self._conn = self._store._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            with self._store._errors():
+                self._store._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+        return SQLiteTransaction(conn) if self._wrap else conn
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        conn = self._conn
+        assert conn is not None
+        if exc_type is None:
+            with self._store._errors():
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.OperationalError:
+                    self._store._retry_busy(lambda: conn.execute("COMMIT"))
+            return
+        with self._store._errors():
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise exc
 
 
 class SQLiteStore:
@@ -190,33 +230,21 @@ class SQLiteStore:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        with self._errors():
-            self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
-                self._retry_busy(lambda: conn.execute("COMMIT"))
+    def _write(self) -> _WriteTransaction:
+        return _WriteTransaction(self)
 
     # ------------------------------------------------------------ contract
 
-    @contextmanager
-    def transaction(self, keys: Sequence[str] = ()) -> Iterator[SQLiteTransaction]:
-        with self._write() as conn:
-            yield SQLiteTransaction(conn)
+    def transaction(self, keys: Sequence[str] = ()) -> _WriteTransaction:
+        return _WriteTransaction(self, wrap=True)
 
     def get(self, key: str) -> Row | None:
-        with self._errors():
-            r = (
-                self._conn()
-                .execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,))
-                .fetchone()
-            )
+        conn = self._conn()
+        try:
+            r = conn.execute(_SELECT_ONE, (key,)).fetchone()
+        except sqlite3.Error:
+            with self._errors():
+                raise
         return _row(r) if r else None
 
     def list_rows(self, prefix: str, after: str | None, limit: int, now: float) -> list[Row]:
@@ -269,19 +297,29 @@ class SQLiteStore:
         return deleted
 
     def delete_expired(
-        self, now: float, strategies: Sequence[str], limit: int | None = None, prefix: str = ""
-    ) -> list[ExpiredRow]:
+        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+    ) -> SweepResult:
         marks = ",".join("?" * len(strategies)) or "NULL"
-        where_prefix = "AND key >= ? AND key < ?" if prefix else ""
-        sql = (
-            "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE expires_at <= ? "
-            f"AND (tombstone = 1 OR cleanup IN ({marks})) {where_prefix} LIMIT ?) "
-            "RETURNING key, policy, tombstone"
-        )
-        bounds = (prefix, prefix + "\U0010ffff") if prefix else ()
+        where = f"expires_at <= ? AND (tombstone = 1 OR cleanup IN ({marks}))"
+        params: tuple[object, ...] = (now, *strategies)
+        if prefix:
+            where += " AND key >= ? AND key < ?"
+            params += (prefix, prefix + "\U0010ffff")
         with self._write() as conn:
-            rows = conn.execute(sql, (now, *strategies, *bounds, -1 if limit is None else limit))
-            return [ExpiredRow(k, p, bool(t)) for k, p, t in rows.fetchall()]
+            counts = conn.execute(
+                f"SELECT policy, tombstone, COUNT(*) FROM entries WHERE {where} "
+                "GROUP BY policy, tombstone",
+                params,
+            ).fetchall()
+            if not counts:
+                return SweepResult({}, 0, [])
+            keys = conn.execute(
+                f"SELECT key FROM entries WHERE {where} AND tombstone = 0 LIMIT ?",
+                (*params, sample),
+            ).fetchall()
+            conn.execute(f"DELETE FROM entries WHERE {where}", params)
+        by_policy = {p: n for p, t, n in counts if not t}
+        return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
 
     def delete_expired_key(self, key: str, now: float) -> bool:
         with self._write() as conn:
