@@ -159,6 +159,33 @@ def test_replicas_that_exchange_states_converge_in_any_order(strategy: str) -> N
     check()
 
 
+@pytest.mark.parametrize("strategy", list(CASES))
+def test_every_operation_is_an_inflation_so_an_older_state_never_undoes_it(
+    strategy: str,
+) -> None:
+    """A write, delete or merge absorbs every state it came from: stale imports are no-ops."""
+    ops_strategy, initial, apply = CASES[strategy]
+
+    @settings(max_examples=200, deadline=None)
+    @given(ops_strategy)
+    def check(ops: list[Op]) -> None:
+        states = [initial] * len(REPLICAS)
+        history: list[list[crdt.State]] = [[initial] for _ in REPLICAS]
+        for op in ops:
+            i = op[1]
+            new = (
+                apply(states[i], op, i)
+                if op[0] != "merge"
+                else crdt.merge(strategy, states[i], states[op[2]])
+            )
+            for old in history[i] + (history[op[2]] if op[0] == "merge" else []):
+                assert crdt.merge(strategy, new, old) == new
+            states[i] = new
+            history[i].append(new)
+
+    check()
+
+
 # ---------------------------------------------------------------- specific guarantees
 
 
