@@ -8,11 +8,12 @@ travels with each entry, so an import never extends a TTL.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .codec import dumps
+from .codec import check_json, dumps
 from .errors import ImportFormatError
 from .keys import validate_key
 from .policy import ConflictStrategy
@@ -54,27 +55,87 @@ def _fail(where: str, problem: str) -> ImportFormatError:
     return ImportFormatError(f"{where}: {problem}; re-export it with memory-lifecycle export")
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _count(value: Any, minimum: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
 def _number(item: Mapping[str, Any], name: str, where: str, optional: bool = False) -> Any:
     value = item.get(name)
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(where, f"field '{name}' must be a number, got {value!r}")
+    if not _finite(value):
+        raise _fail(where, f"field '{name}' must be a finite number, got {value!r}")
     return float(value)
 
 
+def _json_ok(value: Any) -> bool:
+    try:
+        check_json(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _lww_ok(state: dict[str, Any]) -> bool:
+    return (
+        {"ts", "a", "h", "v"} <= state.keys()
+        and _finite(state["ts"])
+        and isinstance(state["a"], str)
+        and isinstance(state["h"], str)
+        and isinstance(state.get("del", False), bool)
+        and _json_ok(state["v"])
+    )
+
+
+def _mv_ok(state: dict[str, Any]) -> bool:
+    """Siblings are unique dots ``[actor, counter, ts, value]``, each covered by the clock."""
+    siblings, vv = state.get("s"), state.get("vv")
+    if not isinstance(siblings, list) or not isinstance(vv, dict):
+        return False
+    if not all(isinstance(a, str) and _count(k) for a, k in vv.items()):
+        return False
+    dots = set()
+    for sib in siblings:
+        if not (isinstance(sib, list) and len(sib) == 4):
+            return False
+        actor, counter, ts, value = sib
+        if not (isinstance(actor, str) and _count(counter, 1) and _finite(ts)):
+            return False
+        if counter > vv.get(actor, 0) or (actor, counter) in dots or not _json_ok(value):
+            return False
+        dots.add((actor, counter))
+    return True
+
+
+def _vector_ok(vector: Any) -> bool:
+    return isinstance(vector, dict) and all(
+        isinstance(a, str)
+        and isinstance(c, list)
+        and len(c) == 3
+        and all(_finite(x) and x >= 0 for x in c[:2])
+        and _count(c[2])
+        for a, c in vector.items()
+    )
+
+
+_STATE_CHECKS = {"lww": _lww_ok, "multi_value": _mv_ok}
+
+
 def _check_state(strategy: str, state: Any, where: str) -> None:
-    ok = isinstance(state, dict)
-    if ok and strategy == "lww":
-        ok = {"ts", "a", "h", "v"} <= state.keys() and isinstance(state["ts"], (int, float))
-    elif ok and strategy == "multi_value":
+    """A state that would not merge cleanly is rejected before anything is written."""
+    if strategy == "counter":
         ok = (
-            isinstance(state.get("s"), list)
-            and isinstance(state.get("vv"), dict)
-            and all(isinstance(s, list) and len(s) == 4 for s in state["s"])
+            isinstance(state, dict)
+            and _vector_ok(state.get("c"))
+            and _vector_ok(state.get("b"))
+            and _finite(state.get("ts"))
         )
-    elif ok:
-        ok = isinstance(state.get("c"), dict) and isinstance(state.get("b"), dict) and "ts" in state
+    else:
+        ok = isinstance(state, dict) and _STATE_CHECKS[strategy](state)
     if not ok:
         raise _fail(where, f"field 'state' is not a valid {strategy} state")
 
@@ -101,7 +162,7 @@ def parse_entry(item: Mapping[str, Any], line: int | None = None) -> ExportedEnt
         raise _fail(where, f"field 'strategy' must be one of {sorted(_STRATEGIES)}")
     _check_state(strategy, item.get("state"), where)
     ops = item.get("ops") or {}
-    if not isinstance(ops, dict):
+    if not isinstance(ops, dict) or not all(_finite(t) for t in ops.values()):
         raise _fail(where, "field 'ops' must be an object of op_id: timestamp")
     return ExportedEntry(
         key=key,
