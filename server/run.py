@@ -63,7 +63,7 @@ def serve(
         error = _lifecycle_error(exc)
         if error is None:
             raise
-        print(f"memory-lifecycle: {error}", file=sys.stderr)
+        print(f"memory-lifecycle: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     return 0
 
