@@ -10,6 +10,7 @@ along forever), so a local overwrite always orders after what it replaced.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -42,8 +43,8 @@ class HybridLogicalClock:
     def stamp(self) -> float:
         wall = self._wall()
         with self._lock:
-            nxt = max(wall, self._last + RESOLUTION)
-            # float spacing near 1.7e9 is ~2.4e-7, so the sum always moves forward
+            # nextafter: past ~9e9 s a microsecond is below float spacing and would not move
+            nxt = max(wall, self._last + RESOLUTION, math.nextafter(self._last, math.inf))
             self._last = nxt
             return nxt
 

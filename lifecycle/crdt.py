@@ -188,7 +188,8 @@ def decode_context(token: str | None, key: str | None = None) -> dict[str, int] 
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         vv = json.loads(raw)
         if not isinstance(vv, dict) or not all(
-            isinstance(a, str) and isinstance(k, int) and k >= 0 for a, k in vv.items()
+            isinstance(a, str) and isinstance(k, int) and not isinstance(k, bool) and k >= 0
+            for a, k in vv.items()
         ):
             raise ValueError("not a version vector")
         return vv

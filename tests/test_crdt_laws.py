@@ -372,3 +372,24 @@ def test_explicit_timestamps_are_honoured(make_manager: Callable[..., Any]) -> N
     # the clock is not dragged to the caller's timestamps: local writes still use now
     manager.store("agent/2/progress", "x")
     assert manager.retrieve_entry("agent/2/progress").updated_at >= manager.clock.now()
+
+
+def test_hlc_stamps_still_increase_where_a_microsecond_is_below_float_precision() -> None:
+    hlc = HybridLogicalClock(wall=lambda: 1e12)
+    first, second, third = hlc.stamp(), hlc.stamp(), hlc.stamp()
+    assert first < second < third
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["vv1.eyJhIjp0cnVlfQ", "vv1.eyJhIjotMX0", "vv1.W10", "abc", "vv1.!!!"],
+    ids=["bool-counter", "negative", "not-an-object", "no-prefix", "not-base64"],
+)
+def test_a_context_token_that_retrieve_could_not_have_returned_is_rejected(token: str) -> None:
+    with pytest.raises(ValueError, match="invalid context for key 'shared/x'"):
+        crdt.decode_context(token, "shared/x")
+
+
+def test_a_context_token_round_trips() -> None:
+    vv = {"b": 3, "a": 1}
+    assert crdt.decode_context(crdt.encode_context(vv)) == vv
