@@ -407,3 +407,37 @@ def test_an_already_expired_entry_is_not_resurrected_by_import(
     c.merge_entries(old_export)
     entry = c.retrieve_entry(key)
     assert (entry.value, entry.conflicts) == (2 if key.startswith("tally/") else "new", ())
+
+
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [
+        ("state", {"c": {"agent-0": [1, 0]}, "b": {}, "ts": 1.0}),  # a short counter vector
+        ("state", {"c": {}, "b": {}, "ts": float("nan")}),
+        ("ops", {"op-1": "yesterday"}),
+        ("expires_at", float("inf")),
+    ],
+)
+def test_a_malformed_export_is_rejected_whole_and_changes_nothing(
+    replicas: list[Manager], field: str, bad: Any
+) -> None:
+    a, b, _ = replicas
+    for n in range(600):  # more than one merge batch before the bad line
+        a.store(f"metrics/n{n:03}", 1)
+    entries = list(a.export_entries())
+    entries[-1] = {**entries[-1], field: bad}
+    with pytest.raises(ValueError, match=rf"line 600 \(key 'metrics/n599'\).*'{field}'"):
+        b.merge_entries(entries)
+    assert b.get_stats()["total_entries"] == 0
+
+
+def test_an_exported_multi_value_sibling_outside_its_clock_is_rejected(
+    replicas: list[Manager],
+) -> None:
+    a, b, _ = replicas
+    a.store("shared/x", "v")
+    (entry,) = a.export_entries()
+    entry["state"]["vv"] = {}  # a sibling its own version vector does not cover
+    with pytest.raises(ValueError, match="not a valid multi_value state"):
+        b.merge_entries([entry])
+    assert b.retrieve("shared/x") is None
