@@ -128,21 +128,23 @@ def test_payload_bytes_and_float_timestamps_round_trip_exactly(store: Store) -> 
 
 
 def test_concurrent_first_writes_of_one_key_lose_no_update(store: Store) -> None:
-    """Read-modify-write of a key that does not exist yet is serialized like any other."""
+    """Read-modify-write of a key that does not exist yet is serialized like any other:
+    every round, all threads race to create the same new key."""
     threads, rounds = 4, 25
     errors: list[BaseException] = []
     barrier = threading.Barrier(threads)
 
     def work() -> None:
         try:
-            barrier.wait(timeout=10)
-            for _ in range(rounds):
-                with store.transaction(["c/count"]) as tx:
-                    current = tx.get("c/count")
+            for r in range(rounds):
+                barrier.wait(timeout=10)
+                with store.transaction([f"c/{r}"]) as tx:
+                    current = tx.get(f"c/{r}")
                     n = int(current.payload) if current else 0
-                    tx.put(row("c/count", str(n + 1).encode()))
+                    tx.put(row(f"c/{r}", str(n + 1).encode()))
         except BaseException as exc:
             errors.append(exc)
+            barrier.abort()
 
     workers = [threading.Thread(target=work) for _ in range(threads)]
     for w in workers:
@@ -150,7 +152,7 @@ def test_concurrent_first_writes_of_one_key_lose_no_update(store: Store) -> None
     for w in workers:
         w.join(timeout=60)
     assert not errors
-    assert store.get("c/count").payload == str(threads * rounds).encode()
+    assert {store.get(f"c/{r}").payload for r in range(rounds)} == {str(threads).encode()}
 
 
 def test_a_closed_store_refuses_work_with_a_store_error(store_url: str) -> None:

@@ -20,6 +20,7 @@ MCP server runs its tools on worker threads.
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -118,33 +119,61 @@ _LOCK_KEYS = (
     "(SELECT DISTINCT hashtext(k) AS h FROM unnest(%s::text[]) AS k ORDER BY h) AS s"
 )
 
+_LOCK_KEY = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
+_SELECT_LOCKED = f"SELECT {_COLUMNS} FROM entries WHERE key = %s FOR UPDATE"
+_SELECT_LOCKED_MANY = f"SELECT {_COLUMNS} FROM entries WHERE key = ANY(%s) FOR UPDATE"
+
 
 class PostgresTransaction:
+    """Row state for the announced keys is fetched in one statement, under lock; writes
+    are buffered and sent together before COMMIT, so a batch of n keys costs a handful
+    of round trips, not 2n."""
+
     def __init__(self, conn: psycopg.Connection, lock_space: int) -> None:
         self._conn = conn
         self._space = lock_space
-        self._locked: set[str] = set()
+        self._known: dict[str, Row | None] = {}  # current state of locked keys
+        self._dirty: dict[str, Row | None] = {}  # pending writes; None deletes
 
     def lock(self, keys: Sequence[str]) -> None:
-        todo = sorted(set(keys) - self._locked)
-        if todo:
+        todo = sorted(set(keys) - self._known.keys())
+        if not todo:
+            return
+        # the read comes after the lock statement, so its snapshot sees every write
+        # committed by the writer we waited for
+        if len(todo) == 1:  # the common case, in its simplest (fastest) form
+            self._conn.execute(_LOCK_KEY, (self._space, todo[0]))
+            rows = self._conn.execute(_SELECT_LOCKED, todo).fetchall()
+        else:
             self._conn.execute(_LOCK_KEYS, (self._space, todo))
-            self._locked.update(todo)
+            rows = self._conn.execute(_SELECT_LOCKED_MANY, (todo,)).fetchall()
+        self._known.update(dict.fromkeys(todo))
+        self._known.update((r[0], _row(r)) for r in rows)
 
     def get(self, key: str) -> Row | None:
         self.lock([key])  # a key the caller did not announce is locked on first touch
-        r = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM entries WHERE key = %s FOR UPDATE", (key,)
-        ).fetchone()
-        return _row(r) if r else None
+        found = self._known[key]
+        return None if found is None else copy.copy(found)
 
     def put(self, row: Row) -> None:
         self.lock([row.key])
-        self._conn.execute(_UPSERT, _params(row))
+        self._known[row.key] = self._dirty[row.key] = copy.copy(row)
 
     def remove(self, key: str) -> bool:
-        self.lock([key])
-        return self._conn.execute("DELETE FROM entries WHERE key = %s", (key,)).rowcount > 0
+        existed = self.get(key) is not None
+        self._known[key] = self._dirty[key] = None
+        return existed
+
+    def flush(self) -> None:
+        upserts = [_params(r) for r in self._dirty.values() if r is not None]
+        deletes = [k for k, r in self._dirty.items() if r is None]
+        if len(upserts) == 1:
+            self._conn.execute(_UPSERT, upserts[0])
+        elif upserts:
+            self._conn.cursor().executemany(_UPSERT, upserts)
+        if deletes:
+            self._conn.execute("DELETE FROM entries WHERE key = ANY(%s)", (deletes,))
+        self._dirty.clear()
 
 
 class PostgresStore:
@@ -267,10 +296,13 @@ class PostgresStore:
 
     @contextmanager
     def transaction(self, keys: Sequence[str] = ()) -> Iterator[PostgresTransaction]:
-        with self._write() as conn:
+        # (Pipeline mode would save round trips on paper; on a local server it measured
+        # slower than these five: BEGIN, lock, read, write, COMMIT.)
+        with self._connection() as conn, conn.transaction():
             tx = PostgresTransaction(conn, self._space)
             tx.lock(keys)
             yield tx
+            tx.flush()
 
     def get(self, key: str) -> Row | None:
         with self._connection() as conn:
