@@ -10,6 +10,7 @@ stale between processes.
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import os
 import socket
@@ -49,7 +50,7 @@ class _Write:
 
     key: str
     value: Any
-    data_len: int
+    data: bytes  # the value serialized once, spliced into the stored document
     data_hash: str
     policy: RetentionPolicy
     timestamp: float | None
@@ -281,8 +282,8 @@ class MemoryLifecycleManager:
         return _Write(
             key=k,
             value=value,
-            data_len=len(data),
-            data_hash=crdt.content_hash(value),
+            data=data,
+            data_hash=hashlib.sha1(data).hexdigest()[:16],  # == crdt.content_hash(value)
             policy=policy,
             timestamp=_check_number(timestamp, "timestamp", k),
             ttl_seconds=_check_number(ttl_seconds, "ttl_seconds", k),
@@ -298,15 +299,17 @@ class MemoryLifecycleManager:
         doc = codec.decode(row.codec, row.payload) if row else None
         ops: dict[str, float] = dict(doc.get("o", {})) if doc else {}
         if w.op_id is not None and w.op_id in ops and row is not None:
-            return self._result(row, doc, applied=False, duplicate=True)
+            return self._result(row, doc["s"], applied=False, duplicate=True)
         if row is not None:
             self.clock.observe(row.updated_at)
         ts = w.timestamp if w.timestamp is not None else self.clock.stamp()
         state = (
             _initial(strategy) if row is None else crdt.convert(doc["s"], row.strategy, strategy)
         )
-        expired = row is not None and row.expires_at is not None and row.expires_at <= now
-        if expired and strategy != crdt.LWW:
+        expired = row is not None and _expired(row.expires_at, now)
+        if expired and row.tombstone and strategy == crdt.LWW:
+            state = _initial(strategy)  # past its grace period a tombstone is as good as purged
+        elif expired and strategy != crdt.LWW:
             state = _forget(strategy, state, ts)  # an expired value must not come back
         before = state
         if strategy == crdt.LWW:
@@ -318,14 +321,24 @@ class MemoryLifecycleManager:
         applied = state is not before
         if w.op_id is not None:
             ops = crdt.merge_ops(ops, {w.op_id: ts}, self.policies.settings.op_id_window)
-        if not applied and w.op_id is None and row is not None and not row.tombstone:
-            return self._result(row, doc, applied=False)
+        if not applied and w.op_id is None and row is not None:
+            return self._result(row, doc["s"], applied=False)
         ttl = w.ttl_seconds if applied or row is None else row.ttl_seconds
+        spliced = w.data if applied and strategy == crdt.LWW else None
+        keep = row.expires_at if row is not None and row.tombstone and not expired else None
         new_row = self._build_row(
-            w.key, strategy, state, ops, row, ttl, w.actor if applied else None
+            w.key,
+            strategy,
+            state,
+            ops,
+            row,
+            ttl,
+            w.actor if applied else None,
+            tombstone_expires=keep,  # a late losing write does not restart the grace period
+            raw_value=spliced,
         )
         tx.put(new_row)
-        return self._result(new_row, None, applied=applied)
+        return self._result(new_row, state, applied=applied)
 
     def _build_row(
         self,
@@ -337,14 +350,19 @@ class MemoryLifecycleManager:
         ttl_seconds: float | None,
         actor: str | None,
         tombstone_expires: float | None = None,
+        raw_value: bytes | None = None,
     ) -> Row:
         policy = self.policies.match(key)
         seen = crdt.view(strategy, state)
-        document: dict[str, Any] = {"s": state}
-        if ops:
-            document["o"] = ops
-        codec_name, payload, raw_len = codec.encode(
-            document,
+        if raw_value is not None:  # an LWW write that won: do not serialize its value twice
+            raw = _lww_document(state, ops, raw_value)
+        else:
+            document: dict[str, Any] = {"s": state}
+            if ops:
+                document["o"] = ops
+            raw = codec.dumps(document).encode("utf-8")
+        codec_name, payload, raw_len = codec.encode_bytes(
+            raw,
             compress=policy.compression_enabled,
             threshold_bytes=policy.compression_threshold_bytes,
         )
@@ -373,10 +391,10 @@ class MemoryLifecycleManager:
             tombstone=not seen.exists,
         )
 
-    def _result(self, row: Row, doc: Any, *, applied: bool, duplicate: bool = False) -> StoreResult:
-        if doc is None:
-            doc = codec.decode(row.codec, row.payload)
-        seen = crdt.view(row.strategy, doc["s"])
+    def _result(
+        self, row: Row, state: crdt.State, *, applied: bool, duplicate: bool = False
+    ) -> StoreResult:
+        seen = crdt.view(row.strategy, state)
         live = seen.exists and (row.expires_at is None or row.expires_at > self.clock.now())
         return StoreResult(
             key=row.key,
@@ -393,24 +411,33 @@ class MemoryLifecycleManager:
 
     def retrieve(self, key: str, namespace: str | None = None) -> Any | None:
         """The value under ``key``, or ``None`` when absent or expired."""
-        entry = self.retrieve_entry(key, namespace)
-        return None if entry is None else entry.value
+        found = self._read(key, namespace)
+        return None if found is None else found[2].value
 
-    def retrieve_entry(self, key: str, namespace: str | None = None) -> MemoryEntry | None:
-        """The entry with its conflicts, context token and lifecycle metadata."""
+    def _read(self, key: str, namespace: str | None) -> tuple[Row, crdt.State, crdt.View] | None:
+        """One committed read; an expired lazy entry is deleted on the way."""
         self._maybe_reload_policies()
         k = full_key(key, namespace)
         row = self._store.get(k)
         if row is None or row.tombstone:
             return None
-        if row.expires_at is not None and row.expires_at <= self.clock.now():
-            if row.cleanup == CleanupStrategy.LAZY.value:
-                self._store.delete_expired_key(k, self.clock.now())
-            return None
+        if row.expires_at is not None:
+            now = self.clock.now()
+            if row.expires_at <= now:
+                if row.cleanup == CleanupStrategy.LAZY.value:
+                    self._store.delete_expired_key(k, now)
+                return None
         state = codec.decode(row.codec, row.payload)["s"]
         seen = crdt.view(row.strategy, state)
-        if not seen.exists:
+        return (row, state, seen) if seen.exists else None
+
+    def retrieve_entry(self, key: str, namespace: str | None = None) -> MemoryEntry | None:
+        """The entry with its conflicts, context token and lifecycle metadata."""
+        found = self._read(key, namespace)
+        if found is None:
             return None
+        row, state, seen = found
+        k = row.key
         return MemoryEntry(
             key=k,
             value=seen.value,
@@ -577,53 +604,50 @@ class MemoryLifecycleManager:
             now = self.clock.now()
             for e in batch:
                 report["merged"] += 1
-                strategy = self.policies.match(e.key).conflict_strategy.value
+                policy = self.policies.match(e.key)
+                strategy = policy.conflict_strategy.value
                 incoming = crdt.convert(e.state, e.strategy, strategy)
                 self.clock.observe(e.updated_at)
                 row = tx.get(e.key)
-                if row is None:
-                    if e.expires_at is not None and e.expires_at <= now:
-                        report["skipped_expired"] += 1
-                        continue
-                    tx.put(
-                        self._build_row(
-                            e.key,
-                            strategy,
-                            incoming,
-                            e.ops,
-                            None,
-                            e.ttl_seconds,
-                            e.actor,
-                            tombstone_expires=e.expires_at if e.tombstone else None,
-                        )
-                    )
-                    report["created"] += 1
+                if row is not None and row.tombstone and _expired(row.expires_at, now):
+                    row = None  # past its grace period a tombstone is as good as purged
+                incoming_expired = _expired(e.expires_at, now)
+                if incoming_expired and (row is None or e.tombstone):
+                    report["skipped_expired"] += 1
                     continue
-                doc = codec.decode(row.codec, row.payload)
-                local = crdt.convert(doc["s"], row.strategy, strategy)
+                if incoming_expired and strategy != crdt.LWW:
+                    # keep what it knew (dots, baseline), not its values: expired stays gone
+                    incoming = _forget(strategy, incoming, crdt.updated_at(strategy, incoming))
+                if row is None:
+                    doc: dict[str, Any] = {}
+                    local = _initial(strategy)
+                else:
+                    doc = codec.decode(row.codec, row.payload)
+                    local = crdt.convert(doc["s"], row.strategy, strategy)
                 merged = crdt.merge(strategy, local, incoming)
                 ops = crdt.merge_ops(doc.get("o", {}), e.ops, window)
-                if merged == local and ops == doc.get("o", {}) and row.strategy == strategy:
-                    report["unchanged"] += 1
-                    continue
-                ttl = e.ttl_seconds if e.updated_at > row.updated_at else row.ttl_seconds
-                tomb_expiry = max(
-                    (
-                        x
-                        for x in (
-                            row.expires_at if row.tombstone else None,
-                            e.expires_at if e.tombstone else None,
-                        )
-                        if x is not None
-                    ),
-                    default=None,
-                )
+                if row is not None and merged == local and ops == doc.get("o", {}):
+                    if row.strategy == strategy:
+                        report["unchanged"] += 1
+                        continue
+                elif row is not None and _expired(row.expires_at, now) and strategy != crdt.LWW:
+                    forgotten = _forget(strategy, local, crdt.updated_at(strategy, local))
+                    merged = crdt.merge(strategy, forgotten, incoming)
+                if strategy == crdt.MV:
+                    merged = crdt.prune_siblings(merged, policy.max_siblings)
                 tx.put(
                     self._build_row(
-                        e.key, strategy, merged, ops, row, ttl, None, tombstone_expires=tomb_expiry
+                        e.key,
+                        strategy,
+                        merged,
+                        ops,
+                        row,
+                        e.ttl_seconds if row is None else _merge_ttl(row, e),
+                        None if row is not None else e.actor,
+                        tombstone_expires=_tombstone_expiry(row, e),
                     )
                 )
-                report["updated"] += 1
+                report["created" if row is None else "updated"] += 1
 
 
 _WRITE_FIELDS = {
@@ -638,10 +662,42 @@ _WRITE_FIELDS = {
 }
 
 
+def _lww_document(state: crdt.State, ops: Mapping[str, float], raw_value: bytes) -> bytes:
+    """The stored document of a winning LWW write, around the already serialized value."""
+    head = f'{{"s":{{"ts":{state["ts"]!r},"a":{codec.dumps(state["a"])},"h":"{state["h"]}","v":'
+    tail = "}" + (',"o":' + codec.dumps(ops) if ops else "") + "}"
+    return head.encode("utf-8") + raw_value + tail.encode("utf-8")
+
+
 def _initial(strategy: str) -> crdt.State:
     if strategy == crdt.LWW:
         return {"ts": float("-inf"), "a": "", "h": "", "v": None, "del": True}
     return crdt.mv_empty() if strategy == crdt.MV else crdt.pn_empty()
+
+
+def _expired(expires_at: float | None, now: float) -> bool:
+    return expires_at is not None and expires_at <= now
+
+
+def _merge_ttl(row: Row, e: ExportedEntry) -> float | None:
+    """The TTL of the newer side; on a tie the same choice on every replica."""
+    if e.updated_at != row.updated_at:
+        return e.ttl_seconds if e.updated_at > row.updated_at else row.ttl_seconds
+    explicit = [t for t in (row.ttl_seconds, e.ttl_seconds) if t is not None]
+    return min(explicit) if explicit else None
+
+
+def _tombstone_expiry(row: Row | None, e: ExportedEntry) -> float | None:
+    """Tombstones keep the purge time they were given, so every replica purges together."""
+    times = [
+        t
+        for t in (
+            row.expires_at if row is not None and row.tombstone else None,
+            e.expires_at if e.tombstone else None,
+        )
+        if t is not None
+    ]
+    return max(times, default=None)
 
 
 def _forget(strategy: str, state: crdt.State, ts: float, actor: str = "") -> crdt.State:
