@@ -210,6 +210,8 @@ class PostgresStore:
         conn.execute(f"SET lock_timeout = '{int(LOCK_TIMEOUT_SECONDS * 1000)}ms'")
 
     def _scrub(self, text: str) -> str:
+        """One line, no password: libpq's messages span lines and may echo the conninfo."""
+        text = " ".join(text.split())
         for secret in {self._password, unquote(self._password)} - {""}:
             text = text.replace(secret, "***")
         return text
@@ -236,14 +238,12 @@ class PostgresStore:
             if self._closed:
                 raise StoreError(f"store {self.url} is closed", path=self.url) from exc
             raise StoreError(
-                f"store {self.url}: cannot reach the database: {self._scrub(str(exc)).strip()}; "
+                f"store {self.url}: cannot reach the database: {self._scrub(str(exc))}; "
                 "check the host, port, user and that the server is running",
                 path=self.url,
             ) from exc
         except psycopg.Error as exc:
-            raise StoreError(
-                f"store {self.url}: {self._scrub(str(exc)).strip()}", path=self.url
-            ) from exc
+            raise StoreError(f"store {self.url}: {self._scrub(str(exc))}", path=self.url) from exc
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
