@@ -55,7 +55,10 @@ class PolicyStats:
 
 
 class Transaction(Protocol):
-    """A write transaction holding the store's write lock (SQLite) or row locks (PostgreSQL)."""
+    """A write transaction holding the store's write lock (SQLite) or per-key locks
+    (PostgreSQL: taken for the announced keys up front, for any other key on first
+    touch, and held until commit, absent keys included). ``get`` sees the
+    transaction's own ``put`` / ``remove``; an exception rolls every write back."""
 
     def get(self, key: str) -> Row | None: ...
 
