@@ -611,3 +611,24 @@ def test_concurrent_first_opens_of_a_new_schema_all_succeed() -> None:
         for s in opened:
             s.close()
         drop_schema(dsn, schema)
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_replaced_not_reported(
+    store_url_factory: UrlFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from lifecycle.store import postgres
+
+    monkeypatch.setattr(postgres, "IDLE_CHECK_SECONDS", 0.0)  # probe on every checkout
+    s = open_store(store_url_factory("postgres") + "&pool_max_size=1")  # one connection
+    try:
+        put(s, row("a/1"))
+        with s._connection() as conn:  # the pooled connection's server process
+            pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(postgres_dsn(), autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        assert s.get("a/1") is not None  # as after a database restart
+    finally:
+        s.close()

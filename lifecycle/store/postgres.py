@@ -23,6 +23,8 @@ from __future__ import annotations
 import copy
 import re
 import threading
+import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -73,6 +75,7 @@ DEFAULT_SCHEMA = "memory_lifecycle"
 LOCK_TIMEOUT_SECONDS = 60.0  # like SQLite's busy timeout: wait for a writer, then say so
 POOL_TIMEOUT_SECONDS = 30.0
 CONNECT_TIMEOUT_SECONDS = 10
+IDLE_CHECK_SECONDS = 2.0
 DEFAULT_POOL_MIN = 1
 DEFAULT_POOL_MAX = 8
 _TOP = "\U0010ffff"  # above every other character in byte order, as in SQLite's ranges
@@ -187,6 +190,9 @@ class PostgresStore:
         self._conninfo = conninfo
         self._closed = False
         self._lock = threading.Lock()
+        self._last_used: weakref.WeakKeyDictionary[psycopg.Connection, float] = (
+            weakref.WeakKeyDictionary()
+        )
         with self._errors():
             # Lock spaces keep this schema's advisory locks apart from other schemas'.
             self._migrate()
@@ -196,6 +202,7 @@ class PostgresStore:
                 max_size=pool_max,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
                 configure=self._configure,
+                check=self._check,
                 timeout=POOL_TIMEOUT_SECONDS,
                 name=f"memory-lifecycle:{schema}",
                 num_workers=2,
@@ -208,6 +215,13 @@ class PostgresStore:
         """Every pooled connection sees only our schema and waits for locks like SQLite."""
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         conn.execute(f"SET lock_timeout = '{int(LOCK_TIMEOUT_SECONDS * 1000)}ms'")
+
+    def _check(self, conn: psycopg.Connection) -> None:
+        """Probe a connection that sat idle before handing it out: after a database
+        restart the pool reconnects instead of failing the next call. Connections in
+        steady use skip the round trip."""
+        if time.monotonic() - self._last_used.get(conn, 0.0) > IDLE_CHECK_SECONDS:
+            psycopg_pool.ConnectionPool.check_connection(conn)
 
     def _scrub(self, text: str) -> str:
         """One line, no password: libpq's messages span lines and may echo the conninfo."""
@@ -223,9 +237,10 @@ class PostgresStore:
             yield
         except psycopg_pool.PoolTimeout as exc:
             raise StoreBusyError(
-                f"store {self.url}: no free database connection within "
-                f"{POOL_TIMEOUT_SECONDS:g} s ({self._scrub(str(exc))}); raise pool_max_size "
-                "in the store URL or the server's max_connections",
+                f"store {self.url}: no database connection within {POOL_TIMEOUT_SECONDS:g} s "
+                f"({self._scrub(str(exc))}): the server is unreachable, or all "
+                "pool_max_size connections stayed busy; check the server, or raise "
+                "pool_max_size in the store URL",
                 path=self.url,
             ) from exc
         except (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected) as exc:
@@ -251,6 +266,7 @@ class PostgresStore:
             raise StoreError(f"store {self.url} is closed", path=self.url)
         with self._errors(), self._pool.connection() as conn:
             yield conn
+            self._last_used[conn] = time.monotonic()
 
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection]:
@@ -501,5 +517,7 @@ def _parse_url(url: str, shown: str) -> tuple[str, str, int, int]:
             )
         sizes.append(int(text))
     pool_min, pool_max = sizes[0], max(sizes)
+    if not any(name == "application_name" for name, _ in theirs):
+        theirs.append(("application_name", "memory-lifecycle"))  # visible in pg_stat_activity
     conninfo = urlunsplit(parts._replace(query=urlencode(theirs)))
     return conninfo, schema, pool_min, pool_max
