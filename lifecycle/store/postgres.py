@@ -194,7 +194,6 @@ class PostgresStore:
             weakref.WeakKeyDictionary()
         )
         with self._errors():
-            # Lock spaces keep this schema's advisory locks apart from other schemas'.
             self._migrate()
             self._pool = psycopg_pool.ConnectionPool(
                 conninfo,
@@ -252,6 +251,10 @@ class PostgresStore:
         except psycopg.OperationalError as exc:
             if self._closed:
                 raise StoreError(f"store {self.url} is closed", path=self.url) from exc
+            if exc.sqlstate is not None and not exc.sqlstate.startswith(("08", "57P")):
+                raise StoreError(  # e.g. disk full: the server answered, so say what it said
+                    f"store {self.url}: {self._scrub(str(exc))}", path=self.url
+                ) from exc
             raise StoreError(
                 f"store {self.url}: cannot reach the database: {self._scrub(str(exc))}; "
                 "check the host, port, user and that the server is running",
@@ -304,6 +307,7 @@ class PostgresStore:
                         "INSERT INTO schema_migrations VALUES (%s, EXTRACT(EPOCH FROM now()))",
                         (version,),
                     )
+                # a lock space keeps this schema's per-key advisory locks apart from others'
                 self._space = conn.execute(
                     "SELECT hashtext(%s)", (f"memory-lifecycle:{self.schema}",)
                 ).fetchone()[0]
