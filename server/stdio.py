@@ -22,6 +22,8 @@ import anyio.from_thread
 import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from lifecycle import ConfigurationError
+
 
 class ThreadedStdin:
     """Yields decoded lines of a binary stream read by a daemon thread."""
@@ -64,10 +66,15 @@ def claimed_stdin() -> Iterator[BinaryIO]:
     """A private duplicate of fd 0 for the protocol; fd 0 reads the null device meanwhile."""
     try:
         fd = sys.stdin.fileno()
+        private = os.dup(fd)
     except (AttributeError, OSError, ValueError):
-        yield sys.stdin.buffer
+        if sys.stdin is None or not hasattr(sys.stdin, "buffer"):
+            raise ConfigurationError(
+                "stdin is closed: the stdio transport reads MCP messages from it; "
+                "start the server from an MCP host, or use --transport http"
+            ) from None
+        yield sys.stdin.buffer  # no descriptor to divert (e.g. an in-memory stream)
         return
-    private = os.dup(fd)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, fd)
     os.close(devnull)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 from pathlib import Path
@@ -161,3 +162,29 @@ async def test_the_registered_command_serves_tools_over_stdio(tmp_path: Path) ->
     assert stored["stored"] is True
     assert (tmp_path / "memory" / "memory.db").exists()
     assert os.access(command, os.X_OK)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_serve_mcp_builds_a_missing_venv_first_with_all_build_output_on_stderr(
+    tmp_path: Path,
+) -> None:
+    clone = tmp_path / "clone"
+    (clone / "scripts").mkdir(parents=True)
+    shutil.copy2(REPO / "scripts" / "serve-mcp", clone / "scripts" / "serve-mcp")
+    # a stand-in for the real stamp target: same name, prints on stdout, makes the command
+    (clone / "Makefile").write_text(
+        ".venv/.installed:\n"
+        "\techo building the venv\n"
+        "\tmkdir -p .venv/bin\n"
+        "\tprintf '#!/bin/sh\\necho \"served $$*\"\\n' > .venv/bin/memory-lifecycle\n"
+        "\tchmod +x .venv/bin/memory-lifecycle\n"
+        "\ttouch $@\n"
+    )
+    run = [str(clone / "scripts" / "serve-mcp"), "--transport", "stdio"]
+    first = subprocess.run(run, cwd=tmp_path, capture_output=True, timeout=60)
+    second = subprocess.run(run, cwd=tmp_path, capture_output=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == b"served serve --transport stdio\n"  # nothing from make
+    assert b"building the venv" in first.stderr
+    assert second.stdout == first.stdout
+    assert b"building" not in second.stderr  # built once
