@@ -33,9 +33,16 @@ from .transfer import ExportedEntry, parse_entry
 
 ENV_AGENT = "MEMORY_LIFECYCLE_AGENT_ID"
 POLICY_META = "policy_fingerprint"
+REPLICA_META = "replica_id"
 POLICY_RECHECK_SECONDS = 1.0
 MAX_LIST_LIMIT = 1000
 MAX_BATCH = 1000
+
+
+def display_actor(component: str) -> str:
+    """The agent id inside a CRDT component id ``<agent>#<replica>``."""
+    agent, sep, _ = component.rpartition("#")
+    return agent if sep else component
 
 
 def default_agent_id() -> str:
@@ -93,9 +100,26 @@ class MemoryLifecycleManager:
         self.gc = MemoryGarbageCollector(self._store, self.clock)
         try:
             self._sync_policy_fingerprint()
+            self.replica_id = self._replica_id()
         except BaseException:
             self._store.close()
             raise
+
+    def _replica_id(self) -> str:
+        """This store's id, part of every CRDT component written through it.
+
+        Counter components and multi-value dots are keyed by ``<agent>#<replica>``, so
+        one agent id writing to two stores that later exchange exports counts twice,
+        not once (a PN-counter merges each component by max).
+        """
+        existing = self._store.get_meta(REPLICA_META)
+        if existing:
+            return existing
+        self._store.set_meta(REPLICA_META, f"r{uuid.uuid4().hex[:10]}")
+        return self._store.get_meta(REPLICA_META) or ""
+
+    def _component(self, agent_id: str) -> str:
+        return f"{agent_id}#{self.replica_id}"
 
     # ------------------------------------------------------------ lifecycle
 
@@ -287,7 +311,9 @@ class MemoryLifecycleManager:
             policy=policy,
             timestamp=_check_number(timestamp, "timestamp", k),
             ttl_seconds=_check_number(ttl_seconds, "ttl_seconds", k),
-            actor=_check_actor(agent_id, k) if agent_id is not None else self.agent_id,
+            actor=self._component(
+                _check_actor(agent_id, k) if agent_id is not None else self.agent_id
+            ),
             op_id=_check_op_id(op_id, k),
             context=ctx,
         )
@@ -443,14 +469,16 @@ class MemoryLifecycleManager:
             value=seen.value,
             policy=row.policy,
             strategy=row.strategy,
-            actor=seen.actor,
+            actor=display_actor(seen.actor),
             created_at=row.created_at,
             updated_at=row.updated_at,
             expires_at=row.expires_at,
             compressed=row.codec != codec.CODEC_JSON,
             size_bytes=row.size_bytes,
             stored_bytes=len(row.payload),
-            conflicts=tuple(Conflict(c.value, c.actor, c.timestamp) for c in seen.conflicts),
+            conflicts=tuple(
+                Conflict(c.value, display_actor(c.actor), c.timestamp) for c in seen.conflicts
+            ),
             context=crdt.encode_context(state["vv"]) if row.strategy == crdt.MV else None,
         )
 
@@ -498,7 +526,7 @@ class MemoryLifecycleManager:
             self.clock.observe(row.updated_at)
             ts = max(self.clock.stamp(), row.updated_at + 1e-6)  # a delete beats what it saw
             doc = codec.decode(row.codec, row.payload)
-            state = _forget(row.strategy, doc["s"], ts, self.agent_id)
+            state = _forget(row.strategy, doc["s"], ts, self._component(self.agent_id))
             tombstone = self._build_row(
                 k,
                 row.strategy,
