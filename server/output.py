@@ -1,0 +1,144 @@
+"""How the ``memory-lifecycle`` command shows results: one JSON object, or a short summary.
+
+``--output json`` is for programs (claude-flow hooks, scripts): exactly one
+JSON object on stdout, nothing else. Text is for people: a line or a small
+table, never the raw dict.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+OUTPUT_FORMATS = ("text", "json")
+
+
+def dump_json(result: Mapping[str, Any], out: TextIO) -> None:
+    out.write(json.dumps(result, sort_keys=True, default=str))
+    out.write("\n")
+
+
+def human_bytes(n: float | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_when(ts: float | None, now: float | None = None) -> str:
+    """An absolute local time plus how far away it is: '2026-11-25 14:00 (in 35m)'."""
+    if ts is None:
+        return "-"
+    now = time.time() if now is None else now
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    delta = ts - now
+    span = _span(abs(delta))
+    return f"{stamp} ({'in ' + span if delta >= 0 else span + ' ago'})"
+
+
+def _span(seconds: float) -> str:
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def _by_namespace(counts: Mapping[str, int]) -> str:
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{name}: {n}" for name, n in sorted(counts.items())) + ")"
+
+
+def _entries(n: int) -> str:
+    return f"{n} {'entry' if n == 1 else 'entries'}"
+
+
+def format_hook(result: Mapping[str, Any]) -> str:
+    hook = result.get("hook")
+    if hook == "session-end":
+        return (
+            f"session-end {result['session_id']}: deleted {_entries(result['deleted_count'])} "
+            f"({result['session_deleted']} of the session, {result['expired_deleted']} expired)"
+        )
+    if hook == "pre-task":
+        task = f" {result['task_id']}" if result.get("task_id") else ""
+        return (
+            f"pre-task{task}: deleted {_entries(result['deleted_count'])} "
+            "of expired coordination data"
+        )
+    return f"memory-cleanup: {format_cleanup(result)}"
+
+
+def format_cleanup(report: Mapping[str, Any]) -> str:
+    forced = " (forced: manual entries included)" if report.get("forced") else ""
+    return (
+        f"deleted {_entries(report['deleted_count'])} in {report['duration_ms']:.1f} ms"
+        f"{_by_namespace(report.get('by_namespace', {}))}{forced}"
+    )
+
+
+_STATS_COLUMNS = ("policy", "entries", "bytes", "stored", "compressed", "expired", "next expiry")
+
+
+def format_stats(stats: Mapping[str, Any], now: float | None = None) -> str:
+    """A table by policy pattern, then totals; expired = waiting for collection."""
+    rows = [
+        (
+            p["pattern"],
+            str(p["entries"]),
+            human_bytes(p["total_bytes"]),
+            human_bytes(p["stored_bytes"]),
+            str(p["compressed"]),
+            str(p["expired_pending"]),
+            human_when(p["next_expiry"], now),
+        )
+        for p in stats.get("policies", [])
+    ]
+    rows.append(
+        (
+            "total",
+            str(stats["total_entries"]),
+            human_bytes(stats["total_bytes"]),
+            human_bytes(stats["stored_bytes"]),
+            str(stats["compressed_entries"]),
+            str(stats["expired_pending"]),
+            "",
+        )
+    )
+    widths = [max(len(r[i]) for r in (_STATS_COLUMNS, *rows)) for i in range(len(_STATS_COLUMNS))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [cells[0].ljust(widths[0])]
+        parts += [c.rjust(w) for c, w in zip(cells[1:-1], widths[1:-1], strict=True)]
+        parts.append(cells[-1])
+        return "  ".join(parts).rstrip()
+
+    head = [f"store: {stats.get('store', '?')}", f"policies: {stats.get('policy_source', '?')}"]
+    table = [line(_STATS_COLUMNS), line(tuple("-" * w for w in widths)), *map(line, rows)]
+    tail = []
+    if stats.get("tombstones"):
+        tail.append(f"tombstones (deletes kept for replicas): {stats['tombstones']}")
+    if stats.get("db_size_bytes") is not None:
+        tail.append(f"size on disk: {human_bytes(stats['db_size_bytes'])}")
+    return "\n".join([*head, "", *table, *(["", *tail] if tail else [])])
+
+
+def format_export(result: Mapping[str, Any]) -> str:
+    return f"exported {_entries(result['exported'])} to {result['file']}"
+
+
+def format_import(result: Mapping[str, Any]) -> str:
+    return (
+        f"imported {_entries(result['merged'])} from {result['file']}: "
+        f"{result['created']} created, {result['updated']} updated, "
+        f"{result['unchanged']} unchanged, {result['skipped_expired']} skipped as expired"
+    )

@@ -1,0 +1,239 @@
+"""``memory-lifecycle hook ...`` as Claude Code and claude-flow run it: a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from cli_support import (
+    assert_one_line_error,
+    command,
+    one_json,
+    run_cli,
+    seed,
+    stored_keys,
+)
+from conftest import child_env
+
+pytestmark = pytest.mark.slow
+
+
+def claude_code_input(project: Path, event: str, **fields: object) -> str:
+    """The JSON Claude Code writes to a hook command's stdin."""
+    return json.dumps(
+        {
+            "session_id": "sess-1",
+            "transcript_path": str(project / "transcript.jsonl"),
+            "cwd": str(project),
+            "permission_mode": "default",
+            "hook_event_name": event,
+            **fields,
+        }
+    )
+
+
+def test_session_end_with_session_id_deletes_the_session_and_expired_entries(project: Path):
+    seed(
+        project,
+        {
+            "session/abc": {"open": True},
+            "session/abc/notes": "n",
+            "coordination/abc/step": 3,
+            "session/other/notes": "keep",
+            "knowledge/facts": "keep",
+        },
+        expired={"coordination/old/step": 1},
+    )
+
+    done = run_cli("hook", "session-end", "--session-id", "abc", "--output", "json")
+
+    assert done.returncode == 0, done.stderr
+    result = one_json(done.stdout)
+    assert result["session_deleted"] == 3
+    assert result["expired_deleted"] == 1
+    assert result["deleted_count"] == 4
+    assert sorted(result["deleted_keys"]) == [
+        "coordination/abc/step",
+        "coordination/old/step",
+        "session/abc",
+        "session/abc/notes",
+    ]
+    assert stored_keys(project) == {"session/other/notes", "knowledge/facts"}
+
+
+def test_session_end_takes_the_session_id_from_claude_code_stdin_json(project: Path):
+    seed(project, {"session/sess-1/state": 1, "session/sess-2/state": 2})
+
+    done = run_cli(
+        "hook", "session-end", stdin=claude_code_input(project, "SessionEnd", reason="exit")
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "session-end sess-1: deleted 1 entry (1 of the session, 0 expired)"
+    ]
+    assert stored_keys(project) == {"session/sess-2/state"}
+
+
+def test_session_end_flag_wins_over_the_stdin_session_id(project: Path):
+    seed(project, {"session/sess-1/state": 1, "session/chosen/state": 2})
+
+    done = run_cli(
+        "hook",
+        "session-end",
+        "--session-id",
+        "chosen",
+        stdin=claude_code_input(project, "SessionEnd"),
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert stored_keys(project) == {"session/sess-1/state"}
+
+
+def test_session_end_without_any_session_id_fails_with_one_clear_line(project: Path):
+    done = run_cli("hook", "session-end")
+
+    assert done.returncode == 2
+    assert_one_line_error(done, "session id", "--session-id")
+
+
+def test_session_end_with_an_invalid_session_id_names_it(project: Path):
+    done = run_cli("hook", "session-end", "--session-id", "a/b")
+
+    assert done.returncode == 1
+    assert_one_line_error(done, "'a/b'")
+
+
+def test_hook_does_not_block_on_an_open_stdin_pipe_with_no_data(project: Path):
+    seed(project, {"session/abc/state": 1})
+    proc = subprocess.Popen(
+        [*command(), "hook", "session-end", "--session-id", "abc"],
+        env=child_env(),
+        stdin=subprocess.PIPE,  # held open, never written: must not hang
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+    assert stored_keys(project) == set()
+
+
+def test_hook_reads_stdin_json_written_after_a_short_delay(project: Path):
+    seed(project, {"session/late/state": 1})
+    proc = subprocess.Popen(
+        [*command(), "hook", "session-end", "--output", "json"],
+        env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    time.sleep(0.05)  # the writer is a little late, as a busy Claude Code may be
+    out, err = proc.communicate(json.dumps({"session_id": "late"}).encode(), timeout=10)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["session_deleted"] == 1
+
+
+def test_hook_rejects_stdin_that_is_not_json_with_one_line(project: Path):
+    done = run_cli("hook", "pre-task", stdin="not json")
+
+    assert done.returncode == 2
+    assert_one_line_error(done, "stdin is not JSON")
+
+
+def test_pre_task_collects_only_expired_coordination_data(project: Path):
+    seed(
+        project,
+        {"coordination/agent1/progress": {"step": 1}},
+        expired={
+            "coordination/agent2/progress": {"step": 9},
+            "swarm/shared/plan": "old",
+            "session/s1/state": "old",
+        },
+    )
+
+    done = run_cli("hook", "pre-task", "--output", "json")
+
+    assert done.returncode == 0, done.stderr
+    result = one_json(done.stdout)
+    assert result["hook"] == "pre-task"
+    assert result["deleted_count"] == 1
+    assert result["deleted_keys"] == ["coordination/agent2/progress"]
+    assert stored_keys(project) == {
+        "coordination/agent1/progress",
+        "swarm/shared/plan",
+        "session/s1/state",
+    }
+
+
+def test_pre_task_reads_the_task_from_claude_code_pretooluse_json(project: Path):
+    stdin = claude_code_input(
+        project,
+        "PreToolUse",
+        tool_name="Task",
+        tool_use_id="toolu_01",
+        tool_input={"description": "Survey the codebase", "prompt": "..."},
+    )
+
+    done = run_cli("hook", "pre-task", "--output", "json", stdin=stdin)
+
+    assert done.returncode == 0, done.stderr
+    assert one_json(done.stdout)["task_id"] == "toolu_01"
+
+    text = run_cli("hook", "pre-task", "--task-id", "t-7")
+    assert text.stdout.splitlines() == [
+        "pre-task t-7: deleted 0 entries of expired coordination data"
+    ]
+
+
+def test_memory_cleanup_keeps_expired_manual_entries_unless_forced(project: Path):
+    seed(project, {}, expired={"knowledge/old": "x", "swarm/shared/old": "y"})
+
+    plain = run_cli("hook", "memory-cleanup", "--output", "json")
+    assert plain.returncode == 0, plain.stderr
+    assert one_json(plain.stdout)["deleted_count"] == 1
+    assert stored_keys(project) == {"knowledge/old"}
+
+    forced = run_cli("hook", "memory-cleanup", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.startswith("memory-cleanup: deleted 1 entry")
+    assert "forced" in forced.stdout
+    assert stored_keys(project) == set()
+
+
+def test_hook_uses_the_stdin_cwd_as_project_when_nothing_else_is_configured(
+    project: Path, tmp_path: Path
+):
+    seed(project, {"session/sess-1/state": 1})
+    (project / "src" / "pkg").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    stdin = json.dumps({"session_id": "sess-1", "cwd": str(project / "src" / "pkg")})
+
+    done = run_cli("hook", "session-end", cwd=elsewhere, stdin=stdin)
+
+    assert done.returncode == 0, done.stderr
+    assert stored_keys(project) == set()
+    assert not (elsewhere / ".claude-flow").exists()
+
+
+def test_hook_path_does_not_import_mcp(project: Path):
+    done = run_cli("hook", "pre-task", PYTHONPROFILEIMPORTTIME="1")
+
+    assert done.returncode == 0, done.stderr
+    modules = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "lifecycle.hooks" in modules  # the import log really was captured
+    assert "server.cli" in modules
+    assert not {m for m in modules if m == "mcp" or m.startswith("mcp.")}
+    assert "apscheduler" not in modules
