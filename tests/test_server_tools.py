@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -449,3 +450,21 @@ async def test_the_benchmark_noop_tool_exists_only_when_asked(tmp_path: Path) ->
     assert "bench_noop" not in plain
     assert with_noop == TOOL_NAMES | {"bench_noop"}
     assert noop == {"ok": True}
+
+
+async def test_concurrent_calls_run_in_worker_threads_without_losing_updates(
+    tmp_path: Path, mode: str
+) -> None:
+    async with connect(tmp_path, mode) as client:
+
+        async def add_one(i: int) -> None:
+            result = await client.call_tool(
+                "memory_store", {"key": "metrics/hits", "value": 1, "op_id": f"op-{i}"}
+            )
+            assert not result.is_error, result.content
+
+        async with anyio.create_task_group() as tg:
+            for i in range(40):
+                tg.start_soon(add_one, i)
+        total = await call(client, "memory_retrieve", key="metrics/hits")
+    assert total["value"] == 40
