@@ -16,8 +16,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -25,6 +25,11 @@ from lifecycle import ConfigurationError, LifecycleError, MemoryLifecycleManager
 
 from . import auth
 from .app import build_server
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+    from .state import AppState
 
 ENV_LOG_LEVEL = "MEMORY_LIFECYCLE_LOG_LEVEL"
 TRANSPORTS = ("stdio", "http")
@@ -59,7 +64,7 @@ def serve(
             anyio.run(_serve_stdio, mcp)
         else:
             anyio.run(_serve_http, mcp, host, port, token)
-    except BaseException as exc:
+    except Exception as exc:  # an ExceptionGroup from a task group included
         error = _lifecycle_error(exc)
         if error is None:
             raise
@@ -105,7 +110,7 @@ def _lifecycle_error(exc: BaseException) -> LifecycleError | None:
     return None
 
 
-async def _stop_on_signal(stop: Any) -> None:
+async def _stop_on_signal(stop: Callable[[bool], None]) -> None:
     """Call ``stop(first)`` on SIGTERM/SIGINT; ``first`` is False from the second signal on."""
     with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
         first = True
@@ -115,7 +120,7 @@ async def _stop_on_signal(stop: Any) -> None:
             first = False
 
 
-async def _serve_stdio(mcp: Any) -> None:
+async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
     from mcp.server.stdio import stdio_server
 
     from .stdio import ThreadedStdin, claimed_stdin
@@ -130,7 +135,7 @@ async def _serve_stdio(mcp: Any) -> None:
         tg.cancel_scope.cancel()
 
 
-async def _serve_http(mcp: Any, host: str, port: int, token: str | None) -> None:
+async def _serve_http(mcp: MCPServer[AppState], host: str, port: int, token: str | None) -> None:
     import uvicorn
 
     class Server(uvicorn.Server):
