@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -14,9 +15,10 @@ from cli_support import (
     one_json,
     run_cli,
     seed,
+    store_dir,
     stored_keys,
 )
-from conftest import child_env
+from conftest import REPO, child_env
 
 pytestmark = pytest.mark.slow
 
@@ -237,3 +239,60 @@ def test_hook_path_does_not_import_mcp(project: Path):
     assert "server.cli" in modules
     assert not {m for m in modules if m == "mcp" or m.startswith("mcp.")}
     assert "apscheduler" not in modules
+
+
+def test_claude_code_settings_wire_session_end_and_pre_task_through_scripts_hook():
+    settings = json.loads((REPO / ".claude" / "settings.json").read_text())
+    wired = {}
+    for event, groups in settings["hooks"].items():
+        for group in groups:
+            for hook in group["hooks"]:
+                assert hook["type"] == "command"
+                assert isinstance(hook["timeout"], int) and 0 < hook["timeout"] <= 30
+                wired[(event, group.get("matcher"))] = hook["command"]
+    assert wired == {
+        ("SessionEnd", None): '"$CLAUDE_PROJECT_DIR"/scripts/hook session-end',
+        ("PreToolUse", "Task"): '"$CLAUDE_PROJECT_DIR"/scripts/hook pre-task',
+    }
+
+
+@pytest.mark.skipif(not (REPO / ".venv" / "bin" / "memory-lifecycle").exists(), reason="no .venv")
+def test_scripts_hook_runs_the_project_venv_command_as_claude_code_does(project: Path):
+    seed(project, {"session/sess-1/state": 1})
+    command_line = '"$CLAUDE_PROJECT_DIR"/scripts/hook session-end'
+    env = child_env(CLAUDE_PROJECT_DIR=str(REPO), MEMORY_LIFECYCLE_DIR=str(store_dir(project)))
+    env.pop("PYTHONPATH")  # the venv's own install must be enough
+
+    done = subprocess.run(
+        ["sh", "-c", command_line],
+        input=claude_code_input(project, "SessionEnd", reason="clear"),
+        env={
+            **env,
+            "CLAUDE_PROJECT_DIR": str(REPO),
+            "MEMORY_LIFECYCLE_DIR": str(store_dir(project)),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("session-end sess-1: deleted 1 entry")
+    assert stored_keys(project) == set()
+
+
+def test_scripts_hook_without_a_venv_fails_saying_how_to_build_it(tmp_path: Path):
+    copy = tmp_path / "checkout" / "scripts"
+    copy.mkdir(parents=True)
+    shutil.copy2(REPO / "scripts" / "hook", copy / "hook")
+
+    done = subprocess.run(
+        [str(copy / "hook"), "session-end"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+
+    assert done.returncode == 1
+    assert "make test" in done.stderr and str(tmp_path / "checkout") in done.stderr
