@@ -70,13 +70,9 @@ def run(quick: bool) -> dict[str, dict[str, float]]:
         clock = ManualClock(now)
         m = MemoryLifecycleManager(memory_dir=Path(tmp) / "engine", clock=clock)
         store_floor = _per_op_us(raw_store, n, rounds)
-        store_ours = _per_op_us(
-            lambda i: m.store(f"coordination/k{i % keys}", VALUE), n, rounds
-        )
+        store_ours = _per_op_us(lambda i: m.store(f"coordination/k{i % keys}", VALUE), n, rounds)
         retrieve_floor = _per_op_us(raw_retrieve, n, rounds)
-        retrieve_ours = _per_op_us(
-            lambda i: m.retrieve(f"coordination/k{i % keys}"), n, rounds
-        )
+        retrieve_ours = _per_op_us(lambda i: m.retrieve(f"coordination/k{i % keys}"), n, rounds)
         out["store"] = {"floor_us": store_floor, "ours_us": store_ours}
         out["retrieve"] = {"floor_us": retrieve_floor, "ours_us": retrieve_ours}
 
