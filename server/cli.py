@@ -260,7 +260,8 @@ def read_hook_input(
 
     Never waits on a terminal, and never blocks on an open pipe with no data:
     it waits at most ``first_byte_seconds`` for data to start, and stops when
-    the pipe closes or stays idle.
+    the pipe closes or stays idle. Anything but a JSON object is ignored with
+    a warning: a hook that has its flags must not fail over unrelated input.
     """
     stream = sys.stdin if stream is None else stream
     try:
@@ -284,11 +285,10 @@ def read_hook_input(
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"hook stdin is not JSON ({exc.msg}); pipe Claude Code's hook JSON or nothing"
-        ) from None
-    if not isinstance(data, dict):
-        raise UsageError("hook stdin JSON must be an object like Claude Code's hook input")
+        data = exc.msg
+    if not isinstance(data, dict):  # flags may still say all the hook needs: do not fail here
+        log.warning("ignoring hook stdin: not a JSON object like Claude Code's hook input")
+        return {}
     return data
 
 
