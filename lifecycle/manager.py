@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
 import os
 import socket
@@ -27,12 +28,22 @@ from .entry import Conflict, MemoryEntry, StoreResult
 from .errors import InvalidValueError, PolicyError
 from .gc import CleanupReport, MemoryGarbageCollector
 from .keys import full_key, validate_key
-from .policy import CleanupStrategy, PolicySet, RetentionPolicy, load_policies
+from .policy import (
+    CleanupStrategy,
+    PolicySet,
+    RetentionPolicy,
+    builtin_policies,
+    parse_policies,
+    policies_from_document,
+    policies_to_document,
+)
 from .store import Row, Store, open_store
 from .transfer import ExportedEntry, parse_entry
 
 ENV_AGENT = "MEMORY_LIFECYCLE_AGENT_ID"
 POLICY_META = "policy_fingerprint"
+POLICY_CACHE_META = "policy_cache"
+POLICY_CACHE_FORMAT = "v1"
 REPLICA_META = "replica_id"
 POLICY_RECHECK_SECONDS = 1.0
 MAX_LIST_LIMIT = 1000
@@ -91,14 +102,14 @@ class MemoryLifecycleManager:
                 "--policy-file / MEMORY_LIFECYCLE_POLICY_FILE to use the built-in policies",
                 path=str(self.policy_file),
             )
-        self.policies: PolicySet = load_policies(self.policy_file)
-        self._policy_stamp = self._stat_policy()
-        self._policy_checked = time.monotonic()
         self.clock: Clock = clock or HybridLogicalClock()
         self.agent_id = _check_actor(agent_id) if agent_id else default_agent_id()
         self._store: Store = url if url is not None else open_store(paths.store_url)
         self.gc = MemoryGarbageCollector(self._store, self.clock)
         try:
+            self._policy_stamp = self._stat_policy()
+            self._policy_checked = time.monotonic()
+            self.policies: PolicySet = self._load_policies()
             self._sync_policy_fingerprint()
             self.replica_id = self._replica_id()
         except BaseException:
@@ -168,10 +179,42 @@ class MemoryLifecycleManager:
         stamp = self._stat_policy()
         if only_if_changed and stamp == self._policy_stamp:
             return False
-        self.policies = load_policies(self.policy_file)
+        self.policies = self._load_policies()
         self._policy_stamp = stamp
         self._sync_policy_fingerprint()
         return True
+
+    def _load_policies(self) -> PolicySet:
+        """The policy file, validated; a file validated before is read from the store's cache.
+
+        The cache is keyed by the file's content hash, so an edit is always revalidated;
+        it spares short-lived processes (hooks) pydantic and YAML entirely.
+        """
+        try:
+            data = self.policy_file.read_bytes()
+        except FileNotFoundError:
+            return builtin_policies()
+        except OSError as exc:
+            raise PolicyError(
+                f"{self.policy_file}: cannot read policy file: {exc.strerror}",
+                path=str(self.policy_file),
+            ) from exc
+        source = str(self.policy_file)
+        tag = f"{POLICY_CACHE_FORMAT}:{hashlib.sha256(data).hexdigest()}"
+        cached = self._store.get_meta(POLICY_CACHE_META)
+        if cached and cached.startswith(tag + "\n"):
+            try:
+                return policies_from_document(json.loads(cached[len(tag) + 1 :]), source)
+            except (ValueError, TypeError, KeyError):
+                pass  # an unreadable cache is only a cache: validate the file again
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PolicyError(f"{source}: not UTF-8 text: {exc}", path=source) from exc
+        policies = parse_policies(text, source)
+        document = json.dumps(policies_to_document(policies), separators=(",", ":"))
+        self._store.set_meta(POLICY_CACHE_META, f"{tag}\n{document}")
+        return policies
 
     def _sync_policy_fingerprint(self) -> None:
         if self._store.get_meta(POLICY_META) == self.policies.fingerprint:

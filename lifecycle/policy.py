@@ -1,24 +1,23 @@
 """Retention policies: validated data plus pure functions.
 
-A policy file is YAML validated with pydantic. A file that exists but is
-wrong is an error naming the file, the policy and the field; the engine never
-falls back to defaults silently, because that would expire (or keep) data
-against the user's intent.
+A policy file is YAML validated with pydantic (``lifecycle.policy_schema``,
+imported only when text needs validating). A file that exists but is wrong is
+an error naming the file, the policy and the field; the engine never falls
+back to defaults silently, because that would expire (or keep) data against
+the user's intent. Validated policies are plain frozen dataclasses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PolicyError
 
@@ -41,24 +40,31 @@ class ConflictStrategy(str, Enum):
     COUNTER = "counter"
 
 
-class _PolicyFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """One namespace's retention, conflict and compression rules (the seed's dataclass)."""
 
-    ttl_seconds: float = Field(default=0, ge=0, description="0 = never expires")
-    cleanup_strategy: CleanupStrategy = CleanupStrategy.MANUAL
-    conflict_strategy: ConflictStrategy = ConflictStrategy.LAST_WRITE_WINS
-    compression_enabled: bool = True
-    compression_threshold_bytes: int = Field(default=1024, ge=0)
-    max_siblings: int = Field(default=16, ge=1, le=1024)
-
-
-class RetentionPolicy(_PolicyFields):
-    """One namespace's retention, conflict and compression rules."""
-
-    namespace: str = Field(min_length=1)
-    ttl_seconds: float = Field(ge=0, description="0 = never expires")
+    namespace: str
+    ttl_seconds: float
     cleanup_strategy: CleanupStrategy
     conflict_strategy: ConflictStrategy
+    compression_enabled: bool = True
+    compression_threshold_bytes: int = 1024
+    max_siblings: int = 16
+
+    def __post_init__(self) -> None:
+        # accept the YAML spellings ("lazy", "lww") and refuse what the schema refuses
+        object.__setattr__(self, "cleanup_strategy", CleanupStrategy(self.cleanup_strategy))
+        object.__setattr__(self, "conflict_strategy", ConflictStrategy(self.conflict_strategy))
+        object.__setattr__(self, "ttl_seconds", float(self.ttl_seconds))
+        if not self.namespace:
+            raise PolicyError("policy namespace must not be empty")
+        if self.ttl_seconds < 0 or self.compression_threshold_bytes < 0 or self.max_siblings < 1:
+            raise PolicyError(
+                f"policy '{self.namespace}': ttl_seconds and compression_threshold_bytes "
+                "must be >= 0 and max_siblings >= 1",
+                namespace=self.namespace,
+            )
 
     def expires_at(self, timestamp: float, ttl_override: float | None = None) -> float | None:
         """When an entry written at ``timestamp`` expires (``None`` = never)."""
@@ -76,27 +82,20 @@ class RetentionPolicy(_PolicyFields):
     def literal_chars(self) -> int:
         return sum(1 for c in self.namespace if c not in "*?")
 
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["cleanup_strategy"] = self.cleanup_strategy.value
+        out["conflict_strategy"] = self.conflict_strategy.value
+        return out
 
-class DefaultPolicy(_PolicyFields):
-    """The ``default:`` section: rules for keys that match no namespace."""
 
-
-class Settings(BaseModel):
+@dataclass(frozen=True)
+class Settings:
     """Store-wide settings, the ``settings:`` section of the policy file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_value_bytes: int = Field(default=1024 * 1024, ge=1)
-    tombstone_grace_seconds: float = Field(default=7 * 86400, ge=0)
-    op_id_window: int = Field(default=1000, ge=1)
-
-
-class PolicyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    namespaces: list[RetentionPolicy] = Field(default_factory=list)
-    default: DefaultPolicy | None = None
-    settings: Settings = Field(default_factory=Settings)
+    max_value_bytes: int = 1024 * 1024
+    tombstone_grace_seconds: float = 7 * 86400
+    op_id_window: int = 1000
 
 
 def _builtin(ns: str, ttl: float, cleanup: str, conflict: str) -> RetentionPolicy:
@@ -176,32 +175,18 @@ class PolicySet:
 
 def _fingerprint(policies: PolicySet) -> str:
     """A hash of what affects stored rows, to know when expiry must be recomputed."""
-    doc = [p.model_dump(mode="json") for p in policies.policies]
-    doc.append(policies.default.model_dump(mode="json"))
-    return hashlib.sha256(repr(doc).encode()).hexdigest()[:16]
+    doc = [p.to_dict() for p in (*policies.policies, policies.default)]
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def builtin_policies() -> PolicySet:
     return PolicySet(BUILTIN_POLICIES)
 
 
-def _describe_location(doc: Any, loc: Sequence[Any]) -> str:
-    if len(loc) >= 2 and loc[0] == "namespaces" and isinstance(loc[1], int):
-        idx = loc[1]
-        name = None
-        items = doc.get("namespaces") if isinstance(doc, dict) else None
-        if isinstance(items, list) and idx < len(items) and isinstance(items[idx], dict):
-            name = items[idx].get("namespace")
-        what = f"policy '{name}'" if name else f"policy #{idx + 1}"
-        rest = ".".join(str(x) for x in loc[2:]) or "(the policy itself)"
-        return f"{what} (namespaces[{idx}]), field '{rest}'"
-    if loc and loc[0] == "default":
-        return f"policy 'default', field '{'.'.join(str(x) for x in loc[1:]) or 'default'}'"
-    return "field '" + ".".join(str(x) for x in loc) + "'"
-
-
 def parse_policies(text: str, source: str = "<string>") -> PolicySet:
     """Validate policy YAML; every problem names the source, the policy and the field."""
+    import yaml  # only when text needs parsing: hooks usually find the cached policies
+
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -219,18 +204,32 @@ def parse_policies(text: str, source: str = "<string>") -> PolicySet:
             f"{type(doc).__name__}; see .claude/memory-retention-policies.yaml",
             path=source,
         )
-    try:
-        parsed = PolicyFile.model_validate(doc)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = _describe_location(doc, err["loc"])
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise PolicyError(f"{source}: {where}: {err['msg']}{extra}", path=source) from exc
-    _reject_duplicates(parsed.namespaces, source)
+    from .policy_schema import validate_document  # pydantic only when text needs checking
+
+    normalized = validate_document(doc, source)
+    return policies_from_document(normalized, source)
+
+
+def policies_from_document(doc: dict[str, Any], source: str) -> PolicySet:
+    """Build a PolicySet from a normalized (already validated) document."""
+    namespaces = [RetentionPolicy(**p) for p in doc.get("namespaces", [])]
+    _reject_duplicates(namespaces, source)
     default = BUILTIN_DEFAULT
-    if parsed.default is not None:
-        default = RetentionPolicy(namespace=DEFAULT_POLICY_NAME, **parsed.default.model_dump())
-    return PolicySet(tuple(parsed.namespaces), default, parsed.settings, source)
+    if doc.get("default") is not None:
+        default = RetentionPolicy(namespace=DEFAULT_POLICY_NAME, **doc["default"])
+    settings = Settings(**doc.get("settings") or {})
+    return PolicySet(tuple(namespaces), default, settings, source)
+
+
+def policies_to_document(policies: PolicySet) -> dict[str, Any]:
+    """The inverse of ``policies_from_document``: what the store caches."""
+    default = policies.default.to_dict()
+    del default["namespace"]
+    return {
+        "namespaces": [p.to_dict() for p in policies.policies],
+        "default": default,
+        "settings": asdict(policies.settings),
+    }
 
 
 def _reject_duplicates(policies: Sequence[RetentionPolicy], source: str) -> None:

@@ -131,3 +131,48 @@ def test_namespace_argument_joins_once(make_manager: MakeManager) -> None:
     assert m.retrieve("status", namespace="coordination") == "down"
     assert [e["key"] for e in m.list()["entries"]] == ["coordination/status"]
     assert m.delete("status", namespace="coordination") is True
+
+
+def test_a_validated_policy_file_is_cached_so_later_processes_skip_pydantic(
+    project: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from conftest import child_env
+
+    shipped = Path(__file__).resolve().parent.parent / ".claude" / "memory-retention-policies.yaml"
+    policy_file = tmp_path / "policies.yaml"
+    policy_file.write_text(shipped.read_text())
+    probe = (
+        "import sys; from lifecycle import MemoryLifecycleManager as M; "
+        f"m = M(memory_dir={str(tmp_path / 'm')!r}, policy_file={str(policy_file)!r}); "
+        "print(m.get_policy('coordination/x').ttl_seconds, 'pydantic' in sys.modules)"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe], env=child_env(), capture_output=True, text=True
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs == [["3600.0", "True"], ["3600.0", "False"]]
+    policy_file.write_text(shipped.read_text().replace("ttl_seconds: 3600", "ttl_seconds: 60", 1))
+    edited = subprocess.run(
+        [sys.executable, "-c", probe], env=child_env(), capture_output=True, text=True
+    )
+    assert edited.stdout.split() == ["60.0", "True"]  # an edit is validated again
+
+
+def test_retention_policy_is_a_validated_dataclass() -> None:
+    import pytest
+
+    from lifecycle import PolicyError, RetentionPolicy
+
+    policy = RetentionPolicy("jobs/*", 60, "lazy", "counter")  # type: ignore[arg-type]
+    assert policy.cleanup_strategy == CleanupStrategy.LAZY
+    assert policy.expires_at(100.0) == 160.0 and policy.expires_at(100.0, 0) is None
+    assert policy.should_compress(2000) and not policy.should_compress(10)
+    with pytest.raises(PolicyError):
+        RetentionPolicy("jobs/*", -1, "lazy", "lww")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        RetentionPolicy("jobs/*", 1, "sometimes", "lww")  # type: ignore[arg-type]
