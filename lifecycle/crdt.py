@@ -273,6 +273,25 @@ def pn_view(s: State) -> View:
 
 # ---------------------------------------------------------------- dispatch
 
+
+def initial(strategy: str) -> State:
+    """The state of a key never written: every write wins over it."""
+    if strategy == LWW:
+        return {"ts": float("-inf"), "a": "", "h": "", "v": None, "del": True}
+    return mv_empty() if strategy == MV else pn_empty()
+
+
+def forget(strategy: str, state: State, ts: float, actor: str = "") -> State:
+    """The state after a delete (or expiry) of everything it holds."""
+    if strategy == LWW:
+        if state["ts"] >= ts:
+            return state
+        return lww_tombstone(actor, ts)
+    if strategy == MV:
+        return mv_remove(state)
+    return pn_reset(state, ts)
+
+
 _MERGE = {LWW: lww_merge, MV: mv_merge, COUNTER: pn_merge}
 _VIEW = {LWW: lww_view, MV: mv_view, COUNTER: pn_view}
 

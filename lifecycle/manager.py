@@ -9,20 +9,19 @@ stale between processes.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import math
 import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import codec, crdt
+from .arguments import check_actor, check_op_id, check_seconds, decode_cursor, encode_cursor
 from .clock import Clock, HybridLogicalClock
 from .entry import Conflict, MemoryEntry, StoreResult
 from .errors import InvalidValueError, PolicyError
@@ -37,8 +36,8 @@ from .policy import (
     policies_from_document,
     policies_to_document,
 )
+from .replication import ReplicationMixin, expired
 from .store import Row, Store, open_store
-from .transfer import ExportedEntry, parse_entry
 
 ENV_AGENT = "MEMORY_LIFECYCLE_AGENT_ID"
 POLICY_META = "policy_fingerprint"
@@ -78,7 +77,7 @@ class _Write:
     context: dict[str, int] | None
 
 
-class MemoryLifecycleManager:
+class MemoryLifecycleManager(ReplicationMixin):
     """A lifecycle-managed memory: TTL policies, CRDT conflicts, compression, GC."""
 
     def __init__(
@@ -103,7 +102,7 @@ class MemoryLifecycleManager:
                 path=str(self.policy_file),
             )
         self.clock: Clock = clock or HybridLogicalClock()
-        self.agent_id = _check_actor(agent_id) if agent_id else default_agent_id()
+        self.agent_id = check_actor(agent_id) if agent_id else default_agent_id()
         self._store: Store = url if url is not None else open_store(paths.store_url)
         self.gc = MemoryGarbageCollector(self._store, self.clock)
         try:
@@ -352,12 +351,12 @@ class MemoryLifecycleManager:
             data=data,
             data_hash=hashlib.sha1(data).hexdigest()[:16],  # == crdt.content_hash(value)
             policy=policy,
-            timestamp=_check_number(timestamp, "timestamp", k),
-            ttl_seconds=_check_number(ttl_seconds, "ttl_seconds", k),
+            timestamp=check_seconds(timestamp, "timestamp", k),
+            ttl_seconds=check_seconds(ttl_seconds, "ttl_seconds", k),
             actor=self._component(
-                _check_actor(agent_id, k) if agent_id is not None else self.agent_id
+                check_actor(agent_id, k) if agent_id is not None else self.agent_id
             ),
-            op_id=_check_op_id(op_id, k),
+            op_id=check_op_id(op_id, k),
             context=ctx,
         )
 
@@ -373,13 +372,15 @@ class MemoryLifecycleManager:
             self.clock.observe(row.updated_at)
         ts = w.timestamp if w.timestamp is not None else self.clock.stamp()
         state = (
-            _initial(strategy) if row is None else crdt.convert(doc["s"], row.strategy, strategy)
+            crdt.initial(strategy)
+            if row is None
+            else crdt.convert(doc["s"], row.strategy, strategy)
         )
-        expired = row is not None and _expired(row.expires_at, now)
-        if expired and row.tombstone and strategy == crdt.LWW:
-            state = _initial(strategy)  # past its grace period a tombstone is as good as purged
-        elif expired and strategy != crdt.LWW:
-            state = _forget(strategy, state, ts)  # an expired value must not come back
+        was_expired = row is not None and expired(row.expires_at, now)
+        if was_expired and row.tombstone and strategy == crdt.LWW:
+            state = crdt.initial(strategy)  # past its grace period a tombstone is as good as purged
+        elif was_expired and strategy != crdt.LWW:
+            state = crdt.forget(strategy, state, ts)  # an expired value must not come back
         before = state
         if strategy == crdt.LWW:
             state = crdt.lww_merge(state, {"ts": ts, "a": w.actor, "h": w.data_hash, "v": w.value})
@@ -394,7 +395,7 @@ class MemoryLifecycleManager:
             return self._result(row, doc["s"], applied=False)
         ttl = w.ttl_seconds if applied or row is None else row.ttl_seconds
         spliced = w.data if applied and strategy == crdt.LWW else None
-        keep = row.expires_at if row is not None and row.tombstone and not expired else None
+        keep = row.expires_at if row is not None and row.tombstone and not was_expired else None
         new_row = self._build_row(
             w.key,
             strategy,
@@ -420,6 +421,7 @@ class MemoryLifecycleManager:
         actor: str | None,
         tombstone_expires: float | None = None,
         raw_value: bytes | None = None,
+        created_at: float | None = None,
     ) -> Row:
         policy = self.policies.match(key)
         seen = crdt.view(strategy, state)
@@ -442,6 +444,9 @@ class MemoryLifecycleManager:
             expires = tombstone_expires or (
                 self.clock.now() + self.policies.settings.tombstone_grace_seconds
             )
+        if created_at is None:
+            live_before = previous is not None and not previous.tombstone
+            created_at = previous.created_at if live_before else (updated or self.clock.now())
         return Row(
             key=key,
             policy=policy.namespace,
@@ -450,9 +455,7 @@ class MemoryLifecycleManager:
             codec=codec_name,
             payload=payload,
             size_bytes=raw_len,
-            created_at=previous.created_at
-            if previous and not previous.tombstone
-            else (updated or self.clock.now()),
+            created_at=created_at,
             updated_at=updated,
             expires_at=expires,
             ttl_seconds=ttl_seconds,
@@ -535,7 +538,7 @@ class MemoryLifecycleManager:
             or not 1 <= limit <= MAX_LIST_LIMIT
         ):
             raise InvalidValueError(f"invalid limit {limit!r}: use 1-{MAX_LIST_LIMIT}")
-        after = _decode_cursor(cursor) if cursor else None
+        after = decode_cursor(cursor) if cursor else None
         rows = self._store.list_rows(prefix, after, limit + 1, self.clock.now())
         more = len(rows) > limit
         rows = rows[:limit]
@@ -550,7 +553,7 @@ class MemoryLifecycleManager:
                 }
                 for r in rows
             ],
-            "next_cursor": _encode_cursor(rows[-1].key) if more and rows else None,
+            "next_cursor": encode_cursor(rows[-1].key) if more and rows else None,
         }
 
     # ------------------------------------------------------------ deletes and maintenance
@@ -569,7 +572,7 @@ class MemoryLifecycleManager:
             self.clock.observe(row.updated_at)
             ts = max(self.clock.stamp(), row.updated_at + 1e-6)  # a delete beats what it saw
             doc = codec.decode(row.codec, row.payload)
-            state = _forget(row.strategy, doc["s"], ts, self._component(self.agent_id))
+            state = crdt.forget(row.strategy, doc["s"], ts, self._component(self.agent_id))
             tombstone = self._build_row(
                 k,
                 row.strategy,
@@ -640,86 +643,6 @@ class MemoryLifecycleManager:
             ],
         }
 
-    # ------------------------------------------------------------ replication
-
-    def export_entries(self) -> Iterator[dict[str, Any]]:
-        """Every entry and tombstone with its full CRDT state, as plain dicts."""
-        for row in self._store.iter_rows(include_tombstones=True):
-            doc = codec.decode(row.codec, row.payload)
-            yield ExportedEntry(
-                key=row.key,
-                strategy=row.strategy,
-                state=doc["s"],
-                ops=doc.get("o", {}),
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-                expires_at=row.expires_at,
-                ttl_seconds=row.ttl_seconds,
-                actor=row.actor,
-                tombstone=row.tombstone,
-            ).to_dict()
-
-    def merge_entries(self, entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-        """Merge exported entries by the same CRDT rules as live writes."""
-        self._maybe_reload_policies()
-        report = {"merged": 0, "created": 0, "updated": 0, "unchanged": 0, "skipped_expired": 0}
-        # every line is checked before anything is merged: a bad file changes nothing
-        parsed = [parse_entry(item, n) for n, item in enumerate(entries, start=1)]
-        for start in range(0, len(parsed), 500):
-            self._merge_batch(parsed[start : start + 500], report)
-        return report
-
-    def _merge_batch(self, batch: list[ExportedEntry], report: dict[str, int]) -> None:
-        window = self.policies.settings.op_id_window
-        with self._store.transaction([e.key for e in batch]) as tx:
-            now = self.clock.now()
-            for e in batch:
-                report["merged"] += 1
-                policy = self.policies.match(e.key)
-                strategy = policy.conflict_strategy.value
-                incoming = crdt.convert(e.state, e.strategy, strategy)
-                self.clock.observe(e.updated_at)
-                row = tx.get(e.key)
-                if row is not None and row.tombstone and _expired(row.expires_at, now):
-                    row = None  # past its grace period a tombstone is as good as purged
-                incoming_expired = _expired(e.expires_at, now)
-                if incoming_expired and (row is None or e.tombstone):
-                    report["skipped_expired"] += 1
-                    continue
-                if incoming_expired and strategy != crdt.LWW:
-                    # keep what it knew (dots, baseline), not its values: expired stays gone
-                    incoming = _forget(strategy, incoming, crdt.updated_at(strategy, incoming))
-                if row is None:
-                    doc: dict[str, Any] = {}
-                    local = _initial(strategy)
-                else:
-                    doc = codec.decode(row.codec, row.payload)
-                    local = crdt.convert(doc["s"], row.strategy, strategy)
-                merged = crdt.merge(strategy, local, incoming)
-                ops = crdt.merge_ops(doc.get("o", {}), e.ops, window)
-                if row is not None and merged == local and ops == doc.get("o", {}):
-                    if row.strategy == strategy:
-                        report["unchanged"] += 1
-                        continue
-                elif row is not None and _expired(row.expires_at, now) and strategy != crdt.LWW:
-                    forgotten = _forget(strategy, local, crdt.updated_at(strategy, local))
-                    merged = crdt.merge(strategy, forgotten, incoming)
-                if strategy == crdt.MV:
-                    merged = crdt.prune_siblings(merged, policy.max_siblings)
-                tx.put(
-                    self._build_row(
-                        e.key,
-                        strategy,
-                        merged,
-                        ops,
-                        row,
-                        e.ttl_seconds if row is None else _merge_ttl(row, e),
-                        None if row is not None else e.actor,
-                        tombstone_expires=_tombstone_expiry(row, e),
-                    )
-                )
-                report["created" if row is None else "updated"] += 1
-
 
 _WRITE_FIELDS = {
     "key",
@@ -738,102 +661,6 @@ def _lww_document(state: crdt.State, ops: Mapping[str, float], raw_value: bytes)
     head = f'{{"s":{{"ts":{state["ts"]!r},"a":{codec.dumps(state["a"])},"h":"{state["h"]}","v":'
     tail = "}" + (',"o":' + codec.dumps(ops) if ops else "") + "}"
     return head.encode("utf-8") + raw_value + tail.encode("utf-8")
-
-
-def _initial(strategy: str) -> crdt.State:
-    if strategy == crdt.LWW:
-        return {"ts": float("-inf"), "a": "", "h": "", "v": None, "del": True}
-    return crdt.mv_empty() if strategy == crdt.MV else crdt.pn_empty()
-
-
-def _expired(expires_at: float | None, now: float) -> bool:
-    return expires_at is not None and expires_at <= now
-
-
-def _merge_ttl(row: Row, e: ExportedEntry) -> float | None:
-    """The TTL of the newer side; on a tie the same choice on every replica."""
-    if e.updated_at != row.updated_at:
-        return e.ttl_seconds if e.updated_at > row.updated_at else row.ttl_seconds
-    explicit = [t for t in (row.ttl_seconds, e.ttl_seconds) if t is not None]
-    return min(explicit) if explicit else None
-
-
-def _tombstone_expiry(row: Row | None, e: ExportedEntry) -> float | None:
-    """Tombstones keep the purge time they were given, so every replica purges together."""
-    times = [
-        t
-        for t in (
-            row.expires_at if row is not None and row.tombstone else None,
-            e.expires_at if e.tombstone else None,
-        )
-        if t is not None
-    ]
-    return max(times, default=None)
-
-
-def _forget(strategy: str, state: crdt.State, ts: float, actor: str = "") -> crdt.State:
-    """The state after a delete (or expiry) of everything it holds."""
-    if strategy == crdt.LWW:
-        if state["ts"] >= ts:
-            return state
-        return crdt.lww_tombstone(actor, ts)
-    if strategy == crdt.MV:
-        return crdt.mv_remove(state)
-    return crdt.pn_reset(state, ts)
-
-
-def _check_number(value: Any, field: str, key: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidValueError(
-            f"invalid {field} for key '{key}': {value!r}; use a finite number of seconds", key=key
-        )
-    if value < 0:
-        raise InvalidValueError(
-            f"invalid {field} for key '{key}': {value!r} is negative; use 0 or more", key=key
-        )
-    return float(value)
-
-
-def _check_actor(agent_id: Any, key: str | None = None) -> str:
-    if (
-        not isinstance(agent_id, str)
-        or not 1 <= len(agent_id) <= 200
-        or any(ord(c) < 32 for c in agent_id)
-    ):
-        raise InvalidValueError(
-            f"invalid agent_id {agent_id!r}: use 1-200 printable characters", key=key
-        )
-    return agent_id
-
-
-def _check_op_id(op_id: Any, key: str) -> str | None:
-    if op_id is None:
-        return None
-    if not isinstance(op_id, str) or not 1 <= len(op_id) <= 200:
-        raise InvalidValueError(
-            f"invalid op_id {op_id!r} for key '{key}': use a string of 1-200 characters, "
-            "unique per logical operation",
-            key=key,
-        )
-    return op_id
-
-
-def _encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        if not isinstance(cursor, str):
-            raise ValueError("not a string")
-        raw = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True)
-        return raw.decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidValueError(
-            f"invalid cursor {cursor!r}: pass the next_cursor of the previous page unchanged"
-        ) from exc
 
 
 __all__ = ["MemoryLifecycleManager"]

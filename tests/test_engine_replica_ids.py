@@ -42,3 +42,15 @@ def test_replica_id_is_stable_across_reopen(make_manager: MakeManager, tmp_path)
     first.close()
     with MemoryLifecycleManager(memory_dir=tmp_path / "same") as again:
         assert again.replica_id == rid
+
+
+def test_import_keeps_when_an_entry_was_first_created(make_manager: MakeManager) -> None:
+    a, b = make_manager("a", shared_clock=False), make_manager("b", shared_clock=False)
+    a.store("metrics/c", 1, timestamp=100.0)
+    a.store("metrics/c", 1, timestamp=500.0)
+    b.store("metrics/c", 1, timestamp=300.0)
+    b.merge_entries(a.export_entries())
+    fresh = make_manager("c", shared_clock=False)
+    fresh.merge_entries(a.export_entries())
+    assert fresh.retrieve_entry("metrics/c").created_at == 100.0  # type: ignore[union-attr]
+    assert b.retrieve_entry("metrics/c").created_at == 100.0  # type: ignore[union-attr]
