@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from lifecycle import hooks
 from lifecycle.keys import full_key
@@ -234,10 +234,34 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
 }
 
 
+def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
+    """Reject arguments the tool does not declare, as memory_store_batch's entries do.
+
+    The SDK ignores unknown arguments, so a misspelt optional field (``ttl`` for
+    ``ttl_seconds``) would silently store with the policy's TTL. The SDK has no public
+    handle on a registered tool, hence ``_tool_manager``; the schema says it too
+    (``additionalProperties: false``), so clients can check before calling.
+    """
+    tool = mcp._tool_manager.get_tool(name)
+    base = tool.fn_metadata.arg_model
+    strict = type(
+        base.__name__,
+        (base,),
+        {
+            "__module__": base.__module__,
+            "__doc__": base.__doc__,
+            "model_config": ConfigDict(**base.model_config, extra="forbid"),
+        },
+    )
+    tool.fn_metadata.arg_model = strict
+    tool.parameters = {**tool.parameters, "additionalProperties": False}
+
+
 def register_tools(mcp: MCPServer[Any], *, bench_noop_tool: bool | None = None) -> None:
     """Register every tool; the benchmark's no-op only when asked (flag or env)."""
     for name, (fn, title, hints, description) in TOOLS.items():
         mcp.add_tool(fn, name=name, title=title, description=description, annotations=hints)
+        forbid_unknown_arguments(mcp, name)
     if bench_noop_tool is None:
         bench_noop_tool = os.environ.get(ENV_BENCH_NOOP, "") not in ("", "0")
     if bench_noop_tool:
