@@ -43,6 +43,10 @@ _GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store")
 log = logging.getLogger("memory_lifecycle.cli")
 
 
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
 class UsageError(Exception):
     """A command line that cannot work as given (exit 2, like argparse)."""
 
@@ -66,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="http: address to bind")
-    serve.add_argument("--port", type=_port, default=8000, help="http: port (default 8000)")
+    serve.add_argument("--host", help=f"http: address to bind (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=_port, help=f"http: port (default {DEFAULT_PORT})")
     serve.add_argument("--auth-token-file", metavar="FILE", help="http: bearer token file")
     serve.add_argument(
         "--maintenance-interval",
@@ -229,6 +233,22 @@ def _emit(
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    http_only = [
+        flag
+        for flag, value in (
+            ("--host", args.host),
+            ("--port", args.port),
+            ("--auth-token-file", args.auth_token_file),
+        )
+        if value is not None
+    ]
+    if args.transport != "http" and http_only:
+        # else `serve --port 8765` silently serves stdio and waits on the terminal
+        raise UsageError(
+            f"{', '.join(http_only)} {'applies' if len(http_only) == 1 else 'apply'} only to "
+            "HTTP; add --transport http "
+            "(the default transport, stdio, has no address)"
+        )
     interval = args.maintenance_interval
     if interval is None and os.environ.get(ENV_MAINTENANCE):
         try:
@@ -242,8 +262,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         policy_file=args.policy_file,
         store=args.store,
         transport=args.transport,
-        host=args.host,
-        port=args.port,
+        host=DEFAULT_HOST if args.host is None else args.host,
+        port=DEFAULT_PORT if args.port is None else args.port,
         auth_token_file=args.auth_token_file,
         maintenance_interval=interval,
     )
