@@ -410,6 +410,10 @@ def _export_target(name: str) -> Iterator[TextIO]:
     import tempfile
 
     target = Path(name)
+    if target.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, f"is a directory; name a file, e.g. {target / 'dump.jsonl'}", name
+        )
     if not target.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "directory does not exist", str(target.parent))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
