@@ -439,6 +439,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from lifecycle.errors import ImportFormatError
     from lifecycle.transfer import read_jsonl
 
     with contextlib.ExitStack() as stack:
@@ -449,7 +450,18 @@ def cmd_import(args: argparse.Namespace) -> int:
             lines = stack.enter_context(open(args.file, encoding="utf-8"))
             source = args.file
         manager = stack.enter_context(_manager(args))
-        report = manager.merge_entries(read_jsonl(lines, source))
+        try:
+            report = manager.merge_entries(read_jsonl(lines, source))
+        except UnicodeDecodeError as exc:
+            raise ImportFormatError(
+                f"{source}: not UTF-8 text ({exc.reason}); import a file written by {PROG} export",
+                path=source,
+            ) from exc
+        except ImportFormatError as exc:
+            if str(exc).startswith(f"{source}:"):
+                raise
+            # the entry checks name the line, not the file: say which file
+            raise ImportFormatError(f"{source}: {exc}", path=source) from exc
     _emit(args, {**report, "file": args.file}, output.format_import)
     return 0
 
