@@ -47,6 +47,7 @@ REPLICA_META = "replica_id"
 POLICY_RECHECK_SECONDS = 1.0
 MAX_LIST_LIMIT = 1000
 MAX_BATCH = 1000
+MAX_SESSION_KEYS = 100_000
 
 
 def display_actor(component: str) -> str:
@@ -562,29 +563,34 @@ class MemoryLifecycleManager(ReplicationMixin):
         """Delete ``key``; a tombstone keeps older replicas' exports from resurrecting it."""
         k = full_key(key, namespace)
         with self._store.transaction([k]) as tx:
-            row = tx.get(k)
-            if row is None or row.tombstone:
-                return False
-            now = self.clock.now()
-            if row.expires_at is not None and row.expires_at <= now:
-                tx.remove(k)
-                return False
-            self.clock.observe(row.updated_at)
-            ts = max(self.clock.stamp(), row.updated_at + 1e-6)  # a delete beats what it saw
-            doc = codec.decode(row.codec, row.payload)
-            state = crdt.forget(row.strategy, doc["s"], ts, self._component(self.agent_id))
-            tombstone = self._build_row(
-                k,
-                row.strategy,
-                state,
-                doc.get("o", {}),
-                row,
-                None,
-                self.agent_id,
-                tombstone_expires=now + self.policies.settings.tombstone_grace_seconds,
-            )
-            tx.put(tombstone)
-            return True
+            return self._delete_in(tx, k) == "tombstoned"
+
+    def _delete_in(self, tx: Any, key: str) -> str | None:
+        """Replace a live entry by its tombstone (``"tombstoned"``); an expired one is
+        simply removed (``"removed"``); ``None`` when there was nothing to delete."""
+        row = tx.get(key)
+        if row is None or row.tombstone:
+            return None
+        now = self.clock.now()
+        if expired(row.expires_at, now):
+            tx.remove(key)
+            return "removed"
+        self.clock.observe(row.updated_at)
+        ts = max(self.clock.stamp(), row.updated_at + 1e-6)  # a delete beats what it saw
+        doc = codec.decode(row.codec, row.payload)
+        state = crdt.forget(row.strategy, doc["s"], ts, self._component(self.agent_id))
+        tombstone = self._build_row(
+            key,
+            row.strategy,
+            state,
+            doc.get("o", {}),
+            row,
+            None,
+            self.agent_id,
+            tombstone_expires=now + self.policies.settings.tombstone_grace_seconds,
+        )
+        tx.put(tombstone)
+        return "tombstoned"
 
     def cleanup(self, force: bool = False) -> dict[str, Any]:
         """Collect expired entries (``force`` includes manual-strategy ones)."""
@@ -596,16 +602,31 @@ class MemoryLifecycleManager(ReplicationMixin):
         return self.gc.collect(force=force, prefix=prefix)
 
     def delete_session(self, session_id: str) -> list[str]:
-        """Remove ``session/<id>``, ``session/<id>/*`` and ``coordination/<id>/*``."""
-        validate_key(f"session/{session_id}", what="session id")
-        if "/" in session_id or "*" in session_id:
+        """Delete ``session/<id>``, ``session/<id>/*`` and ``coordination/<id>/*``.
+
+        Like ``delete``, each leaves a tombstone, so a replica's older export does not
+        bring the session back.
+        """
+        if (
+            not isinstance(session_id, str)
+            or session_id in ("", ".", "..")
+            or "/" in session_id
+            or "*" in session_id
+        ):
             raise InvalidValueError(
-                f"invalid session id {session_id!r}: must be one path segment without '/' or '*'"
+                f"invalid session id {session_id!r}: use one non-empty path segment without "
+                "'/' or '*', such as the session_id Claude Code passes to hooks"
             )
-        return self._store.delete_prefixes(
-            [f"session/{session_id}/", f"coordination/{session_id}/"],
-            exact=[f"session/{session_id}"],
-        )
+        validate_key(session_id, what="session id")
+        keys = [f"session/{session_id}"]
+        for prefix in (f"session/{session_id}/", f"coordination/{session_id}/"):
+            keys += self._store.keys_with_prefix(prefix, MAX_SESSION_KEYS)
+        deleted: list[str] = []
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            with self._store.transaction(batch) as tx:
+                deleted += [k for k in batch if self._delete_in(tx, k)]
+        return deleted
 
     def reset(self) -> bool:
         """Delete every entry and tombstone (tests, or starting over)."""

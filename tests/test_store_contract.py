@@ -254,25 +254,18 @@ def test_delete_expired_key_deletes_a_row_only_while_it_is_expired(store: Store)
     assert {r.key for r in store.iter_rows()} == {"k/new", "k/inf"}
 
 
-def test_delete_prefixes_removes_live_rows_under_prefixes_and_exact_keys(store: Store) -> None:
+def test_keys_with_prefix_lists_live_rows_expired_included(store: Store) -> None:
     put(
         store,
         row("session/s1"),
-        row("session/s1/a"),
+        row("session/s1/a", expires_at=T0 - 10),
         row("session/s1/b/c"),
         row("session/s10/x"),
-        row("coordination/s1/y"),
-        row("coordination/s1/tomb", tombstone=True),
+        row("session/s1/tomb", tombstone=True),
     )
-    deleted = store.delete_prefixes(["session/s1/", "coordination/s1/"], exact=["session/s1"])
-    assert sorted(deleted) == [
-        "coordination/s1/y",
-        "session/s1",
-        "session/s1/a",
-        "session/s1/b/c",
-    ]
-    assert {r.key for r in store.iter_rows()} == {"session/s10/x", "coordination/s1/tomb"}
-    assert store.delete_prefixes(["session/s1/"], exact=["session/s1"]) == []
+    assert store.keys_with_prefix("session/s1/", 100) == ["session/s1/a", "session/s1/b/c"]
+    assert store.keys_with_prefix("session/s1", 2) == ["session/s1", "session/s1/a"]
+    assert store.keys_with_prefix("nothing/", 10) == []
 
 
 # ---------------------------------------------------------------- aggregates and metadata

@@ -81,8 +81,8 @@ class Store(Protocol):
     def list_rows(self, prefix: str, after: str | None, limit: int, now: float) -> list[Row]:
         """Live, unexpired rows whose keys start with ``prefix``, in key order after ``after``."""
 
-    def delete_prefixes(self, prefixes: Sequence[str], exact: Sequence[str] = ()) -> list[str]:
-        """Physically delete live rows under ``prefixes`` (and the ``exact`` keys); return keys."""
+    def keys_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Keys of live (non-tombstone) rows under ``prefix``, expired ones included."""
 
     def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
         """Every row, for export and recomputation."""

@@ -355,35 +355,14 @@ class PostgresStore:
                 yield _row(r)
             last = batch[-1][0]
 
-    def delete_prefixes(self, prefixes: Sequence[str], exact: Sequence[str] = ()) -> list[str]:
-        # It waits for rows a writer holds; should that writer then wait for one of ours,
-        # PostgreSQL aborts one side: retry ours rather than fail a session-end hook.
-        for attempt in range(3):
-            try:
-                return self._delete_prefixes(prefixes, exact)
-            except StoreBusyError as exc:
-                if attempt == 2 or not isinstance(exc.__cause__, pg_errors.DeadlockDetected):
-                    raise
-        raise AssertionError("unreachable")
-
-    def _delete_prefixes(self, prefixes: Sequence[str], exact: Sequence[str]) -> list[str]:
-        deleted: list[str] = []
-        with self._write() as conn:
-            for key in exact:
-                if conn.execute(
-                    "DELETE FROM entries WHERE key = %s AND NOT tombstone RETURNING key", (key,)
-                ).fetchone():
-                    deleted.append(key)
-            for prefix in prefixes:
-                deleted += [
-                    r[0]
-                    for r in conn.execute(
-                        "DELETE FROM entries WHERE key >= %s AND key < %s AND NOT tombstone "
-                        "RETURNING key",
-                        (prefix, prefix + _TOP),
-                    )
-                ]
-        return deleted
+    def keys_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT key FROM entries WHERE key >= %s AND key < %s AND NOT tombstone "
+                "ORDER BY key LIMIT %s",
+                (prefix, prefix + _TOP, limit),
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def delete_expired(
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100

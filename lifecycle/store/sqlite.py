@@ -277,24 +277,18 @@ class SQLiteStore:
                 yield _row(r)
             last = batch[-1][0]
 
-    def delete_prefixes(self, prefixes: Sequence[str], exact: Sequence[str] = ()) -> list[str]:
-        deleted: list[str] = []
-        with self._write() as conn:
-            for key in exact:
-                if conn.execute(
-                    "DELETE FROM entries WHERE key = ? AND tombstone = 0 RETURNING key", (key,)
-                ).fetchone():
-                    deleted.append(key)
-            for prefix in prefixes:
-                deleted += [
-                    r[0]
-                    for r in conn.execute(
-                        "DELETE FROM entries WHERE key >= ? AND key < ? AND tombstone = 0 "
-                        "RETURNING key",
-                        (prefix, prefix + "\U0010ffff"),
-                    )
-                ]
-        return deleted
+    def keys_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        with self._errors():
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT key FROM entries WHERE key >= ? AND key < ? AND tombstone = 0 "
+                    "ORDER BY key LIMIT ?",
+                    (prefix, prefix + "\U0010ffff", limit),
+                )
+                .fetchall()
+            )
+        return [k for (k,) in rows]
 
     def delete_expired(
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
