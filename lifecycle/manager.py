@@ -48,6 +48,7 @@ POLICY_RECHECK_SECONDS = 1.0
 MAX_LIST_LIMIT = 1000
 MAX_BATCH = 1000
 MAX_SESSION_KEYS = 100_000
+MAX_TIMESTAMP = 1e11  # epoch seconds, about the year 5138
 
 
 def display_actor(component: str) -> str:
@@ -352,7 +353,7 @@ class MemoryLifecycleManager(ReplicationMixin):
             data=data,
             data_hash=hashlib.sha1(data).hexdigest()[:16],  # == crdt.content_hash(value)
             policy=policy,
-            timestamp=check_seconds(timestamp, "timestamp", k),
+            timestamp=self._check_timestamp(timestamp, k),
             ttl_seconds=check_seconds(ttl_seconds, "ttl_seconds", k),
             actor=self._component(
                 check_actor(agent_id, k) if agent_id is not None else self.agent_id
@@ -360,6 +361,19 @@ class MemoryLifecycleManager(ReplicationMixin):
             op_id=check_op_id(op_id, k),
             context=ctx,
         )
+
+    def _check_timestamp(self, timestamp: Any, key: str) -> float | None:
+        """A caller's timestamp in epoch seconds. One beyond the year 5000 is refused: it is
+        almost always milliseconds or nanoseconds, and under last-write-wins nothing
+        written afterwards could ever replace it."""
+        ts = check_seconds(timestamp, "timestamp", key)
+        if ts is not None and ts > MAX_TIMESTAMP:
+            raise InvalidValueError(
+                f"invalid timestamp for key '{key}': {ts!r} is beyond the year 5000; pass "
+                "epoch seconds (time.time()), not milliseconds, or omit it",
+                key=key,
+            )
+        return ts
 
     def _apply(self, tx: Any, w: _Write) -> StoreResult:
         strategy = w.policy.conflict_strategy.value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -59,10 +60,15 @@ class RetentionPolicy:
         object.__setattr__(self, "ttl_seconds", float(self.ttl_seconds))
         if not self.namespace:
             raise PolicyError("policy namespace must not be empty")
-        if self.ttl_seconds < 0 or self.compression_threshold_bytes < 0 or self.max_siblings < 1:
+        if (
+            not math.isfinite(self.ttl_seconds)
+            or self.ttl_seconds < 0
+            or self.compression_threshold_bytes < 0
+            or self.max_siblings < 1
+        ):
             raise PolicyError(
-                f"policy '{self.namespace}': ttl_seconds and compression_threshold_bytes "
-                "must be >= 0 and max_siblings >= 1",
+                f"policy '{self.namespace}': ttl_seconds must be a finite number >= 0, "
+                "compression_threshold_bytes >= 0 and max_siblings >= 1",
                 namespace=self.namespace,
             )
 

@@ -15,21 +15,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import PolicyError
 from .policy import CleanupStrategy, ConflictStrategy
 
+# Numbers and booleans are strict: YAML's `true` is not a TTL of 1 s, `.inf` is not a TTL,
+# and "yes" is not a boolean. Enum fields still take their YAML spellings ("lazy", "lww").
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
 
 class _PolicyFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
-    ttl_seconds: float = Field(default=0, ge=0, description="0 = never expires")
+    ttl_seconds: float = Field(default=0, ge=0, strict=True, description="0 = never expires")
     cleanup_strategy: CleanupStrategy = CleanupStrategy.MANUAL
     conflict_strategy: ConflictStrategy = ConflictStrategy.LAST_WRITE_WINS
-    compression_enabled: bool = True
-    compression_threshold_bytes: int = Field(default=1024, ge=0)
-    max_siblings: int = Field(default=16, ge=1, le=1024)
+    compression_enabled: bool = Field(default=True, strict=True)
+    compression_threshold_bytes: int = Field(default=1024, ge=0, strict=True)
+    max_siblings: int = Field(default=16, ge=1, le=1024, strict=True)
 
 
 class PolicyModel(_PolicyFields):
-    namespace: str = Field(min_length=1)
-    ttl_seconds: float = Field(ge=0, description="0 = never expires")
+    namespace: str = Field(min_length=1, strict=True)
+    ttl_seconds: float = Field(ge=0, strict=True, description="0 = never expires")
     cleanup_strategy: CleanupStrategy
     conflict_strategy: ConflictStrategy
 
@@ -39,11 +43,11 @@ class DefaultPolicyModel(_PolicyFields):
 
 
 class SettingsModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
-    max_value_bytes: int = Field(default=1024 * 1024, ge=1)
-    tombstone_grace_seconds: float = Field(default=7 * 86400, ge=0)
-    op_id_window: int = Field(default=1000, ge=1)
+    max_value_bytes: int = Field(default=1024 * 1024, ge=1, strict=True)
+    tombstone_grace_seconds: float = Field(default=7 * 86400, ge=0, strict=True)
+    op_id_window: int = Field(default=1000, ge=1, strict=True)
 
 
 class PolicyFileModel(BaseModel):
@@ -59,11 +63,18 @@ def validate_document(doc: dict[str, Any], source: str) -> dict[str, Any]:
     try:
         parsed = PolicyFileModel.model_validate(doc)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = _describe_location(doc, err["loc"])
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise PolicyError(f"{source}: {where}: {err['msg']}{extra}", path=source) from exc
+        # every problem, unknown fields first: a misspelt field usually explains the
+        # "Field required" next to it
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        problems = [f"{_describe_location(doc, e['loc'])}: {_message(e)}" for e in errors]
+        raise PolicyError(f"{source}: " + "; ".join(problems), path=source) from exc
     return parsed.model_dump(mode="json")
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field; check its spelling against the fields listed in the shipped file"
+    return str(error["msg"])
 
 
 def _describe_location(doc: Any, loc: Sequence[Any]) -> str:

@@ -158,7 +158,7 @@ def test_bad_list_arguments(make_manager: MakeManager) -> None:
         (
             'namespaces:\n  - namespace: "a/*"\n    ttl_seconds: 5\n'
             "    cleanup_strategy: lazy\n    conflict_strategy: lww\n    colour: blue\n",
-            ["policy 'a/*'", "colour", "Extra inputs"],
+            ["policy 'a/*'", "colour", "unknown field"],
         ),
         (
             "namespaces:\n  - ttl_seconds: 5\n    cleanup_strategy: lazy\n"
@@ -168,6 +168,20 @@ def test_bad_list_arguments(make_manager: MakeManager) -> None:
         ("namespaces: [\n", ["not valid YAML", "line"]),
         ("- just\n- a list\n", ["expected a mapping"]),
         ("default:\n  ttl_seconds: soon\n", ["policy 'default'", "ttl_seconds"]),
+        (
+            'namespaces:\n  - {namespace: "a/*", ttl_seconds: .inf, cleanup_strategy: lazy, '
+            "conflict_strategy: lww}\n",
+            ["policy 'a/*'", "ttl_seconds", "finite number"],
+        ),
+        (
+            'namespaces:\n  - {namespace: "a/*", ttl_seconds: true, cleanup_strategy: lazy, '
+            "conflict_strategy: lww, compression_enabled: 'yes'}\n",
+            ["ttl_seconds", "valid number", "compression_enabled", "valid boolean"],
+        ),
+        (
+            'namespaces:\n  - {namespace: "a/*", ttl: 3}\n',
+            ["field 'ttl': unknown field", "field 'ttl_seconds': Field required"],
+        ),
         (
             'namespaces:\n  - {namespace: "a/*", ttl_seconds: 1, cleanup_strategy: lazy, '
             'conflict_strategy: lww}\n  - {namespace: "a/*", ttl_seconds: 2, '
@@ -203,3 +217,16 @@ def test_broken_policy_edit_is_reported_and_keeps_data(
     with pytest.raises(PolicyError):
         m.reload_policies()
     assert m.retrieve("knowledge/a") == 1
+
+
+def test_timestamps_in_milliseconds_or_absurdly_far_ahead_are_rejected(
+    make_manager: MakeManager, clock
+) -> None:
+    m = make_manager()
+    m.store("agent/1/progress", "now")
+    with pytest.raises(InvalidValueError, match="not milliseconds"):
+        m.store("agent/1/progress", "forever", timestamp=1e20)
+    with pytest.raises(InvalidValueError, match="not milliseconds"):
+        m.store("agent/1/progress", "in ms", timestamp=clock.time * 1000)
+    m.store("agent/1/progress", "soon", timestamp=clock.time + 60)  # skew is fine
+    assert m.retrieve("agent/1/progress") == "soon"
