@@ -27,6 +27,7 @@ from .entry import Conflict, MemoryEntry, StoreResult
 from .errors import InvalidValueError, PolicyError
 from .gc import CleanupReport, MemoryGarbageCollector
 from .keys import full_key, validate_key
+from .paths import resolve
 from .policy import (
     CleanupStrategy,
     PolicySet,
@@ -91,10 +92,9 @@ class MemoryLifecycleManager(ReplicationMixin):
         clock: Clock | None = None,
         agent_id: str | None = None,
     ) -> None:
-        from .paths import resolve
-
-        url = None if store is None or isinstance(store, (str, os.PathLike)) else store
-        paths = resolve(memory_dir, policy_file, None if url is not None else store)
+        # ``store`` is a URL or path to open, or an already open backend
+        backend = None if store is None or isinstance(store, (str, os.PathLike)) else store
+        paths = resolve(memory_dir, policy_file, None if backend is not None else store)
         self.policy_file: Path = paths.policy_file
         self.memory_dir = paths.memory_dir
         if paths.policy_explicit and not self.policy_file.exists():
@@ -105,7 +105,7 @@ class MemoryLifecycleManager(ReplicationMixin):
             )
         self.clock: Clock = clock or HybridLogicalClock()
         self.agent_id = check_actor(agent_id) if agent_id else default_agent_id()
-        self._store: Store = url if url is not None else open_store(paths.store_url)
+        self._store: Store = backend if backend is not None else open_store(paths.store_url)
         self.gc = MemoryGarbageCollector(self._store, self.clock)
         try:
             self._policy_stamp = self._stat_policy()
