@@ -75,9 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth-token-file", metavar="FILE", help="http: bearer token file")
     serve.add_argument(
         "--maintenance-interval",
-        type=_positive_float,
+        type=_seconds_or_zero,
         metavar="SECONDS",
-        help=f"background maintenance interval (default ${ENV_MAINTENANCE}, else the server's)",
+        help=f"background maintenance interval; 0 turns it off (default ${ENV_MAINTENANCE}, "
+        "else 300)",
     )
 
     hook = sub.add_parser("hook", help="run a lifecycle hook (reads Claude Code's hook JSON)")
@@ -123,6 +124,13 @@ def _positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
     return value
+
+
+def _seconds_or_zero(text: str) -> float:
+    """A maintenance interval: a positive number of seconds, or 0 for none."""
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return _positive_float(text)
 
 
 def _port(text: str) -> int:
@@ -252,7 +260,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     interval = args.maintenance_interval
     if interval is None and os.environ.get(ENV_MAINTENANCE):
         try:
-            interval = _positive_float(os.environ[ENV_MAINTENANCE])
+            interval = _seconds_or_zero(os.environ[ENV_MAINTENANCE])
         except argparse.ArgumentTypeError as exc:
             raise UsageError(f"${ENV_MAINTENANCE}: {exc}; use a number of seconds") from None
     from server.run import serve  # lazy: importing mcp costs ~0.7 s, hooks never pay it

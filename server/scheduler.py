@@ -88,7 +88,10 @@ class MaintenanceScheduler:
 
     def start(self) -> None:
         """Schedule runs on the current event loop (call from async code); 0 s = no runs."""
-        if self.interval_seconds <= 0 or self.running:
+        if self.running:
+            return
+        if self.interval_seconds <= 0:
+            log.info("background maintenance off (interval 0)")
             return
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
         scheduler.add_job(

@@ -119,6 +119,20 @@ def test_background_maintenance_deletes_expired_entries_while_serving(tmp_path: 
     assert code == 0
 
 
+def test_maintenance_interval_zero_turns_background_maintenance_off(tmp_path: Path) -> None:
+    with raw_stdio_server(tmp_path / "memory", "--maintenance-interval", "0") as server:
+        server.initialize()
+        past = 1_000_000_000.0
+        server.call_tool("memory_store", {"key": "coordination/old", "value": 1, "timestamp": past})
+        stats = server.call_tool("memory_stats", {})["structuredContent"]
+        code, _ = server.stop_with("SIGTERM")
+        stderr = server.stderr_text()
+    assert code == 0, stderr
+    assert stats["expired_pending"] == 1
+    assert "background maintenance off" in stderr
+    assert "maintenance: deleted" not in stderr
+
+
 def test_a_bad_policy_file_stops_startup_with_one_clear_line(tmp_path: Path) -> None:
     policy = tmp_path / "policies.yaml"
     policy.write_text("namespaces:\n  - namespace: 'x/*'\n    ttl_seconds: -1\n")
