@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import time
@@ -41,6 +42,7 @@ from .replication import ReplicationMixin, expired
 from .store import Row, Store, open_store
 
 ENV_AGENT = "MEMORY_LIFECYCLE_AGENT_ID"
+log = logging.getLogger("memory_lifecycle")
 POLICY_META = "policy_fingerprint"
 POLICY_CACHE_META = "policy_cache"
 POLICY_CACHE_FORMAT = "v1"
@@ -110,6 +112,7 @@ class MemoryLifecycleManager(ReplicationMixin):
         try:
             self._policy_stamp = self._stat_policy()
             self._policy_checked = time.monotonic()
+            self.policy_error: str | None = None
             self.policies: PolicySet = self._load_policies()
             self._sync_policy_fingerprint()
             self.replica_id = self._replica_id()
@@ -169,11 +172,22 @@ class MemoryLifecycleManager(ReplicationMixin):
         return (st.st_mtime_ns, st.st_size)
 
     def _maybe_reload_policies(self) -> None:
+        """Pick up an edited policy file (checked at most once a second).
+
+        A broken edit must not stop a running swarm: the last good policies stay in
+        force, the error is logged and shown in ``get_stats()["policy_error"]``, and the
+        file is read again when it next changes. New processes refuse to start on it.
+        """
         now = time.monotonic()
         if now - self._policy_checked < POLICY_RECHECK_SECONDS:
             return
         self._policy_checked = now
-        self.reload_policies(only_if_changed=True)
+        try:
+            self.reload_policies(only_if_changed=True)
+        except PolicyError as exc:
+            self._policy_stamp = self._stat_policy()
+            self.policy_error = str(exc)
+            log.error("policy file not applied, keeping the previous policies: %s", exc)
 
     def reload_policies(self, only_if_changed: bool = False) -> bool:
         """Re-read the policy file; a changed policy re-applies to stored entries."""
@@ -182,6 +196,7 @@ class MemoryLifecycleManager(ReplicationMixin):
             return False
         self.policies = self._load_policies()
         self._policy_stamp = stamp
+        self.policy_error = None
         self._sync_policy_fingerprint()
         return True
 
@@ -664,6 +679,7 @@ class MemoryLifecycleManager(ReplicationMixin):
             "db_size_bytes": self._store.size_bytes(),
             "store": self._store.url,
             "policy_source": self.policies.source,
+            "policy_error": self.policy_error,
             "policies": [
                 {
                     "pattern": name,

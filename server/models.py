@@ -160,6 +160,11 @@ class StatsOutput(BaseModel):
     tombstones: int = Field(default=0, description="Delete markers kept for replication.")
     db_size_bytes: int | None = Field(default=None, description="Store size on disk, if known.")
     policy_source: str | None = Field(default=None, description="Where the policies came from.")
+    policy_error: str | None = Field(
+        default=None,
+        description="Why an edited policy file was not applied (the previous policies stay "
+        "in force until it is fixed); null when the file in force is the file on disk.",
+    )
     policies: list[PolicyStatsOutput] = Field(default_factory=list)
 
 

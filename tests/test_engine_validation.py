@@ -219,6 +219,26 @@ def test_broken_policy_edit_is_reported_and_keeps_data(
     assert m.retrieve("knowledge/a") == 1
 
 
+def test_a_broken_edit_under_a_running_manager_keeps_the_last_good_policies(
+    make_manager: MakeManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lifecycle.manager as manager_module
+
+    monkeypatch.setattr(manager_module, "POLICY_RECHECK_SECONDS", 0.0)
+    good = 'namespaces:\n  - {namespace: "jobs/*", ttl_seconds: 60, cleanup_strategy: lazy, '
+    good += "conflict_strategy: counter}\n"
+    m = make_manager(policies=good)
+    m.store("jobs/n", 1)
+    policy_file = tmp_path / "store-policies.yaml"
+    policy_file.write_text("namespaces: {{{\n")
+    m.store("jobs/n", 2)  # still served, still a counter
+    assert m.retrieve("jobs/n") == 3
+    assert "not valid YAML" in (m.get_stats()["policy_error"] or "")
+    policy_file.write_text(good.replace("60", "120"))
+    assert m.get_policy("jobs/x").ttl_seconds == 120
+    assert m.get_stats()["policy_error"] is None
+
+
 def test_timestamps_in_milliseconds_or_absurdly_far_ahead_are_rejected(
     make_manager: MakeManager, clock
 ) -> None:
