@@ -60,7 +60,13 @@ class View:
 
 
 def content_hash(value: Any) -> str:
-    return hashlib.sha1(dumps(value).encode("utf-8")).hexdigest()[:16]
+    """The LWW tiebreak: a hash of the value's serialized form."""
+    return hash_serialized(dumps(value).encode("utf-8"))
+
+
+def hash_serialized(data: bytes) -> str:
+    """``content_hash`` of a value already serialized with ``codec.dumps``."""
+    return hashlib.sha1(data).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------- last-write-wins

@@ -366,7 +366,7 @@ class MemoryLifecycleManager(ReplicationMixin):
             key=k,
             value=value,
             data=data,
-            data_hash=hashlib.sha1(data).hexdigest()[:16],  # == crdt.content_hash(value)
+            data_hash=crdt.hash_serialized(data),
             policy=policy,
             timestamp=self._check_timestamp(timestamp, k),
             ttl_seconds=check_seconds(ttl_seconds, "ttl_seconds", k),

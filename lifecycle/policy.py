@@ -170,11 +170,6 @@ class PolicySet:
     def match(self, key: str) -> RetentionPolicy:  # replaced by a cached bound method
         return self._match(key)
 
-    def by_name(self) -> dict[str, RetentionPolicy]:
-        named = {p.namespace: p for p in self.policies}
-        named.setdefault(self.default.namespace, self.default)
-        return named
-
     def __iter__(self) -> Iterable[RetentionPolicy]:  # type: ignore[override]
         return iter(self.policies)
 
