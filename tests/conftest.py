@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-
-_ENV_VARS = (
-    "MEMORY_LIFECYCLE_DIR",
-    "MEMORY_LIFECYCLE_POLICY_FILE",
-    "MEMORY_LIFECYCLE_STORE",
-    "MEMORY_LIFECYCLE_AGENT_ID",
-    "MEMORY_LIFECYCLE_AUTH_TOKEN",
-    "MEMORY_LIFECYCLE_MAINTENANCE_SECONDS",
-    "CLAUDE_PROJECT_DIR",
-)
+from tests.support.env import ENV_VARS
 
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test runs in its own project directory with no inherited configuration."""
-    for name in _ENV_VARS:
+    for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     project = tmp_path / "project"
     project.mkdir()
@@ -80,11 +66,3 @@ def make_manager(
     yield make
     for manager in opened:
         manager.close()
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """Environment for subprocesses: this interpreter's, minus inherited configuration."""
-    env = {k: v for k, v in os.environ.items() if k not in _ENV_VARS}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env

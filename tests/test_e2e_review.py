@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli
 from mcp import Client
-from server_support import bounded, error_text, structured
 
 from lifecycle import MemoryLifecycleManager
 from server.app import build_server
+from tests.support.cli import run_cli
+from tests.support.server import bounded, error_text, structured
 
 
 @pytest.mark.anyio

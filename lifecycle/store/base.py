@@ -3,7 +3,7 @@
 Backends know rows (bytes, keys, timestamps, ``expires_at``) and
 transactions; policies, CRDT merges and compression live once, above them,
 in the manager. A new backend passes the same contract suite as SQLite
-(``tests/test_store_contract.py``).
+(``tests/lifecycle/store/test_contract.py``).
 """
 
 from __future__ import annotations

@@ -9,11 +9,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import REPO, child_env
-
 from lifecycle import MemoryLifecycleManager
+from tests.support.env import REPO, child_env
 
-WORKER = str(REPO / "tests" / "engine_worker.py")
+WORKER = str(REPO / "tests" / "support" / "engine_worker.py")
 MakeManager = Callable[..., MemoryLifecycleManager]
 
 

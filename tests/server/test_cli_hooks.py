@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import (
+
+from tests.support.cli import (
     assert_one_line_error,
     command,
     one_json,
@@ -18,7 +19,7 @@ from cli_support import (
     store_dir,
     stored_keys,
 )
-from conftest import REPO, child_env
+from tests.support.env import REPO, child_env
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,15 @@ import threading
 from collections.abc import Iterable
 
 import pytest
-from store_support import (  # noqa: F401  (fixtures register under their pytest names)
+
+from lifecycle import (
+    ConfigurationError,
+    ManualClock,
+    MemoryLifecycleManager,
+    StoreError,
+)
+from lifecycle.store import Row, Store, SweepResult, open_store
+from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     UrlFactory,
     backend_fixture,
     drop_schema,
@@ -24,14 +32,6 @@ from store_support import (  # noqa: F401  (fixtures register under their pytest
     store_url_fixture,
     with_schema,
 )
-
-from lifecycle import (
-    ConfigurationError,
-    ManualClock,
-    MemoryLifecycleManager,
-    StoreError,
-)
-from lifecycle.store import Row, Store, SweepResult, open_store
 
 T0 = 1_800_000_000.0
 

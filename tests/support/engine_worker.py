@@ -1,4 +1,7 @@
-"""A writer process for the multi-process tests (run as ``python tests/engine_worker.py``)."""
+"""A writer process for the multi-process tests.
+
+Run as ``python tests/support/engine_worker.py MODE DIR AGENT COUNT``.
+"""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ the PostgreSQL tests instead of skipping them, so they cannot silently vanish.
 
 Fixtures are defined under ``<name>_fixture`` and registered as ``<name>``; import
 the ones a module uses (and those they depend on), e.g.
-``from store_support import backend_fixture, store_url_factory_fixture, ...``.
+``from tests.support.store import backend_fixture, store_url_factory_fixture, ...``.
 """
 
 from __future__ import annotations

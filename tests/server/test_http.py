@@ -10,10 +10,11 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from conftest import child_env
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from server_support import (
+
+from tests.support.env import child_env
+from tests.support.server import (
     EXIT_TIMEOUT,
     STOPPED_MESSAGE,
     bounded,

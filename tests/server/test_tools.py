@@ -12,10 +12,10 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from server_support import bounded, error_text, structured
 
 from lifecycle import ManualClock
 from server.app import SERVER_NAME, build_server
+from tests.support.server import bounded, error_text, structured
 
 pytestmark = pytest.mark.anyio
 

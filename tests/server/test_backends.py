@@ -6,17 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import child_env
 from mcp import Client, StdioServerParameters
-from server_support import PYTHON, bounded, structured
-from store_support import (  # noqa: F401  (fixtures)
+
+from lifecycle import ManualClock
+from server.app import build_server
+from tests.support.env import child_env
+from tests.support.server import PYTHON, bounded, structured
+from tests.support.store import (  # noqa: F401  (fixtures)
     backend_fixture,
     store_url_factory_fixture,
     store_url_fixture,
 )
-
-from lifecycle import ManualClock
-from server.app import build_server
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,9 @@ import signal
 from pathlib import Path
 
 import pytest
-from cli_support import (
+
+from server.daemon import LOCK_NAME, parse_at
+from tests.support.cli import (
     assert_one_line_error,
     open_store,
     run_cli,
@@ -15,8 +17,6 @@ from cli_support import (
     stored_keys,
     wait_for_stderr,
 )
-
-from server.daemon import LOCK_NAME, parse_at
 
 pytestmark = pytest.mark.slow
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from conftest import PYTHON, REPO, child_env
 from mcp import StdioServerParameters
 
 from server.app import STOPPED_MESSAGE
+from tests.support.env import PYTHON, REPO, child_env
 
 CONSOLE_SCRIPT = Path(PYTHON).parent / "memory-lifecycle"
 STARTUP_TIMEOUT = 30.0  # a cold start is ~0.8 s; the 2-core VM may be busy with other suites

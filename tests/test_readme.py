@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from mcp import Client
-from server_support import bounded
 
 from server.app import build_server
+from tests.support.env import REPO
+from tests.support.server import bounded
 
 pytestmark = pytest.mark.anyio
 

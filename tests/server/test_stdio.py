@@ -12,9 +12,10 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import REPO, child_env
 from mcp import Client, StdioServerParameters
-from server_support import (
+
+from tests.support.env import REPO, child_env
+from tests.support.server import (
     EXIT_TIMEOUT,
     STOPPED_MESSAGE,
     bounded,

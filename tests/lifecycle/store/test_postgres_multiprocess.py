@@ -1,7 +1,8 @@
 """Several real processes (standing in for hosts) on one PostgreSQL schema.
 
-Each child is this file run as a script: ``python tests/test_store_postgres_multiprocess.py
-MODE URL AGENT ...``. The children open the store concurrently on a schema that does
+Each child is this file run as a script
+(``python tests/lifecycle/store/test_postgres_multiprocess.py MODE URL AGENT ...``).
+The children open the store concurrently on a schema that does
 not exist yet, so every test also exercises the migration lock.
 """
 
@@ -15,8 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import child_env
-from store_support import UrlFactory, store_url_factory_fixture  # noqa: F401
+
+from tests.support.env import child_env
+from tests.support.store import UrlFactory, store_url_factory_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

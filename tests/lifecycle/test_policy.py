@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lifecycle import CleanupStrategy, ConflictStrategy, ManualClock, MemoryLifecycleManager
 from lifecycle.policy import builtin_policies, load_policies, parse_policies
+from tests.support.env import REPO
 
 MakeManager = Callable[..., MemoryLifecycleManager]
 
@@ -66,7 +67,7 @@ def test_builtin_policies_are_the_seeds_plus_metrics() -> None:
 
 
 def test_shipped_policy_file_says_the_same_as_the_builtins() -> None:
-    shipped = Path(__file__).resolve().parent.parent / ".claude" / "memory-retention-policies.yaml"
+    shipped = REPO / ".claude" / "memory-retention-policies.yaml"
     assert load_policies(shipped).fingerprint == builtin_policies().fingerprint
 
 
@@ -139,9 +140,9 @@ def test_a_validated_policy_file_is_cached_so_later_processes_skip_pydantic(
     import subprocess
     import sys
 
-    from conftest import child_env
+    from tests.support.env import child_env
 
-    shipped = Path(__file__).resolve().parent.parent / ".claude" / "memory-retention-policies.yaml"
+    shipped = REPO / ".claude" / "memory-retention-policies.yaml"
     policy_file = tmp_path / "policies.yaml"
     policy_file.write_text(shipped.read_text())
     probe = (

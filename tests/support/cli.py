@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import child_env
-
 from lifecycle import MemoryLifecycleManager
+from tests.support.env import child_env
 
 DAY = 86400.0
 

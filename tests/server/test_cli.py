@@ -7,7 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_support import (
+
+from lifecycle import MemoryLifecycleManager
+from server.cli import with_default_command
+from tests.support.cli import (
     assert_one_line_error,
     command,
     one_json,
@@ -16,10 +19,7 @@ from cli_support import (
     seed,
     stored_keys,
 )
-from conftest import child_env
-
-from lifecycle import MemoryLifecycleManager
-from server.cli import with_default_command
+from tests.support.env import child_env
 
 pytestmark = pytest.mark.slow
 
