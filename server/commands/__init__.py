@@ -1,0 +1,15 @@
+"""The subcommands of ``memory-lifecycle``, one module per group.
+
+Each module exposes ``register(sub)``, which adds its parsers and sets each
+parser's ``handler``. Only the engine is imported at the top of any of them:
+hooks run on every session end and task, so ``serve`` loads the MCP SDK and
+``daemon`` loads APScheduler lazily, inside their handlers.
+"""
+
+from __future__ import annotations
+
+from . import hook, maintenance, serve, transfer
+
+MODULES = (serve, hook, maintenance, transfer)
+
+__all__ = ["MODULES"]

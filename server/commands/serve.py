@@ -1,0 +1,71 @@
+"""``serve``: the MCP server over stdio or streamable HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from .common import UsageError, seconds_or_zero
+
+ENV_MAINTENANCE = "MEMORY_LIFECYCLE_MAINTENANCE_SECONDS"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve.add_argument("--host", help=f"http: address to bind (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=_port, help=f"http: port (default {DEFAULT_PORT})")
+    serve.add_argument("--auth-token-file", metavar="FILE", help="http: bearer token file")
+    serve.add_argument(
+        "--maintenance-interval",
+        type=seconds_or_zero,
+        metavar="SECONDS",
+        help=f"background maintenance interval; 0 turns it off (default ${ENV_MAINTENANCE}, "
+        "else 300)",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    http_only = [
+        flag
+        for flag, value in (
+            ("--host", args.host),
+            ("--port", args.port),
+            ("--auth-token-file", args.auth_token_file),
+        )
+        if value is not None
+    ]
+    if args.transport != "http" and http_only:
+        # else `serve --port 8765` silently serves stdio and waits on the terminal
+        raise UsageError(
+            f"{', '.join(http_only)} {'applies' if len(http_only) == 1 else 'apply'} only to "
+            "HTTP; add --transport http "
+            "(the default transport, stdio, has no address)"
+        )
+    interval = args.maintenance_interval
+    if interval is None and os.environ.get(ENV_MAINTENANCE):
+        try:
+            interval = seconds_or_zero(os.environ[ENV_MAINTENANCE])
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"${ENV_MAINTENANCE}: {exc}; use a number of seconds") from None
+    from server.run import serve  # lazy: importing mcp costs ~0.7 s, hooks never pay it
+
+    return serve(
+        memory_dir=args.memory_dir,
+        policy_file=args.policy_file,
+        store=args.store,
+        transport=args.transport,
+        host=DEFAULT_HOST if args.host is None else args.host,
+        port=DEFAULT_PORT if args.port is None else args.port,
+        auth_token_file=args.auth_token_file,
+        maintenance_interval=interval,
+    )
