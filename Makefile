@@ -24,6 +24,7 @@ test: $(STAMP)  ## the whole suite (PostgreSQL tests run when MEMORY_LIFECYCLE_T
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)

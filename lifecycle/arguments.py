@@ -27,6 +27,35 @@ def check_seconds(value: Any, field: str, key: str) -> float | None:
     return float(value)
 
 
+MAX_TIMESTAMP = 1e11  # epoch seconds, about the year 5138: beyond it, it is milliseconds
+
+
+def check_timestamp(value: Any, key: str, *, now: float, max_ahead: float) -> float | None:
+    """A caller's write timestamp in epoch seconds, at most ``max_ahead`` past ``now``.
+
+    Under last-write-wins a far-future timestamp would make the key unwritable
+    (every later write loses to it), so how far ahead of the store's clock a
+    timestamp may be is bounded (``settings: max_clock_skew_seconds``).
+    """
+    ts = check_seconds(value, "timestamp", key)
+    if ts is None:
+        return None
+    if ts > MAX_TIMESTAMP:
+        raise InvalidValueError(
+            f"invalid timestamp for key '{key}': {ts!r} is beyond the year 5000; pass "
+            "epoch seconds (time.time()), not milliseconds, or omit it",
+            key=key,
+        )
+    if ts > now + max_ahead:
+        raise InvalidValueError(
+            f"invalid timestamp for key '{key}': {ts!r} is {ts - now:.0f} s ahead of the "
+            f"store's clock, over the limit of {max_ahead:g} s "
+            "(settings: max_clock_skew_seconds); pass time.time(), or omit it",
+            key=key,
+        )
+    return ts
+
+
 def check_actor(agent_id: Any, key: str | None = None) -> str:
     if (
         not isinstance(agent_id, str)

@@ -214,14 +214,45 @@ def pn_empty() -> State:
     return {"c": {}, "b": {}, "ts": 0.0}
 
 
+COUNTER_LIMIT = 2**63 - 1  # a 64-bit integer's range: what every client and database can hold
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:24]}... ({len(text)} characters)"
+
+
 def check_delta(value: Any, key: str | None = None) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidValueError(
-            f"invalid value for counter key '{key}': {value!r} is not a number; a counter "
+            f"invalid value for counter key '{key}': {_short(value)} is not a number; a counter "
             "key adds the number you store (use a negative number to subtract)",
             key=key,
         )
+    if not -COUNTER_LIMIT <= value <= COUNTER_LIMIT:
+        raise InvalidValueError(
+            f"invalid value for counter key '{key}': {_short(value)} is outside the counter "
+            f"range of +/-{COUNTER_LIMIT} (a 64-bit integer); add a smaller number",
+            key=key,
+        )
     return value
+
+
+def check_counter(state: State, key: str | None = None) -> None:
+    """Refuse a counter state whose components or sum left the counter range."""
+    parts = [x for comp in state["c"].values() for x in comp[:2]]
+    base = state["b"]
+    total = sum(
+        (p - base.get(a, (0, 0))[0]) - (n - base.get(a, (0, 0))[1])
+        for a, (p, n, _) in state["c"].items()
+    )
+    if all(0 <= x <= COUNTER_LIMIT for x in parts) and -COUNTER_LIMIT <= total <= COUNTER_LIMIT:
+        return
+    raise InvalidValueError(
+        f"counter '{key}' would leave the range of +/-{COUNTER_LIMIT} (a 64-bit integer); "
+        "nothing was changed: reset it with delete, or count in larger units",
+        key=key,
+    )
 
 
 def pn_add(state: State, delta: int | float, actor: str, ts: float) -> State:

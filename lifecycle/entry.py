@@ -53,6 +53,7 @@ class StoreResult:
     value: Any
     applied: bool  # false when an older LWW write lost or the op_id was already applied
     duplicate: bool = False
+    expired: bool = False  # applied, but its timestamp plus TTL is already past: unreadable
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

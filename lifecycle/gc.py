@@ -47,12 +47,19 @@ class MemoryGarbageCollector:
         self.runs = 0
         self.total_deleted = 0
 
-    def collect(self, force: bool = False, prefix: str = "") -> CleanupReport:
+    def collect(
+        self, force: bool = False, prefix: str = "", op_id_window_seconds: float | None = None
+    ) -> CleanupReport:
+        """One pass; a whole-store pass (no ``prefix``) also forgets op ids older than
+        ``op_id_window_seconds``."""
         started = time.perf_counter()
         strategies = [CleanupStrategy.LAZY.value, CleanupStrategy.SCHEDULED.value]
         if force:
             strategies.append(CleanupStrategy.MANUAL.value)
-        swept = self.store.delete_expired(self.clock.now(), strategies, prefix)
+        now = self.clock.now()
+        swept = self.store.delete_expired(now, strategies, prefix)
+        if not prefix and op_id_window_seconds is not None:
+            self.store.purge_ops(now - op_id_window_seconds)
         report = CleanupReport(
             deleted_count=sum(swept.by_policy.values()),
             by_namespace=dict(swept.by_policy),

@@ -13,10 +13,15 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .manager import MemoryLifecycleManager
+from .errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from .manager import MemoryLifecycleManager
+
+ENV_INTERVAL = "MEMORY_LIFECYCLE_MAINTENANCE_SECONDS"
+DEFAULT_INTERVAL_SECONDS = 300.0
 LEASE_NAME = "maintenance"
 DEFAULT_LEASE_SECONDS = 300.0
 
@@ -57,3 +62,24 @@ def run_maintenance(
         report["by_namespace"],
     )
     return MaintenanceRun(True, report, holder)
+
+
+def resolve_interval(interval: float | None) -> float:
+    """The maintenance interval: the flag, else the environment, else 300 s; 0 disables it."""
+    if interval is None:
+        raw = os.environ.get(ENV_INTERVAL)
+        if not raw:
+            return DEFAULT_INTERVAL_SECONDS
+        try:
+            interval = float(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"invalid {ENV_INTERVAL}={raw[:40]!r}: use a number of seconds "
+                "(0 disables maintenance)"
+            ) from None
+    if not interval >= 0 or interval == float("inf"):
+        raise ConfigurationError(
+            f"invalid maintenance interval {interval!r}: use a finite number of seconds >= 0 "
+            "(0 disables maintenance)"
+        )
+    return float(interval)

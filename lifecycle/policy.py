@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -101,7 +101,12 @@ class Settings:
 
     max_value_bytes: int = 1024 * 1024
     tombstone_grace_seconds: float = 7 * 86400
-    op_id_window: int = 1000
+    # a retried op_id is recognised for this long after it was first applied, however
+    # many other ops happen meanwhile
+    op_id_window_seconds: float = 86400
+    # how far ahead of the store's clock a caller's write timestamp may be
+    max_clock_skew_seconds: float = 300
+    op_id_window: int | None = None  # the old per-key count; accepted, no longer used
 
 
 def _builtin(ns: str, ttl: float, cleanup: str, conflict: str) -> RetentionPolicy:
@@ -170,7 +175,7 @@ class PolicySet:
     def match(self, key: str) -> RetentionPolicy:  # replaced by a cached bound method
         return self._match(key)
 
-    def __iter__(self) -> Iterable[RetentionPolicy]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[RetentionPolicy]:
         return iter(self.policies)
 
 

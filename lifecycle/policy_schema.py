@@ -13,7 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PolicyError
-from .policy import CleanupStrategy, ConflictStrategy
+from .policy import BUILTIN_DEFAULT, CleanupStrategy, ConflictStrategy, Settings
+
+_DEFAULT = BUILTIN_DEFAULT  # one home for every default: the dataclasses in policy.py
+_SETTINGS = Settings()
 
 # Numbers and booleans are strict: YAML's `true` is not a TTL of 1 s, `.inf` is not a TTL,
 # and "yes" is not a boolean. Enum fields still take their YAML spellings ("lazy", "lww").
@@ -23,12 +26,16 @@ _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 class _PolicyFields(BaseModel):
     model_config = _STRICT
 
-    ttl_seconds: float = Field(default=0, ge=0, strict=True, description="0 = never expires")
-    cleanup_strategy: CleanupStrategy = CleanupStrategy.MANUAL
-    conflict_strategy: ConflictStrategy = ConflictStrategy.LAST_WRITE_WINS
-    compression_enabled: bool = Field(default=True, strict=True)
-    compression_threshold_bytes: int = Field(default=1024, ge=0, strict=True)
-    max_siblings: int = Field(default=16, ge=1, le=1024, strict=True)
+    ttl_seconds: float = Field(
+        default=_DEFAULT.ttl_seconds, ge=0, strict=True, description="0 = never expires"
+    )
+    cleanup_strategy: CleanupStrategy = _DEFAULT.cleanup_strategy
+    conflict_strategy: ConflictStrategy = _DEFAULT.conflict_strategy
+    compression_enabled: bool = Field(default=_DEFAULT.compression_enabled, strict=True)
+    compression_threshold_bytes: int = Field(
+        default=_DEFAULT.compression_threshold_bytes, ge=0, strict=True
+    )
+    max_siblings: int = Field(default=_DEFAULT.max_siblings, ge=1, le=1024, strict=True)
 
 
 class PolicyModel(_PolicyFields):
@@ -45,9 +52,17 @@ class DefaultPolicyModel(_PolicyFields):
 class SettingsModel(BaseModel):
     model_config = _STRICT
 
-    max_value_bytes: int = Field(default=1024 * 1024, ge=1, strict=True)
-    tombstone_grace_seconds: float = Field(default=7 * 86400, ge=0, strict=True)
-    op_id_window: int = Field(default=1000, ge=1, strict=True)
+    max_value_bytes: int = Field(default=_SETTINGS.max_value_bytes, ge=1, strict=True)
+    tombstone_grace_seconds: float = Field(
+        default=_SETTINGS.tombstone_grace_seconds, ge=0, strict=True
+    )
+    op_id_window_seconds: float = Field(default=_SETTINGS.op_id_window_seconds, ge=0, strict=True)
+    max_clock_skew_seconds: float = Field(
+        default=_SETTINGS.max_clock_skew_seconds, ge=0, strict=True
+    )
+    op_id_window: int | None = Field(
+        default=None, ge=1, strict=True, description="deprecated: the old per-key count"
+    )
 
 
 class PolicyFileModel(BaseModel):

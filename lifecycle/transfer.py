@@ -69,6 +69,7 @@ def _number(item: Mapping[str, Any], name: str, where: str, optional: bool = Fal
         return None
     if not _finite(value):
         raise _fail(where, f"field '{name}' must be a finite number, got {value!r}")
+    assert isinstance(value, (int, float))
     return float(value)
 
 

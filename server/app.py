@@ -13,14 +13,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from urllib.parse import urlsplit
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 
 from lifecycle import MemoryLifecycleManager, __version__
 from lifecycle.clock import Clock
-from lifecycle.store import Store
+from lifecycle.store import Store, redact_url
 
 from .resources import register_resources
 from .scheduler import MaintenanceScheduler, resolve_interval
@@ -65,7 +64,7 @@ def build_server(
         maintenance = MaintenanceScheduler(manager, interval)
         try:
             maintenance.start()
-            log.info("memory-lifecycle serving %s", redact(manager.store_url))
+            log.info("memory-lifecycle serving %s", redact_url(manager.store_url))
             yield AppState(manager=manager, maintenance=maintenance)
         finally:
             # shielded and bounded: cleanup must finish even when the server was cancelled
@@ -85,15 +84,6 @@ def build_server(
     register_tools(mcp, bench_noop_tool=bench_noop)
     register_resources(mcp)
     return mcp
-
-
-def redact(url: str) -> str:
-    """A store URL fit for a log line: no password."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 __all__ = ["SERVER_NAME", "AppState", "build_server"]

@@ -21,6 +21,7 @@ from lifecycle.errors import LifecycleError
 from . import output
 from .commands import MODULES
 from .commands.common import PROG, UsageError
+from .logs import configure_logging
 
 _GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store")
 
@@ -88,16 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
-    level = logging.DEBUG if args.debug else logging.INFO
-    if args.command not in ("daemon", "serve") and not args.debug:
-        level = logging.WARNING
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
-    )
-    if not args.debug:  # its job bookkeeping says nothing our own run lines do not
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    """Long-running commands log what they do; one-shot ones only warnings and errors."""
+    quiet = args.command not in ("daemon", "serve")
+    configure_logging(logging.WARNING if quiet else logging.INFO, debug=args.debug)
 
 
 def _describe(exc: BaseException) -> str:

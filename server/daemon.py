@@ -154,7 +154,7 @@ class Daemon:
             self._signal = signum
             self._stop.set()
 
-        previous = {}
+        previous: dict[int, Any] = {}
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous[signum] = signal.signal(signum, on_signal)
         return previous

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from lifecycle import MemoryEntry, StoreResult
-
-MAX_BATCH_ENTRIES = 1000
 
 OPTIONAL_WRITE_FIELDS = {
     "namespace": "Prefix joined as '<namespace>/<key>' (not applied twice).",
@@ -45,6 +43,11 @@ class StoreOutput(BaseModel):
     duplicate: bool = Field(
         default=False, description="True when op_id had already been applied: nothing changed."
     )
+    expired: bool = Field(
+        default=False,
+        description="True when the write applied but its timestamp plus TTL is already past "
+        "(expires_at says when): it will never be read.",
+    )
 
     @classmethod
     def from_result(cls, result: StoreResult) -> StoreOutput:
@@ -57,6 +60,7 @@ class StoreOutput(BaseModel):
             compressed=result.compressed,
             value=result.value,
             duplicate=result.duplicate,
+            expired=result.expired,
         )
 
 
@@ -180,23 +184,6 @@ class PreTaskOutput(BaseModel):
     task_id: str | None
     deleted_count: int = Field(description="Expired coordination entries deleted.")
     deleted_keys: list[str] = Field(description="The first 100 deleted keys.")
-
-
-class BatchEntry(BaseModel):
-    """One write of a batch; the same fields as memory_store."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    key: str = Field(description="1-512 characters, '/'-separated segments.")
-    value: Any = Field(description="Any JSON value.")
-    namespace: str | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["namespace"])
-    ttl_seconds: float | None = Field(
-        default=None, description=OPTIONAL_WRITE_FIELDS["ttl_seconds"]
-    )
-    timestamp: float | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["timestamp"])
-    agent_id: str | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["agent_id"])
-    op_id: str | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["op_id"])
-    context: str | None = Field(default=None, description=OPTIONAL_WRITE_FIELDS["context"])
 
 
 class BatchOutput(BaseModel):

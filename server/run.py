@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -25,13 +24,13 @@ from lifecycle import ConfigurationError, LifecycleError, MemoryLifecycleManager
 
 from . import auth
 from .app import build_server
+from .logs import configure_logging
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from .state import AppState
 
-ENV_LOG_LEVEL = "MEMORY_LIFECYCLE_LOG_LEVEL"
 TRANSPORTS = ("stdio", "http")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 HTTP_GRACE_SECONDS = 1
@@ -71,20 +70,6 @@ def serve(
         print(f"memory-lifecycle: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     return 0
-
-
-def configure_logging() -> None:
-    """Logs go to stderr (stdout carries MCP messages); level from MEMORY_LIFECYCLE_LOG_LEVEL."""
-    root = logging.getLogger()
-    if not root.handlers:  # the CLI may have configured logging already: keep its level
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(logging.INFO)
-    level = os.environ.get(ENV_LOG_LEVEL, "").upper()
-    if isinstance(logging.getLevelName(level), int):
-        root.setLevel(level)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run otherwise
 
 
 def _check_transport(transport: str, host: str, auth_token_file: str | None) -> str | None:

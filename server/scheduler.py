@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Callable
 
@@ -20,40 +19,27 @@ import anyio
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from lifecycle import ConfigurationError, LifecycleError, MemoryLifecycleManager
+from lifecycle import LifecycleError, MemoryLifecycleManager
 from lifecycle.maintenance import (
+    DEFAULT_INTERVAL_SECONDS,
     DEFAULT_LEASE_SECONDS,
+    ENV_INTERVAL,
     MaintenanceRun,
     holder_id,
+    resolve_interval,
     run_maintenance,
 )
 
-ENV_INTERVAL = "MEMORY_LIFECYCLE_MAINTENANCE_SECONDS"
-DEFAULT_INTERVAL_SECONDS = 300.0
+__all__ = [
+    "DEFAULT_INTERVAL_SECONDS",
+    "ENV_INTERVAL",
+    "MaintenanceScheduler",
+    "resolve_interval",
+]
 
 log = logging.getLogger("memory_lifecycle.server.maintenance")
 
 RunFn = Callable[..., MaintenanceRun]
-
-
-def resolve_interval(interval: float | None) -> float:
-    """The maintenance interval: the flag, else the environment, else 300 s; 0 disables it."""
-    if interval is None:
-        raw = os.environ.get(ENV_INTERVAL)
-        if not raw:
-            return DEFAULT_INTERVAL_SECONDS
-        try:
-            interval = float(raw)
-        except ValueError:
-            raise ConfigurationError(
-                f"invalid {ENV_INTERVAL}={raw!r}: use a number of seconds (0 disables maintenance)"
-            ) from None
-    if not interval >= 0 or interval == float("inf"):
-        raise ConfigurationError(
-            f"invalid maintenance interval {interval!r}: use a finite number of seconds >= 0 "
-            "(0 disables maintenance)"
-        )
-    return float(interval)
 
 
 class MaintenanceScheduler:

@@ -8,22 +8,23 @@ reads the store, so servers sharing one store see each other's writes at once.
 
 from __future__ import annotations
 
+import inspect
 import os
+import typing
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from lifecycle import hooks
 from lifecycle.keys import full_key
+from lifecycle.request import MAX_BATCH, WRITE_FIELDS, WriteRequest
 
 from .errors import tool_errors
 from .models import (
-    MAX_BATCH_ENTRIES,
     OPTIONAL_WRITE_FIELDS,
-    BatchEntry,
     BatchOutput,
     CleanupOutput,
     DeleteOutput,
@@ -65,17 +66,34 @@ def memory_store(
     op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
     context: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["context"])] = None,
 ) -> StoreOutput:
-    result = manager_of(ctx).put(
-        key,
-        value,
-        namespace,
-        timestamp,
-        ttl_seconds=ttl_seconds,
-        agent_id=agent_id,
-        op_id=op_id,
-        context=context,
+    # the tool's parameters are the write fields (tests/server/test_tools.py pins that)
+    request = write_request(locals())
+    return StoreOutput.from_result(manager_of(ctx).write(request))
+
+
+def write_request(arguments: dict[str, Any]) -> WriteRequest:
+    """The engine's write request from validated tool arguments."""
+    return WriteRequest(**{k: v for k, v in arguments.items() if k in WRITE_FIELDS})
+
+
+def _arguments_model(fn: Callable[..., Any], name: str, doc: str) -> type[BaseModel]:
+    """A model of a tool's parameters (``ctx`` aside), so a batch entry takes exactly
+    what the tool takes, with the same descriptions, and nothing else."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    fields: dict[str, Any] = {
+        p.name: (hints[p.name], ... if p.default is p.empty else p.default)
+        for p in inspect.signature(fn).parameters.values()
+        if p.name != "ctx"
+    }
+    return create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **fields)
+
+
+if TYPE_CHECKING:
+    BatchEntry = BaseModel
+else:
+    BatchEntry = _arguments_model(
+        memory_store, "BatchEntry", "One write of a batch: memory_store's input."
     )
-    return StoreOutput.from_result(result)
 
 
 @tool_errors
@@ -140,11 +158,12 @@ def hook_pre_task(
 def memory_store_batch(
     entries: Annotated[
         list[BatchEntry],
-        Field(description=f"Up to {MAX_BATCH_ENTRIES} writes, each like memory_store's input."),
+        Field(description=f"Up to {MAX_BATCH} writes, each like memory_store's input."),
     ],
     ctx: Context,
 ) -> BatchOutput:
-    results = manager_of(ctx).store_many(entry.model_dump() for entry in entries)
+    requests = [write_request(entry.model_dump()) for entry in entries]
+    results = manager_of(ctx).write_many(requests)
     return BatchOutput(results=[StoreOutput.from_result(r) for r in results], count=len(results))
 
 
@@ -227,7 +246,7 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
         memory_store_batch,
         "Store many memory entries",
         WRITE,
-        f"Store up to {MAX_BATCH_ENTRIES} entries in one transaction: every entry is "
+        f"Store up to {MAX_BATCH} entries in one transaction: every entry is "
         "checked first, and one bad entry rejects the whole batch with nothing written. "
         "Returns one memory_store result per entry, in order.",
     ),
@@ -243,6 +262,7 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
     (``additionalProperties: false``), so clients can check before calling.
     """
     tool = mcp._tool_manager.get_tool(name)
+    assert tool is not None
     base = tool.fn_metadata.arg_model
     strict = type(
         base.__name__,

@@ -16,6 +16,7 @@ __all__ = [
     "SweepResult",
     "Transaction",
     "open_store",
+    "redact_url",
 ]
 
 
@@ -28,9 +29,9 @@ def open_store(url: str | Path) -> Store:
             from .postgres import PostgresStore
         except ImportError as exc:
             raise ConfigurationError(
-                f"store URL {_redact(text)} needs PostgreSQL support: "
+                f"store URL {redact_url(text)} needs PostgreSQL support: "
                 "pip install 'memory-lifecycle[postgres]'",
-                path=_redact(text),
+                path=redact_url(text),
             ) from exc
         return PostgresStore(text)
     if text.startswith("sqlite:///"):
@@ -42,15 +43,15 @@ def open_store(url: str | Path) -> Store:
         )
     if "://" in text:
         raise ConfigurationError(
-            f"store URL {_redact(text)!r} has an unknown scheme; use a file path, "
+            f"store URL {redact_url(text)!r} has an unknown scheme; use a file path, "
             "sqlite:///path or postgresql://user@host/db",
-            path=_redact(text),
+            path=redact_url(text),
         )
     return SQLiteStore(text)
 
 
-def _redact(url: str) -> str:
-    """Hide a password in a URL before it goes into a message or a log."""
+def redact_url(url: str) -> str:
+    """Hide a password in a URL before it goes into a message or a log (the one place)."""
     if "@" not in url or "://" not in url:
         return url
     scheme, rest = url.split("://", 1)

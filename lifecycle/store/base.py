@@ -8,7 +8,7 @@ in the manager. A new backend passes the same contract suite as SQLite
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -66,6 +66,12 @@ class Transaction(Protocol):
 
     def remove(self, key: str) -> bool: ...
 
+    def op_applied(self, key: str, op_id: str) -> bool:
+        """Whether ``op_id`` was applied to ``key`` (and not yet purged by age)."""
+
+    def record_ops(self, key: str, ops: Mapping[str, float]) -> None:
+        """Remember op ids as applied to ``key`` at the given times (a later time wins)."""
+
 
 class Store(Protocol):
     """The primitive contract. All methods are safe to call from several threads."""
@@ -101,8 +107,14 @@ class Store(Protocol):
 
     def count_tombstones(self) -> int: ...
 
+    def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
+        """The op ids remembered for each of ``keys`` (for export)."""
+
+    def purge_ops(self, before: float) -> int:
+        """Forget op ids applied before ``before``; return how many."""
+
     def reset(self) -> int:
-        """Delete every row; return how many."""
+        """Delete every row (and every remembered op id); return how many rows."""
 
     def get_meta(self, name: str) -> str | None: ...
 

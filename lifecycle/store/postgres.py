@@ -25,8 +25,9 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -35,7 +36,7 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from ..errors import ConfigurationError, StoreBusyError, StoreError
-from . import _redact
+from . import redact_url
 from .base import PolicyStats, Row, SweepResult
 
 _COLUMNS = (
@@ -69,6 +70,16 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at DOUBLE PRECISION NOT NULL
     );
     """,
+    # op ids applied per key, remembered for a time window rather than a count per key
+    """
+    CREATE TABLE op_ids (
+        key TEXT COLLATE "C" NOT NULL,
+        op_id TEXT COLLATE "C" NOT NULL,
+        applied_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (key, op_id)
+    );
+    CREATE INDEX op_ids_applied_at ON op_ids (applied_at);
+    """,
 )
 
 DEFAULT_SCHEMA = "memory_lifecycle"
@@ -83,13 +94,20 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _OUR_PARAMS = ("schema", "pool_min_size", "pool_max_size")
 
 
-def _row(r: Sequence) -> Row:
+def _row(r: Sequence[Any]) -> Row:
     return Row(
         r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], r[12]
     )
 
 
-def _params(row: Row) -> tuple:
+def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    """The one value a one-row, one-column query returns."""
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _params(row: Row) -> tuple[Any, ...]:
     return (
         row.key,
         row.policy,
@@ -123,6 +141,10 @@ _LOCK_KEYS = (
 )
 
 _LOCK_KEY = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
+_RECORD_OP = (
+    "INSERT INTO op_ids VALUES (%s, %s, %s) ON CONFLICT (key, op_id) "
+    "DO UPDATE SET applied_at = GREATEST(op_ids.applied_at, excluded.applied_at)"
+)
 _SELECT_LOCKED = f"SELECT {_COLUMNS} FROM entries WHERE key = %s FOR UPDATE"
 _SELECT_LOCKED_MANY = f"SELECT {_COLUMNS} FROM entries WHERE key = ANY(%s) FOR UPDATE"
 
@@ -137,6 +159,7 @@ class PostgresTransaction:
         self._space = lock_space
         self._known: dict[str, Row | None] = {}  # current state of locked keys
         self._dirty: dict[str, Row | None] = {}  # pending writes; None deletes
+        self._ops: list[tuple[str, str, float]] = []  # pending op ids
 
     def lock(self, keys: Sequence[str]) -> None:
         todo = sorted(set(keys) - self._known.keys())
@@ -167,7 +190,23 @@ class PostgresTransaction:
         self._known[key] = self._dirty[key] = None
         return existed
 
+    def op_applied(self, key: str, op_id: str) -> bool:
+        self.lock([key])
+        if any(k == key and op == op_id for k, op, _ in self._ops):
+            return True
+        found = self._conn.execute(
+            "SELECT 1 FROM op_ids WHERE key = %s AND op_id = %s", (key, op_id)
+        ).fetchone()
+        return found is not None
+
+    def record_ops(self, key: str, ops: Mapping[str, float]) -> None:
+        self.lock([key])
+        self._ops.extend((key, op, ts) for op, ts in ops.items())
+
     def flush(self) -> None:
+        if self._ops:
+            self._conn.cursor().executemany(_RECORD_OP, self._ops)
+            self._ops.clear()
         upserts = [_params(r) for r in self._dirty.values() if r is not None]
         deletes = [k for k, r in self._dirty.items() if r is None]
         if len(upserts) == 1:
@@ -184,7 +223,7 @@ class PostgresStore:
 
     def __init__(self, url: str) -> None:
         self._password = urlsplit(url).password or ""
-        self.url = self._scrub(_redact(url))
+        self.url = self._scrub(redact_url(url))
         conninfo, schema, pool_min, pool_max = _parse_url(url, self.url)
         self.schema = schema
         self._conninfo = conninfo
@@ -296,9 +335,9 @@ class PostgresStore:
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
                 )
-                current = conn.execute(
-                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
-                ).fetchone()[0]
+                current = _scalar(
+                    conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                )
                 for version, script in enumerate(MIGRATIONS, start=1):
                     if version <= current:
                         continue
@@ -308,9 +347,9 @@ class PostgresStore:
                         (version,),
                     )
                 # a lock space keeps this schema's per-key advisory locks apart from others'
-                self._space = conn.execute(
-                    "SELECT hashtext(%s)", (f"memory-lifecycle:{self.schema}",)
-                ).fetchone()[0]
+                self._space = _scalar(
+                    conn.execute("SELECT hashtext(%s)", (f"memory-lifecycle:{self.schema}",))
+                )
 
     # ------------------------------------------------------------ contract
 
@@ -424,11 +463,26 @@ class PostgresStore:
 
     def count_tombstones(self) -> int:
         with self._connection() as conn:
-            return conn.execute("SELECT COUNT(*) FROM entries WHERE tombstone").fetchone()[0]
+            return int(_scalar(conn.execute("SELECT COUNT(*) FROM entries WHERE tombstone")))
 
     def reset(self) -> int:
-        with self._connection() as conn:
+        with self._write() as conn:
+            conn.execute("DELETE FROM op_ids")
             return conn.execute("DELETE FROM entries").rowcount
+
+    def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT key, op_id, applied_at FROM op_ids WHERE key = ANY(%s)", (list(keys),)
+            ).fetchall()
+        for key, op, ts in rows:
+            out.setdefault(key, {})[op] = ts
+        return out
+
+    def purge_ops(self, before: float) -> int:
+        with self._connection() as conn:
+            return conn.execute("DELETE FROM op_ids WHERE applied_at < %s", (before,)).rowcount
 
     def get_meta(self, name: str) -> str | None:
         with self._connection() as conn:
@@ -461,7 +515,7 @@ class PostgresStore:
 
     def size_bytes(self) -> int | None:
         with self._connection() as conn:
-            return conn.execute("SELECT pg_total_relation_size('entries'::regclass)").fetchone()[0]
+            return int(_scalar(conn.execute("SELECT pg_total_relation_size('entries'::regclass)")))
 
     def close(self) -> None:
         with self._lock:

@@ -13,10 +13,10 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import StoreBusyError, StoreError
 from .base import PolicyStats, Row, SweepResult
@@ -48,13 +48,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL);
     """,
+    # op ids applied per key, remembered for a time window rather than a count per key
+    """
+    CREATE TABLE op_ids (
+        key TEXT NOT NULL,
+        op_id TEXT NOT NULL,
+        applied_at REAL NOT NULL,
+        PRIMARY KEY (key, op_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX op_ids_applied_at ON op_ids(applied_at);
+    """,
 )
 
 BUSY_TIMEOUT_SECONDS = 60.0
 _SELECT_ONE = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
 
 
-def _row(r: tuple) -> Row:
+def _row(r: Sequence[Any]) -> Row:
     return Row(
         r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12])
     )
@@ -96,33 +106,51 @@ class SQLiteTransaction:
     def remove(self, key: str) -> bool:
         return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
 
+    def op_applied(self, key: str, op_id: str) -> bool:
+        found = self._conn.execute(
+            "SELECT 1 FROM op_ids WHERE key = ? AND op_id = ?", (key, op_id)
+        ).fetchone()
+        return found is not None
 
-class _WriteTransaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on any exception, driver errors mapped.
+    def record_ops(self, key: str, ops: Mapping[str, float]) -> None:
+        if ops:
+            self._conn.executemany(
+                "INSERT INTO op_ids VALUES (?, ?, ?) ON CONFLICT(key, op_id) "
+                "DO UPDATE SET applied_at = MAX(applied_at, excluded.applied_at)",
+                [(key, op, ts) for op, ts in ops.items()],
+            )
 
-    A class rather than a generator context manager: it sits on every write's hot path.
-    """
 
-    __slots__ = ("_conn", "_store", "_wrap")
+_T = TypeVar("_T")
 
-    def __init__(self, store: SQLiteStore, wrap: bool = False) -> None:
+
+class _Immediate:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on any exception, driver errors mapped;
+    yields the connection. A class rather than a generator context manager: it sits on
+    every write's hot path."""
+
+    __slots__ = ("_conn", "_store")
+
+    def __init__(self, store: SQLiteStore) -> None:
         self._store = store
-        self._wrap = wrap
         self._conn: sqlite3.Connection | None = None
 
-    def __enter__(self) -> Any:
+    def _begin(self) -> sqlite3.Connection:
         conn = self._conn = self._store._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:
             with self._store._errors():
                 self._store._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
-        return SQLiteTransaction(conn) if self._wrap else conn
+        return conn
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+    def __enter__(self) -> sqlite3.Connection:
+        return self._begin()
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         conn = self._conn
         assert conn is not None
-        if exc_type is None:
+        if exc is None:
             with self._store._errors():
                 try:
                     conn.execute("COMMIT")
@@ -134,6 +162,15 @@ class _WriteTransaction:
                 conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
                 raise exc
+
+
+class SQLiteWriteTransaction(_Immediate):
+    """The contract's transaction: the same, yielding rows instead of the connection."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> SQLiteTransaction:  # type: ignore[override]
+        return SQLiteTransaction(self._begin())
 
 
 class SQLiteStore:
@@ -180,7 +217,7 @@ class SQLiteStore:
             self._conns.append(conn)
         return conn
 
-    def _retry_busy(self, fn):  # type: ignore[no-untyped-def]
+    def _retry_busy(self, fn: Callable[[], _T]) -> _T:
         """Retry what the busy handler does not cover (e.g. switching to WAL)."""
         deadline = time.monotonic() + self._busy_timeout
         delay = 0.001
@@ -230,13 +267,13 @@ class SQLiteStore:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
 
-    def _write(self) -> _WriteTransaction:
-        return _WriteTransaction(self)
+    def _write(self) -> _Immediate:
+        return _Immediate(self)
 
     # ------------------------------------------------------------ contract
 
-    def transaction(self, keys: Sequence[str] = ()) -> _WriteTransaction:
-        return _WriteTransaction(self, wrap=True)
+    def transaction(self, keys: Sequence[str] = ()) -> SQLiteWriteTransaction:
+        return SQLiteWriteTransaction(self)
 
     def get(self, key: str) -> Row | None:
         conn = self._conn()
@@ -342,7 +379,29 @@ class SQLiteStore:
 
     def reset(self) -> int:
         with self._write() as conn:
+            conn.execute("DELETE FROM op_ids")
             return conn.execute("DELETE FROM entries").rowcount
+
+    def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            with self._errors():
+                rows = (
+                    self._conn()
+                    .execute(
+                        f"SELECT key, op_id, applied_at FROM op_ids WHERE key IN ({marks})", chunk
+                    )
+                    .fetchall()
+                )
+            for key, op, ts in rows:
+                out.setdefault(key, {})[op] = ts
+        return out
+
+    def purge_ops(self, before: float) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM op_ids WHERE applied_at < ?", (before,)).rowcount
 
     def get_meta(self, name: str) -> str | None:
         with self._errors():

@@ -124,7 +124,8 @@ def cmd_hook(args: argparse.Namespace) -> int:
         with open_manager(args) as manager:
             result = hooks.session_end(manager, session_id)
     elif args.name == "pre-task":
-        tool_input = data.get("tool_input") if isinstance(data.get("tool_input"), dict) else {}
+        raw_input = data.get("tool_input")
+        tool_input: Mapping[str, Any] = raw_input if isinstance(raw_input, dict) else {}
         task_id = args.task_id or _text_field(data, "task_id", "tool_use_id")
         description = args.description or _text_field(data, "description")
         description = description or _text_field(tool_input, "description")

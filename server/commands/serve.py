@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
+
+from lifecycle.maintenance import ENV_INTERVAL
 
 from .common import UsageError, seconds_or_zero
 
-ENV_MAINTENANCE = "MEMORY_LIFECYCLE_MAINTENANCE_SECONDS"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -22,8 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--maintenance-interval",
         type=seconds_or_zero,
         metavar="SECONDS",
-        help=f"background maintenance interval; 0 turns it off (default ${ENV_MAINTENANCE}, "
-        "else 300)",
+        help=f"background maintenance interval; 0 turns it off (default ${ENV_INTERVAL}, else 300)",
     )
     serve.set_defaults(handler=cmd_serve)
 
@@ -51,12 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "HTTP; add --transport http "
             "(the default transport, stdio, has no address)"
         )
-    interval = args.maintenance_interval
-    if interval is None and os.environ.get(ENV_MAINTENANCE):
-        try:
-            interval = seconds_or_zero(os.environ[ENV_MAINTENANCE])
-        except argparse.ArgumentTypeError as exc:
-            raise UsageError(f"${ENV_MAINTENANCE}: {exc}; use a number of seconds") from None
+    interval = args.maintenance_interval  # None: the server reads $ENV_INTERVAL, else 300
     from server.run import serve  # lazy: importing mcp costs ~0.7 s, hooks never pay it
 
     return serve(

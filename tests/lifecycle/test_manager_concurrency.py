@@ -89,3 +89,25 @@ def test_sigkilled_writer_keeps_every_acknowledged_write(tmp_path: Path) -> None
         m.store("knowledge/after-crash", "ok")
         assert m.retrieve("knowledge/after-crash") == "ok"
         assert m.cleanup(force=True)["deleted_count"] == 0
+
+
+def test_op_ids_retried_after_thousands_of_other_ops_count_once_across_processes(
+    tmp_path: Path,
+) -> None:
+    memory_dir = tmp_path / "shared"
+    MemoryLifecycleManager(memory_dir=memory_dir).close()
+    writers, count = 4, 400  # 1,600 ops on one key: more than any per-key count window
+    procs = [
+        subprocess.Popen(
+            [sys.executable, WORKER, "retry", str(memory_dir), f"agent-{n}", str(count)],
+            env=child_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(writers)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    with MemoryLifecycleManager(memory_dir=memory_dir) as m:
+        assert m.retrieve("metrics/shared/retried") == writers * count

@@ -222,9 +222,9 @@ def test_broken_policy_edit_is_reported_and_keeps_data(
 def test_a_broken_edit_under_a_running_manager_keeps_the_last_good_policies(
     make_manager: MakeManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lifecycle.manager as manager_module
+    import lifecycle.policy_watch as policy_watch
 
-    monkeypatch.setattr(manager_module, "POLICY_RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(policy_watch, "RECHECK_SECONDS", 0.0)
     good = 'namespaces:\n  - {namespace: "jobs/*", ttl_seconds: 60, cleanup_strategy: lazy, '
     good += "conflict_strategy: counter}\n"
     m = make_manager(policies=good)

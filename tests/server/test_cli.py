@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -132,10 +133,11 @@ def test_usage_errors_exit_2_without_a_traceback(project: Path):
 def test_export_then_import_gives_another_store_equal_values_and_counters(
     project: Path, tmp_path: Path
 ):
+    now = time.time()  # both siblings at one instant: the tie must survive the round trip
     with open_store(project) as source:
         source.store("coordination/a/progress", {"step": 2})
-        source.store("knowledge/fact", "one", agent_id="agent-a", timestamp=1_900_000_000.0)
-        source.store("knowledge/fact", "two", agent_id="agent-b", timestamp=1_900_000_000.0)
+        source.store("knowledge/fact", "one", agent_id="agent-a", timestamp=now)
+        source.store("knowledge/fact", "two", agent_id="agent-b", timestamp=now)
         source.store("metrics/tasks_done", 3, agent_id="agent-a")
         source.store("metrics/tasks_done", 4, agent_id="agent-b")
         source.store("metrics/tasks_done", -2, agent_id="agent-a")

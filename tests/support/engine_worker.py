@@ -21,6 +21,12 @@ def main() -> int:
                 m.store(f"coordination/{agent}/progress", i)
                 m.store("swarm/shared/board", f"{agent}-{i}")
                 assert m.retrieve(f"coordination/{agent}/progress") == i
+        elif mode == "retry":
+            # every increment carries an op id and is sent twice: once at once, once at the end
+            for i in range(count):
+                m.store("metrics/shared/retried", 1, op_id=f"{agent}-{i}")
+            for i in range(count):
+                m.store("metrics/shared/retried", 1, op_id=f"{agent}-{i}")
         elif mode == "stream":
             # acknowledge each write on stdout only after store() returned
             for i in range(count):

@@ -1,0 +1,43 @@
+"""Who writes: agent ids, this store's replica id, and the CRDT component ids made of both.
+
+Counter components and multi-value dots are keyed by ``<agent>#<replica>``, so
+one agent id writing to two stores that later exchange exports counts twice,
+not once (a PN-counter merges each component by max). Readers see the plain
+agent id.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+from .store import Store
+
+ENV_AGENT = "MEMORY_LIFECYCLE_AGENT_ID"
+REPLICA_META = "replica_id"
+
+
+def default_agent_id() -> str:
+    return os.environ.get(ENV_AGENT) or (
+        f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    )
+
+
+def replica_id(store: Store) -> str:
+    """This store's id, made once and kept in the store."""
+    existing = store.get_meta(REPLICA_META)
+    if existing:
+        return existing
+    store.set_meta(REPLICA_META, f"r{uuid.uuid4().hex[:10]}")
+    return store.get_meta(REPLICA_META) or ""
+
+
+def component(agent_id: str, replica: str) -> str:
+    return f"{agent_id}#{replica}"
+
+
+def display_actor(component_id: str) -> str:
+    """The agent id inside a CRDT component id ``<agent>#<replica>``."""
+    agent, sep, _ = component_id.rpartition("#")
+    return agent if sep else component_id

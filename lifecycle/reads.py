@@ -1,0 +1,81 @@
+"""Reading entries: one committed read per call, so there is no cache to go stale
+between processes. An expired entry is never returned; a lazy one is deleted on
+the way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import codec, crdt, rules
+from .actors import display_actor
+from .arguments import decode_cursor, encode_cursor
+from .entry import Conflict, MemoryEntry
+from .errors import InvalidValueError
+from .policy import CleanupStrategy
+from .store import Row, Store
+
+MAX_LIST_LIMIT = 1000
+
+Found = tuple[Row, crdt.State, crdt.View]
+
+
+def read(store: Store, key: str, now: float) -> Found | None:
+    """The live entry under ``key``: its row, state and what a reader sees."""
+    row = store.get(key)
+    if row is None or row.tombstone:
+        return None
+    if rules.expired(row.expires_at, now):
+        if row.cleanup == CleanupStrategy.LAZY.value:
+            store.delete_expired_key(key, now)
+        return None
+    state = rules.decode(row).state
+    seen = crdt.view(row.strategy, state)
+    return (row, state, seen) if seen.exists else None
+
+
+def to_entry(found: Found) -> MemoryEntry:
+    row, state, seen = found
+    return MemoryEntry(
+        key=row.key,
+        value=seen.value,
+        policy=row.policy,
+        strategy=row.strategy,
+        actor=display_actor(seen.actor),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        expires_at=row.expires_at,
+        compressed=row.codec != codec.CODEC_JSON,
+        size_bytes=row.size_bytes,
+        stored_bytes=len(row.payload),
+        conflicts=tuple(
+            Conflict(c.value, display_actor(c.actor), c.timestamp) for c in seen.conflicts
+        ),
+        context=crdt.encode_context(state["vv"]) if row.strategy == crdt.MV else None,
+    )
+
+
+def list_page(
+    store: Store, prefix: str, limit: int, cursor: str | None, now: float
+) -> dict[str, Any]:
+    """Live entries in key order; ``next_cursor`` continues after the last one."""
+    if not isinstance(prefix, str):
+        raise InvalidValueError(f"invalid prefix {prefix!r}: must be a string")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidValueError(f"invalid limit {limit!r}: use 1-{MAX_LIST_LIMIT}")
+    after = decode_cursor(cursor) if cursor else None
+    rows = store.list_rows(prefix, after, limit + 1, now)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "entries": [
+            {
+                "key": r.key,
+                "policy": r.policy,
+                "size_bytes": r.size_bytes,
+                "expires_at": r.expires_at,
+                "updated_at": r.updated_at,
+            }
+            for r in rows
+        ],
+        "next_cursor": encode_cursor(rows[-1].key) if more and rows else None,
+    }

@@ -1,0 +1,128 @@
+"""One write, as a typed request: what the MCP tools, the CLI, batches and imports hand
+the engine.
+
+The eight write fields are spelled out here once. A new field (a precondition,
+tags) is added to ``WriteRequest`` and checked in ``prepare``; every caller
+that builds requests from mappings (batches, tool arguments) gets it for free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from . import codec, crdt
+from .arguments import check_actor, check_op_id, check_seconds, check_timestamp
+from .errors import InvalidValueError
+from .keys import full_key
+from .policy import PolicySet, RetentionPolicy
+
+MAX_BATCH = 1000  # entries per store_many / memory_store_batch: one transaction, bounded
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """A caller's write, before validation (see ``prepare``)."""
+
+    key: str
+    value: Any
+    namespace: str | None = None
+    timestamp: float | None = None
+    ttl_seconds: float | None = None
+    agent_id: str | None = None
+    op_id: str | None = None
+    context: str | None = None
+
+    @classmethod
+    def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> WriteRequest:
+        """A request from a plain dict; unknown fields are an error, not silently dropped."""
+        unknown = set(item) - WRITE_FIELDS
+        if unknown or "key" not in item or "value" not in item:
+            raise InvalidValueError(
+                f"{where}: each entry needs 'key' and 'value'"
+                + (f"; unknown fields {sorted(unknown)}" if unknown else ""),
+                key=str(item.get("key"))[:200],
+            )
+        return cls(**item)
+
+
+WRITE_FIELDS: frozenset[str] = frozenset(f.name for f in fields(WriteRequest))
+
+
+def requests_from(
+    items: Iterable[WriteRequest | Mapping[str, Any] | tuple[str, Any]],
+) -> list[WriteRequest]:
+    """Requests from ``store_many``'s items (requests, dicts or ``(key, value)`` pairs)."""
+    out: list[WriteRequest] = []
+    for i, item in enumerate(items):
+        if len(out) >= MAX_BATCH:
+            raise InvalidValueError(
+                f"batch of more than {MAX_BATCH} entries is over the limit of {MAX_BATCH}; split it"
+            )
+        if isinstance(item, WriteRequest):
+            out.append(item)
+        elif isinstance(item, tuple):
+            out.append(WriteRequest(item[0], item[1]))
+        else:
+            out.append(WriteRequest.from_mapping(item, f"entries[{i}]"))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedWrite:
+    """A validated request: full key, its policy, the value serialized once."""
+
+    key: str
+    value: Any
+    data: bytes  # the value serialized once, spliced into the stored document
+    data_hash: str
+    policy: RetentionPolicy
+    timestamp: float | None
+    ttl_seconds: float | None
+    actor: str  # the CRDT component id, ``<agent>#<replica>``
+    op_id: str | None
+    context: dict[str, int] | None
+
+    @property
+    def strategy(self) -> str:
+        return self.policy.conflict_strategy.value
+
+
+def prepare(
+    request: WriteRequest,
+    policies: PolicySet,
+    now: float,
+    component: Callable[[str | None], str],
+) -> PreparedWrite:
+    """Check every field of ``request``; raise a ``LifecycleError`` naming the first problem.
+
+    Nothing is written before every request of a call is prepared, so a bad
+    entry in a batch changes nothing.
+    """
+    k = full_key(request.key, request.namespace)
+    policy = policies.match(k)
+    settings = policies.settings
+    data = codec.serialize_value(request.value, k, settings.max_value_bytes)
+    if policy.conflict_strategy.value == crdt.COUNTER:
+        crdt.check_delta(request.value, k)
+    context = request.context
+    if context is not None and not isinstance(context, str):
+        raise InvalidValueError(
+            f"invalid context for key '{k}': must be the string memory_retrieve returned", key=k
+        )
+    agent = request.agent_id
+    return PreparedWrite(
+        key=k,
+        value=request.value,
+        data=data,
+        data_hash=crdt.hash_serialized(data),
+        policy=policy,
+        timestamp=check_timestamp(
+            request.timestamp, k, now=now, max_ahead=settings.max_clock_skew_seconds
+        ),
+        ttl_seconds=check_seconds(request.ttl_seconds, "ttl_seconds", k),
+        actor=component(check_actor(agent, k) if agent is not None else None),
+        op_id=check_op_id(request.op_id, k),
+        context=crdt.decode_context(context, k) if context is not None else None,
+    )
