@@ -468,3 +468,14 @@ async def test_concurrent_calls_run_in_worker_threads_without_losing_updates(
                 tg.start_soon(add_one, i)
         total = await call(client, "memory_retrieve", key="metrics/hits")
     assert total["value"] == 40
+
+
+def test_memory_store_takes_exactly_the_engine_write_fields_and_batches_take_the_same() -> None:
+    import inspect
+
+    from lifecycle.request import WRITE_FIELDS
+    from server.tools import BatchEntry, memory_store
+
+    params = set(inspect.signature(memory_store).parameters) - {"ctx"}
+    assert params == set(WRITE_FIELDS)
+    assert set(BatchEntry.model_fields) == params
