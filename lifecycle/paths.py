@@ -90,17 +90,23 @@ def registers_server(mcp_config: Path) -> bool:
             doc: Any = json.loads(f.read(_MCP_CONFIG_MAX_BYTES))
     except (OSError, ValueError):
         return False
-    servers = doc.get("mcpServers") if isinstance(doc, dict) else None
+    return registered_server(doc) is not None
+
+
+def registered_server(mcp_config: Any) -> str | None:
+    """The name under which a parsed ``.mcp.json`` registers memory-lifecycle, if it does."""
+    servers = mcp_config.get("mcpServers") if isinstance(mcp_config, dict) else None
     if not isinstance(servers, dict):
-        return False
+        return None
     for name, server in servers.items():
         if name == SERVER_NAME:
-            return True
+            return name
         if isinstance(server, dict):
-            words = [server.get("command"), *(server.get("args") or [])]
+            args = server.get("args")
+            words = [server.get("command"), *(args if isinstance(args, list) else [])]
             if any(isinstance(w, str) and SERVER_NAME in w for w in words):
-                return True
-    return False
+                return str(name)
+    return None
 
 
 def _from_env(name: str, root: Path) -> Path | None:
