@@ -28,12 +28,21 @@ INITIALIZE = {
 }
 
 
+def shell_env(**extra: str) -> dict[str, str]:
+    """As typed in a shell: not a sub-make of `make test`, which would print
+    "make[1]: Entering directory" itself (make does that in every sub-make)."""
+    env = child_env(**extra)
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        env.pop(name, None)
+    return env
+
+
 def test_make_serve_stdout_starts_with_the_mcp_response(tmp_path: Path):
     done = subprocess.run(
         ["make", "serve"],
         cwd=REPO,
         input=json.dumps(INITIALIZE) + "\n",  # then EOF: the server answers and exits
-        env=child_env(MEMORY_LIFECYCLE_DIR=str(tmp_path / "memory")),
+        env=shell_env(MEMORY_LIFECYCLE_DIR=str(tmp_path / "memory")),
         capture_output=True,
         text=True,
         timeout=300,  # a stale .venv is rebuilt first, its output on stderr
