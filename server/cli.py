@@ -62,7 +62,7 @@ def with_default_command(argv: Sequence[str], command: str) -> list[str]:
     i = 0
     while i < len(args):
         token = args[i]
-        if token in names or token in ("-h", "--help"):
+        if token in names or token in ("-h", "--help", "--version"):
             return args
         if token in _GLOBAL_VALUE_OPTIONS:
             i += 2

@@ -150,6 +150,10 @@ def test_version_in_text_and_json_is_the_installed_version():
         "version": version("memory-lifecycle"),
     }
     assert version("memory-lifecycle") == lifecycle.__version__
+    module = subprocess.run(
+        [PYTHON, "-m", "server", "--version"], env=child_env(), capture_output=True, text=True
+    )
+    assert module.stdout == text.stdout  # not taken for `serve --version`
 
 
 def test_the_entry_commands_do_not_import_the_mcp_sdk(project: Path):
