@@ -151,7 +151,11 @@ def test_version_in_text_and_json_is_the_installed_version():
     }
     assert version("memory-lifecycle") == lifecycle.__version__
     module = subprocess.run(
-        [PYTHON, "-m", "server", "--version"], env=child_env(), capture_output=True, text=True
+        [PYTHON, "-m", "server", "--version"],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert module.stdout == text.stdout  # not taken for `serve --version`
 
