@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -38,7 +39,23 @@ def run(*args: str | Path, cwd: Path, timeout: float = 30) -> subprocess.Complet
     )
 
 
+def checkout_copy(tmp_path: Path) -> Path:
+    """The checkout without its build products: setuptools builds in the source tree."""
+    skip = shutil.ignore_patterns(
+        ".git",
+        ".venv",
+        "build",
+        "*.egg-info",
+        "__pycache__",
+        ".*_cache",
+        ".hypothesis",
+        ".claude-flow",
+    )
+    return Path(shutil.copytree(REPO, tmp_path / "checkout", ignore=skip))
+
+
 def test_a_fresh_install_from_the_checkout_runs_version_and_init_outside_it(tmp_path: Path):
+    source = checkout_copy(tmp_path)
     venv = tmp_path / "tool-venv"
     assert run(PYTHON, "-m", "venv", "--without-pip", venv, cwd=tmp_path).returncode == 0
     # this environment's pip installs into the new venv (skips bootstrapping a second pip)
@@ -50,7 +67,7 @@ def test_a_fresh_install_from_the_checkout_runs_version_and_init_outside_it(tmp_
         venv / "bin" / "python",
         "install",
         "--verbose",  # shows the build backend's output, warnings included
-        REPO,
+        source,
         cwd=tmp_path,
         timeout=240,
     )
