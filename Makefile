@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## the demo: store, retrieve, expire and clean up on the embedded SQLite store
 	$(BIN)/python -m lifecycle.demo
 
-serve: $(STAMP)  ## the MCP server over stdio
-	$(BIN)/memory-lifecycle serve
+serve:  ## the MCP server over stdio (stdout: MCP messages only; a first build reports on stderr)
+	@$(MAKE) --no-print-directory $(STAMP) 1>&2
+	@$(BIN)/memory-lifecycle serve
 
 test: $(STAMP)  ## the whole suite (PostgreSQL tests run when MEMORY_LIFECYCLE_TEST_POSTGRES is set)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -1,25 +1,46 @@
-"""Where the store and the policy file are, whichever directory we start in.
+"""Where the store and the policy file are, whichever folder of the project we start in.
 
 Claude Code starts the MCP server, hook commands and a daemon in different
-working directories; resolving from the project root (not the working
-directory alone) makes them all reach one store. Order: explicit argument,
-environment, project root, working directory.
+working directories, and when it is started in a subfolder of a project it
+reads the parent's ``.mcp.json`` but sets ``CLAUDE_PROJECT_DIR`` to the
+subfolder. So ``CLAUDE_PROJECT_DIR`` (else the working directory) is where the
+search for the project root starts, not the answer. Walking up from there:
+
+1. the nearest folder that already holds the store
+   (``.claude-flow/memory/memory.db``) or whose ``.mcp.json`` registers
+   memory-lifecycle: the project this server belongs to;
+2. else the nearest folder holding ``.git``: a repository is one project,
+   however many ``.claude/`` folders its subfolders have;
+3. else the nearest folder holding ``.claude/``, ``.claude-flow/`` or
+   ``.mcp.json``;
+4. else the starting folder itself.
+
+The walk stops below the home directory when it starts inside it: ``~/.claude/``
+is Claude Code's user configuration, not a project. Order of precedence for
+each location: explicit argument, environment, project root.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ENV_DIR = "MEMORY_LIFECYCLE_DIR"
 ENV_POLICY = "MEMORY_LIFECYCLE_POLICY_FILE"
 ENV_STORE = "MEMORY_LIFECYCLE_STORE"
 ENV_PROJECT = "CLAUDE_PROJECT_DIR"
+SERVER_NAME = "memory-lifecycle"
+MCP_CONFIG = ".mcp.json"
 DEFAULT_MEMORY_DIR = Path(".claude-flow") / "memory"
 DEFAULT_POLICY_FILE = Path(".claude") / "memory-retention-policies.yaml"
 DB_NAME = "memory.db"
-_MARKERS = (".claude", ".claude-flow", ".git")
+REPOSITORY_MARKER = ".git"
+_MARKERS = (".claude", ".claude-flow", MCP_CONFIG)
+_MCP_CONFIG_MAX_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -31,14 +52,61 @@ class ResolvedPaths:
 
 
 def project_root(cwd: Path | None = None) -> Path:
+    """The project's root folder: where its one store and its policy file live."""
     env = os.environ.get(ENV_PROJECT)
-    if env:
-        return Path(env).expanduser().resolve()
-    start = (cwd or Path.cwd()).resolve()
-    for folder in (start, *start.parents):
+    start = (Path(env).expanduser() if env else (cwd or Path.cwd())).resolve()
+    chain = list(_folders_up(start))
+    for folder in chain:
+        if (folder / DEFAULT_MEMORY_DIR / DB_NAME).is_file() or registers_server(
+            folder / MCP_CONFIG
+        ):
+            return folder
+    for folder in chain:
+        if (folder / REPOSITORY_MARKER).exists():
+            return folder
+    for folder in chain:
         if any((folder / m).exists() for m in _MARKERS):
             return folder
     return start
+
+
+def _folders_up(start: Path) -> Iterator[Path]:
+    """``start`` and its ancestors, stopping below the home directory if inside it."""
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry
+        home = None
+    inside_home = home is not None and start != home and home in start.parents
+    for folder in (start, *start.parents):
+        if inside_home and folder == home:
+            return
+        yield folder
+
+
+def registers_server(mcp_config: Path) -> bool:
+    """Whether this ``.mcp.json`` starts memory-lifecycle (by server name or command)."""
+    try:
+        with mcp_config.open("rb") as f:
+            doc: Any = json.loads(f.read(_MCP_CONFIG_MAX_BYTES))
+    except (OSError, ValueError):
+        return False
+    return registered_server(doc) is not None
+
+
+def registered_server(mcp_config: Any) -> str | None:
+    """The name under which a parsed ``.mcp.json`` registers memory-lifecycle, if it does."""
+    servers = mcp_config.get("mcpServers") if isinstance(mcp_config, dict) else None
+    if not isinstance(servers, dict):
+        return None
+    for name, server in servers.items():
+        if name == SERVER_NAME:
+            return name
+        if isinstance(server, dict):
+            args = server.get("args")
+            words = [server.get("command"), *(args if isinstance(args, list) else [])]
+            if any(isinstance(w, str) and SERVER_NAME in w for w in words):
+                return str(name)
+    return None
 
 
 def _from_env(name: str, root: Path) -> Path | None:

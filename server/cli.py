@@ -16,6 +16,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from lifecycle import __version__
 from lifecycle.errors import LifecycleError
 
 from . import output
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", metavar="URL", help="store URL: a path, sqlite:///, postgresql://"
     )
     parser.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
+    parser.add_argument(
+        "--version", action="version", version=f"{PROG} {__version__}", help="print the version"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in MODULES:
         module.register(sub)
@@ -59,7 +63,7 @@ def with_default_command(argv: Sequence[str], command: str) -> list[str]:
     i = 0
     while i < len(args):
         token = args[i]
-        if token in names or token in ("-h", "--help"):
+        if token in names or token in ("-h", "--help", "--version"):
             return args
         if token in _GLOBAL_VALUE_OPTIONS:
             i += 2
@@ -70,7 +74,26 @@ def with_default_command(argv: Sequence[str], command: str) -> list[str]:
     return [*args[:i], command, *args[i:]]
 
 
+def _version_format(argv: Sequence[str]) -> str | None:
+    """``text`` or ``json`` when the command line asks only for the version."""
+    rest, fmt, i = [], "text", 0
+    while i < len(argv):
+        if argv[i] == "--output" and i + 1 < len(argv):
+            fmt, i = argv[i + 1], i + 2
+            continue
+        if argv[i].startswith("--output="):
+            fmt = argv[i].split("=", 1)[1]
+        else:
+            rest.append(argv[i])
+        i += 1
+    return fmt if rest == ["--version"] and fmt in output.OUTPUT_FORMATS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _version_format(argv) == "json":  # plain --version is argparse's
+        output.dump_json({"name": PROG, "version": __version__}, sys.stdout)
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,100 @@ def test_sqlite_url_forms(tmp_path: Path) -> None:
 def test_unknown_store_scheme_is_a_clear_error() -> None:
     with pytest.raises(ConfigurationError, match="unknown scheme"):
         MemoryLifecycleManager(store="redis://localhost/0")
+
+
+def _store_of(project: Path) -> str:
+    return str(project / ".claude-flow" / "memory" / "memory.db")
+
+
+def _register(folder: Path, name: str = "memory-lifecycle", command: str = "memory-lifecycle"):
+    servers = {name: {"type": "stdio", "command": command, "args": ["serve"]}}
+    (folder / ".mcp.json").write_text(json.dumps({"mcpServers": servers}))
+
+
+def test_claude_project_dir_of_a_subfolder_reaches_the_projects_store(
+    project: Path, monkeypatch
+) -> None:
+    # Claude Code started in a subfolder sets CLAUDE_PROJECT_DIR to the subfolder
+    sub = project / "services" / "api"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(sub))
+    assert resolve().store_url == _store_of(project)
+    assert resolve().policy_file == project / ".claude" / "memory-retention-policies.yaml"
+
+
+def test_a_subfolder_with_its_own_claude_folder_stays_in_the_repository(
+    project: Path, monkeypatch
+) -> None:
+    sub = project / "web"
+    (sub / ".claude").mkdir(parents=True)  # its own commands or settings
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(sub))
+    assert resolve().store_url == _store_of(project)
+
+
+def test_an_existing_store_in_a_parent_wins_over_nearer_markers(tmp_path: Path, monkeypatch):
+    workspace = tmp_path / "workspace"  # no .git: a plain folder of checkouts
+    with MemoryLifecycleManager(memory_dir=workspace / ".claude-flow" / "memory") as m:
+        m.store("knowledge/where", "workspace")
+    sub = workspace / "tool"
+    (sub / ".claude").mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    with MemoryLifecycleManager() as m:
+        assert m.retrieve("knowledge/where") == "workspace"
+
+
+def test_a_parent_mcp_json_that_registers_the_server_wins_over_a_nested_repository(
+    project: Path, monkeypatch
+) -> None:
+    _register(project)
+    nested = project / "vendor" / "lib"
+    (nested / ".git").mkdir(parents=True)  # a submodule: Claude Code still reads the parent's
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(nested))
+    assert resolve().store_url == _store_of(project)
+
+
+def test_registration_by_command_counts_and_other_servers_do_not(
+    tmp_path: Path, monkeypatch
+) -> None:
+    outer = tmp_path / "outer"
+    inner = outer / "inner"
+    (inner / ".claude").mkdir(parents=True)
+    _register(outer, name="memory", command="/opt/tools/bin/memory-lifecycle")
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(inner))
+    assert resolve().store_url == _store_of(outer)
+    _register(outer, name="github", command="github-mcp")
+    assert resolve().store_url == _store_of(inner)  # only .claude/ is left: the nearest
+
+
+def test_a_subfolder_registering_the_server_itself_is_its_own_project(
+    project: Path, monkeypatch
+) -> None:
+    sub = project / "tools" / "agent"
+    sub.mkdir(parents=True)
+    _register(sub)
+    monkeypatch.chdir(sub / "..")
+    assert resolve().store_url == _store_of(project)
+    monkeypatch.chdir(sub)
+    assert resolve().store_url == _store_of(sub)
+
+
+def test_a_broken_mcp_json_is_only_a_plain_marker(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / ".mcp.json").write_text("{not json")
+    (folder / "src").mkdir()
+    monkeypatch.chdir(folder / "src")
+    assert resolve().store_url == _store_of(folder)
+
+
+def test_the_home_directory_is_never_the_project_root(tmp_path: Path, monkeypatch) -> None:
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)  # Claude Code's user settings
+    (home / ".claude-flow" / "memory").mkdir(parents=True)
+    (home / ".claude-flow" / "memory" / "memory.db").touch()  # a stray store in ~
+    scratch = home / "scratch" / "notes"
+    scratch.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(scratch)
+    assert resolve().store_url == _store_of(scratch)

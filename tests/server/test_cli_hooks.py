@@ -256,27 +256,28 @@ def test_claude_code_settings_wire_session_end_and_pre_task_through_scripts_hook
                 assert hook["type"] == "command"
                 assert isinstance(hook["timeout"], int) and 0 < hook["timeout"] <= 30
                 wired[(event, group.get("matcher"))] = hook["command"]
-    assert wired == {
-        ("SessionEnd", None): '"$CLAUDE_PROJECT_DIR"/scripts/hook session-end',
-        ("PreToolUse", "Task"): '"$CLAUDE_PROJECT_DIR"/scripts/hook pre-task',
-    }
+    assert set(wired) == {("SessionEnd", None), ("PreToolUse", "Agent|Task")}
+    # found from any subfolder: walk up from $CLAUDE_PROJECT_DIR to scripts/hook
+    assert wired[("SessionEnd", None)].endswith("exec ./scripts/hook session-end")
+    assert wired[("PreToolUse", "Agent|Task")].endswith("exec ./scripts/hook pre-task")
 
 
 @pytest.mark.skipif(not (REPO / ".venv" / "bin" / "memory-lifecycle").exists(), reason="no .venv")
 def test_scripts_hook_runs_the_project_venv_command_as_claude_code_does(project: Path):
     seed(project, {"session/sess-1/state": 1})
-    command_line = '"$CLAUDE_PROJECT_DIR"/scripts/hook session-end'
-    env = child_env(CLAUDE_PROJECT_DIR=str(REPO), MEMORY_LIFECYCLE_DIR=str(store_dir(project)))
+    settings = json.loads((REPO / ".claude" / "settings.json").read_text())
+    command_line = settings["hooks"]["SessionEnd"][0]["hooks"][0]["command"]
+    env = child_env(
+        CLAUDE_PROJECT_DIR=str(REPO / "lifecycle"),  # Claude Code started in a subfolder
+        MEMORY_LIFECYCLE_DIR=str(store_dir(project)),
+    )
     env.pop("PYTHONPATH")  # the venv's own install must be enough
 
     done = subprocess.run(
         ["sh", "-c", command_line],
         input=claude_code_input(project, "SessionEnd", reason="clear"),
-        env={
-            **env,
-            "CLAUDE_PROJECT_DIR": str(REPO),
-            "MEMORY_LIFECYCLE_DIR": str(store_dir(project)),
-        },
+        env=env,
+        cwd=REPO / "lifecycle",
         capture_output=True,
         text=True,
         timeout=30,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -12,8 +11,9 @@ from pathlib import Path
 
 import anyio
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 
+from tests.support.claude_code import server_params
 from tests.support.env import REPO, child_env
 from tests.support.server import (
     EXIT_TIMEOUT,
@@ -153,30 +153,29 @@ def test_a_bad_policy_file_stops_startup_with_one_clear_line(tmp_path: Path) -> 
 
 
 def test_mcp_json_registers_the_server_without_machine_specific_paths() -> None:
-    config = json.loads((REPO / ".mcp.json").read_text())
-    entry = config["mcpServers"]["memory-lifecycle"]
+    text = (REPO / ".mcp.json").read_text()
+    entry = json.loads(text)["mcpServers"]["memory-lifecycle"]
     assert entry["type"] == "stdio"
-    assert entry["command"] == "${CLAUDE_PROJECT_DIR:-.}/scripts/serve-mcp"
-    assert str(REPO) not in (REPO / ".mcp.json").read_text()
+    assert entry["command"] == "sh" and entry["args"][0] == "-c"
+    assert "scripts/serve-mcp" in entry["args"][1]
+    assert "${" not in text  # Claude Code would expand it before the shell sees it
+    assert str(REPO) not in text
     script = REPO / "scripts" / "serve-mcp"
     assert script.stat().st_mode & stat.S_IXUSR
     assert "1>&2" in script.read_text()  # the build's output never reaches the MCP stream
 
 
-async def test_the_registered_command_serves_tools_over_stdio(tmp_path: Path) -> None:
+async def test_the_registered_command_serves_tools_over_stdio_from_a_subfolder(
+    tmp_path: Path,
+) -> None:
     entry = json.loads((REPO / ".mcp.json").read_text())["mcpServers"]["memory-lifecycle"]
-    # expand ${CLAUDE_PROJECT_DIR:-.} as Claude Code does, with the project dir set
-    command = entry["command"].replace("${CLAUDE_PROJECT_DIR:-.}", str(REPO))
-    env = child_env(
-        CLAUDE_PROJECT_DIR=str(REPO), MEMORY_LIFECYCLE_DIR=str(tmp_path / "memory"), **entry["env"]
-    )
-    params = StdioServerParameters(command=command, args=entry["args"], env=env)
+    sub = REPO / "lifecycle" / "store"  # Claude Code started here: CLAUDE_PROJECT_DIR = sub
+    params = server_params(entry, sub, MEMORY_LIFECYCLE_DIR=str(tmp_path / "memory"))
     with bounded():
         async with Client(params) as client:
             stored = structured(await client.call_tool("memory_store", {"key": "k", "value": 1}))
     assert stored["stored"] is True
     assert (tmp_path / "memory" / "memory.db").exists()
-    assert os.access(command, os.X_OK)
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
