@@ -74,3 +74,19 @@ def full_key(key: object, namespace: str | None = None) -> str:
     if key.startswith(ns + "/"):
         return validate_key(key)
     return validate_key(f"{ns}/{key}")
+
+
+def check_session_id(session_id: object) -> str:
+    """A session id names one key segment: ``session/<id>`` and ``coordination/<id>/...``."""
+    if (
+        not isinstance(session_id, str)
+        or session_id in ("", ".", "..")
+        or "/" in session_id
+        or "*" in session_id
+    ):
+        raise InvalidKeyError(
+            f"invalid session id {session_id!r}: use one non-empty path segment without "
+            "'/' or '*', such as the session_id Claude Code passes to hooks"
+        )
+    validate_key(session_id, what="session id")
+    return session_id
