@@ -124,7 +124,7 @@ def test_a_bad_policy_file_from_the_environment_is_an_error_too(project: Path):
 def test_usage_errors_exit_2_without_a_traceback(project: Path):
     for args in (
         ["daemon", "--at", "25:00"],
-        ["stats", "--bogus"],
+        ["export"],
         ["daemon", "--interval-hours", "0"],
     ):
         done = run_cli(*args)
