@@ -8,18 +8,22 @@ reads the store, so servers sharing one store see each other's writes at once.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lifecycle import hooks
-from lifecycle.keys import full_key
+from lifecycle.keys import full_key, namespace_prefix
 
 from .errors import tool_errors
+from .memory_usage import memory_usage
 from .models import (
     MAX_BATCH_ENTRIES,
     OPTIONAL_WRITE_FIELDS,
@@ -58,6 +62,9 @@ def memory_store(
     ttl_seconds: Annotated[
         float | None, Field(description=OPTIONAL_WRITE_FIELDS["ttl_seconds"])
     ] = None,
+    ttl: Annotated[
+        float | None, Field(description="claude-flow's name for ttl_seconds (same meaning).")
+    ] = None,
     timestamp: Annotated[
         float | None, Field(description=OPTIONAL_WRITE_FIELDS["timestamp"])
     ] = None,
@@ -65,12 +72,14 @@ def memory_store(
     op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
     context: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["context"])] = None,
 ) -> StoreOutput:
+    if ttl is not None and ttl_seconds is not None and ttl != ttl_seconds:
+        raise ToolError(f"ttl ({ttl}) and ttl_seconds ({ttl_seconds}) differ; pass one of them")
     result = manager_of(ctx).put(
         key,
         value,
         namespace,
         timestamp,
-        ttl_seconds=ttl_seconds,
+        ttl_seconds=ttl_seconds if ttl_seconds is not None else ttl,
         agent_id=agent_id,
         op_id=op_id,
         context=context,
@@ -100,7 +109,14 @@ def memory_list(
     cursor: Annotated[
         str | None, Field(description="The next_cursor of the previous page, unchanged.")
     ] = None,
+    namespace: Annotated[
+        str | None,
+        Field(description="Only keys under '<namespace>/' (prefix then applies within it)."),
+    ] = None,
 ) -> ListOutput:
+    ns = namespace_prefix(namespace)
+    if ns and not prefix.startswith(ns):
+        prefix = ns + prefix
     return ListOutput.model_validate(manager_of(ctx).list(prefix, limit, cursor))
 
 
@@ -220,8 +236,23 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
         hook_pre_task,
         "Pre-task hook",
         DESTRUCTIVE,
-        "Call before starting a task: deletes expired coordination/* entries so the task "
+        "Call before starting a task: records it (swarm/shared/tasks/<id>, with its "
+        "description) and deletes expired coordination/* entries so the task "
         "does not act on stale coordination data. Safe to repeat.",
+    ),
+    "memory_usage": (
+        memory_usage,
+        "claude-flow memory_usage",
+        ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=False,
+            open_world_hint=False,
+        ),
+        "claude-flow v2's memory tool: action store | retrieve | list | delete with key, "
+        "value, namespace (the key becomes '<namespace>/<key>'; 'default' = no prefix) and "
+        "ttl in seconds, on the same store and policies as memory_store. list returns up to "
+        "100 entries with values. search is not available in this version.",
     ),
     "memory_store_batch": (
         memory_store_batch,
@@ -235,15 +266,26 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
 
 
 def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
-    """Reject arguments the tool does not declare, as memory_store_batch's entries do.
+    """Reject arguments the tool does not declare, as memory_store_batch's entries do,
+    naming the closest valid one.
 
-    The SDK ignores unknown arguments, so a misspelt optional field (``ttl`` for
+    The SDK ignores unknown arguments, so a misspelt optional field (``ttl_second`` for
     ``ttl_seconds``) would silently store with the policy's TTL. The SDK has no public
     handle on a registered tool, hence ``_tool_manager``; the schema says it too
-    (``additionalProperties: false``), so clients can check before calling.
+    (``additionalProperties: false``), so clients can check before calling. The SDK shows
+    the client ``str()`` of a ``ValidationError``: ours is one readable sentence.
     """
     tool = mcp._tool_manager.get_tool(name)
     base = tool.fn_metadata.arg_model
+    allowed = sorted({f.alias or field for field, f in base.model_fields.items()})
+
+    def model_validate(cls: Any, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(obj, dict):
+            unknown = [k for k in obj if k not in allowed]
+            if unknown:
+                raise UnknownArgumentError.build(name, unknown[0], allowed)
+        return base.model_validate.__func__(cls, obj, *args, **kwargs)  # type: ignore[attr-defined]
+
     strict = type(
         base.__name__,
         (base,),
@@ -251,10 +293,31 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
             "__module__": base.__module__,
             "__doc__": base.__doc__,
             "model_config": ConfigDict(**base.model_config, extra="forbid"),
+            "model_validate": classmethod(model_validate),
         },
     )
     tool.fn_metadata.arg_model = strict
     tool.parameters = {**tool.parameters, "additionalProperties": False}
+
+
+class UnknownArgumentError(ValidationError):
+    """A pydantic ``ValidationError`` (what the SDK reports as a schema failure) whose text
+    is one sentence naming the closest valid argument."""
+
+    def __str__(self) -> str:
+        return str(self.errors()[0]["msg"])
+
+    @classmethod
+    def build(cls, tool: str, given: str, allowed: list[str]) -> UnknownArgumentError:
+        close = difflib.get_close_matches(given, allowed, n=1, cutoff=0.6)
+        shown = given if len(given) <= 60 else given[:57] + "..."
+        hint = f"did you mean '{close[0]}'?" if close else f"{tool} takes {', '.join(allowed)}"
+        error = PydanticCustomError(
+            "unknown_argument", "unknown argument '{name}'; {hint}", {"name": shown, "hint": hint}
+        )
+        return cls.from_exception_data(
+            tool, [InitErrorDetails(type=error, loc=(shown,), input=None)]
+        )
 
 
 def register_tools(mcp: MCPServer[Any], *, bench_noop_tool: bool | None = None) -> None:

@@ -29,6 +29,7 @@ TOOL_NAMES = {
     "hook_session_end",
     "hook_pre_task",
     "memory_store_batch",
+    "memory_usage",
 }
 
 
