@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import open_store, seed
+from tests.support.cli import claude_code_input, open_store, seed
 from tests.support.env import REPO, child_env
 
 FIXTURES = REPO / "tests" / "fixtures" / "claude-flow"
@@ -45,19 +45,6 @@ def commands(event: str, tool: str | None = None) -> list[str]:
         if tool is None or matcher in ("", "*") or re.fullmatch(matcher, tool):
             found += [hook["command"] for hook in group["hooks"] if hook["type"] == "command"]
     return found
-
-
-def event_input(project: Path, event: str, **fields: Any) -> str:
-    return json.dumps(
-        {
-            "session_id": "sess-1",
-            "transcript_path": str(project / "transcript.jsonl"),
-            "cwd": str(project),
-            "permission_mode": "default",
-            "hook_event_name": event,
-            **fields,
-        }
-    )
 
 
 def run_as_claude_code(command: str, stdin: str, project: Path) -> subprocess.CompletedProcess[str]:
@@ -109,7 +96,7 @@ def _tool_input(tool: str, project: Path) -> dict[str, Any]:
 def test_each_tool_hook_runs_with_claude_codes_input_and_exits_0(
     project: Path, event: str, tool: str
 ):
-    stdin = event_input(
+    stdin = claude_code_input(
         project, event, tool_name=tool, tool_use_id="toolu_1", tool_input=_tool_input(tool, project)
     )
     hooks = commands(event, tool)
@@ -124,7 +111,7 @@ def test_each_tool_hook_runs_with_claude_codes_input_and_exits_0(
 def test_bash_hooks_record_the_command_before_and_after(project: Path):
     call = _tool_input("Bash", project)
     for event in ("PreToolUse", "PostToolUse"):
-        stdin = event_input(project, event, tool_name="Bash", tool_input=call)
+        stdin = claude_code_input(project, event, tool_name="Bash", tool_input=call)
         done = run_as_claude_code(commands(event, "Bash")[0], stdin, project)
         assert done.returncode == 0, done.stderr
 
@@ -134,7 +121,7 @@ def test_bash_hooks_record_the_command_before_and_after(project: Path):
 
 
 def test_a_multi_line_command_is_recorded_line_by_line_as_xargs_splits_it(project: Path):
-    stdin = event_input(
+    stdin = claude_code_input(
         project, "PreToolUse", tool_name="Bash", tool_input={"command": "cd src\nmake 'all'"}
     )
 
@@ -149,11 +136,11 @@ def test_a_multi_line_command_is_recorded_line_by_line_as_xargs_splits_it(projec
 
 def test_edit_hooks_mark_the_file_being_edited_then_edited(project: Path):
     call = _tool_input("Write", project)
-    stdin = event_input(project, "PreToolUse", tool_name="Write", tool_input=call)
+    stdin = claude_code_input(project, "PreToolUse", tool_name="Write", tool_input=call)
     assert run_as_claude_code(commands("PreToolUse", "Write")[0], stdin, project).returncode == 0
     assert records(project, "swarm/shared/edits/")[0]["status"] == "editing"
 
-    stdin = event_input(project, "PostToolUse", tool_name="Write", tool_input=call)
+    stdin = claude_code_input(project, "PostToolUse", tool_name="Write", tool_input=call)
     done = run_as_claude_code(commands("PostToolUse", "Write")[0], stdin, project)
 
     assert done.returncode == 0, done.stderr
@@ -172,7 +159,7 @@ def test_the_stop_hook_saves_and_summarizes_the_session_but_keeps_it_going(proje
     ]
 
     done = run_as_claude_code(
-        stop[0], event_input(project, "Stop", stop_hook_active=False), project
+        stop[0], claude_code_input(project, "Stop", stop_hook_active=False), project
     )
 
     assert done.returncode == 0, done.stderr
@@ -194,7 +181,7 @@ def test_the_precompact_hooks_still_run(project: Path, trigger: str):
         if g["matcher"] == trigger
         for h in g["hooks"]
     ]
-    stdin = event_input(project, "PreCompact", trigger=trigger, custom_instructions="")
+    stdin = claude_code_input(project, "PreCompact", trigger=trigger, custom_instructions="")
 
     done = run_as_claude_code(command, stdin, project)
 

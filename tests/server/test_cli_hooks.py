@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.cli import (
     assert_one_line_error,
+    claude_code_input,
     command,
     one_json,
     open_store,
@@ -23,20 +24,6 @@ from tests.support.cli import (
 from tests.support.env import REPO, child_env
 
 pytestmark = pytest.mark.slow
-
-
-def claude_code_input(project: Path, event: str, **fields: object) -> str:
-    """The JSON Claude Code writes to a hook command's stdin."""
-    return json.dumps(
-        {
-            "session_id": "sess-1",
-            "transcript_path": str(project / "transcript.jsonl"),
-            "cwd": str(project),
-            "permission_mode": "default",
-            "hook_event_name": event,
-            **fields,
-        }
-    )
 
 
 def test_session_end_with_session_id_deletes_the_session_and_expired_entries(project: Path):
