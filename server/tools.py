@@ -8,7 +8,6 @@ reads the store, so servers sharing one store see each other's writes at once.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -16,13 +15,12 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import ConfigDict, Field, ValidationError
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import ConfigDict, Field
 
 from lifecycle import hooks
 from lifecycle.keys import full_key, namespace_prefix
 
-from .errors import tool_errors
+from .errors import UnknownArgumentError, tool_errors
 from .memory_usage import memory_usage
 from .models import (
     MAX_BATCH_ENTRIES,
@@ -298,26 +296,6 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
     )
     tool.fn_metadata.arg_model = strict
     tool.parameters = {**tool.parameters, "additionalProperties": False}
-
-
-class UnknownArgumentError(ValidationError):
-    """A pydantic ``ValidationError`` (what the SDK reports as a schema failure) whose text
-    is one sentence naming the closest valid argument."""
-
-    def __str__(self) -> str:
-        return str(self.errors()[0]["msg"])
-
-    @classmethod
-    def build(cls, tool: str, given: str, allowed: list[str]) -> UnknownArgumentError:
-        close = difflib.get_close_matches(given, allowed, n=1, cutoff=0.6)
-        shown = given if len(given) <= 60 else given[:57] + "..."
-        hint = f"did you mean '{close[0]}'?" if close else f"{tool} takes {', '.join(allowed)}"
-        error = PydanticCustomError(
-            "unknown_argument", "unknown argument '{name}'; {hint}", {"name": shown, "hint": hint}
-        )
-        return cls.from_exception_data(
-            tool, [InitErrorDetails(type=error, loc=(shown,), input=None)]
-        )
 
 
 def register_tools(mcp: MCPServer[Any], *, bench_noop_tool: bool | None = None) -> None:

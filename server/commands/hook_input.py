@@ -15,7 +15,7 @@ import logging
 import os
 import select
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -59,6 +59,10 @@ class HookInput:
     @property
     def tool_use_id(self) -> str | None:
         return self.text("tool_use_id")
+
+
+# what each hook runs: (its arguments, Claude Code's JSON, the open manager) -> its report
+Handler = Callable[[argparse.Namespace, HookInput, Any], dict[str, Any]]
 
 
 def read_hook_input(
