@@ -4,7 +4,9 @@ The SDK shows the client the message of a ``ToolError`` (or ``ResourceError``)
 but hides the message of any other exception behind ``Error executing tool X``.
 The engine's ``LifecycleError`` messages say what to fix, so they are re-raised
 as the SDK's own errors with the same text; anything else (a real bug) is left
-alone, so the SDK logs its traceback and hides its details.
+alone, so the SDK logs its traceback and hides its details. An argument a tool
+does not declare becomes an ``UnknownArgumentError``: the SDK shows a schema
+failure's text, and ours is one sentence naming the closest valid argument.
 """
 
 from __future__ import annotations
