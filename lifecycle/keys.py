@@ -59,18 +59,42 @@ def full_key(key: object, namespace: str | None = None) -> str:
     with ``<namespace>/`` is not prefixed twice, so both calling styles meet in
     one store.
     """
-    if namespace is None or namespace == "":
+    prefix = namespace_prefix(namespace)
+    if not prefix:
         return validate_key(key)
+    if not isinstance(key, str):
+        validate_key(key)
+    assert isinstance(key, str)
+    if key.startswith(prefix):
+        return validate_key(key)
+    return validate_key(prefix + key)
+
+
+def namespace_prefix(namespace: str | None) -> str:
+    """The key prefix a ``namespace`` argument stands for: ``coordination`` (or
+    ``coordination/*``) is ``coordination/``; no namespace is no prefix."""
+    if namespace is None or namespace == "":
+        return ""
     if not isinstance(namespace, str):
         raise InvalidKeyError(
             f"invalid namespace {namespace!r}: must be a string such as 'coordination'",
             namespace=str(namespace),
         )
     ns = namespace[:-2] if namespace.endswith("/*") else namespace.rstrip("/")
-    validate_key(ns, what="namespace")
-    if not isinstance(key, str):
-        validate_key(key)
-    assert isinstance(key, str)
-    if key.startswith(ns + "/"):
-        return validate_key(key)
-    return validate_key(f"{ns}/{key}")
+    return validate_key(ns, what="namespace") + "/"
+
+
+def check_session_id(session_id: object) -> str:
+    """A session id names one key segment: ``session/<id>`` and ``coordination/<id>/...``."""
+    if (
+        not isinstance(session_id, str)
+        or session_id in ("", ".", "..")
+        or "/" in session_id
+        or "*" in session_id
+    ):
+        raise InvalidKeyError(
+            f"invalid session id {session_id!r}: use one non-empty path segment without "
+            "'/' or '*', such as the session_id Claude Code passes to hooks"
+        )
+    validate_key(session_id, what="session id")
+    return session_id

@@ -64,6 +64,7 @@ class HookSpec:
 
 # Every hook init writes, in order. Add one here and init wires it (and a rerun adds it).
 HOOKS: tuple[HookSpec, ...] = (
+    HookSpec("SessionStart", "session-start"),  # prints what memory holds: Claude adds it
     HookSpec("SessionEnd", "session-end"),
     HookSpec("PreToolUse", "pre-task", matcher=SUBAGENT_MATCHER),
 )

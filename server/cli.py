@@ -6,7 +6,9 @@ meaning. The subcommands live in ``server.commands``, one module per group;
 this module holds the global options, the dispatch and the error policy.
 
 Failures print one line on stderr naming what to fix and exit 1 (2 for usage
-errors, as argparse does); ``--debug`` shows the traceback as well.
+errors, as argparse does, except under ``hook``: Claude Code reads 2 as "block",
+so a hook's usage error exits 1 and an option it does not know is only a
+warning); ``--debug`` shows the traceback as well.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from lifecycle.errors import LifecycleError
 
 from . import output
 from .commands import MODULES
-from .commands.common import PROG, UsageError
+from .commands.common import PROG, CommandParser, SoftUsageError, UsageError
 from .logs import configure_logging
 
 _GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store")
@@ -30,7 +32,7 @@ log = logging.getLogger("memory_lifecycle.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=PROG,
         description="A shared, self-maintaining memory for AI agent swarms (MCP server, "
         "hooks, maintenance daemon).",
@@ -95,7 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         output.dump_json({"name": PROG, "version": __version__}, sys.stdout)
         return 0
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, unknown = parser.parse_known_args(argv)
+    except SoftUsageError as exc:
+        print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    if unknown:
+        warn_unknown = getattr(args, "warn_unknown", None)
+        if warn_unknown is None:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        warn_unknown(args, unknown)
     _configure_logging(args)
     try:
         code: int = args.handler(args)

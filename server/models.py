@@ -182,6 +182,11 @@ class SessionEndOutput(BaseModel):
 
 class PreTaskOutput(BaseModel):
     task_id: str | None
+    recorded: str | None = Field(
+        default=None,
+        description="Where the task was recorded (swarm/shared/tasks/<id>), when it has an id "
+        "or a description.",
+    )
     deleted_count: int = Field(description="Expired coordination entries deleted.")
     deleted_keys: list[str] = Field(description="The first 100 deleted keys.")
 
@@ -189,6 +194,36 @@ class PreTaskOutput(BaseModel):
 class BatchOutput(BaseModel):
     results: list[StoreOutput] = Field(description="One result per entry, in input order.")
     count: int = Field(description="Number of entries written.")
+
+
+class UsageEntry(BaseModel):
+    """One entry of a memory_usage list, as claude-flow lists them (with the value)."""
+
+    key: str = Field(description="The key within the namespace (what to pass back as key).")
+    full_key: str = Field(description="The key as stored here, namespace applied.")
+    value: Any = Field(default=None, description="The value (multi_value: the newest).")
+    updated_at: float | None = None
+    expires_at: float | None = None
+
+
+class MemoryUsageOutput(BaseModel):
+    """claude-flow v2's memory_usage result: the fields of the action that ran."""
+
+    success: bool = Field(description="True when the action ran (errors are error results).")
+    action: str
+    namespace: str = Field(description="The namespace used ('default' = no prefix).")
+    key: str | None = Field(default=None, description="The key as given.")
+    full_key: str | None = Field(default=None, description="The key as stored, namespace applied.")
+    stored: bool | None = Field(default=None, description="store: the write took effect.")
+    size: int | None = Field(default=None, description="store: the value's size in bytes.")
+    expires_at: float | None = Field(default=None, description="store/retrieve: expiry.")
+    policy: str | None = Field(default=None, description="store: the governing policy pattern.")
+    found: bool | None = Field(default=None, description="retrieve: false if absent or expired.")
+    value: Any = Field(default=None, description="retrieve: the value (null when not found).")
+    deleted: bool | None = Field(default=None, description="delete: false if nothing to delete.")
+    entries: list[UsageEntry] | None = Field(default=None, description="list: up to 100.")
+    count: int | None = Field(default=None, description="list: number of entries returned.")
+    timestamp: str = Field(description="When the action ran (ISO 8601, UTC).")
 
 
 class NoopOutput(BaseModel):

@@ -62,22 +62,6 @@ def _entries(n: int) -> str:
     return f"{n} {'entry' if n == 1 else 'entries'}"
 
 
-def format_hook(result: Mapping[str, Any]) -> str:
-    hook = result.get("hook")
-    if hook == "session-end":
-        return (
-            f"session-end {result['session_id']}: deleted {_entries(result['deleted_count'])} "
-            f"({result['session_deleted']} of the session, {result['expired_deleted']} expired)"
-        )
-    if hook == "pre-task":
-        task = f" {result['task_id']}" if result.get("task_id") else ""
-        return (
-            f"pre-task{task}: deleted {_entries(result['deleted_count'])} "
-            "of expired coordination data"
-        )
-    return f"memory-cleanup: {format_cleanup(result)}"
-
-
 def format_cleanup(report: Mapping[str, Any]) -> str:
     forced = " (forced: manual entries included)" if report.get("forced") else ""
     return (
@@ -141,4 +125,16 @@ def format_import(result: Mapping[str, Any]) -> str:
         f"imported {_entries(result['merged'])} from {result['file']}: "
         f"{result['created']} created, {result['updated']} updated, "
         f"{result['unchanged']} unchanged, {result['skipped_expired']} skipped as expired"
+    )
+
+
+def format_migration(report: Mapping[str, Any]) -> str:
+    """``import --from claude-flow|seed``: what was found and what became of it."""
+    skipped = f"{report['skipped_expired']} skipped as expired"
+    if report["skipped_deleted"]:
+        skipped += f", {report['skipped_deleted']} skipped as deleted"
+    return (
+        f"imported {report['from']} {report['source']}: {report['found']} found, "
+        f"{report['imported']} imported, {report['unchanged']} unchanged, {skipped}, "
+        f"{report['rejected']} refused" + "".join(f"\n{note}" for note in report["notes"])
     )

@@ -15,14 +15,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from lifecycle import hooks
-from lifecycle.keys import full_key
+from lifecycle.keys import full_key, namespace_prefix
 from lifecycle.request import MAX_BATCH, WRITE_FIELDS, WriteRequest
 
-from .errors import tool_errors
+from .errors import UnknownArgumentError, tool_errors
+from .memory_usage import memory_usage
 from .models import (
     OPTIONAL_WRITE_FIELDS,
     BatchOutput,
@@ -59,6 +61,9 @@ def memory_store(
     ttl_seconds: Annotated[
         float | None, Field(description=OPTIONAL_WRITE_FIELDS["ttl_seconds"])
     ] = None,
+    ttl: Annotated[
+        float | None, Field(description="claude-flow's name for ttl_seconds (same meaning).")
+    ] = None,
     timestamp: Annotated[
         float | None, Field(description=OPTIONAL_WRITE_FIELDS["timestamp"])
     ] = None,
@@ -66,14 +71,27 @@ def memory_store(
     op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
     context: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["context"])] = None,
 ) -> StoreOutput:
-    # the tool's parameters are the write fields (tests/server/test_tools.py pins that)
+    # the tool's parameters are the write fields plus claude-flow's names for some of them
+    # (tests/server/test_tools.py pins that)
     request = write_request(locals())
     return StoreOutput.from_result(manager_of(ctx).write(request))
 
 
+# claude-flow's argument names and the write field each stands for
+CLAUDE_FLOW_ALIASES = {"ttl": "ttl_seconds"}
+
+
 def write_request(arguments: dict[str, Any]) -> WriteRequest:
-    """The engine's write request from validated tool arguments."""
-    return WriteRequest(**{k: v for k, v in arguments.items() if k in WRITE_FIELDS})
+    """The engine's write request from validated tool arguments (aliases resolved)."""
+    fields = {k: v for k, v in arguments.items() if k in WRITE_FIELDS}
+    for alias, name in CLAUDE_FLOW_ALIASES.items():
+        given = arguments.get(alias)
+        if given is None:
+            continue
+        if fields.get(name) is not None and fields[name] != given:
+            raise ToolError(f"{alias} ({given}) and {name} ({fields[name]}) differ; pass one")
+        fields[name] = given
+    return WriteRequest(**fields)
 
 
 def _arguments_model(fn: Callable[..., Any], name: str, doc: str) -> type[BaseModel]:
@@ -118,7 +136,14 @@ def memory_list(
     cursor: Annotated[
         str | None, Field(description="The next_cursor of the previous page, unchanged.")
     ] = None,
+    namespace: Annotated[
+        str | None,
+        Field(description="Only keys under '<namespace>/' (prefix then applies within it)."),
+    ] = None,
 ) -> ListOutput:
+    ns = namespace_prefix(namespace)
+    if ns and not prefix.startswith(ns):
+        prefix = ns + prefix
     return ListOutput.model_validate(manager_of(ctx).list(prefix, limit, cursor))
 
 
@@ -239,8 +264,23 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
         hook_pre_task,
         "Pre-task hook",
         DESTRUCTIVE,
-        "Call before starting a task: deletes expired coordination/* entries so the task "
+        "Call before starting a task: records it (swarm/shared/tasks/<id>, with its "
+        "description) and deletes expired coordination/* entries so the task "
         "does not act on stale coordination data. Safe to repeat.",
+    ),
+    "memory_usage": (
+        memory_usage,
+        "claude-flow memory_usage",
+        ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=False,
+            open_world_hint=False,
+        ),
+        "claude-flow v2's memory tool: action store | retrieve | list | delete with key, "
+        "value, namespace (the key becomes '<namespace>/<key>'; 'default' = no prefix) and "
+        "ttl in seconds, on the same store and policies as memory_store. list returns up to "
+        "100 entries with values. search is not available in this version.",
     ),
     "memory_store_batch": (
         memory_store_batch,
@@ -254,16 +294,27 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
 
 
 def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
-    """Reject arguments the tool does not declare, as memory_store_batch's entries do.
+    """Reject arguments the tool does not declare, as memory_store_batch's entries do,
+    naming the closest valid one.
 
-    The SDK ignores unknown arguments, so a misspelt optional field (``ttl`` for
+    The SDK ignores unknown arguments, so a misspelt optional field (``ttl_second`` for
     ``ttl_seconds``) would silently store with the policy's TTL. The SDK has no public
     handle on a registered tool, hence ``_tool_manager``; the schema says it too
-    (``additionalProperties: false``), so clients can check before calling.
+    (``additionalProperties: false``), so clients can check before calling. The SDK shows
+    the client ``str()`` of a ``ValidationError``: ours is one readable sentence.
     """
     tool = mcp._tool_manager.get_tool(name)
     assert tool is not None
     base = tool.fn_metadata.arg_model
+    allowed = sorted({f.alias or field for field, f in base.model_fields.items()})
+
+    def model_validate(cls: Any, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(obj, dict):
+            unknown = [k for k in obj if k not in allowed]
+            if unknown:
+                raise UnknownArgumentError.build(name, unknown[0], allowed)
+        return base.model_validate.__func__(cls, obj, *args, **kwargs)  # type: ignore[attr-defined]
+
     strict = type(
         base.__name__,
         (base,),
@@ -271,6 +322,7 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
             "__module__": base.__module__,
             "__doc__": base.__doc__,
             "model_config": ConfigDict(**base.model_config, extra="forbid"),
+            "model_validate": classmethod(model_validate),
         },
     )
     tool.fn_metadata.arg_model = strict

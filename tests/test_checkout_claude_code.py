@@ -66,5 +66,6 @@ def test_the_checkouts_hooks_run_in_a_subfolder_use_the_checkouts_store(clone: P
         done = run_hook(command, sub, event_input(sub, event, "sess-3"))
         assert done.returncode == 0, (command, done.stderr)
 
-    assert stored_keys(clone) == {"knowledge/kept"}
+    # session removed, expired collected, the subagent task pre-task recorded
+    assert stored_keys(clone) == {"knowledge/kept", "swarm/shared/tasks/toolu_01"}
     assert not (sub / ".claude-flow").exists()

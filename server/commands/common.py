@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .. import output
 
@@ -17,6 +19,40 @@ PROG = "memory-lifecycle"
 
 class UsageError(Exception):
     """A command line that cannot work as given (exit 2, like argparse)."""
+
+
+class SoftUsageError(Exception):
+    """A command line that cannot work as given, on a path that must never exit 2.
+
+    Hooks: Claude Code reads exit code 2 as "block" (a PreToolUse hook stops the
+    tool, a Stop hook stops Claude from finishing), so their usage errors exit 1.
+    """
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse's parser; built with ``soft_errors=True`` its usage errors raise
+    ``SoftUsageError`` (exit 1) instead of exiting 2. Nested parsers inherit the class."""
+
+    def __init__(self, *args: Any, soft_errors: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.soft_errors = soft_errors
+
+    def error(self, message: str) -> NoReturn:
+        if self.soft_errors:
+            raise SoftUsageError(f"{self.prog}: {_readable(message)}")
+        super().error(message)
+
+
+def _readable(message: str) -> str:
+    """argparse's "invalid choice: 'x' (choose from 'a', 'b', ...)" as one short sentence."""
+    found = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if not found:
+        return message
+    what, given, listed = found.groups()
+    choices = re.findall(r"'([^']*)'", listed)
+    close = difflib.get_close_matches(given, choices, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(choices[:13])}"
+    return f"unknown {what.lower()} {given!r}; {hint} (--help lists them)"
 
 
 def open_manager(args: argparse.Namespace) -> MemoryLifecycleManager:

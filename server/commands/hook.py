@@ -1,138 +1,125 @@
-"""``hook``: what Claude Code (or claude-flow) runs at session end and before a task.
+"""``hook`` (= ``hooks``): what Claude Code and claude-flow run around sessions, tasks,
+edits and commands.
 
-Hooks run on every session end and task, so this module imports only the
-engine. It reads the JSON object Claude Code writes to a hook's stdin, and
-never waits on a terminal or on an open pipe with nothing in it.
+Hooks run on every session end, task, edit and shell command, so this module
+imports only the engine, and each hook opens the store once. Each takes its
+flags (ours and claude-flow's, see ``hook_flags``) and else the JSON Claude
+Code writes on stdin (``hook_input``). Exit 0 on success, 1 on failure; never
+2, which Claude Code reads as "block".
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import select
-import sys
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from lifecycle import paths
+from .. import hook_output, output
+from .common import emit, open_manager
+from .hook_activity import command, edit, notify, post_task, pre_task
+from .hook_flags import ALIASES, HOOK_FLAGS, IGNORED_HOOKS, add_flags, warn_unknown
+from .hook_input import (
+    STDIN_FIRST_BYTE_SECONDS,
+    Handler,
+    HookInput,
+    adopt_hook_cwd,
+    read_hook_input,
+)
+from .hook_session import session_context, session_end
 
-from .. import output
-from .common import UsageError, emit, open_manager, output_option
-
-HOOKS = ("session-end", "pre-task", "memory-cleanup")
-# Claude Code writes the hook JSON and closes the pipe at once; these bound the wait
-# when something else left stdin open with nothing in it.
-STDIN_FIRST_BYTE_SECONDS = 0.5
-STDIN_IDLE_SECONDS = 0.5
-STDIN_MAX_BYTES = 1 << 20
+HOOKS = tuple(HOOK_FLAGS)
+# the flag that, when given, means the hook needs nothing from stdin
+PRIMARY_FLAG = {
+    "session-end": "session_id",
+    "pre-task": "description",
+    "post-task": "task_id",
+    "pre-edit": "file",
+    "post-edit": "file",
+    "pre-command": "command",
+    "post-command": "command",
+    "notify": "message",
+    "session-restore": "session_id",
+    "session-start": "session_id",
+}
 
 log = logging.getLogger("memory_lifecycle.cli")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    hook = sub.add_parser("hook", help="run a lifecycle hook (reads Claude Code's hook JSON)")
-    hook.add_argument("name", choices=HOOKS)
-    hook.add_argument("--session-id", metavar="ID", help="session-end: the session to remove")
-    hook.add_argument("--task-id", metavar="ID", help="pre-task: the task about to start")
-    hook.add_argument("--description", help="pre-task: what the task is")
-    hook.add_argument("--force", action="store_true", help="memory-cleanup: include manual")
-    output_option(hook)
-    hook.set_defaults(handler=cmd_hook)
+    hook = sub.add_parser(
+        "hook",
+        aliases=["hooks"],
+        help="run a lifecycle hook (Claude Code's and claude-flow's; reads the hook JSON)",
+        soft_errors=True,
+        allow_abbrev=False,
+    )
+    names = hook.add_subparsers(dest="hook_name", metavar="HOOK", required=True)
+    for name in HOOKS:
+        parser = names.add_parser(
+            name,
+            aliases=list(ALIASES.get(name, ())),
+            help=HANDLERS[name].__doc__,
+            soft_errors=True,
+            allow_abbrev=False,
+        )
+        add_flags(parser, name)
+        parser.add_argument("--output", default="text", help="text or json")
+        parser.set_defaults(hook=name)
+    for name in IGNORED_HOOKS:
+        names.add_parser(name, soft_errors=True, allow_abbrev=False).set_defaults(hook=None)
+    hook.set_defaults(handler=cmd_hook, warn_unknown=_warn_unknown)
 
 
-def read_hook_input(
-    stream: TextIO | None = None,
-    first_byte_seconds: float = STDIN_FIRST_BYTE_SECONDS,
-) -> dict[str, Any]:
-    """The JSON object Claude Code writes to a hook's stdin, or {} when there is none.
-
-    Never waits on a terminal, and never blocks on an open pipe with no data:
-    it waits at most ``first_byte_seconds`` for data to start, and stops when
-    the pipe closes or stays idle. Anything but a JSON object is ignored with
-    a warning: a hook that has its flags must not fail over unrelated input.
-    """
-    stream = sys.stdin if stream is None else stream
-    try:
-        fd = stream.fileno()
-        if os.isatty(fd):
-            return {}
-        chunks: list[bytes] = []
-        timeout, size = first_byte_seconds, 0
-        while size < STDIN_MAX_BYTES and select.select([fd], [], [], timeout)[0]:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            timeout = STDIN_IDLE_SECONDS
-    except (OSError, ValueError, AttributeError):  # closed, no fd, or select unsupported
-        return {}
-    text = b"".join(chunks).decode("utf-8", errors="replace").strip()
-    if not text:
-        return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        data = exc.msg
-    if not isinstance(data, dict):  # flags may still say all the hook needs: do not fail here
-        log.warning("ignoring hook stdin: not a JSON object like Claude Code's hook input")
-        return {}
-    return data
-
-
-def _location_configured(args: argparse.Namespace) -> bool:
-    flags = (args.memory_dir, args.policy_file, args.store)
-    env = (paths.ENV_DIR, paths.ENV_POLICY, paths.ENV_STORE, paths.ENV_PROJECT)
-    return any(f is not None for f in flags) or any(os.environ.get(name) for name in env)
-
-
-def _adopt_hook_cwd(args: argparse.Namespace, data: Mapping[str, Any]) -> None:
-    """Resolve paths from the session's ``cwd`` when nothing else names a location."""
-    cwd = data.get("cwd")
-    if not isinstance(cwd, str) or not cwd or _location_configured(args):
-        return
-    if Path(cwd).is_dir():
-        os.chdir(cwd)
-    else:
-        log.warning("hook JSON cwd %r is not a directory; resolving from %s", cwd, Path.cwd())
-
-
-def _text_field(data: Mapping[str, Any], *names: str) -> str | None:
-    for name in names:
-        value = data.get(name)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
-            return str(value)
-    return None
+def _warn_unknown(args: argparse.Namespace, unknown: list[str]) -> None:
+    if getattr(args, "hook", None) is not None:  # an ignored hook's options are its own
+        warn_unknown(args, unknown)
 
 
 def cmd_hook(args: argparse.Namespace) -> int:
+    if args.hook is None:
+        log.warning(
+            "hook %s is claude-flow's and has no memory effect here; nothing done", args.hook_name
+        )
+        return 0
+    _normalize_output(args)
+    given = getattr(args, PRIMARY_FLAG.get(args.hook, ""), None)
+    inp = HookInput(read_hook_input(first_byte_seconds=0.0 if given else STDIN_FIRST_BYTE_SECONDS))
+    adopt_hook_cwd(args, inp.data)
+    with open_manager(args) as manager:
+        result = HANDLERS[args.hook](args, inp, manager)
+    emit(args, result, hook_output.format_hook)
+    return 0
+
+
+def _normalize_output(args: argparse.Namespace) -> None:
+    """``--output`` is ours (text|json), but claude-flow's post-command passes the command's
+    output with it: keep that as the command's output."""
+    if args.output in output.OUTPUT_FORMATS:
+        return
+    if args.hook == "post-command":
+        args.command_output = args.output
+    else:
+        log.warning("--output %r is not text or json; using text", args.output[:40])
+    args.output = "text"
+
+
+def memory_cleanup(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
+    """periodic maintenance; --force includes manual-strategy entries"""
     from lifecycle import hooks
 
-    wait = 0.0 if args.session_id else STDIN_FIRST_BYTE_SECONDS
-    data = read_hook_input(first_byte_seconds=wait)
-    _adopt_hook_cwd(args, data)
-    if args.name == "session-end":
-        session_id = args.session_id or _text_field(data, "session_id")
-        if not session_id:
-            raise UsageError(
-                "hook session-end needs a session id: pass --session-id ID, or pipe "
-                "Claude Code's hook JSON (with session_id) on stdin"
-            )
-        with open_manager(args) as manager:
-            result = hooks.session_end(manager, session_id)
-    elif args.name == "pre-task":
-        raw_input = data.get("tool_input")
-        tool_input: Mapping[str, Any] = raw_input if isinstance(raw_input, dict) else {}
-        task_id = args.task_id or _text_field(data, "task_id", "tool_use_id")
-        description = args.description or _text_field(data, "description")
-        description = description or _text_field(tool_input, "description")
-        with open_manager(args) as manager:
-            result = hooks.pre_task(manager, task_id, description)
-    else:
-        with open_manager(args) as manager:
-            result = hooks.memory_cleanup(manager, force=args.force)
-    emit(args, result, output.format_hook)
-    return 0
+    return hooks.memory_cleanup(manager, force=bool(args.force))
+
+
+HANDLERS: dict[str, Handler] = {
+    "session-end": session_end,
+    "pre-task": pre_task,
+    "post-task": post_task,
+    "pre-edit": edit("pre"),
+    "post-edit": edit("post"),
+    "pre-command": command("pre"),
+    "post-command": command("post"),
+    "notify": notify,
+    "session-start": session_context(start=True),
+    "session-restore": session_context(start=False),
+    "memory-cleanup": memory_cleanup,
+}

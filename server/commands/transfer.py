@@ -1,4 +1,5 @@
-"""``export`` and ``import``: JSON lines with the full CRDT state, merged by the CRDT rules."""
+"""``export`` and ``import``: JSON lines with the full CRDT state, merged by the CRDT rules;
+``import --from claude-flow|seed`` migrates another memory system's data."""
 
 from __future__ import annotations
 
@@ -21,8 +22,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     output_option(export)
     export.set_defaults(handler=cmd_export)
 
-    imp = sub.add_parser("import", help="merge an export by the CRDT rules ('-' = stdin)")
-    imp.add_argument("file", metavar="FILE")
+    imp = sub.add_parser(
+        "import",
+        help="merge an export by the CRDT rules ('-' = stdin), or migrate claude-flow's "
+        "database (--from claude-flow .swarm/memory.db) or the seed's files "
+        "(--from seed .claude-flow/memory)",
+    )
+    imp.add_argument("file", metavar="PATH")
+    imp.add_argument(
+        "--from",
+        dest="source",
+        choices=SOURCES,
+        default="export",
+        help="what PATH is: our export (default), claude-flow's memory.db, the seed's memory dir",
+    )
     output_option(imp)
     imp.set_defaults(handler=cmd_import)
 
@@ -65,7 +78,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+SOURCES = ("export", "claude-flow", "seed")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.source != "export":
+        return _migrate(args)
     from lifecycle.errors import ImportFormatError
     from lifecycle.transfer import read_jsonl
 
@@ -90,4 +108,17 @@ def cmd_import(args: argparse.Namespace) -> int:
             # the entry checks name the line, not the file: say which file
             raise ImportFormatError(f"{source}: {exc}", path=source) from exc
     emit(args, {**report, "file": args.file}, output.format_import)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """``import --from claude-flow PATH`` / ``--from seed DIR``: idempotent, counts reported."""
+    from lifecycle.importers import claude_flow, seed
+
+    read = claude_flow.import_database if args.source == "claude-flow" else seed.import_directory
+    with open_manager(args) as manager:
+        report = read(manager, args.file).to_dict()
+    for rejected in report["rejected_entries"]:
+        print(f"{PROG}: warning: not imported: {rejected['reason']}", file=sys.stderr)
+    emit(args, report, output.format_migration)
     return 0

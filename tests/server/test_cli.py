@@ -123,11 +123,25 @@ def test_a_bad_policy_file_from_the_environment_is_an_error_too(project: Path):
 
 
 def test_usage_errors_exit_2_without_a_traceback(project: Path):
-    for args in (["daemon", "--at", "25:00"], ["hook", "nap"], ["daemon", "--interval-hours", "0"]):
+    for args in (
+        ["daemon", "--at", "25:00"],
+        ["export"],
+        ["daemon", "--interval-hours", "0"],
+    ):
         done = run_cli(*args)
         assert done.returncode == 2, args
         assert "Traceback" not in done.stderr
         assert done.stderr.strip().splitlines()[-1].startswith("memory-lifecycle ")
+
+
+def test_a_hook_usage_error_exits_1_because_claude_code_reads_2_as_block(project: Path):
+    done = run_cli("hook", "nap")
+    typo = run_cli("hooks", "session-ned")
+
+    assert done.returncode == 1
+    assert_one_line_error(done, "unknown hook 'nap'", "session-end, pre-task")
+    assert typo.returncode == 1
+    assert_one_line_error(typo, "unknown hook 'session-ned'; did you mean 'session-end'?")
 
 
 def test_export_then_import_gives_another_store_equal_values_and_counters(

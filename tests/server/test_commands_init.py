@@ -192,6 +192,9 @@ def test_a_server_and_hooks_already_wired_by_any_path_are_kept_as_they_are(proje
     mcp = {"mcpServers": {"memory": {"command": tool, "args": ["serve"]}}}
     settings = {
         "hooks": {
+            "SessionStart": [
+                {"hooks": [{"type": "command", "command": f"{tool} hook session-start"}]}
+            ],
             "SessionEnd": [{"hooks": [{"type": "command", "command": f"{tool} hook session-end"}]}],
             "PreToolUse": [
                 {
@@ -287,5 +290,6 @@ def test_each_hook_init_wrote_run_from_a_subfolder_uses_the_projects_store(proje
         assert done.returncode == 0, (command, done.stderr)
         assert "Traceback" not in done.stderr
 
-    assert stored_keys(project) == {"knowledge/kept"}  # session removed, expired collected
+    # session removed, expired collected, the subagent task pre-task recorded
+    assert stored_keys(project) == {"knowledge/kept", "swarm/shared/tasks/toolu_01"}
     assert not (sub / ".claude-flow").exists()

@@ -29,6 +29,7 @@ TOOL_NAMES = {
     "hook_session_end",
     "hook_pre_task",
     "memory_store_batch",
+    "memory_usage",
 }
 
 
@@ -474,8 +475,8 @@ def test_memory_store_takes_exactly_the_engine_write_fields_and_batches_take_the
     import inspect
 
     from lifecycle.request import WRITE_FIELDS
-    from server.tools import BatchEntry, memory_store
+    from server.tools import CLAUDE_FLOW_ALIASES, BatchEntry, memory_store
 
     params = set(inspect.signature(memory_store).parameters) - {"ctx"}
-    assert params == set(WRITE_FIELDS)
+    assert params == set(WRITE_FIELDS) | set(CLAUDE_FLOW_ALIASES)
     assert set(BatchEntry.model_fields) == params

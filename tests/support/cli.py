@@ -71,6 +71,20 @@ def wait_for_stderr(proc: subprocess.Popen[bytes], needle: str, timeout: float =
     return seen.decode()
 
 
+def claude_code_input(project: Path, event: str, **fields: object) -> str:
+    """The JSON Claude Code writes to a hook command's stdin (session ``sess-1``)."""
+    return json.dumps(
+        {
+            "session_id": "sess-1",
+            "transcript_path": str(project / "transcript.jsonl"),
+            "cwd": str(project),
+            "permission_mode": "default",
+            "hook_event_name": event,
+            **fields,
+        }
+    )
+
+
 def one_json(stdout: str) -> dict[str, Any]:
     """The single JSON object a ``--output json`` run prints, and nothing else."""
     lines = stdout.splitlines()

@@ -1,0 +1,67 @@
+"""The session hooks: session-end, and session-start / session-restore, which print what a
+session should know (Claude Code adds a SessionStart hook's stdout to the context)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from .hook_input import Handler, HookInput
+
+KEEP_SESSION_EVENTS = ("Stop", "SubagentStop")  # the session goes on after these
+
+log = logging.getLogger("memory_lifecycle.cli")
+
+
+def session_end(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
+    """delete the session's entries (save, summarize, export metrics when asked)"""
+    from lifecycle import hooks, session_memory
+
+    session_id = args.session_id or inp.session_id
+    keep = inp.event in KEEP_SESSION_EVENTS
+    if not session_id:
+        log.warning(
+            "session-end: no session id (pass --session-id ID or pipe Claude Code's hook "
+            "JSON); no session entries deleted, expired entries collected"
+        )
+    since = session_memory.session_started_at(manager, session_id)
+    extra: dict[str, Any] = {}
+    if args.generate_summary or args.persist_state or args.export_metrics:
+        extra["summary"] = session_memory.summarize(manager, session_id, since)
+    if args.export_metrics:
+        extra["metrics"] = session_memory.metrics(manager, extra["summary"], since)
+        if session_id:
+            extra["metrics_key"] = session_memory.save_metrics(
+                manager, session_id, extra["metrics"]
+            )
+    if args.persist_state and session_id:
+        extra["saved"] = session_memory.save_state(
+            manager, session_id, summary=extra["summary"], ended=not keep
+        )
+    result = hooks.session_end(manager, session_id, keep_session=keep)
+    return {**result, **extra, "kept_session": bool(session_id) and keep}
+
+
+def session_context(start: bool) -> Handler:
+    def handler(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
+        from lifecycle import session_memory
+
+        session_id = args.session_id or inp.session_id
+        name = "session-start" if start else "session-restore"
+        started = False
+        if start and session_id and session_id != "latest":
+            started = session_memory.record_session_start(manager, session_id, inp.text("source"))
+        if session_id in (None, "latest") and not start:
+            session_id = session_memory.latest_saved_session(manager)
+        if session_id == "latest":
+            session_id = None
+        found = session_memory.context(manager, session_id, fall_back_to_latest=start)
+        return {"hook": name, "recorded_start": started, **found}
+
+    handler.__doc__ = (
+        "print the session's stored memory (Claude Code's SessionStart adds it to the context)"
+        if start
+        else "print a saved session's memory (default: the latest saved session)"
+    )
+    return handler

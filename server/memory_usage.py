@@ -1,0 +1,148 @@
+"""``memory_usage``: claude-flow v2's one memory tool, over the same engine.
+
+claude-flow agents call ``memory_usage`` with an ``action`` (store, retrieve,
+list, delete, search), a ``key``, a ``value`` (text; JSON text is stored as
+the JSON value, as claude-flow reads it back), a ``namespace`` and a ``ttl``
+in seconds. The key is ``<namespace>/<key>``, the ``namespace`` argument's
+rule everywhere in this server; claude-flow's ``default`` namespace is no
+prefix. Each action is one function in ``ACTIONS``, so a new one is one entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from lifecycle import MemoryLifecycleManager, codec
+from lifecycle.importers.claude_flow import DEFAULT_NAMESPACE, decode
+from lifecycle.keys import full_key, namespace_prefix
+
+from .errors import tool_errors
+from .models import MemoryUsageOutput, UsageEntry
+from .state import manager_of
+
+LIST_LIMIT = 100  # claude-flow lists up to 100 entries
+SEARCH_UNAVAILABLE = (
+    "search is not available in this version; use action 'list' with a namespace, or "
+    "'retrieve' with a key"
+)
+
+
+def _needs_key(action: str, key: str | None) -> str:
+    if not key:
+        raise ToolError(f"memory_usage action '{action}' needs a key, e.g. 'agent1/status'")
+    return key
+
+
+def _store(
+    m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
+) -> dict[str, Any]:
+    key = _needs_key("store", key)
+    if value is None:
+        raise ToolError("memory_usage action 'store' needs a value")
+    value = decode(value)
+    result = m.put(key, value, ns, ttl_seconds=ttl)
+    return {
+        "key": key,
+        "full_key": result.key,
+        "stored": result.applied or result.duplicate,
+        "size": len(codec.dumps(value).encode("utf-8")),
+        "expires_at": result.expires_at,
+        "policy": result.policy,
+    }
+
+
+def _retrieve(
+    m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
+) -> dict[str, Any]:
+    key = _needs_key("retrieve", key)
+    entry = m.retrieve_entry(key, ns)
+    found = {"value": entry.value, "expires_at": entry.expires_at} if entry else {}
+    return {"key": key, "full_key": full_key(key, ns), "found": entry is not None, **found}
+
+
+def _list(
+    m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
+) -> dict[str, Any]:
+    prefix = namespace_prefix(ns)
+    entries = []
+    for item in m.list(prefix, limit=LIST_LIMIT)["entries"]:
+        entry = m.retrieve_entry(item["key"])
+        if entry is not None:
+            entries.append(
+                UsageEntry(
+                    key=item["key"][len(prefix) :],
+                    full_key=item["key"],
+                    value=entry.value,
+                    updated_at=entry.updated_at,
+                    expires_at=entry.expires_at,
+                )
+            )
+    return {"entries": entries, "count": len(entries)}
+
+
+def _delete(
+    m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
+) -> dict[str, Any]:
+    key = _needs_key("delete", key)
+    return {"key": key, "full_key": full_key(key, ns), "deleted": m.delete(key, ns)}
+
+
+def _search(
+    m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
+) -> dict[str, Any]:
+    raise ToolError(SEARCH_UNAVAILABLE)
+
+
+ActionFn = Callable[
+    [MemoryLifecycleManager, str | None, Any, str | None, float | None], dict[str, Any]
+]
+ACTIONS: dict[str, ActionFn] = {
+    "store": _store,
+    "retrieve": _retrieve,
+    "list": _list,
+    "delete": _delete,
+    "search": _search,
+}
+
+
+@tool_errors
+def memory_usage(
+    action: Annotated[
+        str,
+        Field(
+            description="store | retrieve | list | delete | search",
+            json_schema_extra={"enum": list(ACTIONS)},
+        ),
+    ],
+    ctx: Context,
+    key: Annotated[str | None, Field(description="The key (store, retrieve, delete).")] = None,
+    value: Annotated[
+        Any, Field(description="store: the value; text holding JSON is stored as that JSON")
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        Field(description="Key prefix: the key is '<namespace>/<key>'; 'default' = none."),
+    ] = None,
+    ttl: Annotated[
+        float | None, Field(description="store: seconds to live (overrides the policy).")
+    ] = None,
+) -> MemoryUsageOutput:
+    run = ACTIONS.get(action)
+    if run is None:
+        shown = action if len(action) <= 40 else action[:37] + "..."
+        raise ToolError(f"unknown action {shown!r}; use one of: {', '.join(ACTIONS)}")
+    ns = None if namespace in (None, "", DEFAULT_NAMESPACE) else namespace
+    fields = run(manager_of(ctx), key, value, ns, ttl)
+    return MemoryUsageOutput(
+        success=True,
+        action=action,
+        namespace=namespace or DEFAULT_NAMESPACE,
+        timestamp=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        **fields,
+    )
