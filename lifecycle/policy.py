@@ -5,6 +5,12 @@ imported only when text needs validating). A file that exists but is wrong is
 an error naming the file, the policy and the field; the engine never falls
 back to defaults silently, because that would expire (or keep) data against
 the user's intent. Validated policies are plain frozen dataclasses.
+
+The YAML is read defensively, before pydantic sees it: a policy file is at most
+1 MiB, uses no anchors or aliases (a 400-byte "billion laughs" file expands to
+gigabytes), nests at most ``MAX_YAML_DEPTH`` levels, and holds no integer longer
+than ``MAX_INT_CHARS`` characters. Each refusal is one line naming the file and
+the place, so a running server that reloads such a file stays fast.
 """
 
 from __future__ import annotations
@@ -20,9 +26,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import PolicyError
+from .arguments import MAX_TTL_SECONDS
+from .errors import PolicyError, clip, clip_text
 
 DEFAULT_POLICY_NAME = "default"
+MAX_POLICY_BYTES = 1 << 20
+MAX_YAML_DEPTH = 32
+MAX_INT_CHARS = 30
 
 
 class CleanupStrategy(str, Enum):
@@ -62,12 +72,13 @@ class RetentionPolicy:
             raise PolicyError("policy namespace must not be empty")
         if (
             not math.isfinite(self.ttl_seconds)
-            or self.ttl_seconds < 0
+            or not 0 <= self.ttl_seconds <= MAX_TTL_SECONDS
             or self.compression_threshold_bytes < 0
             or self.max_siblings < 1
         ):
             raise PolicyError(
-                f"policy '{self.namespace}': ttl_seconds must be a finite number >= 0, "
+                f"policy {clip(self.namespace)}: ttl_seconds must be a number from 0 to "
+                f"{MAX_TTL_SECONDS} (100 years), "
                 "compression_threshold_bytes >= 0 and max_siblings >= 1",
                 namespace=self.namespace,
             )
@@ -186,17 +197,7 @@ def builtin_policies() -> PolicySet:
 
 def parse_policies(text: str, source: str = "<string>") -> PolicySet:
     """Validate policy YAML; every problem names the source, the policy and the field."""
-    import yaml  # only when text needs parsing: hooks usually find the cached policies
-
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError(
-            f"{source}: not valid YAML{where}: {problem}; fix the syntax", path=source
-        ) from exc
+    doc = _load_yaml(text, source)
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
@@ -209,6 +210,88 @@ def parse_policies(text: str, source: str = "<string>") -> PolicySet:
 
     normalized = validate_document(doc, source)
     return policies_from_document(normalized, source)
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """``yaml.safe_load`` with the limits above; every failure is one bounded line."""
+    import yaml  # only when text needs parsing: hooks usually find the cached policies
+
+    if len(text) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            f"{source}: {len(text)} characters is over the policy file limit of "
+            f"{MAX_POLICY_BYTES} (1 MiB); a policy file holds a few patterns",
+            path=source,
+        )
+    try:
+        return yaml.load(text, Loader=_bounded_loader())  # a SafeLoader subclass
+    except _Refused as exc:
+        raise PolicyError(f"{source}{_where(exc.mark)}: {exc.problem}", path=source) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyError(
+            f"{source}: not valid YAML{_where(mark)}: {clip_text(problem, 200)}; fix the syntax",
+            path=source,
+        ) from exc
+    except RecursionError as exc:  # belt and braces: the depth limit comes first
+        raise PolicyError(
+            f"{source}: nested too deeply; a policy file nests at most {MAX_YAML_DEPTH} levels",
+            path=source,
+        ) from exc
+
+
+def _where(mark: Any) -> str:
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+class _Refused(Exception):
+    """A policy file the bounded loader will not read; ``mark`` is where."""
+
+    def __init__(self, problem: str, mark: Any) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.mark = mark
+
+
+@lru_cache(maxsize=1)
+def _bounded_loader() -> type:
+    """A ``SafeLoader`` that refuses anchors, aliases, deep nesting and huge integers."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        _depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+                raise _Refused(
+                    f"YAML anchors and aliases are not allowed in a policy file (found "
+                    f"{sign}{clip_text(event.anchor, 40)}); write each value out",
+                    event.start_mark,
+                )
+            self._depth += 1
+            if self._depth > MAX_YAML_DEPTH:
+                raise _Refused(
+                    f"nested more than {MAX_YAML_DEPTH} levels deep; policies nest 3 levels",
+                    event.start_mark,
+                )
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+        def construct_yaml_int(self, node: Any) -> Any:
+            if len(node.value) > MAX_INT_CHARS:
+                raise _Refused(
+                    f"an integer of {len(node.value)} characters; numbers in a policy file "
+                    f"have at most {MAX_INT_CHARS}",
+                    node.start_mark,
+                )
+            return super().construct_yaml_int(node)
+
+    BoundedLoader.add_constructor("tag:yaml.org,2002:int", BoundedLoader.construct_yaml_int)
+    return BoundedLoader
 
 
 def policies_from_document(doc: dict[str, Any], source: str) -> PolicySet:
