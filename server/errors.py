@@ -4,7 +4,9 @@ The SDK shows the client the message of a ``ToolError`` (or ``ResourceError``)
 but hides the message of any other exception behind ``Error executing tool X``.
 The engine's ``LifecycleError`` messages say what to fix, so they are re-raised
 as the SDK's own errors with the same text; anything else (a real bug) is left
-alone, so the SDK logs its traceback and hides its details.
+alone, so the SDK logs its traceback and hides its details. A resource URI that
+names no valid key is the caller's mistake: "invalid params" (-32602), like a
+missing entry, not an internal error (-32603).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
-from lifecycle import EntryNotFoundError, LifecycleError
+from lifecycle import EntryNotFoundError, InvalidKeyError, LifecycleError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,6 +33,8 @@ def engine_errors(kind: str = "tool") -> Iterator[None]:
         yield
     except LifecycleError as exc:
         if kind == "resource":
+            if isinstance(exc, InvalidKeyError):  # the URI names no valid key: the caller's
+                raise MCPError(INVALID_PARAMS, str(exc)) from exc
             not_found = isinstance(exc, EntryNotFoundError)
             raise (ResourceNotFoundError if not_found else ResourceError)(str(exc)) from exc
         raise ToolError(str(exc)) from exc

@@ -26,11 +26,14 @@ from .models import (
     BatchEntry,
     BatchOutput,
     CleanupOutput,
+    Count,
     DeleteOutput,
+    Flag,
     ListOutput,
     NoopOutput,
     PreTaskOutput,
     RetrieveOutput,
+    Seconds,
     SessionEndOutput,
     StatsOutput,
     StoreOutput,
@@ -56,10 +59,10 @@ def memory_store(
     ctx: Context,
     namespace: Namespace = None,
     ttl_seconds: Annotated[
-        float | None, Field(description=OPTIONAL_WRITE_FIELDS["ttl_seconds"])
+        Seconds | None, Field(description=OPTIONAL_WRITE_FIELDS["ttl_seconds"])
     ] = None,
     timestamp: Annotated[
-        float | None, Field(description=OPTIONAL_WRITE_FIELDS["timestamp"])
+        Seconds | None, Field(description=OPTIONAL_WRITE_FIELDS["timestamp"])
     ] = None,
     agent_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["agent_id"])] = None,
     op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
@@ -96,7 +99,7 @@ def memory_list(
     prefix: Annotated[
         str, Field(description="Only keys starting with this text, e.g. 'coordination/'.")
     ] = "",
-    limit: Annotated[int, Field(description="Page size, 1-1000.")] = 100,
+    limit: Annotated[Count, Field(description="Page size, 1-1000.")] = 100,
     cursor: Annotated[
         str | None, Field(description="The next_cursor of the previous page, unchanged.")
     ] = None,
@@ -108,7 +111,8 @@ def memory_list(
 def memory_cleanup(
     ctx: Context,
     force: Annotated[
-        bool, Field(description="Also delete expired entries of manual-cleanup policies.")
+        Flag,
+        Field(description="Also delete expired entries of manual-cleanup policies (JSON true)."),
     ] = False,
 ) -> CleanupOutput:
     return CleanupOutput.model_validate(manager_of(ctx).cleanup(force=force))
