@@ -460,8 +460,20 @@ class PostgresStore:
             conn.execute("DELETE FROM leases WHERE name = %s AND holder = %s", (name, holder))
 
     def size_bytes(self) -> int | None:
+        """Every table of the schema with its indexes and TOAST. Deleted rows' space is
+        reused by later writes once autovacuum has passed, but stays allocated (only
+        ``VACUUM FULL``, which locks the table, returns it to the operating system)."""
         with self._connection() as conn:
-            return conn.execute("SELECT pg_total_relation_size('entries'::regclass)").fetchone()[0]
+            size = conn.execute(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'm')",
+                (self.schema,),
+            ).fetchone()[0]
+        return int(size)
+
+    def compact(self) -> None:
+        """Nothing to do: PostgreSQL's autovacuum makes deleted rows' space reusable."""
 
     def close(self) -> None:
         with self._lock:
