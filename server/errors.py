@@ -14,16 +14,47 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
+from pydantic import ValidationError
 
 from lifecycle import EntryNotFoundError, InvalidKeyError, LifecycleError
+from lifecycle.errors import clip_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
+MAX_PROBLEMS_SHOWN = 5
+
+
+class ArgumentsError(ValidationError):
+    """Arguments that fail a tool's input schema, shown as one bounded line.
+
+    The SDK reports a ``ValidationError`` as ``Error executing tool X: {error}``; pydantic's
+    own text runs to several lines per problem, and a batch of 1,000 bad entries made
+    it hundreds of kilobytes. This subclass keeps the SDK's handling and says it briefly.
+    """
+
+    def __str__(self) -> str:
+        problems = self.errors(include_url=False)
+        shown = [_problem(p) for p in problems[:MAX_PROBLEMS_SHOWN]]
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            shown.append(f"and {len(problems) - MAX_PROBLEMS_SHOWN} more")
+        return "invalid arguments: " + "; ".join(shown)
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> ValidationError:
+        try:
+            return cls.from_exception_data(exc.title, exc.errors(include_url=False))  # type: ignore[arg-type]
+        except (TypeError, ValueError, KeyError):  # an error type it cannot rebuild
+            return exc
+
+
+def _problem(problem: Any) -> str:
+    where = ".".join(clip_text(str(part), 60) for part in problem["loc"]) or "arguments"
+    return f"{where}: {clip_text(str(problem['msg']), 160)}"
 
 
 @contextmanager

@@ -14,12 +14,12 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lifecycle import hooks
 from lifecycle.keys import full_key
 
-from .errors import tool_errors
+from .errors import ArgumentsError, tool_errors
 from .models import (
     MAX_BATCH_ENTRIES,
     OPTIONAL_WRITE_FIELDS,
@@ -239,7 +239,8 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
 
 
 def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
-    """Reject arguments the tool does not declare, as memory_store_batch's entries do.
+    """Reject arguments the tool does not declare, as memory_store_batch's entries do, and
+    report every argument problem in one bounded line (``ArgumentsError``).
 
     The SDK ignores unknown arguments, so a misspelt optional field (``ttl`` for
     ``ttl_seconds``) would silently store with the policy's TTL. The SDK has no public
@@ -248,6 +249,13 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
     """
     tool = mcp._tool_manager.get_tool(name)
     base = tool.fn_metadata.arg_model
+
+    def model_validate(cls: type[BaseModel], obj: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return base.model_validate.__func__(cls, obj, *args, **kwargs)  # type: ignore[attr-defined]
+        except ValidationError as exc:  # one bounded line, not pydantic's pages
+            raise ArgumentsError.from_validation(exc) from None
+
     strict = type(
         base.__name__,
         (base,),
@@ -255,6 +263,7 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
             "__module__": base.__module__,
             "__doc__": base.__doc__,
             "model_config": ConfigDict(**base.model_config, extra="forbid"),
+            "model_validate": classmethod(model_validate),
         },
     )
     tool.fn_metadata.arg_model = strict
