@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .codec import dumps
-from .errors import InvalidContextError, InvalidValueError
+from .errors import InvalidContextError, InvalidValueError, clip
 from .policy import ConflictStrategy
 
 LWW = ConflictStrategy.LAST_WRITE_WINS.value
@@ -217,7 +217,7 @@ def pn_empty() -> State:
 def check_delta(value: Any, key: str | None = None) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidValueError(
-            f"invalid value for counter key '{key}': {value!r} is not a number; a counter "
+            f"invalid value for counter key '{key}': {clip(value)} is not a number; a counter "
             "key adds the number you store (use a negative number to subtract)",
             key=key,
         )

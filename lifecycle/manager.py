@@ -25,7 +25,7 @@ from . import codec, crdt
 from .arguments import check_actor, check_op_id, check_seconds, decode_cursor, encode_cursor
 from .clock import Clock, HybridLogicalClock
 from .entry import Conflict, MemoryEntry, StoreResult
-from .errors import InvalidValueError, PolicyError
+from .errors import InvalidValueError, PolicyError, clip
 from .gc import CleanupReport, MemoryGarbageCollector
 from .keys import full_key, validate_key
 from .paths import resolve
@@ -561,13 +561,13 @@ class MemoryLifecycleManager(ReplicationMixin):
     def list(self, prefix: str = "", limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
         """Live entries in key order; pass ``next_cursor`` back to get the next page."""
         if not isinstance(prefix, str):
-            raise InvalidValueError(f"invalid prefix {prefix!r}: must be a string")
+            raise InvalidValueError(f"invalid prefix {clip(prefix)}: must be a string")
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int)
             or not 1 <= limit <= MAX_LIST_LIMIT
         ):
-            raise InvalidValueError(f"invalid limit {limit!r}: use 1-{MAX_LIST_LIMIT}")
+            raise InvalidValueError(f"invalid limit {clip(limit)}: use 1-{MAX_LIST_LIMIT}")
         after = decode_cursor(cursor) if cursor else None
         rows = self._store.list_rows(prefix, after, limit + 1, self.clock.now())
         more = len(rows) > limit
@@ -643,7 +643,7 @@ class MemoryLifecycleManager(ReplicationMixin):
             or "*" in session_id
         ):
             raise InvalidValueError(
-                f"invalid session id {session_id!r}: use one non-empty path segment without "
+                f"invalid session id {clip(session_id)}: use one non-empty path segment without "
                 "'/' or '*', such as the session_id Claude Code passes to hooks"
             )
         validate_key(session_id, what="session id")

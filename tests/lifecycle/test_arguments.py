@@ -114,3 +114,27 @@ def test_clip_describes_a_value_too_deep_to_repr() -> None:
     for _ in range(100_000):
         deep = [deep]
     assert clip(deep) == "<a list that cannot be shown>"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("metrics/x", "k" * 100_000),
+        ("metrics/x", ["x"] * 50_000),
+        ("metrics/x", {"a": "b" * 100_000}),
+    ],
+    ids=["long string", "long list", "big object"],
+)
+def test_a_rejected_value_is_echoed_cut_short(
+    make_manager: MakeManager, key: str, value: object
+) -> None:
+    with pytest.raises(InvalidValueError) as caught:
+        make_manager().store(key, value)
+    assert "is not a number" in str(caught.value)
+    assert len(str(caught.value)) < 300
+
+
+def test_a_session_id_with_a_slash_is_echoed_cut_short(make_manager: MakeManager) -> None:
+    with pytest.raises(InvalidValueError) as caught:
+        make_manager().delete_session("a/" + "b" * 100_000)
+    assert "(100004 characters)" in str(caught.value)

@@ -98,6 +98,7 @@ def hostile_scalar(rng: random.Random) -> Any:
             "%s%n",
             "knowledge/" + "x" * 600,
             "k" * 100_000,
+            "a/" + "b" * 100_000,
             "\uff4b\uff45\uff59/ü/日本",
             "🙂/🙃",
             "\u202e/rtl",
