@@ -4,6 +4,7 @@ just before stdin closes. Real server subprocesses, raw bytes on their stdin."""
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from tests.support.env import REPO, child_env
 from tests.support.server import raw_stdio_server, server_command
 
 pytestmark = pytest.mark.slow
+
+ANSWER_SECONDS = 10.0
 
 INIT = {
     "jsonrpc": "2.0",
@@ -80,6 +83,8 @@ def test_an_unparseable_line_gets_a_parse_error_and_the_server_keeps_serving(
         assert server.proc.stdin is not None and server.proc.stdout is not None
         server.proc.stdin.write(UNPARSEABLE[name] + b"\n")
         server.proc.stdin.flush()
+        answered = select.select([server.proc.stdout], [], [], ANSWER_SECONDS)[0]
+        assert answered, f"no answer within {ANSWER_SECONDS} s"  # it used to wait forever
         answer = json.loads(server.proc.stdout.readline())
         after = server.call_tool("memory_stats", {})
     assert answer["id"] is None
