@@ -111,6 +111,18 @@ def _check_transport(transport: str, host: str, auth_token_file: str | None) -> 
     return token
 
 
+_CLIENT_GONE = (BrokenPipeError, ConnectionResetError, anyio.BrokenResourceError)
+
+
+def _only(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``exc``, or every exception inside a task group's exception group, is one of
+    ``kinds``."""
+    inner = getattr(exc, "exceptions", None)
+    if inner is None:
+        return isinstance(exc, kinds)
+    return all(_only(e, kinds) for e in inner)
+
+
 def _lifecycle_error(exc: BaseException) -> LifecycleError | None:
     """The engine error behind ``exc``, looking inside exception groups of task groups."""
     if isinstance(exc, LifecycleError):
@@ -142,10 +154,15 @@ async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
         serving = anyio.CancelScope()
         tg.start_soon(_stop_on_signal, lambda _first: serving.cancel())
         with serving, claimed_stdin() as source:
-            # the SDK's transport writes stdout; server.stdio reads stdin (see its docstring)
-            async with stdio_server(stdin=NO_INPUT) as (unused, write):  # type: ignore[arg-type]
-                unused.close()
-                await serve_lines(lowlevel, ThreadedStdin(source), write)
+            try:
+                # the SDK's transport writes stdout; server.stdio reads stdin (its docstring)
+                async with stdio_server(stdin=NO_INPUT) as (unused, write):  # type: ignore[arg-type]
+                    unused.close()
+                    await serve_lines(lowlevel, ThreadedStdin(source), write)
+            except Exception as exc:
+                if not _only(exc, _CLIENT_GONE):
+                    raise
+                log.info("stdout closed: the client went away, stopping")
         tg.cancel_scope.cancel()
 
 

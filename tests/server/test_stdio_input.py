@@ -128,3 +128,17 @@ def test_every_hostile_line_in_one_pipe_is_answered_in_order(tmp_path: Path) -> 
     errors = [a for a in answers if "error" in a]
     assert [a["error"]["code"] for a in errors] == [-32700] * len(UNPARSEABLE)
     assert answers[-1]["id"] == 99 and answers[-1]["result"]["structuredContent"]["stored"]
+
+
+def test_a_client_that_stops_reading_ends_the_server_cleanly(tmp_path: Path) -> None:
+    with raw_stdio_server(tmp_path / "memory") as server:
+        server.initialize()
+        assert server.proc.stdin is not None and server.proc.stdout is not None
+        server.proc.stdout.close()  # the client went away without closing our stdin
+        for i in range(1, 4):
+            server.send(json.loads(call(i, "memory_stats")))
+        code, _ = server.stop_with("eof")
+        stderr = server.stderr_text()
+    assert code == 0, stderr
+    assert "the client went away" in stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
