@@ -217,7 +217,7 @@ def _track(message: types.JSONRPCMessage, pending: _Pending) -> None:
 def _parse(line: bytes | _Oversized) -> types.JSONRPCMessage | None:
     """The message on a line; a JSON-RPC error to send back; None for a blank line."""
     if isinstance(line, _Oversized):
-        return _error(types.PARSE_ERROR, f"message over {MAX_LINE_BYTES >> 20} MiB; ignored")
+        return _error(types.PARSE_ERROR, f"a message over {MAX_LINE_BYTES} bytes; ignored")
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:

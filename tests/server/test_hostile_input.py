@@ -38,10 +38,12 @@ def test_unreadable_hook_stdin_is_a_warning_and_the_flags_still_work(
     assert_no_internals(done.stderr)
 
 
-def test_unreadable_hook_stdin_without_flags_fails_in_one_clear_line(project: Path) -> None:
+def test_unreadable_hook_stdin_without_flags_says_why_and_what_is_missing(project: Path) -> None:
     done = run_cli("hook", "session-end", stdin='{"session_id": ' + "9" * 5000 + "}")
     assert done.returncode != 0
-    assert "needs a session id" in done.stderr
+    warning, error = done.stderr.strip().splitlines()
+    assert "ignoring hook stdin: not valid JSON (a number too long to read)" in warning
+    assert "needs a session id" in error
     assert_no_internals(done.stderr)
 
 

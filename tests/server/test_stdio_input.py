@@ -142,3 +142,20 @@ def test_a_client_that_stops_reading_ends_the_server_cleanly(tmp_path: Path) -> 
     assert code == 0, stderr
     assert "the client went away" in stderr
     assert "Traceback" not in stderr and "internal error" not in stderr
+
+
+@pytest.mark.anyio
+async def test_a_line_over_the_size_limit_is_skipped_and_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from server import stdio
+
+    monkeypatch.setattr(stdio, "MAX_LINE_BYTES", 100)
+    source = io.BytesIO(b"x" * 250 + b"\n" + b'{"jsonrpc": "2.0", "method": "ping", "id": 1}\n')
+    lines = [line async for line in stdio.ThreadedStdin(source)]
+    assert lines[0] is stdio.OVERSIZED and lines[1].startswith(b'{"jsonrpc"')
+    error = stdio._parse(lines[0])
+    assert error is not None and error.error.code == -32700  # type: ignore[union-attr]
+    assert "a message over 100 bytes" in error.error.message  # type: ignore[union-attr]
