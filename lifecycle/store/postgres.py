@@ -304,36 +304,40 @@ class PostgresStore:
         """A pooled connection, failing fast when the server cannot be reached."""
         if self._unreachable:
             self._probe()
-        pool = self._pool
-        try:
-            return pool, pool.getconn(timeout=QUICK_WAIT_SECONDS)
-        except psycopg_pool.PoolTimeout:
-            pass
-        self._probe()  # unreachable: raises now; reachable: the pool is busy, or replaced
-        pool = self._pool
-        return pool, pool.getconn(timeout=POOL_TIMEOUT_SECONDS - QUICK_WAIT_SECONDS)
+        for wait in (QUICK_WAIT_SECONDS, POOL_TIMEOUT_SECONDS - QUICK_WAIT_SECONDS):
+            pool = self._pool
+            try:
+                return pool, pool.getconn(timeout=wait)
+            except psycopg_pool.PoolTimeout:
+                if wait != QUICK_WAIT_SECONDS:
+                    raise
+            except psycopg_pool.PoolClosed:
+                if pool is self._pool:  # the store closed, not a pool replaced meanwhile
+                    raise
+                continue
+            self._probe()  # unreachable: raises now; reachable: the pool is busy, or replaced
+        pool = self._pool  # replaced while this call waited on the old one: one more try
+        return pool, pool.getconn(timeout=QUICK_WAIT_SECONDS)
 
     def _probe(self) -> None:
         """Connect directly: an unreachable server raises ("cannot reach", within the
         connect timeout); one that is back after an outage gets a fresh pool, because the
-        old one would wait out its reconnection backoff."""
-        was_down = self._unreachable
+        old one would wait out its reconnection backoff. The pool is replaced before the
+        outage is cleared, under the lock, so once per outage and never seen half done."""
         try:
             psycopg.connect(self._conninfo, **self._connect_kwargs).close()  # type: ignore[arg-type]
         except psycopg.OperationalError:
             self._unreachable = True
             raise
-        self._unreachable = False
-        if was_down:
-            self._replace_pool()
-
-    def _replace_pool(self) -> None:
+        if not self._unreachable:
+            return
         with self._lock:
-            if self._closed:
-                return
-            old, self._pool = self._pool, self._new_pool()
+            if not self._unreachable or self._closed:
+                return  # another thread replaced the pool already
+            stale, self._pool = self._pool, self._new_pool()
+            self._unreachable = False
         # closing waits for its workers: not on this caller's time
-        threading.Thread(target=old.close, kwargs={"timeout": 5.0}, daemon=True).start()
+        threading.Thread(target=stale.close, kwargs={"timeout": 5.0}, daemon=True).start()
 
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection]:

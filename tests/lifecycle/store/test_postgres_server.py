@@ -138,3 +138,23 @@ def test_size_counts_every_table_of_the_schema() -> None:
         assert grown > empty
     finally:
         drop_schema(dsn, schema)
+
+
+def test_threads_calling_as_the_server_comes_back_all_succeed(
+    proxied: tuple[TcpProxy, str],
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    proxy, url = proxied
+    with MemoryLifecycleManager(store=url) as m:
+        m.store("knowledge/a", 1)
+        proxy.stop()
+        message, _ = timed_failure(lambda: m.retrieve("knowledge/a"))  # the outage is noticed
+        assert "cannot reach the database" in message
+        proxy.start()
+        with ThreadPoolExecutor(max_workers=8) as threads:
+            started = time.monotonic()
+            values = list(threads.map(lambda _: m.retrieve("knowledge/a"), range(32)))
+            seconds = time.monotonic() - started
+    assert values == [1] * 32
+    assert seconds < RECOVERY_BOUND
