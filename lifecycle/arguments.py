@@ -10,21 +10,41 @@ import base64
 import math
 from typing import Any
 
-from .errors import InvalidValueError
+from .errors import InvalidValueError, clip
+
+# A TTL beyond a century is a mistake (or an attempt to overflow expiry arithmetic, as
+# ttl_seconds=1e300 did); an entry meant to live forever has TTL 0.
+MAX_TTL_SECONDS = 100 * 365 * 86400
 
 
 def check_seconds(value: Any, field: str, key: str) -> float | None:
+    """A number of seconds >= 0 (a TTL, or an epoch timestamp); a boolean is not a number."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidValueError(
-            f"invalid {field} for key '{key}': {value!r}; use a finite number of seconds", key=key
+            f"invalid {field} for key '{key}': {clip(value)}; use a number of seconds", key=key
         )
-    if value < 0:
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float
+        seconds = math.inf
+    if not math.isfinite(seconds):
         raise InvalidValueError(
-            f"invalid {field} for key '{key}': {value!r} is negative; use 0 or more", key=key
+            f"invalid {field} for key '{key}': {clip(value)}; use a finite number of seconds",
+            key=key,
         )
-    return float(value)
+    if seconds < 0:
+        raise InvalidValueError(
+            f"invalid {field} for key '{key}': {clip(value)} is negative; use 0 or more", key=key
+        )
+    if field == "ttl_seconds" and seconds > MAX_TTL_SECONDS:
+        raise InvalidValueError(
+            f"invalid ttl_seconds for key '{key}': {clip(value)} is over 100 years "
+            f"({MAX_TTL_SECONDS} s); use 0 for an entry that never expires",
+            key=key,
+        )
+    return seconds
 
 
 MAX_TIMESTAMP = 1e11  # epoch seconds, about the year 5138: beyond it, it is milliseconds
@@ -60,10 +80,11 @@ def check_actor(agent_id: Any, key: str | None = None) -> str:
     if (
         not isinstance(agent_id, str)
         or not 1 <= len(agent_id) <= 200
-        or any(ord(c) < 32 for c in agent_id)
+        or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in agent_id)
     ):
         raise InvalidValueError(
-            f"invalid agent_id {agent_id!r}: use 1-200 printable characters", key=key
+            f"invalid agent_id {clip(agent_id)}: use 1-200 printable characters (valid Unicode)",
+            key=key,
         )
     return agent_id
 
@@ -71,9 +92,13 @@ def check_actor(agent_id: Any, key: str | None = None) -> str:
 def check_op_id(op_id: Any, key: str) -> str | None:
     if op_id is None:
         return None
-    if not isinstance(op_id, str) or not 1 <= len(op_id) <= 200:
+    if (
+        not isinstance(op_id, str)
+        or not 1 <= len(op_id) <= 200
+        or any(0xD800 <= ord(c) <= 0xDFFF for c in op_id)
+    ):
         raise InvalidValueError(
-            f"invalid op_id {op_id!r} for key '{key}': use a string of 1-200 characters, "
+            f"invalid op_id {clip(op_id)} for key '{key}': use a string of 1-200 characters, "
             "unique per logical operation",
             key=key,
         )
@@ -92,5 +117,5 @@ def decode_cursor(cursor: str) -> str:
         return raw.decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidValueError(
-            f"invalid cursor {cursor!r}: pass the next_cursor of the previous page unchanged"
+            f"invalid cursor {clip(cursor)}: pass the next_cursor of the previous page unchanged"
         ) from exc

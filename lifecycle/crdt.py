@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .codec import dumps
-from .errors import InvalidContextError, InvalidValueError
+from .errors import InvalidContextError, InvalidValueError, clip
 from .policy import ConflictStrategy
 
 LWW = ConflictStrategy.LAST_WRITE_WINS.value
@@ -217,21 +217,16 @@ def pn_empty() -> State:
 COUNTER_LIMIT = 2**63 - 1  # a 64-bit integer's range: what every client and database can hold
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:24]}... ({len(text)} characters)"
-
-
 def check_delta(value: Any, key: str | None = None) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidValueError(
-            f"invalid value for counter key '{key}': {_short(value)} is not a number; a counter "
+            f"invalid value for counter key '{key}': {clip(value)} is not a number; a counter "
             "key adds the number you store (use a negative number to subtract)",
             key=key,
         )
     if not -COUNTER_LIMIT <= value <= COUNTER_LIMIT:
         raise InvalidValueError(
-            f"invalid value for counter key '{key}': {_short(value)} is outside the counter "
+            f"invalid value for counter key '{key}': {clip(value)} is outside the counter "
             f"range of +/-{COUNTER_LIMIT} (a 64-bit integer); add a smaller number",
             key=key,
         )

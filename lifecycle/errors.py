@@ -16,6 +16,9 @@ so plain ``except ValueError`` keeps working::
     ├── EntryNotFoundError     (LookupError)  a key that is not stored
     └── StoreError                            the storage driver failed
         └── StoreBusyError                    the store stayed locked past the busy timeout
+
+Messages echo the offending input through ``clip``, so a 1 MB key or a
+5,000-digit number never becomes a 1 MB error message or log line.
 """
 
 from __future__ import annotations
@@ -80,3 +83,29 @@ class StoreError(LifecycleError):
 
 class StoreBusyError(StoreError):
     """The store stayed locked by another writer past the busy timeout."""
+
+
+CLIP_CHARS = 80
+
+
+def clip(value: object, limit: int = CLIP_CHARS) -> str:
+    """``repr(value)``, cut to about ``limit`` characters, for messages and log lines.
+
+    Never fails: an integer too long for ``repr`` (Python refuses over 4,300 digits) is
+    described by its size, and a value whose ``repr`` raises (too deep) by its type.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<an integer of {int(value.bit_length() * 0.30103) + 1} digits>"
+    try:
+        text = repr(value)
+    except Exception:  # RecursionError, ValueError: a description beats a crash
+        return f"<a {type(value).__name__} that cannot be shown>"
+    if len(text) > limit:
+        return f"{text[:limit]}... ({len(text)} characters)"
+    return text
+
+
+def clip_text(text: str, limit: int = 300) -> str:
+    """A message (not a value) cut to ``limit`` characters, on one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -2,31 +2,33 @@
 
 Keys are the only user input that becomes part of the storage identity, so
 they are checked strictly once, here: 1-512 characters, ``/``-separated
-segments, no empty, ``.`` or ``..`` segment, no control characters.
+segments, no empty, ``.`` or ``..`` segment, no control characters, and
+valid Unicode (a lone surrogate such as ``"\\ud800"`` cannot be stored as UTF-8).
 """
 
 from __future__ import annotations
 
 import re
 
-from .errors import InvalidKeyError
+from .errors import InvalidKeyError, clip
 
 MAX_KEY_LENGTH = 512
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def validate_key(key: object, *, what: str = "key") -> str:
     """Return ``key`` if it follows the key rules, else raise ``InvalidKeyError``."""
     if not isinstance(key, str):
         raise InvalidKeyError(
-            f"invalid {what} {key!r}: must be a string such as 'coordination/agent1/status'",
-            key=str(key),
+            f"invalid {what} {clip(key)}: must be a string such as 'coordination/agent1/status'",
+            key=clip(key),
         )
     if not key:
         raise InvalidKeyError(f"invalid {what} '': must be 1-{MAX_KEY_LENGTH} characters", key=key)
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidKeyError(
-            f"invalid {what} '{key[:40]}...': {len(key)} characters, the maximum is "
+            f"invalid {what} {key[:40]!r}...: {len(key)} characters, the maximum is "
             f"{MAX_KEY_LENGTH}; use a shorter key",
             key=key,
         )
@@ -35,6 +37,14 @@ def validate_key(key: object, *, what: str = "key") -> str:
         raise InvalidKeyError(
             f"invalid {what} {key!r}: control character {control.group()!r} at position "
             f"{control.start()}; remove it",
+            key=key,
+        )
+    surrogate = _SURROGATE.search(key)
+    if surrogate:
+        raise InvalidKeyError(
+            f"invalid {what} {key!r}: lone "
+            f"surrogate {surrogate.group()!r} at position {surrogate.start()} is not valid "
+            "Unicode; send the text as valid UTF-8",
             key=key,
         )
     for segment in key.split("/"):
@@ -77,8 +87,8 @@ def namespace_prefix(namespace: str | None) -> str:
         return ""
     if not isinstance(namespace, str):
         raise InvalidKeyError(
-            f"invalid namespace {namespace!r}: must be a string such as 'coordination'",
-            namespace=str(namespace),
+            f"invalid namespace {clip(namespace)}: must be a string such as 'coordination'",
+            namespace=clip(namespace),
         )
     ns = namespace[:-2] if namespace.endswith("/*") else namespace.rstrip("/")
     return validate_key(ns, what="namespace") + "/"

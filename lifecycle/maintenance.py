@@ -3,7 +3,8 @@
 Several servers (one per agent) may share a store; a lease row in the store
 makes one maintenance run happen at a time instead of one per server. The
 lease expires on its own, so a holder that crashed never blocks the others
-for longer than ``lease_seconds``.
+for longer than ``lease_seconds``. Each run also gives freed space back to the
+filesystem (``Store.compact``), which is why only one process should do it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, LifecycleError
+from .store import Store
 
 if TYPE_CHECKING:
     from .manager import MemoryLifecycleManager
@@ -53,6 +55,7 @@ def run_maintenance(
         return MaintenanceRun(False, None, holder)
     try:
         report = manager.cleanup(force=force)
+        _compact(store)
     finally:
         store.release_lease(LEASE_NAME, holder)
     log.info(
@@ -62,6 +65,15 @@ def run_maintenance(
         report["by_namespace"],
     )
     return MaintenanceRun(True, report, holder)
+
+
+def _compact(store: Store) -> None:
+    """Give freed space back; a failure (a full disk for the one-time VACUUM) is logged
+    and tried again by the next run, because the cleanup itself has succeeded."""
+    try:
+        store.compact()
+    except LifecycleError as exc:
+        log.warning("maintenance: space not given back: %s", exc)
 
 
 def resolve_interval(interval: float | None) -> float:

@@ -1,10 +1,8 @@
 """Retention policies: validated data plus pure functions.
 
-A policy file is YAML validated with pydantic (``lifecycle.policy_schema``,
-imported only when text needs validating). A file that exists but is wrong is
-an error naming the file, the policy and the field; the engine never falls
-back to defaults silently, because that would expire (or keep) data against
-the user's intent. Validated policies are plain frozen dataclasses.
+A policy file's text is read and validated in ``lifecycle.policy_file`` (YAML,
+then pydantic in ``lifecycle.policy_schema``, both only when text needs
+validating). Validated policies are plain frozen dataclasses, matched here.
 """
 
 from __future__ import annotations
@@ -17,10 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from .errors import PolicyError
+from .arguments import MAX_TTL_SECONDS
+from .errors import PolicyError, clip
 
 DEFAULT_POLICY_NAME = "default"
 
@@ -62,12 +60,13 @@ class RetentionPolicy:
             raise PolicyError("policy namespace must not be empty")
         if (
             not math.isfinite(self.ttl_seconds)
-            or self.ttl_seconds < 0
+            or not 0 <= self.ttl_seconds <= MAX_TTL_SECONDS
             or self.compression_threshold_bytes < 0
             or self.max_siblings < 1
         ):
             raise PolicyError(
-                f"policy '{self.namespace}': ttl_seconds must be a finite number >= 0, "
+                f"policy {clip(self.namespace)}: ttl_seconds must be a number from 0 to "
+                f"{MAX_TTL_SECONDS} (100 years), "
                 "compression_threshold_bytes >= 0 and max_siblings >= 1",
                 namespace=self.namespace,
             )
@@ -189,33 +188,6 @@ def builtin_policies() -> PolicySet:
     return PolicySet(BUILTIN_POLICIES)
 
 
-def parse_policies(text: str, source: str = "<string>") -> PolicySet:
-    """Validate policy YAML; every problem names the source, the policy and the field."""
-    import yaml  # only when text needs parsing: hooks usually find the cached policies
-
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError(
-            f"{source}: not valid YAML{where}: {problem}; fix the syntax", path=source
-        ) from exc
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, dict):
-        raise PolicyError(
-            f"{source}: expected a mapping with a 'namespaces:' list, got "
-            f"{type(doc).__name__}; see .claude/memory-retention-policies.yaml",
-            path=source,
-        )
-    from .policy_schema import validate_document  # pydantic only when text needs checking
-
-    normalized = validate_document(doc, source)
-    return policies_from_document(normalized, source)
-
-
 def policies_from_document(doc: dict[str, Any], source: str) -> PolicySet:
     """Build a PolicySet from a normalized (already validated) document."""
     namespaces = [RetentionPolicy(**p) for p in doc.get("namespaces", [])]
@@ -253,17 +225,3 @@ def _reject_duplicates(policies: Sequence[RetentionPolicy], source: str) -> None
                 path=source,
             )
         seen.add(p.namespace)
-
-
-def load_policies(path: Path | str | None) -> PolicySet:
-    """Load a policy file; a missing file means the built-in policies."""
-    if path is None:
-        return builtin_policies()
-    p = Path(path)
-    if not p.exists():
-        return builtin_policies()
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{p}: cannot read policy file: {exc}", path=str(p)) from exc
-    return parse_policies(text, str(p))

@@ -12,11 +12,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import PolicyError
+from .arguments import MAX_TTL_SECONDS
+from .errors import PolicyError, clip, clip_text
+from .keys import MAX_KEY_LENGTH
 from .policy import BUILTIN_DEFAULT, CleanupStrategy, ConflictStrategy, Settings
 
 _DEFAULT = BUILTIN_DEFAULT  # one home for every default: the dataclasses in policy.py
 _SETTINGS = Settings()
+
+MAX_PROBLEMS_SHOWN = 5
+MAX_BYTES_SETTING = 1 << 30
 
 # Numbers and booleans are strict: YAML's `true` is not a TTL of 1 s, `.inf` is not a TTL,
 # and "yes" is not a boolean. Enum fields still take their YAML spellings ("lazy", "lww").
@@ -27,20 +32,26 @@ class _PolicyFields(BaseModel):
     model_config = _STRICT
 
     ttl_seconds: float = Field(
-        default=_DEFAULT.ttl_seconds, ge=0, strict=True, description="0 = never expires"
+        default=_DEFAULT.ttl_seconds,
+        ge=0,
+        le=MAX_TTL_SECONDS,
+        strict=True,
+        description="0 = never expires",
     )
     cleanup_strategy: CleanupStrategy = _DEFAULT.cleanup_strategy
     conflict_strategy: ConflictStrategy = _DEFAULT.conflict_strategy
     compression_enabled: bool = Field(default=_DEFAULT.compression_enabled, strict=True)
     compression_threshold_bytes: int = Field(
-        default=_DEFAULT.compression_threshold_bytes, ge=0, strict=True
+        default=_DEFAULT.compression_threshold_bytes, ge=0, le=MAX_BYTES_SETTING, strict=True
     )
     max_siblings: int = Field(default=_DEFAULT.max_siblings, ge=1, le=1024, strict=True)
 
 
 class PolicyModel(_PolicyFields):
-    namespace: str = Field(min_length=1, strict=True)
-    ttl_seconds: float = Field(ge=0, strict=True, description="0 = never expires")
+    namespace: str = Field(min_length=1, max_length=MAX_KEY_LENGTH, strict=True)
+    ttl_seconds: float = Field(
+        ge=0, le=MAX_TTL_SECONDS, strict=True, description="0 = never expires"
+    )
     cleanup_strategy: CleanupStrategy
     conflict_strategy: ConflictStrategy
 
@@ -52,13 +63,17 @@ class DefaultPolicyModel(_PolicyFields):
 class SettingsModel(BaseModel):
     model_config = _STRICT
 
-    max_value_bytes: int = Field(default=_SETTINGS.max_value_bytes, ge=1, strict=True)
-    tombstone_grace_seconds: float = Field(
-        default=_SETTINGS.tombstone_grace_seconds, ge=0, strict=True
+    max_value_bytes: int = Field(
+        default=_SETTINGS.max_value_bytes, ge=1, le=MAX_BYTES_SETTING, strict=True
     )
-    op_id_window_seconds: float = Field(default=_SETTINGS.op_id_window_seconds, ge=0, strict=True)
+    tombstone_grace_seconds: float = Field(
+        default=_SETTINGS.tombstone_grace_seconds, ge=0, le=MAX_TTL_SECONDS, strict=True
+    )
+    op_id_window_seconds: float = Field(
+        default=_SETTINGS.op_id_window_seconds, ge=0, le=MAX_TTL_SECONDS, strict=True
+    )
     max_clock_skew_seconds: float = Field(
-        default=_SETTINGS.max_clock_skew_seconds, ge=0, strict=True
+        default=_SETTINGS.max_clock_skew_seconds, ge=0, le=MAX_TTL_SECONDS, strict=True
     )
     op_id_window: int | None = Field(
         default=None, ge=1, strict=True, description="deprecated: the old per-key count"
@@ -81,7 +96,12 @@ def validate_document(doc: dict[str, Any], source: str) -> dict[str, Any]:
         # every problem, unknown fields first: a misspelt field usually explains the
         # "Field required" next to it
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        problems = [f"{_describe_location(doc, e['loc'])}: {_message(e)}" for e in errors]
+        problems = [
+            f"{_describe_location(doc, e['loc'])}: {_message(e)}"
+            for e in errors[:MAX_PROBLEMS_SHOWN]
+        ]
+        if len(errors) > MAX_PROBLEMS_SHOWN:
+            problems.append(f"and {len(errors) - MAX_PROBLEMS_SHOWN} more problems")
         raise PolicyError(f"{source}: " + "; ".join(problems), path=source) from exc
     return parsed.model_dump(mode="json")
 
@@ -89,7 +109,7 @@ def validate_document(doc: dict[str, Any], source: str) -> dict[str, Any]:
 def _message(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field; check its spelling against the fields listed in the shipped file"
-    return str(error["msg"])
+    return clip_text(str(error["msg"]), 200)
 
 
 def _describe_location(doc: Any, loc: Sequence[Any]) -> str:
@@ -99,9 +119,14 @@ def _describe_location(doc: Any, loc: Sequence[Any]) -> str:
         items = doc.get("namespaces") if isinstance(doc, dict) else None
         if isinstance(items, list) and idx < len(items) and isinstance(items[idx], dict):
             name = items[idx].get("namespace")
-        what = f"policy '{name}'" if name else f"policy #{idx + 1}"
-        rest = ".".join(str(x) for x in loc[2:]) or "(the policy itself)"
+        what = f"policy {clip(name)}" if name else f"policy #{idx + 1}"
+        rest = _path(loc[2:]) or "(the policy itself)"
         return f"{what} (namespaces[{idx}]), field '{rest}'"
     if loc and loc[0] == "default":
-        return f"policy 'default', field '{'.'.join(str(x) for x in loc[1:]) or 'default'}'"
-    return "field '" + ".".join(str(x) for x in loc) + "'"
+        return f"policy 'default', field '{_path(loc[1:]) or 'default'}'"
+    return f"field '{_path(loc)}'"
+
+
+def _path(loc: Sequence[Any]) -> str:
+    """A field path; a field name is whatever the file says, so it is cut short."""
+    return ".".join(clip_text(str(x), 60) for x in loc)

@@ -20,10 +20,10 @@ from .errors import PolicyError
 from .policy import (
     PolicySet,
     builtin_policies,
-    parse_policies,
     policies_from_document,
     policies_to_document,
 )
+from .policy_file import parse_policies
 from .store import Store
 
 log = logging.getLogger("memory_lifecycle")

@@ -10,7 +10,7 @@ from . import codec, crdt, rules
 from .actors import display_actor
 from .arguments import decode_cursor, encode_cursor
 from .entry import Conflict, MemoryEntry
-from .errors import InvalidValueError
+from .errors import InvalidValueError, clip
 from .policy import CleanupStrategy
 from .store import Row, Store
 
@@ -59,9 +59,9 @@ def list_page(
 ) -> dict[str, Any]:
     """Live entries in key order; ``next_cursor`` continues after the last one."""
     if not isinstance(prefix, str):
-        raise InvalidValueError(f"invalid prefix {prefix!r}: must be a string")
+        raise InvalidValueError(f"invalid prefix {clip(prefix)}: must be a string")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
-        raise InvalidValueError(f"invalid limit {limit!r}: use 1-{MAX_LIST_LIMIT}")
+        raise InvalidValueError(f"invalid limit {clip(limit)}: use 1-{MAX_LIST_LIMIT}")
     after = decode_cursor(cursor) if cursor else None
     rows = store.list_rows(prefix, after, limit + 1, now)
     more = len(rows) > limit

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .errors import InvalidValueError
+from .errors import InvalidValueError, clip
 from .keys import validate_key
 from .store import Store
 
@@ -17,10 +17,8 @@ def check_session_id(session_id: object) -> str:
         or "/" in session_id
         or "*" in session_id
     ):
-        shown = repr(session_id)
-        shown = shown if len(shown) <= 60 else shown[:40] + f"... ({len(shown)} characters)"
         raise InvalidValueError(
-            f"invalid session id {shown}: use one non-empty path segment without "
+            f"invalid session id {clip(session_id)}: use one non-empty path segment without "
             "'/' or '*', such as the session_id Claude Code passes to hooks"
         )
     validate_key(session_id, what="session id")

@@ -1,34 +1,38 @@
 """Bearer-token protection for the streamable HTTP transport.
 
 Over stdio the host that launched the server is the only client. Over HTTP
-anyone who can reach the port is a client, so: loopback binds are allowed as
-they are; any other bind needs a token (``--auth-token-file FILE`` or
-``MEMORY_LIFECYCLE_AUTH_TOKEN``), and once a token is configured every request
-must carry ``Authorization: Bearer <token>`` or gets 401.
+anyone who can reach the port is a client, so: binds to 127.0.0.1, ::1 or
+localhost are allowed as they are; any other bind (127.0.0.2 included: it is not
+what the SDK's or our DNS-rebinding defaults expect) needs a token
+(``--auth-token-file FILE`` or ``MEMORY_LIFECYCLE_AUTH_TOKEN``), and once a token
+is configured every request must carry ``Authorization: Bearer <token>`` or gets
+401. A token file that group or others can read is used, with a warning (as ssh
+warns about a private key).
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
+import logging
 import os
+import stat
 from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lifecycle import ConfigurationError
 
+from .allowed_hosts import LOOPBACK_NAMES, host_name
+
 ENV_TOKEN = "MEMORY_LIFECYCLE_AUTH_TOKEN"
+
+log = logging.getLogger("memory_lifecycle.server")
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """Only the loopback names every client uses: 127.0.0.1, ::1, localhost."""
+    return host_name(host) in LOOPBACK_NAMES
 
 
 def load_token(token_file: str | os.PathLike[str] | None) -> str | None:
@@ -48,9 +52,28 @@ def load_token(token_file: str | os.PathLike[str] | None) -> str | None:
                 f"the auth token file {path} is empty; write a long random token into it",
                 path=str(path),
             )
+        _warn_if_readable_by_others(path)
         return token
     token = os.environ.get(ENV_TOKEN, "").strip()
     return token or None
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    classes = ((stat.S_IRGRP, "its group"), (stat.S_IROTH, "others"))
+    readers = [who for bit, who in classes if mode & bit]
+    if readers:
+        log.warning(
+            "the auth token file %s is readable by %s (mode %03o): anyone who can read it can "
+            "use this server; run chmod 600 %s",
+            path,
+            " and ".join(readers),
+            stat.S_IMODE(mode),
+            path,
+        )
 
 
 def check_bind(host: str, token: str | None) -> None:
@@ -59,7 +82,7 @@ def check_bind(host: str, token: str | None) -> None:
         raise ConfigurationError(
             f"refusing to serve HTTP on {host} without authentication: anyone who can reach "
             f"it could read and change the memory. Set a bearer token with --auth-token-file "
-            f"FILE or {ENV_TOKEN}, or bind 127.0.0.1"
+            f"FILE or {ENV_TOKEN}, or bind 127.0.0.1, ::1 or localhost"
         )
 
 

@@ -6,7 +6,10 @@ The engine's ``LifecycleError`` messages say what to fix, so they are re-raised
 as the SDK's own errors with the same text; anything else (a real bug) is left
 alone, so the SDK logs its traceback and hides its details. An argument a tool
 does not declare becomes an ``UnknownArgumentError``: the SDK shows a schema
-failure's text, and ours is one sentence naming the closest valid argument.
+failure's text, and ours is one sentence naming the closest valid argument; other
+schema failures are one bounded line (``ArgumentsError``). A resource URI that
+names no valid key is the caller's mistake: "invalid params" (-32602), like a
+missing entry, not an internal error (-32603).
 """
 
 from __future__ import annotations
@@ -15,16 +18,48 @@ import difflib
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from lifecycle import EntryNotFoundError, LifecycleError
+from lifecycle import EntryNotFoundError, InvalidKeyError, LifecycleError
+from lifecycle.errors import clip_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
+MAX_PROBLEMS_SHOWN = 5
+
+
+class ArgumentsError(ValidationError):
+    """Arguments that fail a tool's input schema, shown as one bounded line.
+
+    The SDK reports a ``ValidationError`` as ``Error executing tool X: {error}``; pydantic's
+    own text runs to several lines per problem, and a batch of 1,000 bad entries made
+    it hundreds of kilobytes. This subclass keeps the SDK's handling and says it briefly.
+    """
+
+    def __str__(self) -> str:
+        problems = self.errors(include_url=False)
+        shown = [_problem(p) for p in problems[:MAX_PROBLEMS_SHOWN]]
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            shown.append(f"and {len(problems) - MAX_PROBLEMS_SHOWN} more")
+        return "invalid arguments: " + "; ".join(shown)
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> ValidationError:
+        try:
+            return cls.from_exception_data(exc.title, exc.errors(include_url=False))  # type: ignore[arg-type]
+        except (TypeError, ValueError, KeyError):  # an error type it cannot rebuild
+            return exc
+
+
+def _problem(problem: Any) -> str:
+    where = ".".join(clip_text(str(part), 60) for part in problem["loc"]) or "arguments"
+    return f"{where}: {clip_text(str(problem['msg']), 160)}"
 
 
 @contextmanager
@@ -34,6 +69,8 @@ def engine_errors(kind: str = "tool") -> Iterator[None]:
         yield
     except LifecycleError as exc:
         if kind == "resource":
+            if isinstance(exc, InvalidKeyError):  # the URI names no valid key: the caller's
+                raise MCPError(INVALID_PARAMS, str(exc)) from exc
             not_found = isinstance(exc, EntryNotFoundError)
             raise (ResourceNotFoundError if not_found else ResourceError)(str(exc)) from exc
         raise ToolError(str(exc)) from exc

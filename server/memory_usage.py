@@ -23,7 +23,7 @@ from lifecycle.importers.claude_flow import DEFAULT_NAMESPACE, decode
 from lifecycle.keys import full_key, namespace_prefix
 
 from .errors import tool_errors
-from .models import MemoryUsageOutput, UsageEntry
+from .models import MemoryUsageOutput, Seconds, UsageEntry
 from .state import manager_of
 
 LIST_LIMIT = 100  # claude-flow lists up to 100 entries
@@ -130,7 +130,7 @@ def memory_usage(
         Field(description="Key prefix: the key is '<namespace>/<key>'; 'default' = none."),
     ] = None,
     ttl: Annotated[
-        float | None, Field(description="store: seconds to live (overrides the policy).")
+        Seconds | None, Field(description="store: seconds to live (overrides the policy).")
     ] = None,
 ) -> MemoryUsageOutput:
     run = ACTIONS.get(action)

@@ -6,15 +6,35 @@ schema (and ``structuredContent``) from the returned model, so the field names
 here are the names a client sees. Values are any JSON, so they are typed
 ``Any``; the engine checks them (JSON-serializable, size limit, counters
 numeric) and its messages are better than a schema's.
+
+Argument types do not coerce what a client did not mean: a boolean is never a
+number (pydantic's lax mode reads ``true`` as 1), and a flag that destroys data
+takes only JSON ``true`` / ``false`` (never ``"yes"``, ``"1"`` or ``1``). A numeric
+string for a numeric field (``"60"``) is accepted, because some clients send every
+argument as a string (MCP Inspector's ``--tool-arg``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from lifecycle import MemoryEntry, StoreResult
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is a boolean, not a number")
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(_not_a_boolean)]
+"""A number of seconds: a JSON number or a numeric string, never a boolean."""
+Count = Annotated[int, BeforeValidator(_not_a_boolean)]
+"""A whole number: a JSON integer or a numeric string, never a boolean."""
+Flag = Annotated[bool, Field(strict=True)]
+"""JSON true or false only: 1, "1", "yes" are refused rather than read as true."""
 
 OPTIONAL_WRITE_FIELDS = {
     "namespace": "Prefix joined as '<namespace>/<key>' (not applied twice).",

@@ -36,7 +36,10 @@ def human_when(ts: float | None, now: float | None = None) -> str:
     if ts is None:
         return "-"
     now = time.time() if now is None else now
-    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    try:
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    except (OverflowError, OSError, ValueError):  # e.g. written before TTLs were bounded
+        return f"{ts:.3g} (beyond any calendar)"
     delta = ts - now
     span = _span(abs(delta))
     return f"{stamp} ({'in ' + span if delta >= 0 else span + ' ago'})"

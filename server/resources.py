@@ -14,13 +14,17 @@ import json
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 from lifecycle import EntryNotFoundError
+from lifecycle.keys import MAX_KEY_LENGTH
 
 from .errors import resource_errors
 from .state import manager_of
 
 URI_TEMPLATE = "memory://{+key}"
+MAX_URI_CHARS = len("memory://") + 3 * MAX_KEY_LENGTH  # a key, percent-encoded at worst
 
 
 @resource_errors
@@ -35,6 +39,23 @@ def read_entry(key: str, ctx: Context) -> str:
     return json.dumps(entry.to_dict(), ensure_ascii=False)
 
 
+def refuse_long_uris(mcp: MCPServer[Any]) -> None:
+    """A URI longer than any key's is refused before the SDK echoes it: its "Unknown
+    resource: <uri>" error and its log line would carry all of it (100 KB and more)."""
+    read = mcp.read_resource
+
+    async def read_resource(uri: Any, context: Any = None) -> Any:
+        if len(str(uri)) > MAX_URI_CHARS:
+            raise MCPError(
+                INVALID_PARAMS,
+                f"resource URI of {len(str(uri))} characters: entries are memory://<key> "
+                f"with keys of at most {MAX_KEY_LENGTH} characters",
+            )
+        return await read(uri, context)
+
+    mcp.read_resource = read_resource  # type: ignore[method-assign]
+
+
 def register_resources(mcp: MCPServer[Any]) -> None:
     mcp.resource(
         URI_TEMPLATE,
@@ -45,3 +66,4 @@ def register_resources(mcp: MCPServer[Any]) -> None:
         mime_type="application/json",
         security=ResourceSecurity(exempt_params={"key"}),
     )(read_entry)
+    refuse_long_uris(mcp)

@@ -1,44 +1,88 @@
-"""A stdin for the SDK's stdio transport that a signal can interrupt.
+"""The reading side of the stdio transport: ours, so it answers what it cannot parse,
+finishes what it was asked before stdin closed, and can be interrupted by a signal.
 
-The SDK reads stdin in an AnyIO worker thread that cannot be abandoned: after
-SIGINT/SIGTERM the process would wait, lifespan cleanup done, until the client
-closes stdin. Here a daemon thread reads the lines and hands them to the event
-loop, so cancelling the server returns at once and the blocked thread dies with
-the process. fd 0 is pointed at the null device while serving (as the SDK does),
-so nothing else in the process can steal protocol bytes.
+The SDK's stdio transport keeps the writing side (it also diverts fd 1 to stderr
+while serving, so a stray ``print`` cannot corrupt the stream). Its reading side
+falls short three ways, each fixed here:
+
+- A line it cannot parse (invalid JSON or UTF-8, JSON nested deeper than 128,
+  an integer over 4,300 digits, a lone surrogate) is dropped without an answer,
+  so the client waits forever. Here it gets a JSON-RPC error, ``-32700`` (parse
+  error) or ``-32600`` (valid JSON that is not a JSON-RPC message), with
+  ``id: null`` as JSON-RPC prescribes when the id cannot be read.
+- At stdin EOF the SDK cancels requests still in progress, so
+  ``printf "$INIT\\n$NOTIF\\n$CALL\\n" | memory-lifecycle serve`` answered the call
+  with "Connection closed" and never stored. Here EOF waits (up to
+  ``DRAIN_SECONDS``) until every request read so far has been answered.
+- It reads stdin in an AnyIO worker thread that cannot be abandoned: after
+  SIGINT/SIGTERM the process would wait for the client to close stdin. Here a
+  daemon thread reads the lines, so cancelling returns at once and the blocked
+  thread dies with the process. fd 0 is pointed at the null device while
+  serving (as the SDK does), so nothing else in the process can steal bytes.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
+import mcp_types as types
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from mcp.shared.message import SessionMessage
+from pydantic import ValidationError
 
 from lifecycle import ConfigurationError
+from lifecycle.errors import clip_text
+
+MAX_LINE_BYTES = 64 << 20  # one message; a batch of 1,000 large values fits
+DRAIN_SECONDS = 30.0
+
+log = logging.getLogger("memory_lifecycle.server")
+
+
+class _Oversized:
+    """Stands for a line longer than ``MAX_LINE_BYTES`` (its bytes were skipped)."""
+
+
+OVERSIZED = _Oversized()
+
+
+class _NoInput:
+    """The stdin handed to the SDK's transport, whose own reader we replace."""
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self
+
+    async def __anext__(self) -> str:
+        raise StopAsyncIteration
+
+
+NO_INPUT = _NoInput()
 
 
 class ThreadedStdin:
-    """Yields decoded lines of a binary stream read by a daemon thread."""
+    """Yields the raw lines of a binary stream read by a daemon thread."""
 
     def __init__(self, source: BinaryIO) -> None:
         self._source = source
-        self._send: MemoryObjectSendStream[str]
-        self._receive: MemoryObjectReceiveStream[str]
-        self._send, self._receive = anyio.create_memory_object_stream[str](16)
+        self._send: MemoryObjectSendStream[bytes | _Oversized]
+        self._receive: MemoryObjectReceiveStream[bytes | _Oversized]
+        self._send, self._receive = anyio.create_memory_object_stream[bytes | _Oversized](16)
         self._thread: threading.Thread | None = None
 
-    def __aiter__(self) -> AsyncIterator[str]:
+    def __aiter__(self) -> AsyncIterator[bytes | _Oversized]:
         return self._lines()
 
-    async def _lines(self) -> AsyncIterator[str]:
+    async def _lines(self) -> AsyncIterator[bytes | _Oversized]:
         if self._thread is None:
             token = anyio.lowlevel.current_token()
             self._thread = threading.Thread(
@@ -49,16 +93,169 @@ class ThreadedStdin:
             async for line in self._receive:
                 yield line
 
+    def _read_line(self) -> bytes | _Oversized:
+        raw = self._source.readline(MAX_LINE_BYTES + 1)
+        if len(raw) <= MAX_LINE_BYTES or raw.endswith(b"\n"):
+            return raw
+        while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line
+            raw = self._source.readline(1 << 20)
+        return OVERSIZED
+
     def _pump(self, token: anyio.lowlevel.EventLoopToken) -> None:
         try:
-            for raw in iter(self._source.readline, b""):
-                line = raw.decode("utf-8", errors="replace")
+            while (line := self._read_line()) != b"":
                 anyio.from_thread.run(self._send.send, line, token=token)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, RuntimeError, OSError):
             return  # the server stopped listening, or the loop is gone
         finally:
             with suppress(RuntimeError, anyio.ClosedResourceError):
                 anyio.from_thread.run_sync(self._send.close, token=token)
+
+
+class _Server(Protocol):
+    async def run(self, read_stream: Any, write_stream: Any, options: Any) -> None: ...
+
+    def create_initialization_options(self) -> Any: ...
+
+
+class _Pending:
+    """Requests read but not yet answered, so EOF can wait for them."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, Any], int] = {}
+        self._idle = anyio.Event()
+        self._idle.set()
+
+    @staticmethod
+    def _key(request_id: Any) -> tuple[str, Any]:
+        return (type(request_id).__name__, request_id)
+
+    def add(self, request_id: Any) -> None:
+        key = self._key(request_id)
+        self._ids[key] = self._ids.get(key, 0) + 1
+        if self._idle.is_set():
+            self._idle = anyio.Event()
+
+    def done(self, request_id: Any) -> None:
+        key = self._key(request_id)
+        left = self._ids.pop(key, 0) - 1
+        if left > 0:
+            self._ids[key] = left
+        if not self._ids:
+            self._idle.set()
+
+    def __len__(self) -> int:
+        return sum(self._ids.values())
+
+    async def wait_idle(self, timeout: float) -> bool:
+        with anyio.move_on_after(timeout):
+            await self._idle.wait()
+        return not self._ids
+
+
+async def serve_lines(
+    server: _Server,
+    lines: ThreadedStdin,
+    out: Any,
+    drain_seconds: float = DRAIN_SECONDS,
+) -> None:
+    """Run ``server`` on messages parsed from ``lines``; everything it says goes to ``out``
+    (the SDK's stdio write stream), and so do our answers to lines we cannot parse."""
+    inbound_send, inbound = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    outbound_send, outbound = anyio.create_memory_object_stream[SessionMessage](0)
+    pending = _Pending()
+
+    async def forward_out() -> None:
+        async with outbound:
+            async for message in outbound:
+                answered = getattr(message.message, "id", None)
+                if answered is not None and not isinstance(message.message, types.JSONRPCRequest):
+                    pending.done(answered)  # a response or an error to a request
+                await out.send(message)
+        await out.aclose()
+
+    async def read_in(answer: MemoryObjectSendStream[SessionMessage]) -> None:
+        async with inbound_send, answer:
+            async for line in lines:
+                message = _parse(line)
+                if isinstance(message, types.JSONRPCError):
+                    await answer.send(SessionMessage(message))
+                elif message is not None:
+                    _track(message, pending)
+                    await inbound_send.send(SessionMessage(message))
+            if not await pending.wait_idle(drain_seconds):
+                log.warning(
+                    "stdin closed with %d request(s) unanswered after %g s; stopping anyway",
+                    len(pending),
+                    drain_seconds,
+                )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(forward_out)
+        reading = anyio.CancelScope()
+
+        async def read_until_done() -> None:
+            with reading:
+                await read_in(outbound_send.clone())
+
+        tg.start_soon(read_until_done)
+        await server.run(inbound, outbound_send, server.create_initialization_options())
+        reading.cancel()  # the server stopped on its own: stop reading too
+
+
+def _track(message: types.JSONRPCMessage, pending: _Pending) -> None:
+    if isinstance(message, types.JSONRPCRequest):
+        pending.add(message.id)
+    elif isinstance(message, types.JSONRPCNotification) and message.method == (
+        "notifications/cancelled"
+    ):
+        request_id = (message.params or {}).get("requestId")
+        if isinstance(request_id, (int, str)) and not isinstance(request_id, bool):
+            pending.done(request_id)  # a cancelled request gets no answer
+
+
+def _parse(line: bytes | _Oversized) -> types.JSONRPCMessage | None:
+    """The message on a line; a JSON-RPC error to send back; None for a blank line."""
+    if isinstance(line, _Oversized):
+        return _error(types.PARSE_ERROR, f"a message over {MAX_LINE_BYTES} bytes; ignored")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _error(types.PARSE_ERROR, f"not UTF-8: byte {exc.start} is {line[exc.start]:#04x}")
+    if not text.strip():
+        return None
+    try:
+        return types.jsonrpc_message_adapter.validate_json(text, by_name=False)
+    except ValidationError as exc:
+        problems = exc.errors()
+        if any(p["type"] == "json_invalid" for p in problems):
+            return _error(types.PARSE_ERROR, str(problems[0]["msg"]))
+        return _error(
+            types.INVALID_REQUEST,
+            "not a JSON-RPC 2.0 request, notification or response",
+            _request_id(text),
+        )
+
+
+def _request_id(text: str) -> Any:
+    """The id of a well-formed JSON object that is not a valid message, if it has one."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    request_id = data.get("id") if isinstance(data, dict) else None
+    if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
+        return None
+    return request_id if len(str(request_id)) <= 200 else None
+
+
+def _error(code: int, message: str, request_id: Any = None) -> types.JSONRPCError:
+    title = "Parse error" if code == types.PARSE_ERROR else "Invalid request"
+    return types.JSONRPCError(
+        jsonrpc="2.0",
+        id=request_id,
+        error=types.ErrorData(code=code, message=f"{title}: {clip_text(message, 200)}"),
+    )
 
 
 @contextmanager

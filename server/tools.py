@@ -17,23 +17,26 @@ from typing import TYPE_CHECKING, Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from lifecycle import hooks
 from lifecycle.keys import full_key, namespace_prefix
 from lifecycle.request import MAX_BATCH, WRITE_FIELDS, WriteRequest
 
-from .errors import UnknownArgumentError, tool_errors
+from .errors import ArgumentsError, UnknownArgumentError, tool_errors
 from .memory_usage import memory_usage
 from .models import (
     OPTIONAL_WRITE_FIELDS,
     BatchOutput,
     CleanupOutput,
+    Count,
     DeleteOutput,
+    Flag,
     ListOutput,
     NoopOutput,
     PreTaskOutput,
     RetrieveOutput,
+    Seconds,
     SessionEndOutput,
     StatsOutput,
     StoreOutput,
@@ -59,13 +62,13 @@ def memory_store(
     ctx: Context,
     namespace: Namespace = None,
     ttl_seconds: Annotated[
-        float | None, Field(description=OPTIONAL_WRITE_FIELDS["ttl_seconds"])
+        Seconds | None, Field(description=OPTIONAL_WRITE_FIELDS["ttl_seconds"])
     ] = None,
     ttl: Annotated[
-        float | None, Field(description="claude-flow's name for ttl_seconds (same meaning).")
+        Seconds | None, Field(description="claude-flow's name for ttl_seconds (same meaning).")
     ] = None,
     timestamp: Annotated[
-        float | None, Field(description=OPTIONAL_WRITE_FIELDS["timestamp"])
+        Seconds | None, Field(description=OPTIONAL_WRITE_FIELDS["timestamp"])
     ] = None,
     agent_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["agent_id"])] = None,
     op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
@@ -132,7 +135,7 @@ def memory_list(
     prefix: Annotated[
         str, Field(description="Only keys starting with this text, e.g. 'coordination/'.")
     ] = "",
-    limit: Annotated[int, Field(description="Page size, 1-1000.")] = 100,
+    limit: Annotated[Count, Field(description="Page size, 1-1000.")] = 100,
     cursor: Annotated[
         str | None, Field(description="The next_cursor of the previous page, unchanged.")
     ] = None,
@@ -151,7 +154,8 @@ def memory_list(
 def memory_cleanup(
     ctx: Context,
     force: Annotated[
-        bool, Field(description="Also delete expired entries of manual-cleanup policies.")
+        Flag,
+        Field(description="Also delete expired entries of manual-cleanup policies (JSON true)."),
     ] = False,
 ) -> CleanupOutput:
     return CleanupOutput.model_validate(manager_of(ctx).cleanup(force=force))
@@ -295,7 +299,8 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
 
 def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
     """Reject arguments the tool does not declare, as memory_store_batch's entries do,
-    naming the closest valid one.
+    naming the closest valid one, and report every other argument problem in one bounded
+    line (``ArgumentsError``).
 
     The SDK ignores unknown arguments, so a misspelt optional field (``ttl_second`` for
     ``ttl_seconds``) would silently store with the policy's TTL. The SDK has no public
@@ -308,12 +313,15 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
     base = tool.fn_metadata.arg_model
     allowed = sorted({f.alias or field for field, f in base.model_fields.items()})
 
-    def model_validate(cls: Any, obj: Any, *args: Any, **kwargs: Any) -> Any:
+    def model_validate(cls: type[BaseModel], obj: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(obj, dict):
             unknown = [k for k in obj if k not in allowed]
             if unknown:
                 raise UnknownArgumentError.build(name, unknown[0], allowed)
-        return base.model_validate.__func__(cls, obj, *args, **kwargs)  # type: ignore[attr-defined]
+        try:
+            return base.model_validate.__func__(cls, obj, *args, **kwargs)  # type: ignore[attr-defined]
+        except ValidationError as exc:  # one bounded line, not pydantic's pages
+            raise ArgumentsError.from_validation(exc) from None
 
     strict = type(
         base.__name__,

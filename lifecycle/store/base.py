@@ -126,6 +126,12 @@ class Store(Protocol):
     def release_lease(self, name: str, holder: str) -> None: ...
 
     def size_bytes(self) -> int | None:
-        """The store's size on disk, where the backend can tell."""
+        """The store's size on disk, where the backend can tell (SQLite: the file plus its
+        write-ahead log; PostgreSQL: the schema's tables with their indexes and TOAST)."""
+
+    def compact(self) -> None:
+        """Give space freed by deletes back where the backend needs asking (SQLite:
+        converts a store made before incremental auto-vacuum, once, and empties the WAL;
+        PostgreSQL: nothing, its autovacuum does it). Run by maintenance, one at a time."""
 
     def close(self) -> None: ...

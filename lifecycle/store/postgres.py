@@ -16,6 +16,16 @@ the schema holding the tables (created if missing; default
 ``memory_lifecycle``), so several stores or test runs share one database
 without seeing each other. Connections come from a small pool because the
 MCP server runs its tools on worker threads.
+
+When the database cannot be reached, a call fails within about libpq's
+``connect_timeout`` (5 s unless the URL sets it) with a "cannot reach" error,
+instead of waiting for the pool's 30 s timeout; and the first call after the
+server is back succeeds at once, instead of after the pool's reconnection
+backoff. A call that finds no pooled connection within ``QUICK_WAIT_SECONDS``
+probes the server with a direct connection: unreachable, it fails now (and
+later calls probe before anything else); reachable after an outage, a fresh
+pool replaces the one still backing off; reachable and merely busy, it keeps
+waiting for the pool as before.
 """
 
 from __future__ import annotations
@@ -85,7 +95,9 @@ MIGRATIONS: tuple[str, ...] = (
 DEFAULT_SCHEMA = "memory_lifecycle"
 LOCK_TIMEOUT_SECONDS = 60.0  # like SQLite's busy timeout: wait for a writer, then say so
 POOL_TIMEOUT_SECONDS = 30.0
-CONNECT_TIMEOUT_SECONDS = 10
+CONNECT_TIMEOUT_SECONDS = 5  # libpq's connect_timeout, unless the URL sets its own
+QUICK_WAIT_SECONDS = 1.0  # a pooled connection normally comes at once; else probe
+RECONNECT_GIVE_UP_SECONDS = 10.0
 IDLE_CHECK_SECONDS = 2.0
 DEFAULT_POOL_MIN = 1
 DEFAULT_POOL_MAX = 8
@@ -227,25 +239,36 @@ class PostgresStore:
         conninfo, schema, pool_min, pool_max = _parse_url(url, self.url)
         self.schema = schema
         self._conninfo = conninfo
+        self._pool_sizes = (pool_min, pool_max)
+        self._connect_kwargs: dict[str, object] = {"autocommit": True}
+        if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(conninfo):
+            self._connect_kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
         self._closed = False
+        self._unreachable = False  # the last connection attempt failed: probe first
         self._lock = threading.Lock()
         self._last_used: weakref.WeakKeyDictionary[psycopg.Connection, float] = (
             weakref.WeakKeyDictionary()
         )
         with self._errors():
             self._migrate()
-            self._pool = psycopg_pool.ConnectionPool(
-                conninfo,
-                min_size=pool_min,
-                max_size=pool_max,
-                kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
-                configure=self._configure,
-                check=self._check,
-                timeout=POOL_TIMEOUT_SECONDS,
-                name=f"memory-lifecycle:{schema}",
-                num_workers=2,
-                open=True,
-            )
+            self._pool = self._new_pool()
+
+    def _new_pool(self) -> psycopg_pool.ConnectionPool:
+        return psycopg_pool.ConnectionPool(
+            self._conninfo,
+            min_size=self._pool_sizes[0],
+            max_size=self._pool_sizes[1],
+            kwargs=self._connect_kwargs,
+            configure=self._configure,
+            check=self._check,
+            timeout=POOL_TIMEOUT_SECONDS,
+            # give up a reconnection loop soon: the next checkout starts a fresh attempt
+            # instead of waiting out a backoff that doubles up to minutes
+            reconnect_timeout=RECONNECT_GIVE_UP_SECONDS,
+            name=f"memory-lifecycle:{self.schema}",
+            num_workers=2,
+            open=True,
+        )
 
     # ------------------------------------------------------------ connections
 
@@ -294,6 +317,7 @@ class PostgresStore:
                 raise StoreError(  # e.g. disk full: the server answered, so say what it said
                     f"store {self.url}: {self._scrub(str(exc))}", path=self.url
                 ) from exc
+            self._unreachable = True
             raise StoreError(
                 f"store {self.url}: cannot reach the database: {self._scrub(str(exc))}; "
                 "check the host, port, user and that the server is running",
@@ -306,9 +330,53 @@ class PostgresStore:
     def _connection(self) -> Iterator[psycopg.Connection]:
         if self._closed:
             raise StoreError(f"store {self.url} is closed", path=self.url)
-        with self._errors(), self._pool.connection() as conn:
-            yield conn
-            self._last_used[conn] = time.monotonic()
+        with self._errors():
+            pool, conn = self._checkout()
+            try:
+                with conn:  # as ConnectionPool.connection(): commit or roll back, keep open
+                    yield conn
+                    self._last_used[conn] = time.monotonic()
+            finally:
+                pool.putconn(conn)
+
+    def _checkout(self) -> tuple[psycopg_pool.ConnectionPool, psycopg.Connection]:
+        """A pooled connection, failing fast when the server cannot be reached."""
+        if self._unreachable:
+            self._probe()
+        for wait in (QUICK_WAIT_SECONDS, POOL_TIMEOUT_SECONDS - QUICK_WAIT_SECONDS):
+            pool = self._pool
+            try:
+                return pool, pool.getconn(timeout=wait)
+            except psycopg_pool.PoolTimeout:
+                if wait != QUICK_WAIT_SECONDS:
+                    raise
+            except psycopg_pool.PoolClosed:
+                if pool is self._pool:  # the store closed, not a pool replaced meanwhile
+                    raise
+                continue
+            self._probe()  # unreachable: raises now; reachable: the pool is busy, or replaced
+        pool = self._pool  # replaced while this call waited on the old one: one more try
+        return pool, pool.getconn(timeout=QUICK_WAIT_SECONDS)
+
+    def _probe(self) -> None:
+        """Connect directly: an unreachable server raises ("cannot reach", within the
+        connect timeout); one that is back after an outage gets a fresh pool, because the
+        old one would wait out its reconnection backoff. The pool is replaced before the
+        outage is cleared, under the lock, so once per outage and never seen half done."""
+        try:
+            psycopg.connect(self._conninfo, **self._connect_kwargs).close()  # type: ignore[arg-type]
+        except psycopg.OperationalError:
+            self._unreachable = True
+            raise
+        if not self._unreachable:
+            return
+        with self._lock:
+            if not self._unreachable or self._closed:
+                return  # another thread replaced the pool already
+            stale, self._pool = self._pool, self._new_pool()
+            self._unreachable = False
+        # closing waits for its workers: not on this caller's time
+        threading.Thread(target=stale.close, kwargs={"timeout": 5.0}, daemon=True).start()
 
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection]:
@@ -317,9 +385,7 @@ class PostgresStore:
 
     def _migrate(self) -> None:
         """Create the schema and apply pending migrations, one opener at a time."""
-        with psycopg.connect(
-            self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
-        ) as conn:
+        with psycopg.connect(self._conninfo, **self._connect_kwargs) as conn:  # type: ignore[arg-type]
             self._configure(conn)
             with conn.transaction():
                 conn.execute(
@@ -514,8 +580,22 @@ class PostgresStore:
             conn.execute("DELETE FROM leases WHERE name = %s AND holder = %s", (name, holder))
 
     def size_bytes(self) -> int | None:
+        """Every table of the schema with its indexes and TOAST. Deleted rows' space is
+        reused by later writes once autovacuum has passed, but stays allocated (only
+        ``VACUUM FULL``, which locks the table, returns it to the operating system)."""
         with self._connection() as conn:
-            return int(_scalar(conn.execute("SELECT pg_total_relation_size('entries'::regclass)")))
+            size = _scalar(
+                conn.execute(
+                    "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint "
+                    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'm')",
+                    (self.schema,),
+                )
+            )
+        return int(size)
+
+    def compact(self) -> None:
+        """Nothing to do: PostgreSQL's autovacuum makes deleted rows' space reusable."""
 
     def close(self) -> None:
         with self._lock:

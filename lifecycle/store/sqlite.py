@@ -5,10 +5,18 @@ write lock up front with ``BEGIN IMMEDIATE`` so two writers never both read
 the old value; the busy timeout makes a writer wait its turn instead of
 failing. Each thread gets its own connection, because the MCP server runs
 sync tools on worker threads.
+
+The files are private to the user and watched while open (``sqlite_files``): a
+write transaction first checks that the path still names the file its connection
+opened, so a store deleted under a running server is reopened, loudly, instead of
+acknowledging writes into an unlinked file. Space freed by deletes goes back to
+the filesystem: new stores use incremental auto-vacuum, run after each sweep
+(``_give_back``), and ``compact`` converts a store made before that, once.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -18,8 +26,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import StoreBusyError, StoreError
+from ..errors import StoreBusyError, StoreError, clip_text
+from . import sqlite_files, sqlite_space
 from .base import PolicyStats, Row, SweepResult
+from .sqlite_files import DATABASE, DATABASE_AND_WAL, FileIdentity
 
 _COLUMNS = (
     "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
@@ -61,7 +71,10 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 BUSY_TIMEOUT_SECONDS = 60.0
+FILE_CHECK_SECONDS = 1.0  # how stale a read may be after the file was replaced
 _SELECT_ONE = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
+
+log = logging.getLogger("memory_lifecycle.store")
 
 
 def _row(r: Sequence[Any]) -> Row:
@@ -126,8 +139,13 @@ _T = TypeVar("_T")
 
 class _Immediate:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on any exception, driver errors mapped;
-    yields the connection. A class rather than a generator context manager: it sits on
-    every write's hot path."""
+    yields the connection.
+
+    Under the write lock it first checks that the path still names the file this
+    connection opened (reopening if not), and after COMMIT that it still did: a write
+    that went into a deleted file is reported as lost, never acknowledged.
+    A class rather than a generator context manager: it sits on every write's hot path.
+    """
 
     __slots__ = ("_conn", "_store")
 
@@ -135,29 +153,37 @@ class _Immediate:
         self._store = store
         self._conn: sqlite3.Connection | None = None
 
-    def _begin(self) -> sqlite3.Connection:
-        conn = self._conn = self._store._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
-            with self._store._errors():
-                self._store._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+    def _open(self) -> sqlite3.Connection:
+        store = self._store
+        conn = store._begin(store._conn())
+        moved = store._local.files.changed(DATABASE)
+        if moved is not None:
+            with store._errors():
+                conn.execute("ROLLBACK")
+            conn = store._begin(store._reopen(moved))
+        self._conn = conn
         return conn
 
     def __enter__(self) -> sqlite3.Connection:
-        return self._begin()
+        return self._open()
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         conn = self._conn
+        store = self._store
         assert conn is not None
         if exc is None:
-            with self._store._errors():
-                try:
-                    conn.execute("COMMIT")
-                except sqlite3.OperationalError:
-                    self._store._retry_busy(lambda: conn.execute("COMMIT"))
+            with store._errors():
+                _commit(conn, store)
+            moved = store._local.files.changed(DATABASE_AND_WAL)
+            if moved is not None:
+                store._reopen(moved)
+                raise StoreError(
+                    f"store {store.path}: {moved} while this write committed, so it went to "
+                    "the old file and is lost; retry it (the store is reopened)",
+                    path=str(store.path),
+                )
             return
-        with self._store._errors():
+        with store._errors():
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
@@ -170,7 +196,34 @@ class SQLiteWriteTransaction(_Immediate):
     __slots__ = ()
 
     def __enter__(self) -> SQLiteTransaction:  # type: ignore[override]
-        return SQLiteTransaction(self._begin())
+        return SQLiteTransaction(self._open())
+
+
+def _commit(conn: sqlite3.Connection, store: SQLiteStore) -> None:
+    """COMMIT, retried only while the store is busy: any other failure (a full disk) is
+    reported as SQLite said it, after making sure the transaction is rolled back."""
+    try:
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if not _busy(error) or not conn.in_transaction:
+                raise
+            store._retry_busy(lambda: conn.execute("COMMIT"))
+    except sqlite3.Error:
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
+
+
+class _ThreadState(threading.local):
+    conn: sqlite3.Connection | None = None
+    files: FileIdentity
+    next_check = 0.0
 
 
 class SQLiteStore:
@@ -180,28 +233,50 @@ class SQLiteStore:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self._busy_timeout = busy_timeout
-        self._local = threading.local()
+        self._busy_ms = int(busy_timeout * 1000)
+        self._local = _ThreadState()
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._closed = False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the store directory {self.path.parent}: {exc.strerror}; "
-                "choose a writable --memory-dir",
-                path=str(self.path.parent),
-            ) from exc
+        self._prepare_files()
         self._migrate()
 
     # ------------------------------------------------------------ connections
 
+    def _prepare_files(self) -> None:
+        try:
+            sqlite_files.prepare(self.path)
+        except OSError as exc:
+            where = exc.filename or self.path.parent
+            raise StoreError(
+                f"cannot create the store {where}: {exc.strerror}; choose a writable --memory-dir",
+                path=str(where),
+            ) from exc
+
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
+        """This thread's connection, reopened if the file at the path changed (checked at
+        most once a ``FILE_CHECK_SECONDS`` here; write transactions check every time)."""
+        local = self._local
+        conn = local.conn
         if conn is not None:
-            return conn
+            now = time.monotonic()
+            if now < local.next_check:
+                return conn
+            moved = local.files.changed()
+            if moved is None:
+                local.next_check = now + FILE_CHECK_SECONDS
+                return conn
+            return self._reopen(moved)
+        return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError(f"store {self.path} is closed", path=str(self.path))
+        if self._local.conn is None and not self.path.exists():
+            # deleted while this thread had no connection: other threads will notice
+            # on their own; here a fresh store is made as a first open would
+            log.error("%s was deleted while this process had the store open", self.path)
+            return self._recreate()
         with self._errors():
             conn = sqlite3.connect(
                 self.path,
@@ -209,12 +284,57 @@ class SQLiteStore:
                 isolation_level=None,
                 check_same_thread=False,
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            files = FileIdentity(self.path)
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            # takes effect only in a new, empty file: older stores are converted by compact()
+            conn.execute(f"PRAGMA auto_vacuum = {sqlite_space.AUTO_VACUUM_INCREMENTAL}")
             self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit = {sqlite_space.JOURNAL_SIZE_LIMIT}")
         self._local.conn = conn
+        self._local.files = files
+        self._local.next_check = time.monotonic() + FILE_CHECK_SECONDS
         with self._conns_lock:
             self._conns.append(conn)
+        return conn
+
+    def _reopen(self, moved: str) -> sqlite3.Connection:
+        """The store file changed under this connection: open the file now at the path."""
+        log.error(
+            "%s while this process had the store open; reopening %s (writes from now on "
+            "go to the file at that path)",
+            moved,
+            self.path,
+        )
+        self._drop_connection()
+        return self._recreate()
+
+    def _recreate(self) -> sqlite3.Connection:
+        self._prepare_files()
+        self._local.conn = None
+        self._local.next_check = 0.0
+        self._migrate()  # a new, empty file needs the tables (opens this thread's connection)
+        conn = self._local.conn
+        assert conn is not None
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn, self._local.conn = self._local.conn, None
+        if conn is None:
+            return
+        with self._conns_lock, suppress(ValueError):
+            self._conns.remove(conn)
+        with suppress(sqlite3.Error):
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+
+    def _begin(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            with self._errors():
+                self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
         return conn
 
     def _retry_busy(self, fn: Callable[[], _T]) -> _T:
@@ -225,7 +345,7 @@ class SQLiteStore:
             try:
                 return fn()
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                if not _busy(exc):
                     raise
                 if time.monotonic() > deadline:
                     raise
@@ -238,10 +358,16 @@ class SQLiteStore:
         try:
             yield
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
+            if _busy(exc):
                 raise StoreBusyError(
                     f"store {self.path} stayed locked for over {self._busy_timeout:g} s: {exc}; "
                     "another process holds a long write transaction",
+                    path=str(self.path),
+                ) from exc
+            if "disk is full" in str(exc) or "disk I/O error" in str(exc):
+                fix = "free disk space" if "full" in str(exc) else "check the disk (full?)"
+                raise StoreError(
+                    f"store {self.path}: {exc}; the write was not stored: {fix} and retry",
                     path=str(self.path),
                 ) from exc
             raise StoreError(f"store {self.path}: {exc}", path=str(self.path)) from exc
@@ -349,6 +475,7 @@ class SQLiteStore:
                 (*params, sample),
             ).fetchall()
             conn.execute(f"DELETE FROM entries WHERE {where}", params)
+        self._give_back()
         by_policy = {p: n for p, t, n in counts if not t}
         return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
 
@@ -380,7 +507,9 @@ class SQLiteStore:
     def reset(self) -> int:
         with self._write() as conn:
             conn.execute("DELETE FROM op_ids")
-            return conn.execute("DELETE FROM entries").rowcount
+            count: int = conn.execute("DELETE FROM entries").rowcount
+        self._give_back()
+        return count
 
     def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -401,7 +530,8 @@ class SQLiteStore:
 
     def purge_ops(self, before: float) -> int:
         with self._write() as conn:
-            return conn.execute("DELETE FROM op_ids WHERE applied_at < ?", (before,)).rowcount
+            count: int = conn.execute("DELETE FROM op_ids WHERE applied_at < ?", (before,)).rowcount
+            return count
 
     def get_meta(self, name: str) -> str | None:
         with self._errors():
@@ -434,11 +564,26 @@ class SQLiteStore:
             conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
     def size_bytes(self) -> int | None:
-        total = 0
-        for suffix in ("", "-wal"):
-            with suppress(OSError):
-                total += os.path.getsize(f"{self.path}{suffix}")
-        return total
+        return sqlite_files.size_on_disk(self.path)
+
+    # ------------------------------------------------------------ giving space back
+
+    def _give_back(self) -> None:
+        """After deletes, best effort (see ``sqlite_space``): they are already committed."""
+        try:
+            sqlite_space.give_back(self._conn(), self._busy_ms)
+        except (sqlite3.Error, StoreError) as exc:
+            log.warning("store %s: space not given back yet: %s", self.path, clip_text(str(exc)))
+
+    def compact(self) -> None:
+        """Maintenance (under its lease): convert a store made before incremental
+        auto-vacuum, once, else give free space back."""
+        conn = self._conn()
+        with self._errors():
+            if not sqlite_space.needs_conversion(conn):
+                sqlite_space.give_back(conn, self._busy_ms)
+                return
+            sqlite_space.convert(conn, self.path, self._busy_ms)
 
     def close(self) -> None:
         self._closed = True
@@ -447,4 +592,4 @@ class SQLiteStore:
         for conn in conns:
             with suppress(sqlite3.Error):
                 conn.close()
-        self._local = threading.local()
+        self._local = _ThreadState()

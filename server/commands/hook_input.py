@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lifecycle import paths
+from lifecycle.errors import clip_text
 
 # Claude Code writes the hook JSON and closes the pipe at once; these bound the wait
 # when something else left stdin open with nothing in it.
@@ -97,12 +98,20 @@ def read_hook_input(
         return {}
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        data = exc.msg
+    except (ValueError, RecursionError) as exc:  # bad JSON, >4,300-digit ints, deep nesting
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else _why_unreadable(exc)
+        log.warning("ignoring hook stdin: not valid JSON (%s)", clip_text(reason, 120))
+        return {}
     if not isinstance(data, dict):  # flags may still say all the hook needs: do not fail here
         log.warning("ignoring hook stdin: not a JSON object like Claude Code's hook input")
         return {}
     return data
+
+
+def _why_unreadable(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return "a number too long to read" if "digits" in str(exc) else str(exc)
 
 
 def _location_configured(args: argparse.Namespace) -> bool:

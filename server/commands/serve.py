@@ -19,6 +19,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--port", type=_port, help=f"http: port (default {DEFAULT_PORT})")
     serve.add_argument("--auth-token-file", metavar="FILE", help="http: bearer token file")
     serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="http: a host name clients may use in Host/Origin besides loopback and the bind "
+        "address (repeatable; default $MEMORY_LIFECYCLE_ALLOWED_HOSTS, comma-separated; '*' = any)",
+    )
+    serve.add_argument(
         "--maintenance-interval",
         type=seconds_or_zero,
         metavar="SECONDS",
@@ -40,6 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ("--host", args.host),
             ("--port", args.port),
             ("--auth-token-file", args.auth_token_file),
+            ("--allowed-host", args.allowed_host),
         )
         if value is not None
     ]
@@ -62,4 +70,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=DEFAULT_PORT if args.port is None else args.port,
         auth_token_file=args.auth_token_file,
         maintenance_interval=interval,
+        allowed_host=args.allowed_host or (),
     )

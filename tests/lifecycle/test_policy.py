@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lifecycle import CleanupStrategy, ConflictStrategy, ManualClock, MemoryLifecycleManager
-from lifecycle.policy import builtin_policies, load_policies, parse_policies
+from lifecycle.policy import builtin_policies
+from lifecycle.policy_file import load_policies, parse_policies
 from tests.support.env import REPO
 
 MakeManager = Callable[..., MemoryLifecycleManager]

@@ -121,7 +121,7 @@ def raw_stdio_server(memory_dir: Path, *serve_args: str, **env: str) -> Iterator
 
 @contextmanager
 def http_server(
-    memory_dir: Path, *serve_args: str, port: int, **env: str
+    memory_dir: Path, *serve_args: str, port: int, connect_host: str = "127.0.0.1", **env: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``serve --transport http`` as a subprocess, once it accepts connections."""
     args = server_command(memory_dir, "--transport", "http", "--port", str(port), *serve_args)
@@ -129,7 +129,7 @@ def http_server(
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(**env), cwd=REPO
     )
     try:
-        wait_for_port(port, proc)
+        wait_for_port(port, proc, connect_host)
         yield proc
     finally:
         if proc.poll() is None:
@@ -140,14 +140,15 @@ def http_server(
                 stream.close()
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             assert proc.stderr is not None
             raise AssertionError(f"server exited {proc.returncode}: {proc.stderr.read().decode()}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+        with socket.socket(family) as s:
+            if s.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.05)
     raise AssertionError(f"server did not listen on port {port} within {STARTUP_TIMEOUT} s")

@@ -1,0 +1,132 @@
+"""The files behind a SQLite store: created private, watched while open, measured.
+
+Private: memories hold whatever agents write, so, as ssh and credential stores do,
+the store directory this process creates is 0700 and the database file 0600,
+whatever the umask (SQLite creates ``-wal`` and ``-shm`` with the database's own
+mode). Files of an existing store that this user owns and that group or others
+can read are tightened to the owner's bits on open, with a warning.
+
+Watched: a connection keeps writing into the file it opened even after that file
+is deleted or replaced (``rm memory.db*``): every write is acknowledged, none is
+ever seen by another process, and all are gone at close. So each connection
+remembers which files it opened, by ``(st_dev, st_ino)``, and the store checks
+that the path still names them (``FileIdentity.changed``): the database file
+before every write transaction, the database and its WAL after every commit
+(a write that went astray is reported lost, never acknowledged), and all three
+files at most once a second before a read.
+
+Measured: the size on disk is the database file plus its write-ahead log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from contextlib import suppress
+from pathlib import Path
+
+SIDE_FILES = ("-wal", "-shm")
+ALL_FILES = ("", *SIDE_FILES)
+DATABASE = ("",)
+DATABASE_AND_WAL = ("", "-wal")
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+
+log = logging.getLogger("memory_lifecycle.store")
+
+
+def prepare(path: Path) -> None:
+    """Create the store's directory (0700) and database file (0600) if missing, and
+    tighten existing files this user owns. ``OSError`` says what failed."""
+    directory = path.parent
+    if not directory.is_dir():
+        directory.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+        os.chmod(directory, DIRECTORY_MODE)  # mkdir's mode is filtered by the umask
+    with suppress(FileExistsError):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)
+        finally:
+            os.close(fd)
+    tighten(path)
+
+
+def tighten(path: Path) -> None:
+    """Remove group/other bits from the store files this user owns; warn about others."""
+    for name in (str(path), *(f"{path}{suffix}" for suffix in SIDE_FILES)):
+        try:
+            st = os.lstat(name)
+        except OSError:
+            continue
+        mode = stat.S_IMODE(st.st_mode)
+        if not stat.S_ISREG(st.st_mode) or not mode & 0o077:
+            continue  # a symlink's target is not ours to change
+        if st.st_uid != os.geteuid():
+            log.warning(
+                "store file %s is readable by others (mode %03o) and owned by another user; "
+                "ask its owner to run chmod 600 on it",
+                name,
+                mode,
+            )
+            continue
+        try:
+            os.chmod(name, mode & 0o700)
+        except OSError as exc:
+            log.warning("cannot make store file %s private: %s", name, exc.strerror)
+        else:
+            log.warning(
+                "store file %s was readable by group or others (mode %03o); now %03o",
+                name,
+                mode,
+                mode & 0o700,
+            )
+
+
+def _identity(name: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+class FileIdentity:
+    """Which database, WAL and shared-memory files one connection has open.
+
+    The WAL and ``-shm`` files appear at the first transaction, so each is recorded
+    the first time it is seen; from then on, while the connection stays open, SQLite
+    never deletes or replaces them (only the last connection to close does).
+    """
+
+    __slots__ = ("_files", "_path")
+
+    def __init__(self, path: Path) -> None:
+        self._path = str(path)
+        self._files = {suffix: _identity(self._path + suffix) for suffix in ALL_FILES}
+
+    def changed(self, suffixes: tuple[str, ...] = ALL_FILES) -> str | None:
+        """What happened to the files since they were opened, or None if nothing did.
+        Each file costs one ``stat``, so a hot path can ask about fewer."""
+        for suffix in suffixes:
+            expected = self._files[suffix]
+            current = _identity(self._path + suffix)
+            if current == expected:
+                continue
+            if expected is None and suffix:
+                self._files[suffix] = current  # first seen
+                continue
+            name = f"{self._path}{suffix}"
+            return f"{name} was deleted" if current is None else f"{name} was replaced"
+        return None
+
+
+def size_on_disk(path: Path) -> int:
+    """Bytes the store occupies: the database file plus its write-ahead log (the small
+    ``-shm`` index is not counted). Free pages inside the file count until maintenance
+    gives them back."""
+    total = 0
+    for suffix in ("", "-wal"):
+        with suppress(OSError):
+            total += os.path.getsize(f"{path}{suffix}")
+    return total
