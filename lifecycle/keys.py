@@ -103,7 +103,7 @@ def check_session_id(session_id: object) -> str:
         or "*" in session_id
     ):
         raise InvalidKeyError(
-            f"invalid session id {session_id!r}: use one non-empty path segment without "
+            f"invalid session id {clip(session_id)}: use one non-empty path segment without "
             "'/' or '*', such as the session_id Claude Code passes to hooks"
         )
     validate_key(session_id, what="session id")

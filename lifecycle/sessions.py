@@ -3,26 +3,10 @@
 
 from __future__ import annotations
 
-from .errors import InvalidValueError, clip
-from .keys import validate_key
+from .keys import check_session_id
 from .store import Store
 
 MAX_SESSION_KEYS = 100_000
-
-
-def check_session_id(session_id: object) -> str:
-    if (
-        not isinstance(session_id, str)
-        or session_id in ("", ".", "..")
-        or "/" in session_id
-        or "*" in session_id
-    ):
-        raise InvalidValueError(
-            f"invalid session id {clip(session_id)}: use one non-empty path segment without "
-            "'/' or '*', such as the session_id Claude Code passes to hooks"
-        )
-    validate_key(session_id, what="session id")
-    return session_id
 
 
 def session_keys(store: Store, session_id: str) -> list[str]:
