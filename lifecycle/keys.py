@@ -74,3 +74,27 @@ def full_key(key: object, namespace: str | None = None) -> str:
     if key.startswith(ns + "/"):
         return validate_key(key)
     return validate_key(f"{ns}/{key}")
+
+
+def scoped_prefix(prefix: object, namespace: str | None = None) -> str:
+    """A list or search prefix within ``namespace``: ``<namespace>/<prefix>``, joined the
+    way ``full_key`` joins keys (not prefixed twice); no namespace leaves it as given."""
+    if not isinstance(prefix, str):
+        raise InvalidKeyError(f"invalid prefix {prefix!r}: must be a string", key=str(prefix))
+    try:
+        prefix.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidKeyError(
+            f"invalid prefix {prefix[:40]!r}: it holds a lone surrogate; use valid text",
+            key=prefix[:40],
+        ) from exc
+    if namespace is None or namespace == "":
+        return prefix
+    if not isinstance(namespace, str):
+        raise InvalidKeyError(
+            f"invalid namespace {namespace!r}: must be a string such as 'coordination'",
+            namespace=str(namespace),
+        )
+    ns = namespace[:-2] if namespace.endswith("/*") else namespace.rstrip("/")
+    base = validate_key(ns, what="namespace") + "/"
+    return prefix if prefix.startswith(base) else base + prefix

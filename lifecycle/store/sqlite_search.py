@@ -1,0 +1,175 @@
+"""Full-text search and tags on SQLite: an FTS5 index kept by triggers.
+
+Layout (migration 4):
+
+* ``entries`` gains ``tags`` (a JSON array, NULL = none) and the indexed text,
+  ``search_key`` and ``search_body``: tokens the engine computed in Python
+  (``lifecycle.text``), space-separated, NULL = not indexed (tombstones, and
+  rows written before search existed until they are backfilled).
+* ``search`` is a contentless FTS5 table (``content=''``: the text is not stored a
+  second time) with the ``ascii`` tokenizer, which only splits on spaces here,
+  since the tokens are already normalized. Its rowid is ``entries.id``; its
+  columns are the key's tokens, the value's tokens and one token per tag.
+* Triggers on ``entries`` keep ``search`` in step with every insert, update and
+  delete, in the same statement: a write, a delete, a sweep of expired rows
+  and a lazy expiry all update the index in their own transaction, whichever
+  code path (or process) ran them, and an update that leaves the text as it
+  was costs nothing more.
+
+Strings of a value are separated in the body by a token no query produces
+(U+2063), so a phrase never matches across two strings. Expired and deleted
+entries are filtered at query time through the join on ``entries``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .text_index import Query, SearchDoc, SearchHit, tag_token
+
+if TYPE_CHECKING:
+    from .base import Row
+    from .sqlite import SQLiteStore
+
+SEPARATOR = "\u2063"
+_TAG_TOKENS = "(SELECT group_concat('t' || lower(hex(value)), ' ') FROM json_each({}.tags))"
+_INDEXED = "search_key IS NOT NULL"
+
+CREATE_INDEX = (
+    "CREATE VIRTUAL TABLE search USING fts5(k, body, tags, content='', tokenize='ascii')",
+    # the old text must be given back exactly to delete it from a contentless table
+    f"""CREATE TRIGGER entries_search_update AFTER UPDATE OF search_key, search_body, tags
+    ON entries WHEN old.search_key IS NOT new.search_key OR old.search_body IS NOT new.search_body
+    OR old.tags IS NOT new.tags BEGIN
+        INSERT INTO search(search, rowid, k, body, tags)
+        SELECT 'delete', old.id, old.search_key, old.search_body, {_TAG_TOKENS.format("old")}
+        WHERE old.search_key IS NOT NULL;
+        INSERT INTO search(rowid, k, body, tags)
+        SELECT new.id, new.search_key, new.search_body, {_TAG_TOKENS.format("new")}
+        WHERE new.search_key IS NOT NULL;
+    END""",
+)
+
+MIGRATION: tuple[str, ...] = (
+    "ALTER TABLE entries ADD COLUMN tags TEXT",
+    "ALTER TABLE entries ADD COLUMN search_key TEXT",
+    "ALTER TABLE entries ADD COLUMN search_body TEXT",
+    # rows waiting to be indexed: normally none, so this index costs nothing
+    "CREATE INDEX entries_unindexed ON entries(key) WHERE search_key IS NULL AND tombstone = 0",
+    *CREATE_INDEX,
+    f"""CREATE TRIGGER entries_search_insert AFTER INSERT ON entries
+    WHEN new.search_key IS NOT NULL BEGIN
+        INSERT INTO search(rowid, k, body, tags)
+        VALUES (new.id, new.search_key, new.search_body, {_TAG_TOKENS.format("new")});
+    END""",
+    f"""CREATE TRIGGER entries_search_delete AFTER DELETE ON entries
+    WHEN old.search_key IS NOT NULL BEGIN
+        INSERT INTO search(search, rowid, k, body, tags)
+        VALUES ('delete', old.id, old.search_key, old.search_body, {_TAG_TOKENS.format("old")});
+    END""",
+)
+
+
+def render(doc: SearchDoc) -> tuple[str, str]:
+    """``search_key`` and ``search_body`` for a document."""
+    return " ".join(doc.key), f" {SEPARATOR} ".join(" ".join(t) for t in doc.body)
+
+
+def tags_text(tags: Sequence[str]) -> str | None:
+    return json.dumps(list(tags), ensure_ascii=False) if tags else None
+
+
+def tags_from(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text else ()
+
+
+def _phrase(tokens: Sequence[str], prefix: bool = False) -> str:
+    quoted = " ".join(tokens).replace('"', '""')  # tokens never hold '"'; belt and braces
+    return f'"{quoted}"' + ("*" if prefix else "")
+
+
+def _tags_match(tags: Sequence[str]) -> str:
+    return "tags : (" + " ".join(_phrase([tag_token(t)]) for t in tags) + ")"
+
+
+def match_expression(query: Query, tags: Sequence[str]) -> str:
+    """The FTS5 expression: every term in the key or the value, every tag in the tags."""
+    terms = " ".join(_phrase(t.tokens, t.prefix) for t in query.terms)
+    expression = f"{{k body}} : ({terms})"
+    return f"{expression} AND {_tags_match(tags)}" if tags else expression
+
+
+# bm25 weights per column: a word of the key counts double, tags not at all
+_SEARCH = """
+WITH m AS MATERIALIZED (
+    SELECT rowid AS id, -bm25(search, 2.0, 1.0, 0.0) AS score FROM search WHERE search MATCH ?
+)
+SELECT {columns}, m.score FROM m JOIN entries ON entries.id = m.id
+WHERE tombstone = 0 AND (expires_at IS NULL OR expires_at > ?) AND key >= ? AND key < ?
+{after}
+ORDER BY m.score DESC, key LIMIT ?
+"""
+_AFTER = "AND (m.score < ? OR (m.score = ? AND key > ?))"
+
+
+def search(
+    store: SQLiteStore,
+    query: Query,
+    *,
+    prefix: str,
+    tags: Sequence[str],
+    now: float,
+    after: tuple[float, str] | None,
+    limit: int,
+    top: str,
+) -> list[SearchHit]:
+    from .sqlite import _COLUMNS, _row
+
+    sql = _SEARCH.format(columns=_COLUMNS, after=_AFTER if after else "")
+    params: list[Any] = [match_expression(query, tags), now, prefix, prefix + top]
+    if after:
+        params += [after[0], after[0], after[1]]
+    with store._errors():
+        rows = store._conn().execute(sql, (*params, limit)).fetchall()
+    return [SearchHit(_row(r[:-1]), r[-1]) for r in rows]
+
+
+def tagged_condition(tags: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause (and its parameter) keeping rows that carry every tag."""
+    if not tags:
+        return "", ()
+    return " AND id IN (SELECT rowid FROM search WHERE search MATCH ?)", (_tags_match(tags),)
+
+
+def index_pending(
+    store: SQLiteStore, compute: Callable[[Row], SearchDoc], limit: int
+) -> int | None:
+    """Backfill up to ``limit`` unindexed rows inside one write transaction (so two
+    processes never index the same row); ``None`` when nothing was pending."""
+    from .sqlite import _COLUMNS, _row
+
+    pending = "SELECT {} FROM entries WHERE search_key IS NULL AND tombstone = 0"
+    with store._errors():
+        if store._conn().execute(pending.format("1") + " LIMIT 1").fetchone() is None:
+            return None
+    with store._write() as conn:
+        rows = conn.execute(pending.format(_COLUMNS) + " ORDER BY key LIMIT ?", (limit,))
+        updates = [(*render(compute(_row(r))), r[0]) for r in rows.fetchall()]
+        conn.executemany(
+            "UPDATE entries SET search_key = ?, search_body = ? WHERE key = ?", updates
+        )
+    return len(updates)
+
+
+def clear(store: SQLiteStore) -> None:
+    """Drop and recreate the index, every row marked unindexed, in one transaction. The
+    update trigger goes too, or it would try to delete each row's text from the new,
+    empty index."""
+    with store._write() as conn:
+        conn.execute("DROP TRIGGER entries_search_update")
+        conn.execute("DROP TABLE search")
+        conn.execute("UPDATE entries SET search_key = NULL, search_body = NULL WHERE " + _INDEXED)
+        for statement in CREATE_INDEX:
+            conn.execute(statement)

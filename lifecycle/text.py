@@ -1,0 +1,145 @@
+"""Words: how entries and queries are cut into tokens, and how a snippet is cut out.
+
+One tokenizer, in Python, for both backends and for queries, so matching never
+depends on a database's tokenizer, locale or text-search configuration:
+
+* text is case-folded and accents are removed (``Café`` and ``cafe`` match;
+  ``Straße`` and ``strasse`` too), compatibility forms are unified (fullwidth
+  letters are plain letters, ``²`` is ``2``);
+* a token is a run of letters and digits; everything else separates tokens
+  (``task_id``, ``task-id`` and ``task id`` are all ``task`` then ``id``);
+* Chinese, Japanese and Korean characters are one token each, since those
+  scripts do not put spaces between words: a query word written in them is
+  searched as a phrase of its characters, which finds it inside longer text;
+* tokens longer than ``MAX_TOKEN_CHARS`` (hashes of blobs, base64) are not
+  indexed: nobody searches for them word by word.
+
+Indexed: the key's segments, and every string of the value at any depth (the
+values of objects and arrays, and object member names), for every sibling of
+a multi-value key. Numbers, booleans and null are not text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .crdt import View
+from .store.text_index import SearchDoc
+
+MAX_TOKEN_CHARS = 128
+_CJK = (
+    "\u3040-\u30ff"  # hiragana, katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\uac00-\ud7af"  # hangul syllables
+    "\U00020000-\U0002fa1f"  # CJK extensions
+)
+TOKEN_PATTERN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+
+
+def normalize(text: str) -> str:
+    """Case-folded, accents removed, compatibility forms unified."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """The tokens of ``text``, in order."""
+    return tuple(t for t in TOKEN_PATTERN.findall(normalize(text)) if len(t) <= MAX_TOKEN_CHARS)
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, depth first, object member names included."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            for name, member in reversed(list(item.items())):
+                stack.append(member)
+                stack.append(name)
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
+def view_strings(seen: View) -> Iterator[str]:
+    """The strings of what a reader sees: the value, then every other sibling."""
+    yield from strings(seen.value)
+    for sibling in seen.conflicts:
+        yield from strings(sibling.value)
+
+
+def document(key: str, seen: View) -> SearchDoc:
+    """The indexed text of an entry."""
+    body = tuple(t for t in map(tokens, view_strings(seen)) if t)
+    return SearchDoc(key=tokens(key.replace("/", " ")), body=body)
+
+
+# ------------------------------------------------------------------ snippets
+
+SNIPPET_CHARS = 160
+MARK = "**"
+
+
+def snippet_texts(seen: View) -> Iterator[str]:
+    """The value as short lines of text for a snippet, each string with the name of the
+    member that holds it (``decision: use JWT``); then every other sibling's."""
+    for value in (seen.value, *(s.value for s in seen.conflicts)):
+        stack: list[tuple[str | None, Any]] = [(None, value)]
+        while stack:
+            name, item = stack.pop()
+            if isinstance(item, str):
+                yield f"{name}: {item}" if name else item
+            elif isinstance(item, dict):
+                stack.extend(reversed(list(item.items())))
+            elif isinstance(item, list):
+                stack.extend((name, member) for member in reversed(item))
+
+
+def snippet(texts: Iterable[str], exact: set[str], prefixes: tuple[str, ...]) -> str:
+    """About ``SNIPPET_CHARS`` of the first string that holds a query word, the words
+    marked ``**like this**``; else the start of the first string."""
+    first: str | None = None
+    for text in texts:
+        if first is None and text.strip():
+            first = text
+        spans = [
+            m.span() for m in re.finditer(r"[^\W_]+", text) if _matches(m.group(), exact, prefixes)
+        ]
+        if spans:
+            return _window(text, spans)
+    return _clip(" ".join((first or "").split()), SNIPPET_CHARS)
+
+
+def _matches(word: str, exact: set[str], prefixes: tuple[str, ...]) -> bool:
+    return any(t in exact or t.startswith(prefixes) for t in tokens(word)) if word else False
+
+
+def _window(text: str, spans: list[tuple[int, int]]) -> str:
+    start = max(0, spans[0][0] - SNIPPET_CHARS // 3)
+    if start:
+        space = text.rfind(" ", 0, start + 1)
+        start = space + 1 if space >= 0 and spans[0][0] - space < SNIPPET_CHARS // 2 else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", spans[0][1], end)
+        end = space if space > spans[0][1] else end
+    out: list[str] = ["…" if start else ""]
+    at = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out += [text[at:s], MARK, text[s:e], MARK]
+        at = e
+    out += [text[at:end], "…" if end < len(text) else ""]
+    return " ".join("".join(out).split())
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
