@@ -116,7 +116,7 @@ def document_of(row: Row) -> SearchDoc:
     """A stored row's indexed text, from its decoded value (the backfill's ``compute``)."""
     seen = _view(row)
     if seen is None or not seen.exists:
-        return SearchDoc(key=text.tokens(row.key.replace("/", " ")), body=())
+        return SearchDoc(key=text.token_text([row.key.replace("/", " ")]), body="")
     return text.document(row.key, seen)
 
 

@@ -16,7 +16,9 @@ depends on a database's tokenizer, locale or text-search configuration:
 
 Indexed: the key's segments, and every string of the value at any depth (the
 values of objects and arrays, and object member names), for every sibling of
-a multi-value key. Numbers, booleans and null are not text.
+a multi-value key. Numbers, booleans and null are not text. A phrase matches
+within one string (a member's name and its string value count as one), never
+across two.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .crdt import View
-from .store.text_index import SearchDoc
+from .store.text_index import STRING_SEPARATOR, SearchDoc
 
 MAX_TOKEN_CHARS = 128
 _CJK = (
@@ -53,32 +55,74 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in TOKEN_PATTERN.findall(normalize(text)) if len(t) <= MAX_TOKEN_CHARS)
 
 
-def strings(value: Any) -> Iterator[str]:
+def _collect(item: Any, out: list[str]) -> None:
+    """Append every string in a JSON value to ``out``, depth first, member names included:
+    a member whose value is a string is one text, ``"<name> <value>"``, so the phrase
+    ``"status blocked"`` finds ``{"status": "blocked"}``. (Recursion depth is bounded by
+    the JSON parser's own limit.)"""
+    if type(item) is str:
+        out.append(item)
+    elif type(item) is dict:
+        for name, member in item.items():
+            if type(member) is str:
+                out.append(f"{name} {member}")
+            else:
+                out.append(name)
+                if isinstance(member, (dict, list)):
+                    _collect(member, out)
+    elif type(item) is list:
+        for member in item:
+            _collect(member, out)
+
+
+def strings(value: Any) -> list[str]:
     """Every string in a JSON value, depth first, object member names included."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, dict):
-            for name, member in reversed(list(item.items())):
-                stack.append(member)
-                stack.append(name)
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
+    out: list[str] = []
+    _collect(value, out)
+    return out
 
 
-def view_strings(seen: View) -> Iterator[str]:
+def view_strings(seen: View) -> list[str]:
     """The strings of what a reader sees: the value, then every other sibling."""
-    yield from strings(seen.value)
+    out: list[str] = []
+    _collect(seen.value, out)
     for sibling in seen.conflicts:
-        yield from strings(sibling.value)
+        _collect(sibling.value, out)
+    return out
+
+
+# ASCII letters lower-cased, digits kept, every other ASCII character a space
+_ASCII_TOKENS = str.maketrans(
+    {
+        chr(c): chr(c).lower() if chr(c).isalnum() else STRING_SEPARATOR if c == 0x1F else " "
+        for c in range(128)
+    }
+)
+_ASCII_TOO_LONG = re.compile(rf"(?<![0-9a-z])[0-9a-z]{{{MAX_TOKEN_CHARS + 1},}}")
+
+
+def token_text(texts: list[str]) -> str:
+    """The tokens of ``texts``, space-separated, each text's apart from the next by
+    ``STRING_SEPARATOR`` (which also separates phrases inside a text that holds it).
+
+    Entries are indexed on every write, so this is the hot path: all-ASCII text (the
+    common case) goes through one ``str.translate`` over the whole value (letters
+    lower-cased, everything but letters and digits a space), which gives the same
+    tokens as ``tokens`` string by string."""
+    joined = STRING_SEPARATOR.join(texts)
+    if joined.isascii():
+        out = joined.translate(_ASCII_TOKENS)
+        if max(map(len, texts), default=0) > MAX_TOKEN_CHARS and _ASCII_TOO_LONG.search(out):
+            out = _ASCII_TOO_LONG.sub("", out)
+        return out
+    return STRING_SEPARATOR.join(
+        " ".join(tokens(part)) for text in texts for part in text.split(STRING_SEPARATOR)
+    )
 
 
 def document(key: str, seen: View) -> SearchDoc:
     """The indexed text of an entry."""
-    body = tuple(t for t in map(tokens, view_strings(seen)) if t)
-    return SearchDoc(key=tokens(key.replace("/", " ")), body=body)
+    return SearchDoc(key=token_text([key.replace("/", " ")]), body=token_text(view_strings(seen)))
 
 
 # ------------------------------------------------------------------ snippets

@@ -70,10 +70,10 @@ def render(doc: SearchDoc) -> str:
             found.append(f"{min(at, MAX_POSITION)}{mark}")
             size += 2
 
-    for token in doc.key:
+    for token in doc.key.split():
         add(token, "A")
         at += 1
-    for string in doc.body:
+    for string in doc.strings():
         at += 1  # a gap: no phrase spans two strings (or the key and the value)
         for token in string:
             add(token, "")

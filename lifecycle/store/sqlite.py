@@ -95,32 +95,52 @@ def _row(r: Sequence[Any]) -> Row:
 
 
 _UPSERT = (
-    f"INSERT INTO entries ({_COLUMNS}{{}}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?{{}}) "
+    f"INSERT INTO entries ({_COLUMNS}, search_key, search_body) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
     "ON CONFLICT(key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
     "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
     "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
     "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
     "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone, "
-    "tags=excluded.tags{}"
+    "tags=excluded.tags, search_key=excluded.search_key, search_body=excluded.search_body"
 )
-# a row built by the entry rules carries its indexed text; a row re-put as read keeps it
-_PUT_INDEXED = _UPSERT.format(
-    ", search_key, search_body",
-    ",?,?",
-    ", search_key=excluded.search_key, search_body=excluded.search_body",
-)
-_PUT_KEEP = _UPSERT.format("", "", "")
+_SELECT_FOR_WRITE = f"SELECT {_COLUMNS}, {sqlite_search.SELECT_INDEXED} FROM entries WHERE key = ?"
+_MISSING = object()
 
 
 class SQLiteTransaction:
+    """Writes rows and, beside them, their index entries (``sqlite_search``): what a
+    ``get`` read of a row's index entry is remembered, so a ``put`` that leaves the
+    text as it was does no index work and costs no extra read."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._indexed: dict[str, sqlite_search.Indexed | None] = {}
 
     def get(self, key: str) -> Row | None:
-        r = self._conn.execute(_SELECT_ONE, (key,)).fetchone()
-        return _row(r) if r else None
+        r = self._conn.execute(_SELECT_FOR_WRITE, (key,)).fetchone()
+        if r is None:
+            self._indexed[key] = None
+            return None
+        self._indexed[key] = (r[-3], r[-2], r[-1], r[13])
+        return _row(r)
+
+    def _indexed_now(self, key: str) -> sqlite_search.Indexed | None:
+        found = self._indexed.get(key, _MISSING)
+        if found is _MISSING:
+            self.get(key)
+            found = self._indexed[key]
+        return found  # type: ignore[return-value]
 
     def put(self, row: Row) -> None:
+        old = self._indexed_now(row.key)
+        if row.tombstone:
+            text: tuple[str | None, str | None] = (None, None)
+        elif row.search is not None:
+            text = sqlite_search.render(row.search)
+        else:  # a row re-put as it was read keeps its text
+            text = (old[1], old[2]) if old is not None else (None, None)
+        tags = sqlite_search.tags_text(row.tags)
         params = (
             row.key,
             row.policy,
@@ -135,16 +155,16 @@ class SQLiteTransaction:
             row.ttl_seconds,
             row.actor,
             int(row.tombstone),
-            sqlite_search.tags_text(row.tags),
+            tags,
+            *text,
         )
-        if row.tombstone:
-            self._conn.execute(_PUT_INDEXED, (*params, None, None))
-        elif row.search is not None:
-            self._conn.execute(_PUT_INDEXED, (*params, *sqlite_search.render(row.search)))
-        else:
-            self._conn.execute(_PUT_KEEP, params)
+        cursor = self._conn.execute(_UPSERT, params)
+        new = (old[0] if old is not None else cursor.lastrowid or 0, *text, tags)
+        sqlite_search.sync(self._conn, old, new)
+        self._indexed[row.key] = new
 
     def remove(self, key: str) -> bool:
+        self._indexed[key] = None  # the delete trigger removes the index entry
         return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
 
     def op_applied(self, key: str, op_id: str) -> bool:

@@ -1,4 +1,4 @@
-"""Full-text search and tags on SQLite: an FTS5 index kept by triggers.
+"""Full-text search and tags on SQLite: an FTS5 index beside the entries.
 
 Layout (migration 4):
 
@@ -10,11 +10,17 @@ Layout (migration 4):
   second time) with the ``ascii`` tokenizer, which only splits on spaces here,
   since the tokens are already normalized. Its rowid is ``entries.id``; its
   columns are the key's tokens, the value's tokens and one token per tag.
-* Triggers on ``entries`` keep ``search`` in step with every insert, update and
-  delete, in the same statement: a write, a delete, a sweep of expired rows
-  and a lazy expiry all update the index in their own transaction, whichever
-  code path (or process) ran them, and an update that leaves the text as it
-  was costs nothing more.
+* A write updates ``search`` in the same transaction as the row
+  (``SQLiteTransaction.put`` calls ``sync``), and only when the text or the
+  tags changed: a status update that changes a number costs no index work.
+  Deleting rows, however it happens (a sweep of expired rows, a lazy expiry, a
+  purge of tombstones, another process), removes their index entries through
+  a trigger, in the same statement. Writes are not done by triggers because an
+  FTS5 write from a trigger flushes FTS5's in-memory buffer on every row,
+  which measured four times slower than writing from Python.
+
+A contentless table deletes an entry only when given back exactly the text it
+indexed, which is why that text is kept in ``entries``.
 
 Strings of a value are separated in the body by a token no query produces
 (U+2063), so a phrase never matches across two strings. Expired and deleted
@@ -27,30 +33,16 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .text_index import Query, SearchDoc, SearchHit, tag_token
+from .text_index import STRING_SEPARATOR, Query, SearchDoc, SearchHit, tag_token
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from .base import Row
     from .sqlite import SQLiteStore
 
 SEPARATOR = "\u2063"
-_TAG_TOKENS = "(SELECT group_concat('t' || lower(hex(value)), ' ') FROM json_each({}.tags))"
-_INDEXED = "search_key IS NOT NULL"
-
-CREATE_INDEX = (
-    "CREATE VIRTUAL TABLE search USING fts5(k, body, tags, content='', tokenize='ascii')",
-    # the old text must be given back exactly to delete it from a contentless table
-    f"""CREATE TRIGGER entries_search_update AFTER UPDATE OF search_key, search_body, tags
-    ON entries WHEN old.search_key IS NOT new.search_key OR old.search_body IS NOT new.search_body
-    OR old.tags IS NOT new.tags BEGIN
-        INSERT INTO search(search, rowid, k, body, tags)
-        SELECT 'delete', old.id, old.search_key, old.search_body, {_TAG_TOKENS.format("old")}
-        WHERE old.search_key IS NOT NULL;
-        INSERT INTO search(rowid, k, body, tags)
-        SELECT new.id, new.search_key, new.search_body, {_TAG_TOKENS.format("new")}
-        WHERE new.search_key IS NOT NULL;
-    END""",
-)
+_TAG_TOKENS = "(SELECT group_concat('t' || lower(hex(value)), ' ') FROM json_each(old.tags))"
 
 MIGRATION: tuple[str, ...] = (
     "ALTER TABLE entries ADD COLUMN tags TEXT",
@@ -58,23 +50,43 @@ MIGRATION: tuple[str, ...] = (
     "ALTER TABLE entries ADD COLUMN search_body TEXT",
     # rows waiting to be indexed: normally none, so this index costs nothing
     "CREATE INDEX entries_unindexed ON entries(key) WHERE search_key IS NULL AND tombstone = 0",
-    *CREATE_INDEX,
-    f"""CREATE TRIGGER entries_search_insert AFTER INSERT ON entries
-    WHEN new.search_key IS NOT NULL BEGIN
-        INSERT INTO search(rowid, k, body, tags)
-        VALUES (new.id, new.search_key, new.search_body, {_TAG_TOKENS.format("new")});
-    END""",
+    "CREATE VIRTUAL TABLE search USING fts5(k, body, tags, content='', tokenize='ascii')",
+    # the tag tokens are made as tag_tokens() makes them: the same text, or no delete
     f"""CREATE TRIGGER entries_search_delete AFTER DELETE ON entries
     WHEN old.search_key IS NOT NULL BEGIN
         INSERT INTO search(search, rowid, k, body, tags)
-        VALUES ('delete', old.id, old.search_key, old.search_body, {_TAG_TOKENS.format("old")});
+        VALUES ('delete', old.id, old.search_key, old.search_body, {_TAG_TOKENS});
     END""",
 )
+
+# What a transaction knows of a row's index entry: (id, search_key, search_body, tags)
+Indexed = tuple[int, "str | None", "str | None", "str | None"]
+SELECT_INDEXED = "id, search_key, search_body"
 
 
 def render(doc: SearchDoc) -> tuple[str, str]:
     """``search_key`` and ``search_body`` for a document."""
-    return " ".join(doc.key), f" {SEPARATOR} ".join(" ".join(t) for t in doc.body)
+    return doc.key, doc.body.replace(STRING_SEPARATOR, f" {SEPARATOR} ")
+
+
+def tag_tokens(tags_json: str | None) -> str | None:
+    return " ".join(tag_token(t) for t in json.loads(tags_json)) if tags_json else None
+
+
+def sync(conn: sqlite3.Connection, old: Indexed | None, new: Indexed) -> None:
+    """Bring the index entry of one row from ``old`` to ``new`` (no work if they agree)."""
+    if old is not None and old[1:] == new[1:]:
+        return
+    if old is not None and old[1] is not None:
+        conn.execute(
+            "INSERT INTO search(search, rowid, k, body, tags) VALUES ('delete', ?, ?, ?, ?)",
+            (old[0], old[1], old[2], tag_tokens(old[3])),
+        )
+    if new[1] is not None:
+        conn.execute(
+            "INSERT INTO search(rowid, k, body, tags) VALUES (?, ?, ?, ?)",
+            (new[0], new[1], new[2], tag_tokens(new[3])),
+        )
 
 
 def tags_text(tags: Sequence[str]) -> str | None:
@@ -155,21 +167,23 @@ def index_pending(
         if store._conn().execute(pending.format("1") + " LIMIT 1").fetchone() is None:
             return None
     with store._write() as conn:
-        rows = conn.execute(pending.format(_COLUMNS) + " ORDER BY key LIMIT ?", (limit,))
-        updates = [(*render(compute(_row(r))), r[0]) for r in rows.fetchall()]
-        conn.executemany(
-            "UPDATE entries SET search_key = ?, search_body = ? WHERE key = ?", updates
-        )
-    return len(updates)
+        found = conn.execute(
+            pending.format(f"{_COLUMNS}, id") + " ORDER BY key LIMIT ?", (limit,)
+        ).fetchall()
+        for r in found:
+            key_text, body = render(compute(_row(r[:-1])))
+            conn.execute(
+                "UPDATE entries SET search_key = ?, search_body = ? WHERE id = ?",
+                (key_text, body, r[-1]),
+            )
+            sync(conn, None, (r[-1], key_text, body, r[13]))  # r[13]: tags as stored
+    return len(found)
 
 
 def clear(store: SQLiteStore) -> None:
-    """Drop and recreate the index, every row marked unindexed, in one transaction. The
-    update trigger goes too, or it would try to delete each row's text from the new,
-    empty index."""
+    """Forget every index entry, every row marked unindexed, in one transaction."""
     with store._write() as conn:
-        conn.execute("DROP TRIGGER entries_search_update")
-        conn.execute("DROP TABLE search")
-        conn.execute("UPDATE entries SET search_key = NULL, search_body = NULL WHERE " + _INDEXED)
-        for statement in CREATE_INDEX:
-            conn.execute(statement)
+        conn.execute("INSERT INTO search(search) VALUES ('delete-all')")
+        conn.execute(
+            "UPDATE entries SET search_key = NULL, search_body = NULL WHERE search_key IS NOT NULL"
+        )

@@ -21,11 +21,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class SearchDoc:
-    """An entry's indexed text: the tokens of its key's segments, and the tokens of each
-    string of its value(s), one tuple per string (a phrase never spans two strings)."""
+    """An entry's indexed text: the tokens of its key's segments, and the tokens of every
+    string of its value(s). Tokens are separated by spaces (any number), and in ``body``
+    the strings by ``STRING_SEPARATOR``: a phrase never spans two strings. Text rather
+    than tuples of tokens, because it is made on every write and most backends want
+    text anyway."""
 
-    key: tuple[str, ...]
-    body: tuple[tuple[str, ...], ...]
+    key: str
+    body: str
+
+    def strings(self) -> list[list[str]]:
+        """The body's tokens, string by string."""
+        return [part.split() for part in self.body.split(STRING_SEPARATOR)]
+
+
+STRING_SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True, slots=True)
