@@ -94,7 +94,7 @@ def tsquery(query: Query) -> str:
 
 _SEARCH = """
 SELECT * FROM (
-    SELECT {columns}, ts_rank({weights}, search, %(q)s::tsquery, 1) AS score FROM entries
+    SELECT {columns}, ts_rank({weights}, search, %(q)s::tsquery, 1)::float8 AS score FROM entries
     WHERE search @@ %(q)s::tsquery AND NOT tombstone
     AND (expires_at IS NULL OR expires_at > %(now)s) AND key >= %(low)s AND key < %(high)s
     {tagged}
@@ -102,6 +102,8 @@ SELECT * FROM (
 {after}
 ORDER BY score DESC, key LIMIT %(limit)s
 """
+# the score is compared as float8, the type it travels in: a float4 sent to Python as
+# text and back would not compare equal to itself, and a tie would repeat or skip rows
 _AFTER = "WHERE score < %(score)s OR (score = %(score)s AND key > %(key)s)"
 
 
