@@ -96,8 +96,7 @@ _SEARCH = """
 SELECT * FROM (
     SELECT {columns}, ts_rank({weights}, search, %(q)s::tsquery, 1)::float8 AS score FROM entries
     WHERE search @@ %(q)s::tsquery AND NOT tombstone
-    AND (expires_at IS NULL OR expires_at > %(now)s) AND key >= %(low)s AND key < %(high)s
-    {tagged}
+    AND (expires_at IS NULL OR expires_at > %(now)s) {within} {tagged}
 ) AS m
 {after}
 ORDER BY score DESC, key LIMIT %(limit)s
@@ -123,6 +122,9 @@ def search(
     sql = _SEARCH.format(
         columns=_COLUMNS,
         weights=_WEIGHTS,
+        # no key range without a prefix: the planner would take a range over every key
+        # for a selective one (before ANALYZE) and scan the table instead of the index
+        within="AND key >= %(low)s AND key < %(high)s" if prefix else "",
         tagged="AND tags @> %(tags)s::text[]" if tags else "",
         after=_AFTER if after else "",
     )
