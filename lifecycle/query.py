@@ -20,7 +20,7 @@ import hashlib
 
 from .errors import InvalidQueryError
 from .store.text_index import Query, Term
-from .text import MAX_TOKEN_CHARS, TOKEN_PATTERN, normalize
+from .text import MAX_TOKEN_CHARS, normalize, token_pattern
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TOKENS = 64
@@ -36,7 +36,7 @@ def _fail(problem: str) -> InvalidQueryError:
 
 
 def _raw_tokens(text: str) -> tuple[str, ...]:
-    found = tuple(TOKEN_PATTERN.findall(normalize(text)))
+    found = tuple(token_pattern().findall(normalize(text)))
     for token in found:
         if len(token) > MAX_TOKEN_CHARS:
             raise _fail(

@@ -23,6 +23,7 @@ across two.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -38,7 +39,12 @@ _CJK = (
     "\uac00-\ud7af"  # hangul syllables
     "\U00020000-\U0002fa1f"  # CJK extensions
 )
-TOKEN_PATTERN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+
+
+@functools.cache
+def token_pattern() -> re.Pattern[str]:
+    """Compiled on first use: hooks import the engine but never tokenize."""
+    return re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
 
 
 def normalize(text: str) -> str:
@@ -52,7 +58,7 @@ def normalize(text: str) -> str:
 
 def tokens(text: str) -> tuple[str, ...]:
     """The tokens of ``text``, in order."""
-    return tuple(t for t in TOKEN_PATTERN.findall(normalize(text)) if len(t) <= MAX_TOKEN_CHARS)
+    return tuple(t for t in token_pattern().findall(normalize(text)) if len(t) <= MAX_TOKEN_CHARS)
 
 
 def _collect(item: Any, out: list[str]) -> None:
@@ -98,7 +104,7 @@ _ASCII_TOKENS = str.maketrans(
         for c in range(128)
     }
 )
-_ASCII_TOO_LONG = re.compile(rf"(?<![0-9a-z])[0-9a-z]{{{MAX_TOKEN_CHARS + 1},}}")
+_ASCII_TOO_LONG = rf"(?<![0-9a-z])[0-9a-z]{{{MAX_TOKEN_CHARS + 1},}}"  # re caches it
 
 
 def token_text(texts: list[str]) -> str:
@@ -112,8 +118,8 @@ def token_text(texts: list[str]) -> str:
     joined = STRING_SEPARATOR.join(texts)
     if joined.isascii():
         out = joined.translate(_ASCII_TOKENS)
-        if max(map(len, texts), default=0) > MAX_TOKEN_CHARS and _ASCII_TOO_LONG.search(out):
-            out = _ASCII_TOO_LONG.sub("", out)
+        if max(map(len, texts), default=0) > MAX_TOKEN_CHARS and re.search(_ASCII_TOO_LONG, out):
+            out = re.sub(_ASCII_TOO_LONG, "", out)
         return out
     return STRING_SEPARATOR.join(
         " ".join(tokens(part)) for text in texts for part in text.split(STRING_SEPARATOR)
