@@ -30,6 +30,7 @@ entries are filtered at query time through the join on ``entries``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -114,16 +115,21 @@ def match_expression(query: Query, tags: Sequence[str]) -> str:
 
 
 # bm25 weights per column: a word of the key counts double, tags not at all
-_SEARCH = """
+_SCORE = "-bm25(search, 2.0, 1.0, 0.0)"
+_SEARCH = f"""
 WITH m AS MATERIALIZED (
-    SELECT rowid AS id, -bm25(search, 2.0, 1.0, 0.0) AS score FROM search WHERE search MATCH ?
+    SELECT rowid AS id, {_SCORE} AS score FROM search WHERE search MATCH ?
 )
-SELECT {columns}, m.score FROM m JOIN entries ON entries.id = m.id
+SELECT {{columns}}, m.score FROM m JOIN entries ON entries.id = m.id
 WHERE tombstone = 0 AND (expires_at IS NULL OR expires_at > ?) AND key >= ? AND key < ?
-{after}
+{{after}}
 ORDER BY m.score DESC, key LIMIT ?
 """
 _AFTER = "AND (m.score < ? OR (m.score = ? AND key > ?))"
+_BEST = f"""
+SELECT id, score FROM (SELECT rowid AS id, {_SCORE} AS score FROM search WHERE search MATCH ?)
+WHERE score <= ? ORDER BY score DESC LIMIT ?
+"""
 
 
 def search(
@@ -137,15 +143,54 @@ def search(
     limit: int,
     top: str,
 ) -> list[SearchHit]:
+    """The best ``limit`` matches. Without a prefix, the best few by score alone are
+    tried first (``_best``): scoring all matches is cheap next to joining each one to
+    its entry, which a word found in half the store makes the larger cost."""
     from .sqlite import _COLUMNS, _row
 
+    expression = match_expression(query, tags)
+    if not prefix:
+        hits = _best(store, expression, now=now, after=after, limit=limit)
+        if hits is not None:
+            return hits
     sql = _SEARCH.format(columns=_COLUMNS, after=_AFTER if after else "")
-    params: list[Any] = [match_expression(query, tags), now, prefix, prefix + top]
+    params: list[Any] = [expression, now, prefix, prefix + top]
     if after:
         params += [after[0], after[0], after[1]]
     with store._errors():
         rows = store._conn().execute(sql, (*params, limit)).fetchall()
     return [SearchHit(_row(r[:-1]), r[-1]) for r in rows]
+
+
+def _best(
+    store: SQLiteStore, expression: str, *, now: float, after: tuple[float, str] | None, limit: int
+) -> list[SearchHit] | None:
+    """The answer from the ``2 * limit + 20`` best-scored matches, or ``None`` when they
+    cannot prove it: too many of them expired, or the last one kept ties with the
+    lowest score fetched (a tied match left out could have a smaller key)."""
+    from .sqlite import _COLUMNS, _row
+
+    fetch = 2 * limit + 20
+    conn = store._conn()
+    with store._errors():
+        best = conn.execute(_BEST, (expression, after[0] if after else math.inf, fetch)).fetchall()
+        marks = ",".join("?" * len(best))
+        rows = conn.execute(
+            f"SELECT {_COLUMNS}, id FROM entries WHERE id IN ({marks})", [i for i, _ in best]
+        ).fetchall()
+    by_id = {r[-1]: _row(r[:-1]) for r in rows}
+    hits = [
+        SearchHit(row, score)
+        for i, score in best
+        if (row := by_id.get(i)) is not None
+        and not row.tombstone
+        and (row.expires_at is None or row.expires_at > now)
+        and (after is None or score < after[0] or row.key > after[1])
+    ]
+    hits.sort(key=lambda h: (-h.score, h.row.key))
+    if len(best) < fetch or (len(hits) >= limit and hits[limit - 1].score > best[-1][1]):
+        return hits[:limit]
+    return None
 
 
 def tagged_condition(tags: Sequence[str]) -> tuple[str, tuple[str, ...]]:

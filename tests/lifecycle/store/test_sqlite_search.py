@@ -54,3 +54,27 @@ def test_the_index_holds_exactly_the_stored_text_after_any_mix_of_changes(
         tagged = {i for i, body, tags in rows if body is not None and tags and f'"{tag}"' in tags}
         assert postings(conn, "tags", tag_token(tag)) == tagged, tag
     conn.close()
+
+
+def test_the_best_scored_shortcut_pages_like_the_full_query(
+    make_manager: Callable[..., MemoryLifecycleManager], clock: ManualClock
+) -> None:
+    """Without a prefix SQLite first looks at the best-scored few matches only; ties at
+    that cut, or expired entries among them, must send it to the full query."""
+    m = make_manager(policies=POLICIES)
+    m.store_many([{"key": f"tmp/short{i:02d}", "value": "kafka"} for i in range(40)])
+    m.store_many([{"key": f"notes/tie{i:02d}", "value": "kafka topic"} for i in range(60)])
+    m.store_many([{"key": f"notes/long{i:02d}", "value": "kafka " + "pad " * i} for i in range(30)])
+    clock.tick(61)  # the 40 best-scored entries expire, uncollected
+    whole = [r["key"] for r in m.search("kafka", limit=100)["results"]]  # one page: all
+    paged: list[str] = []
+    cursor = None
+    while True:
+        page = m.search("kafka", limit=5, cursor=cursor)
+        paged += [r["key"] for r in page["results"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(paged) == len(set(paged)) == 90
+    assert paged == whole
+    assert not any(k.startswith("tmp/") for k in paged)
