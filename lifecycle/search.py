@@ -17,9 +17,14 @@ elsewhere nudges every score a little, and an entry whose score lies within
 that nudge of a page boundary can be repeated or missed. A cursor names its
 query and filters, and is refused for another search.
 
-Entries written before search existed (or by an older version) are indexed
-before a search runs (``ensure_indexed``), in batches, by whichever process
-gets there first; ``reindex`` rebuilds every entry's index.
+Entries written before search existed (or inserted by an older version) are
+indexed before a search runs (``ensure_indexed``), in batches, by whichever
+process gets there first; ``reindex`` rebuilds every entry's index. Why at the
+first search and not when the store is opened: hooks open the store on every
+session end and task and must stay quick, and indexing 100,000 entries takes
+seconds; a search, on the other hand, must not miss an entry, so it is the one
+that cannot skip the work. Finding nothing to do costs one probe of a partial
+index that is empty once everything is indexed.
 """
 
 from __future__ import annotations
