@@ -30,6 +30,7 @@ class MemoryEntry:
     stored_bytes: int
     conflicts: tuple[Conflict, ...] = field(default_factory=tuple)
     context: str | None = None
+    tags: tuple[str, ...] = ()
 
     @property
     def timestamp(self) -> float:

@@ -10,6 +10,7 @@ so plain ``except ValueError`` keeps working::
     ├── InvalidValueError      (ValueError)   not JSON, NaN, wrong type for a counter
     │   └── ValueTooLargeError                over the configured maximum size
     ├── InvalidContextError    (ValueError)   a context token that cannot be read
+    ├── InvalidQueryError      (ValueError)   a search query that cannot be searched for
     ├── PolicyError            (ValueError)   a policy file that is missing fields, malformed, ...
     ├── ConfigurationError     (ValueError)   a bad store URL, path or option
     ├── ImportFormatError      (ValueError)   a bad line in an export file
@@ -59,6 +60,10 @@ class ValueTooLargeError(InvalidValueError):
 
 class InvalidContextError(LifecycleError, ValueError):
     """A ``context`` token that was not produced by ``retrieve``."""
+
+
+class InvalidQueryError(LifecycleError, ValueError):
+    """A search query that is empty, too long, or uses syntax we do not support."""
 
 
 class PolicyError(LifecycleError, ValueError):

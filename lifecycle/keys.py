@@ -108,3 +108,19 @@ def check_session_id(session_id: object) -> str:
         )
     validate_key(session_id, what="session id")
     return session_id
+
+
+def scoped_prefix(prefix: object, namespace: str | None = None) -> str:
+    """A list or search prefix within ``namespace``: ``<namespace>/<prefix>``, joined the
+    way ``full_key`` joins keys (not prefixed twice); no namespace leaves it as given."""
+    if not isinstance(prefix, str):
+        raise InvalidKeyError(f"invalid prefix {clip(prefix)}: must be a string", key=clip(prefix))
+    try:
+        prefix.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidKeyError(
+            f"invalid prefix {clip(prefix, 40)}: it holds a lone surrogate; use valid text",
+            key=clip(prefix, 40),
+        ) from exc
+    base = namespace_prefix(namespace)
+    return prefix if not base or prefix.startswith(base) else base + prefix

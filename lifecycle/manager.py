@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import reads, replication, rules, stats
+from . import search as full_text
 from .actors import component, default_agent_id, replica_id
 from .arguments import check_actor
 from .clock import Clock, HybridLogicalClock
@@ -129,10 +130,14 @@ class MemoryLifecycleManager:
         agent_id: str | None = None,
         op_id: str | None = None,
         context: str | None = None,
+        tags: builtins.list[str] | None = None,
     ) -> bool:
-        """Store ``value`` under ``key``, merged by the key's conflict strategy."""
+        """Store ``value`` under ``key``, merged by the key's conflict strategy; ``tags``
+        replaces the entry's tags (``[]`` clears them, ``None`` keeps them)."""
         self.write(
-            WriteRequest(key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context)
+            WriteRequest(
+                key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context, tags
+            )
         )
         return True
 
@@ -147,10 +152,13 @@ class MemoryLifecycleManager:
         agent_id: str | None = None,
         op_id: str | None = None,
         context: str | None = None,
+        tags: builtins.list[str] | None = None,
     ) -> StoreResult:
         """Like ``store`` but returns what happened (what the MCP tool reports)."""
         return self.write(
-            WriteRequest(key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context)
+            WriteRequest(
+                key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context, tags
+            )
         )
 
     def write(self, request: WriteRequest) -> StoreResult:
@@ -202,9 +210,46 @@ class MemoryLifecycleManager:
         self._policies.maybe_reload()
         return reads.read(self._store, full_key(key, namespace), self.clock.now())
 
-    def list(self, prefix: str = "", limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-        """Live entries in key order; pass ``next_cursor`` back to get the next page."""
-        return reads.list_page(self._store, prefix, limit, cursor, self.clock.now())
+    def list(
+        self,
+        prefix: str = "",
+        limit: int = 100,
+        cursor: str | None = None,
+        tags: builtins.list[str] | None = None,
+        namespace: str | None = None,
+    ) -> dict[str, Any]:
+        """Live entries in key order (under ``namespace``, carrying all of ``tags``); pass
+        ``next_cursor`` back to get the next page."""
+        now = self.clock.now()
+        return reads.list_page(
+            self._store, prefix, limit, cursor, now, tags=tags, namespace=namespace
+        )
+
+    def search(
+        self,
+        query: str,
+        prefix: str = "",
+        tags: builtins.list[str] | None = None,
+        limit: int = full_text.DEFAULT_LIMIT,
+        cursor: str | None = None,
+        namespace: str | None = None,
+    ) -> dict[str, Any]:
+        """Full-text search, best match first: ``results`` and ``next_cursor`` (see
+        ``lifecycle.search`` for the syntax and the paging guarantee)."""
+        return full_text.search(
+            self._store,
+            query,
+            prefix=prefix,
+            tags=tags,
+            limit=limit,
+            cursor=cursor,
+            namespace=namespace,
+            now=self.clock.now(),
+        )
+
+    def reindex(self) -> dict[str, Any]:
+        """Rebuild the search index of every entry: ``indexed``, ``duration_ms``."""
+        return full_text.reindex(self._store)
 
     # ------------------------------------------------------------ deletes and maintenance
 

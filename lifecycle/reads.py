@@ -11,8 +11,10 @@ from .actors import display_actor
 from .arguments import decode_cursor, encode_cursor
 from .entry import Conflict, MemoryEntry
 from .errors import InvalidValueError, clip
+from .keys import scoped_prefix
 from .policy import CleanupStrategy
 from .store import Row, Store
+from .tags import check_tags
 
 MAX_LIST_LIMIT = 1000
 
@@ -51,19 +53,28 @@ def to_entry(found: Found) -> MemoryEntry:
             Conflict(c.value, display_actor(c.actor), c.timestamp) for c in seen.conflicts
         ),
         context=crdt.encode_context(state["vv"]) if row.strategy == crdt.MV else None,
+        tags=row.tags,
     )
 
 
 def list_page(
-    store: Store, prefix: str, limit: int, cursor: str | None, now: float
+    store: Store,
+    prefix: str,
+    limit: int,
+    cursor: str | None,
+    now: float,
+    *,
+    tags: Any = None,
+    namespace: str | None = None,
 ) -> dict[str, Any]:
-    """Live entries in key order; ``next_cursor`` continues after the last one."""
-    if not isinstance(prefix, str):
-        raise InvalidValueError(f"invalid prefix {clip(prefix)}: must be a string")
+    """Live entries in key order (under ``namespace``, carrying every one of ``tags``);
+    ``next_cursor`` continues after the last one."""
+    prefix = scoped_prefix(prefix, namespace)
+    wanted = check_tags(tags, field="tags filter") or ()
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidValueError(f"invalid limit {clip(limit)}: use 1-{MAX_LIST_LIMIT}")
     after = decode_cursor(cursor) if cursor else None
-    rows = store.list_rows(prefix, after, limit + 1, now)
+    rows = store.list_rows(prefix, after, limit + 1, now, wanted)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
@@ -74,6 +85,7 @@ def list_page(
                 "size_bytes": r.size_bytes,
                 "expires_at": r.expires_at,
                 "updated_at": r.updated_at,
+                "tags": list(r.tags),
             }
             for r in rows
         ],

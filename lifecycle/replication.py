@@ -47,6 +47,7 @@ def _export_batch(store: Store, rows: list[Row]) -> Iterator[dict[str, Any]]:
             ttl_seconds=row.ttl_seconds,
             actor=row.actor,
             tombstone=row.tombstone,
+            tags=doc.tags,
         ).to_dict()
 
 

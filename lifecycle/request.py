@@ -1,14 +1,14 @@
 """One write, as a typed request: what the MCP tools, the CLI, batches and imports hand
 the engine.
 
-The eight write fields are spelled out here once. A new field (a precondition,
+The write fields are spelled out here once. A new field (a precondition,
 tags) is added to ``WriteRequest`` and checked in ``prepare``; every caller
 that builds requests from mappings (batches, tool arguments) gets it for free.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -17,6 +17,7 @@ from .arguments import check_actor, check_op_id, check_seconds, check_timestamp
 from .errors import InvalidValueError
 from .keys import full_key
 from .policy import PolicySet, RetentionPolicy
+from .tags import check_tags
 
 MAX_BATCH = 1000  # entries per store_many / memory_store_batch: one transaction, bounded
 
@@ -33,6 +34,7 @@ class WriteRequest:
     agent_id: str | None = None
     op_id: str | None = None
     context: str | None = None
+    tags: Sequence[str] | None = None  # None keeps the entry's tags; [] clears them
 
     @classmethod
     def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> WriteRequest:
@@ -83,6 +85,7 @@ class PreparedWrite:
     actor: str  # the CRDT component id, ``<agent>#<replica>``
     op_id: str | None
     context: dict[str, int] | None
+    tags: tuple[str, ...] | None = None  # sorted, unique; None = keep the entry's
 
     @property
     def strategy(self) -> str:
@@ -125,4 +128,5 @@ def prepare(
         actor=component(check_actor(agent, k) if agent is not None else None),
         op_id=check_op_id(request.op_id, k),
         context=crdt.decode_context(context, k) if context is not None else None,
+        tags=check_tags(request.tags, k),
     )

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from . import codec, crdt
+from . import codec, crdt, tags, text
 from .clock import Clock
 from .entry import StoreResult
 from .policy import RetentionPolicy, Settings
@@ -35,28 +35,34 @@ from .transfer import ExportedEntry
 
 @dataclass(slots=True)
 class Document:
-    """A row's payload: the CRDT state, plus the op ids applied to the key for rows
-    written before op ids moved to a table of their own (read, never written)."""
+    """A row's payload: the CRDT state, the tags register (``lifecycle.tags``), plus the
+    op ids applied to the key for rows written before op ids moved to a table of their
+    own (read, never written)."""
 
     state: crdt.State
     legacy_ops: dict[str, float] = field(default_factory=dict)
+    tags: tags.TagState | None = None
 
 
 def decode(row: Row) -> Document:
     doc = codec.decode(row.codec, row.payload)
-    return Document(doc["s"], dict(doc.get("o") or {}))
+    return Document(doc["s"], dict(doc.get("o") or {}), doc.get("t"))
 
 
-def encode(state: crdt.State, raw_value: bytes | None = None) -> bytes:
+def encode(
+    state: crdt.State, raw_value: bytes | None = None, tag_state: tags.TagState | None = None
+) -> bytes:
     """The document's bytes. A winning last-write-wins write passes its value already
     serialized, and it is spliced in: on the hot path a value is serialized once."""
     if raw_value is None:
-        return codec.dumps({"s": state}).encode("utf-8")
+        doc = {"s": state} if tag_state is None else {"s": state, "t": tag_state}
+        return codec.dumps(doc).encode("utf-8")
     head = (
         f'{{"s":{{"ts":{state["ts"]!r},"a":{codec.dumps(state["a"])},'
         f'"h":{codec.dumps(state["h"])},"v":'
     )
-    return head.encode("utf-8") + raw_value + b"}}"
+    tail = b"}}" if tag_state is None else f'}},"t":{codec.dumps(tag_state)}}}'.encode()
+    return head.encode("utf-8") + raw_value + tail
 
 
 # ------------------------------------------------------------------ shared rules
@@ -104,13 +110,15 @@ def build_row(
     tombstone_expires: float | None = None,
     raw_value: bytes | None = None,
     created_at: float | None = None,
+    tag_state: tags.TagState | None = None,
 ) -> Row:
     """The row that stores ``state``: expiry from the policy (a tombstone's from its grace
-    period), the document encoded and compressed by the policy's rules."""
+    period), the document encoded and compressed by the policy's rules, and the text
+    the search index holds for it (computed here, so it is written with the row)."""
     policy = scope.policy
     seen = crdt.view(strategy, state)
     codec_name, payload, raw_len = codec.encode_bytes(
-        encode(state, raw_value),
+        encode(state, raw_value, tag_state),
         compress=policy.compression_enabled,
         threshold_bytes=policy.compression_threshold_bytes,
     )
@@ -136,6 +144,8 @@ def build_row(
         ttl_seconds=ttl_seconds,
         actor=seen.actor or actor or (previous.actor if previous else scope.default_actor),
         tombstone=not seen.exists,
+        tags=tags.visible(tag_state) if seen.exists else (),
+        search=text.document(key, seen) if seen.exists else None,
     )
 
 
@@ -195,6 +205,7 @@ def write(
         clock.observe(row.updated_at)
     state, _ = base_state(row, doc, strategy, now)
     ts = w.timestamp if w.timestamp is not None else _stamp(clock, strategy, state)
+    tag_state = _written_tags(row, doc, w, ts, now)
     if strategy == crdt.LWW:
         new = crdt.lww_merge(state, {"ts": ts, "a": w.actor, "h": w.data_hash, "v": w.value})
     elif strategy == crdt.MV:
@@ -216,8 +227,19 @@ def write(
         ttl_seconds=w.ttl_seconds,
         actor=w.actor,
         raw_value=w.data if strategy == crdt.LWW else None,
+        tag_state=tag_state,
     )
     return Outcome(stored, result(stored, new, now, applied=True), ops)
+
+
+def _written_tags(
+    row: Row | None, doc: Document | None, w: PreparedWrite, ts: float, now: float
+) -> tags.TagState | None:
+    """The tags after a write: its own when it has some, else the entry's (none once the
+    entry is gone: deleted or expired)."""
+    gone = row is None or row.tombstone or expired(row.expires_at, now)
+    current = tags.effective(doc.tags if doc is not None else None, gone)
+    return current if w.tags is None else tags.stamp(current, w.tags, ts, w.actor)
 
 
 def _duplicate(row: Row | None, doc: Document | None, w: PreparedWrite, now: float) -> StoreResult:
@@ -249,7 +271,8 @@ def forget(
         return "removed", None
     clock.observe(row.updated_at)
     ts = max(clock.stamp(), math.nextafter(row.updated_at, math.inf))
-    state = crdt.forget(row.strategy, decode(row).state, ts, actor)
+    doc = decode(row)
+    state = crdt.forget(row.strategy, doc.state, ts, actor)
     tombstone = build_row(
         row.key,
         row.strategy,
@@ -259,6 +282,7 @@ def forget(
         ttl_seconds=None,
         actor=scope.default_actor,
         tombstone_expires=scope.now + scope.settings.tombstone_grace_seconds,
+        tag_state=tags.stamp(doc.tags, (), ts, actor) if doc.tags is not None else None,
     )
     return "tombstoned", tombstone
 
@@ -292,9 +316,15 @@ def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:
     merged = crdt.merge(strategy, local, incoming)
     if strategy == crdt.MV:
         merged = crdt.prune_siblings(merged, scope.policy.max_siblings)
+    local_tags = doc.tags if doc is not None else None
+    local_gone = row is None or row.tombstone or expired(row.expires_at, now)
+    tag_state = tags.join(
+        tags.effective(local_tags, local_gone), tags.effective(e.tags, incoming_expired)
+    )
     if doc is not None:
         ops = {**doc.legacy_ops, **ops}
-    if row is not None and not gone and merged == local and row.strategy == strategy:
+    same = merged == local and tag_state == local_tags
+    if row is not None and not gone and same and row.strategy == strategy:
         return Merge("unchanged", None, ops)
     kept = None if gone else row
     # an expired local entry kept only its history: its TTL no longer speaks for the values
@@ -311,6 +341,7 @@ def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:
         created_at=e.created_at
         if kept is None or kept.tombstone
         else min(kept.created_at, e.created_at),
+        tag_state=tag_state,
     )
     return Merge("created" if kept is None else "updated", stored, ops)
 

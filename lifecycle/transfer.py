@@ -2,7 +2,9 @@
 
 Exports are how replicas converge (``export`` on one, ``import`` on another)
 and how data moves between stores (SQLite to PostgreSQL). Expiry metadata
-travels with each entry, so an import never extends a TTL.
+travels with each entry, so an import never extends a TTL. Tags travel as their
+own register (``lifecycle.tags``), an optional field: files written before tags
+existed read the same.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from .codec import check_json, dumps
 from .errors import ImportFormatError
 from .keys import validate_key
 from .policy import ConflictStrategy
+from .tags import TagState
+from .tags import valid as valid_tags
 
 FORMAT_VERSION = 1
 _STRATEGIES = {s.value for s in ConflictStrategy}
@@ -34,9 +38,10 @@ class ExportedEntry:
     ttl_seconds: float | None = None
     actor: str = ""
     tombstone: bool = False
+    tags: TagState | None = None  # the tags register (lifecycle.tags); absent when never set
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "v": FORMAT_VERSION,
             "key": self.key,
             "strategy": self.strategy,
@@ -49,6 +54,9 @@ class ExportedEntry:
             "actor": self.actor,
             "tombstone": self.tombstone,
         }
+        if self.tags is not None:
+            out["tags"] = self.tags
+        return out
 
 
 def _fail(where: str, problem: str) -> ImportFormatError:
@@ -165,6 +173,9 @@ def parse_entry(item: Mapping[str, Any], line: int | None = None) -> ExportedEnt
     ops = item.get("ops") or {}
     if not isinstance(ops, dict) or not all(_finite(t) for t in ops.values()):
         raise _fail(where, "field 'ops' must be an object of op_id: timestamp")
+    tags = item.get("tags")
+    if tags is not None and not valid_tags(tags):
+        raise _fail(where, "field 'tags' must be {ts, a, v} with v a sorted list of valid tags")
     return ExportedEntry(
         key=key,
         strategy=strategy,
@@ -176,6 +187,7 @@ def parse_entry(item: Mapping[str, Any], line: int | None = None) -> ExportedEnt
         ttl_seconds=_number(item, "ttl_seconds", where, optional=True),
         actor=str(item.get("actor") or ""),
         tombstone=bool(item.get("tombstone", False)),
+        tags=tags,
     )
 
 

@@ -44,6 +44,8 @@ OPTIONAL_WRITE_FIELDS = {
     "op_id": "Idempotency id: a store with an op_id already applied is not applied again.",
     "context": "The context token from memory_retrieve (multi_value keys): replaces the "
     "siblings it names instead of adding one.",
+    "tags": "Up to 16 labels (1-64 characters each) for filtering memory_search and "
+    "memory_list; replaces the entry's tags. Omit to keep them, [] to clear them.",
 }
 
 
@@ -110,6 +112,7 @@ class RetrieveOutput(BaseModel):
     actor: str | None = Field(default=None, description="The agent that wrote the value.")
     policy: str | None = Field(default=None, description="The governing policy pattern.")
     strategy: str | None = Field(default=None, description="lww, multi_value or counter.")
+    tags: list[str] = Field(default_factory=list, description="The entry's tags, sorted.")
 
     @classmethod
     def from_entry(cls, key: str, entry: MemoryEntry | None) -> RetrieveOutput:
@@ -129,6 +132,7 @@ class RetrieveOutput(BaseModel):
             actor=entry.actor,
             policy=entry.policy,
             strategy=entry.strategy,
+            tags=list(entry.tags),
         )
 
 
@@ -143,6 +147,7 @@ class ListEntry(BaseModel):
     size_bytes: int = Field(description="Serialized size of the value before compression.")
     expires_at: float | None
     updated_at: float
+    tags: list[str] = Field(default_factory=list, description="The entry's tags, sorted.")
 
 
 class ListOutput(BaseModel):

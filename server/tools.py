@@ -20,7 +20,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from lifecycle import hooks
-from lifecycle.keys import full_key, namespace_prefix
+from lifecycle.keys import full_key
 from lifecycle.request import MAX_BATCH, WRITE_FIELDS, WriteRequest
 
 from .errors import ArgumentsError, UnknownArgumentError, tool_errors
@@ -41,6 +41,7 @@ from .models import (
     StatsOutput,
     StoreOutput,
 )
+from .search_tools import SEARCH_TOOLS
 from .state import manager_of
 
 ENV_BENCH_NOOP = "MEMORY_LIFECYCLE_BENCH_NOOP"
@@ -73,6 +74,7 @@ def memory_store(
     agent_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["agent_id"])] = None,
     op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
     context: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["context"])] = None,
+    tags: Annotated[list[str] | None, Field(description=OPTIONAL_WRITE_FIELDS["tags"])] = None,
 ) -> StoreOutput:
     # the tool's parameters are the write fields plus claude-flow's names for some of them
     # (tests/server/test_tools.py pins that)
@@ -139,15 +141,15 @@ def memory_list(
     cursor: Annotated[
         str | None, Field(description="The next_cursor of the previous page, unchanged.")
     ] = None,
+    tags: Annotated[
+        list[str] | None, Field(description="Only entries carrying all of these tags.")
+    ] = None,
     namespace: Annotated[
-        str | None,
-        Field(description="Only keys under '<namespace>/' (prefix then applies within it)."),
+        str | None, Field(description="Only keys under '<namespace>/' (same as that prefix).")
     ] = None,
 ) -> ListOutput:
-    ns = namespace_prefix(namespace)
-    if ns and not prefix.startswith(ns):
-        prefix = ns + prefix
-    return ListOutput.model_validate(manager_of(ctx).list(prefix, limit, cursor))
+    page = manager_of(ctx).list(prefix, limit, cursor, tags=tags, namespace=namespace)
+    return ListOutput.model_validate(page)
 
 
 @tool_errors
@@ -217,8 +219,9 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
         "Store a JSON value under a key in the shared agent memory. The key's retention "
         "policy (matched by key pattern, e.g. 'coordination/*' expires after 1 h) sets its "
         "expiry and how concurrent writes merge: lww keeps the newest write, multi_value "
-        "keeps concurrent siblings, counter adds numbers. Returns the merged value, the "
-        "policy and expires_at; stored=false means a newer write already won.",
+        "keeps concurrent siblings, counter adds numbers. Optional tags label the entry "
+        "for memory_search and memory_list. Returns the merged value, the policy and "
+        "expires_at; stored=false means a newer write already won.",
     ),
     "memory_retrieve": (
         memory_retrieve,
@@ -238,9 +241,10 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
         memory_list,
         "List memory entries",
         READ_ONLY,
-        "List live entries in key order, optionally under a key prefix, with policy, size "
-        "and expiry (values are not included: use memory_retrieve). Paginate by passing "
-        "next_cursor back as cursor until it is null.",
+        "List live entries in key order, optionally under a key prefix or namespace and "
+        "carrying given tags, with policy, size, expiry and tags (values are not included: "
+        "use memory_retrieve; to find entries by their words, use memory_search). Paginate "
+        "by passing next_cursor back as cursor until it is null.",
     ),
     "memory_cleanup": (
         memory_cleanup,
@@ -339,7 +343,7 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
 
 def register_tools(mcp: MCPServer[Any], *, bench_noop_tool: bool | None = None) -> None:
     """Register every tool; the benchmark's no-op only when asked (flag or env)."""
-    for name, (fn, title, hints, description) in TOOLS.items():
+    for name, (fn, title, hints, description) in {**TOOLS, **SEARCH_TOOLS}.items():
         mcp.add_tool(fn, name=name, title=title, description=description, annotations=hints)
         forbid_unknown_arguments(mcp, name)
     if bench_noop_tool is None:

@@ -8,15 +8,24 @@ in the manager. A new backend passes the same contract suite as SQLite
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from .text_index import Query, SearchDoc
+
 
 @dataclass(slots=True)
 class Row:
-    """One stored entry (or tombstone) exactly as a backend keeps it."""
+    """One stored entry (or tombstone) exactly as a backend keeps it.
+
+    ``search`` is the entry's indexed text, written with the row in the same
+    transaction. Rows read back carry ``None`` (the text is not read), and
+    ``put`` of a row whose ``search`` is ``None`` leaves the indexed text as it
+    is, so a row re-put unchanged (a policy change) keeps its index entry. A
+    tombstone is never indexed.
+    """
 
     key: str
     policy: str  # the matched policy pattern, for stats and recomputation
@@ -31,6 +40,16 @@ class Row:
     ttl_seconds: float | None  # a per-call TTL override, kept so expiry can be recomputed
     actor: str
     tombstone: bool = False
+    tags: tuple[str, ...] = ()  # the entry's tags, sorted (none on a tombstone)
+    search: SearchDoc | None = None
+
+
+@dataclass(slots=True)
+class SearchHit:
+    """A matching row with the backend's relevance score (higher is better)."""
+
+    row: Row
+    score: float
 
 
 @dataclass(slots=True)
@@ -84,8 +103,36 @@ class Store(Protocol):
     def get(self, key: str) -> Row | None:
         """A committed read, outside any transaction."""
 
-    def list_rows(self, prefix: str, after: str | None, limit: int, now: float) -> list[Row]:
-        """Live, unexpired rows whose keys start with ``prefix``, in key order after ``after``."""
+    def list_rows(
+        self, prefix: str, after: str | None, limit: int, now: float, tags: Sequence[str] = ()
+    ) -> list[Row]:
+        """Live, unexpired rows whose keys start with ``prefix``, in key order after ``after``,
+        carrying every one of ``tags``."""
+
+    def search(
+        self,
+        query: Query,
+        *,
+        prefix: str,
+        tags: Sequence[str],
+        now: float,
+        after: tuple[float, str] | None,
+        limit: int,
+    ) -> list[SearchHit]:
+        """Live, unexpired rows matching every term of ``query``, under ``prefix``, carrying
+        every one of ``tags``: best score first, ties in key order, strictly after the
+        ``(score, key)`` of ``after``. A score depends only on the row's indexed text,
+        the query and (SQLite's bm25) index-wide word statistics."""
+
+    def index_pending(self, compute: Callable[[Row], SearchDoc], limit: int) -> int | None:
+        """Index up to ``limit`` live rows that have no index entry (written before search
+        existed, or by an older version), ``compute`` giving each its text; return how
+        many (0 when another indexer took them first), or ``None`` when none was
+        pending. Safe beside writers and other indexers: each row is indexed under the
+        same lock its writers take, so none is indexed from a stale read or twice."""
+
+    def clear_search_index(self) -> None:
+        """Forget every index entry (``reindex``; ``index_pending`` then rebuilds them)."""
 
     def keys_with_prefix(self, prefix: str, limit: int) -> list[str]:
         """Keys of live (non-tombstone) rows under ``prefix``, expired ones included."""

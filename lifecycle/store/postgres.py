@@ -35,7 +35,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -46,13 +46,12 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from ..errors import ConfigurationError, StoreBusyError, StoreError
-from . import redact_url
-from .base import PolicyStats, Row, SweepResult
-
-_COLUMNS = (
-    "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
-    "expires_at, ttl_seconds, actor, tombstone"
-)
+from . import postgres_search, redact_url
+from .base import PolicyStats, Row, SearchHit, SweepResult
+from .postgres_rows import COLUMNS as _COLUMNS
+from .postgres_rows import LOCK_KEYS as _LOCK_KEYS
+from .postgres_rows import row_from as _row
+from .text_index import Query, SearchDoc
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -92,6 +91,10 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+# Migrations by version, applied when missing (not only above the highest), so a
+# branch's migration merged after a later one still runs. (3 is the revisions branch's.)
+NUMBERED: dict[int, str] = {**dict(enumerate(MIGRATIONS, start=1)), 4: postgres_search.MIGRATION}
+
 DEFAULT_SCHEMA = "memory_lifecycle"
 LOCK_TIMEOUT_SECONDS = 60.0  # like SQLite's busy timeout: wait for a writer, then say so
 POOL_TIMEOUT_SECONDS = 30.0
@@ -104,12 +107,6 @@ DEFAULT_POOL_MAX = 8
 _TOP = "\U0010ffff"  # above every other character in byte order, as in SQLite's ranges
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _OUR_PARAMS = ("schema", "pool_min_size", "pool_max_size")
-
-
-def _row(r: Sequence[Any]) -> Row:
-    return Row(
-        r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], r[12]
-    )
 
 
 def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
@@ -134,23 +131,31 @@ def _params(row: Row) -> tuple[Any, ...]:
         row.ttl_seconds,
         row.actor,
         bool(row.tombstone),
+        list(row.tags) or None,
     )
 
 
+def _search(row: Row) -> str | None:
+    return None if row.tombstone or row.search is None else postgres_search.render(row.search)
+
+
+def _indexed(row: Row) -> bool:
+    """Whether a put writes the row's index entry: a row built by the entry rules carries
+    its text, a tombstone has none; a row re-put as it was read keeps its entry."""
+    return row.tombstone or row.search is not None
+
+
 _UPSERT = (
-    f"INSERT INTO entries ({_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+    f"INSERT INTO entries ({_COLUMNS}{{}}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s{{}}) "
     "ON CONFLICT (key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
     "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
     "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
     "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
-    "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone"
+    "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone, "
+    "tags=excluded.tags{}"
 )
-
-# One statement takes the per-key locks in hash order: the same order in every writer.
-_LOCK_KEYS = (
-    "SELECT pg_advisory_xact_lock(%s, h) FROM "
-    "(SELECT DISTINCT hashtext(k) AS h FROM unnest(%s::text[]) AS k ORDER BY h) AS s"
-)
+_UPSERT_INDEXED = _UPSERT.format(", search", ",%s::tsvector", ", search=excluded.search")
+_UPSERT_KEEP = _UPSERT.format("", "", "")
 
 _LOCK_KEY = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
 _RECORD_OP = (
@@ -219,12 +224,15 @@ class PostgresTransaction:
         if self._ops:
             self._conn.cursor().executemany(_RECORD_OP, self._ops)
             self._ops.clear()
-        upserts = [_params(r) for r in self._dirty.values() if r is not None]
+        rows = [r for r in self._dirty.values() if r is not None]
+        indexed = [(*_params(r), _search(r)) for r in rows if _indexed(r)]
+        kept = [_params(r) for r in rows if not _indexed(r)]
+        for statement, batch in ((_UPSERT_INDEXED, indexed), (_UPSERT_KEEP, kept)):
+            if len(batch) == 1:
+                self._conn.execute(statement, batch[0])
+            elif batch:
+                self._conn.cursor().executemany(statement, batch)
         deletes = [k for k, r in self._dirty.items() if r is None]
-        if len(upserts) == 1:
-            self._conn.execute(_UPSERT, upserts[0])
-        elif upserts:
-            self._conn.cursor().executemany(_UPSERT, upserts)
         if deletes:
             self._conn.execute("DELETE FROM entries WHERE key = ANY(%s)", (deletes,))
         self._dirty.clear()
@@ -401,11 +409,9 @@ class PostgresStore:
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
                 )
-                current = _scalar(
-                    conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-                )
-                for version, script in enumerate(MIGRATIONS, start=1):
-                    if version <= current:
+                done = {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
+                for version, script in sorted(NUMBERED.items()):
+                    if version in done:
                         continue
                     conn.execute(script)
                     conn.execute(
@@ -434,16 +440,39 @@ class PostgresStore:
             r = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = %s", (key,)).fetchone()
         return _row(r) if r else None
 
-    def list_rows(self, prefix: str, after: str | None, limit: int, now: float) -> list[Row]:
+    def list_rows(
+        self, prefix: str, after: str | None, limit: int, now: float, tags: Sequence[str] = ()
+    ) -> list[Row]:
         low = max(prefix, after) if after is not None else prefix
         op = ">" if after is not None and after >= prefix else ">="
+        tagged, tag_params = postgres_search.tagged_condition(tags)
         query = (
             f"SELECT {_COLUMNS} FROM entries WHERE key {op} %s AND key < %s AND NOT tombstone "
-            "AND (expires_at IS NULL OR expires_at > %s) ORDER BY key LIMIT %s"
+            f"AND (expires_at IS NULL OR expires_at > %s){tagged} ORDER BY key LIMIT %s"
         )
         with self._connection() as conn:
-            rows = conn.execute(query, (low, prefix + _TOP, now, limit)).fetchall()
+            rows = conn.execute(query, (low, prefix + _TOP, now, *tag_params, limit)).fetchall()
         return [_row(r) for r in rows]
+
+    def search(
+        self,
+        query: Query,
+        *,
+        prefix: str,
+        tags: Sequence[str],
+        now: float,
+        after: tuple[float, str] | None,
+        limit: int,
+    ) -> list[SearchHit]:
+        return postgres_search.search(
+            self, query, prefix=prefix, tags=tags, now=now, after=after, limit=limit, top=_TOP
+        )
+
+    def index_pending(self, compute: Callable[[Row], SearchDoc], limit: int) -> int | None:
+        return postgres_search.index_pending(self, compute, limit)
+
+    def clear_search_index(self) -> None:
+        postgres_search.clear(self)
 
     def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
         where = "" if include_tombstones else "AND NOT tombstone"

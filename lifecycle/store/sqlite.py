@@ -24,17 +24,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..errors import StoreBusyError, StoreError, clip_text
-from . import sqlite_files, sqlite_space
-from .base import PolicyStats, Row, SweepResult
+from . import sqlite_files, sqlite_search, sqlite_space
+from .base import PolicyStats, Row, SearchHit, SweepResult
 from .sqlite_files import DATABASE, DATABASE_AND_WAL, FileIdentity
-
-_COLUMNS = (
-    "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
-    "expires_at, ttl_seconds, actor, tombstone"
-)
+from .sqlite_rows import COLUMNS as _COLUMNS
+from .sqlite_rows import row_from as _row
+from .text_index import Query, SearchDoc
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -70,53 +68,93 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+# Migrations by version; a tuple holds statements that contain ';' (triggers). Versions
+# are applied when missing, not only above the highest, so a branch's migration merged
+# after a later one still runs. (3 is the revisions branch's.)
+NUMBERED: dict[int, str | tuple[str, ...]] = {
+    **dict(enumerate(MIGRATIONS, start=1)),
+    4: sqlite_search.MIGRATION,
+}
+
 BUSY_TIMEOUT_SECONDS = 60.0
 FILE_CHECK_SECONDS = 1.0  # how stale a read may be after the file was replaced
+_TOP = "\U0010ffff"  # above every other character: the end of a prefix range
 _SELECT_ONE = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
 
 log = logging.getLogger("memory_lifecycle.store")
 
 
-def _row(r: Sequence[Any]) -> Row:
-    return Row(
-        r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12])
-    )
+_UPSERT = (
+    f"INSERT INTO entries ({_COLUMNS}, search_key, search_body) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT(key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
+    "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
+    "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
+    "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
+    "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone, "
+    "tags=excluded.tags, search_key=excluded.search_key, search_body=excluded.search_body"
+)
+_SELECT_FOR_WRITE = f"SELECT {_COLUMNS}, {sqlite_search.SELECT_INDEXED} FROM entries WHERE key = ?"
+_MISSING = object()
 
 
 class SQLiteTransaction:
+    """Writes rows and, beside them, their index entries (``sqlite_search``): what a
+    ``get`` read of a row's index entry is remembered, so a ``put`` that leaves the
+    text as it was does no index work and costs no extra read."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._indexed: dict[str, sqlite_search.Indexed | None] = {}
 
     def get(self, key: str) -> Row | None:
-        r = self._conn.execute(_SELECT_ONE, (key,)).fetchone()
-        return _row(r) if r else None
+        r = self._conn.execute(_SELECT_FOR_WRITE, (key,)).fetchone()
+        if r is None:
+            self._indexed[key] = None
+            return None
+        self._indexed[key] = (r[-3], r[-2], r[-1], r[13])
+        return _row(r)
+
+    def _indexed_now(self, key: str) -> sqlite_search.Indexed | None:
+        found = self._indexed.get(key, _MISSING)
+        if found is _MISSING:
+            self.get(key)
+            found = self._indexed[key]
+        return found  # type: ignore[return-value]
 
     def put(self, row: Row) -> None:
-        self._conn.execute(
-            f"INSERT INTO entries ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
-            "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
-            "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
-            "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
-            "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone",
-            (
-                row.key,
-                row.policy,
-                row.strategy,
-                row.cleanup,
-                row.codec,
-                row.payload,
-                row.size_bytes,
-                row.created_at,
-                row.updated_at,
-                row.expires_at,
-                row.ttl_seconds,
-                row.actor,
-                int(row.tombstone),
-            ),
+        old = self._indexed_now(row.key)
+        if row.tombstone:
+            text: tuple[str | None, str | None] = (None, None)
+        elif row.search is not None:
+            text = sqlite_search.render(row.search)
+        else:  # a row re-put as it was read keeps its text
+            text = (old[1], old[2]) if old is not None else (None, None)
+        tags = sqlite_search.tags_text(row.tags)
+        params = (
+            row.key,
+            row.policy,
+            row.strategy,
+            row.cleanup,
+            row.codec,
+            row.payload,
+            row.size_bytes,
+            row.created_at,
+            row.updated_at,
+            row.expires_at,
+            row.ttl_seconds,
+            row.actor,
+            int(row.tombstone),
+            tags,
+            *text,
         )
+        cursor = self._conn.execute(_UPSERT, params)
+        new = (old[0] if old is not None else cursor.lastrowid or 0, *text, tags)
+        sqlite_search.sync(self._conn, old, new)
+        self._indexed[row.key] = new
 
     def remove(self, key: str) -> bool:
+        self._indexed[key] = None  # the delete trigger removes the index entry
         return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
 
     def op_applied(self, key: str, op_id: str) -> bool:
@@ -384,12 +422,12 @@ class SQLiteStore:
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
                 "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
             )
-            done = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-            current = done.fetchone()[0]
-            for version, script in enumerate(MIGRATIONS, start=1):
-                if version <= current:
+            done = {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
+            for version, script in sorted(NUMBERED.items()):
+                if version in done:
                     continue
-                for statement in filter(str.strip, script.split(";")):
+                statements = script if isinstance(script, tuple) else script.split(";")
+                for statement in filter(str.strip, statements):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
 
@@ -410,16 +448,40 @@ class SQLiteStore:
                 raise
         return _row(r) if r else None
 
-    def list_rows(self, prefix: str, after: str | None, limit: int, now: float) -> list[Row]:
+    def list_rows(
+        self, prefix: str, after: str | None, limit: int, now: float, tags: Sequence[str] = ()
+    ) -> list[Row]:
         low = max(prefix, after) if after is not None else prefix
         op = ">" if after is not None and after >= prefix else ">="
+        tagged, tag_params = sqlite_search.tagged_condition(tags)
         sql = (
             f"SELECT {_COLUMNS} FROM entries WHERE key {op} ? AND key < ? AND tombstone = 0 "
-            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?"
+            f"AND (expires_at IS NULL OR expires_at > ?){tagged} ORDER BY key LIMIT ?"
         )
+        params = (low, prefix + _TOP, now, *tag_params, limit)
         with self._errors():
-            rows = self._conn().execute(sql, (low, prefix + "\U0010ffff", now, limit)).fetchall()
+            rows = self._conn().execute(sql, params).fetchall()
         return [_row(r) for r in rows]
+
+    def search(
+        self,
+        query: Query,
+        *,
+        prefix: str,
+        tags: Sequence[str],
+        now: float,
+        after: tuple[float, str] | None,
+        limit: int,
+    ) -> list[SearchHit]:
+        return sqlite_search.search(
+            self, query, prefix=prefix, tags=tags, now=now, after=after, limit=limit, top=_TOP
+        )
+
+    def index_pending(self, compute: Callable[[Row], SearchDoc], limit: int) -> int | None:
+        return sqlite_search.index_pending(self, compute, limit)
+
+    def clear_search_index(self) -> None:
+        sqlite_search.clear(self)
 
     def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
         where = "" if include_tombstones else "WHERE tombstone = 0"

@@ -135,6 +135,6 @@ def test_a_rejected_value_is_echoed_cut_short(
 
 
 def test_a_session_id_with_a_slash_is_echoed_cut_short(make_manager: MakeManager) -> None:
-    with pytest.raises(InvalidValueError) as caught:
+    with pytest.raises(InvalidKeyError) as caught:
         make_manager().delete_session("a/" + "b" * 100_000)
     assert "(100004 characters)" in str(caught.value)

@@ -30,6 +30,7 @@ TOOL_NAMES = {
     "hook_pre_task",
     "memory_store_batch",
     "memory_usage",
+    "memory_search",
 }
 
 
@@ -64,7 +65,7 @@ async def test_server_lists_exactly_the_designed_tools_with_schemas_and_hints(
         assert tool.description and len(tool.description) > 40, tool.name
         assert tool.output_schema is not None, tool.name
         assert tool.annotations is not None, tool.name
-    for name in ("memory_retrieve", "memory_list", "memory_stats"):
+    for name in ("memory_retrieve", "memory_list", "memory_stats", "memory_search"):
         assert tools[name].annotations.read_only_hint is True, name
     for name in ("memory_delete", "memory_cleanup"):
         assert tools[name].annotations.destructive_hint is True, name
@@ -194,7 +195,7 @@ async def test_list_pages_through_a_prefix_with_the_cursor(tmp_path: Path, mode:
     assert keys == [f"knowledge/k{i}" for i in range(5)]
     assert third["next_cursor"] is None
     entry = first["entries"][0]
-    assert set(entry) == {"key", "policy", "size_bytes", "expires_at", "updated_at"}
+    assert set(entry) == {"key", "policy", "size_bytes", "expires_at", "updated_at", "tags"}
     assert entry["policy"] == "knowledge/*"
     assert entry["expires_at"] is None
     assert len(everything["entries"]) == 6

@@ -1,0 +1,175 @@
+"""Full-text search over the store: the query, the filters, ranking, snippets, paging.
+
+The backend matches and ranks (``Store.search``); everything a user sees is
+made here, the same way for every backend: the parsed query (``query``), the
+snippet (cut from the decoded value, compressed or not), the cursor.
+
+Paging. Results are ordered by score, best first, ties by key, and
+``next_cursor`` carries the last ``(score, key)``: the next page starts
+strictly after it, so with no write in between every match appears exactly
+once across the pages. With writes in between: an entry written meanwhile is
+matched as it is when the next page is read (it may appear at its new rank,
+or not at all if its new rank is on a page already read, or again); an entry
+deleted or expired meanwhile does not appear; no other entry is repeated or
+skipped on PostgreSQL, where ``ts_rank`` depends on the entry's own text only.
+On SQLite, ``bm25`` weighs words by how many entries hold them, so a write
+elsewhere nudges every score a little, and an entry whose score lies within
+that nudge of a page boundary can be repeated or missed. A cursor names its
+query and filters, and is refused for another search.
+
+Entries written before search existed (or inserted by an older version) are
+indexed before a search runs (``ensure_indexed``), in batches, by whichever
+process gets there first; ``reindex`` rebuilds every entry's index. Why at the
+first search and not when the store is opened: hooks open the store on every
+session end and task and must stay quick, and indexing 100,000 entries takes
+seconds; a search, on the other hand, must not miss an entry, so it is the one
+that cannot skip the work. Finding nothing to do costs one probe of a partial
+index that is empty once everything is indexed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import time
+from typing import Any
+
+from . import codec, crdt, rules, text
+from .errors import InvalidValueError, LifecycleError
+from .keys import scoped_prefix
+from .query import fingerprint, match_words, parse
+from .store import Row, Store
+from .store.base import SearchHit
+from .store.text_index import SearchDoc
+from .tags import check_tags
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+BACKFILL_BATCH = 500
+
+
+def search(
+    store: Store,
+    query: str,
+    *,
+    prefix: str = "",
+    tags: Any = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    namespace: str | None = None,
+    now: float,
+) -> dict[str, Any]:
+    """One page of matches: ``results`` (key, score, snippet, policy, revision,
+    updated_at, tags) and ``next_cursor``."""
+    parsed = parse(query)
+    prefix = scoped_prefix(prefix, namespace)
+    wanted = check_tags(tags, field="tags filter") or ()
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidValueError(f"invalid limit {limit!r}: use 1-{MAX_LIMIT}")
+    belongs = fingerprint(parsed, prefix, wanted)
+    after = _decode_cursor(cursor, belongs) if cursor else None
+    ensure_indexed(store)
+    hits = store.search(parsed, prefix=prefix, tags=wanted, now=now, after=after, limit=limit + 1)
+    page = hits[:limit]
+    exact, prefixes = match_words(parsed)
+    last = page[-1] if page else None
+    return {
+        "results": [_result(h, exact, prefixes) for h in page],
+        "next_cursor": _encode_cursor(last, belongs) if last and len(hits) > limit else None,
+    }
+
+
+def revision_of(row: Row) -> int | None:
+    """The entry's revision once the store keeps revisions (another branch); until then
+    unknown. The one place to fill it in."""
+    return None
+
+
+def _result(hit: SearchHit, exact: set[str], prefixes: tuple[str, ...]) -> dict[str, Any]:
+    row = hit.row
+    return {
+        "key": row.key,
+        "score": hit.score,
+        "snippet": _snippet(row, exact, prefixes),
+        "policy": row.policy,
+        "revision": revision_of(row),
+        "updated_at": row.updated_at,
+        "tags": list(row.tags),
+    }
+
+
+def _view(row: Row) -> crdt.View | None:
+    """What a reader sees of a row; ``None`` for a row that cannot be decoded (its
+    text is then the key's alone: one bad row must not break every search)."""
+    try:
+        return crdt.view(row.strategy, rules.decode(row).state)
+    except (LifecycleError, ValueError, KeyError, TypeError, OSError, EOFError):
+        return None
+
+
+def _snippet(row: Row, exact: set[str], prefixes: tuple[str, ...]) -> str:
+    seen = _view(row)
+    if seen is None or not seen.exists:
+        return ""
+    texts = list(text.snippet_texts(seen))
+    if not texts:  # a counter, a number: show the value itself
+        return codec.dumps(seen.value)[: text.SNIPPET_CHARS]
+    return text.snippet(texts, exact, prefixes)
+
+
+def document_of(row: Row) -> SearchDoc:
+    """A stored row's indexed text, from its decoded value (the backfill's ``compute``)."""
+    seen = _view(row)
+    if seen is None or not seen.exists:
+        return SearchDoc(key=text.token_text([row.key.replace("/", " ")]), body="")
+    return text.document(row.key, seen)
+
+
+def ensure_indexed(store: Store) -> int:
+    """Index every row still without an index entry; return how many this call did."""
+    done = 0
+    while (count := store.index_pending(document_of, BACKFILL_BATCH)) is not None:
+        done += count
+    return done
+
+
+def reindex(store: Store) -> dict[str, Any]:
+    """Rebuild every entry's index entry from its stored value."""
+    started = time.perf_counter()
+    store.clear_search_index()
+    indexed = ensure_indexed(store)
+    return {"indexed": indexed, "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
+
+
+# ------------------------------------------------------------------ cursors
+
+
+def _encode_cursor(hit: SearchHit, belongs: str) -> str:
+    raw = json.dumps([hit.score, hit.row.key, belongs], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii")
+
+
+def _decode_cursor(cursor: Any, belongs: str) -> tuple[float, str]:
+    try:
+        if not isinstance(cursor, str):
+            raise ValueError("not a string")
+        raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)
+        score, key, owner = json.loads(raw.decode("utf-8"))
+        if isinstance(score, bool) or not isinstance(score, (int, float)):
+            raise ValueError("not a score")
+        if not math.isfinite(score):
+            raise ValueError("not a finite score")
+        if not isinstance(key, str) or not isinstance(owner, str):
+            raise ValueError("not a key")
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise InvalidValueError(
+            f"invalid cursor {str(cursor)[:40]!r}: pass the next_cursor of the previous "
+            "page unchanged"
+        ) from exc
+    if owner != belongs:
+        raise InvalidValueError(
+            "invalid cursor: it belongs to another search (the query, prefix or tags "
+            "changed); start again without a cursor"
+        )
+    return float(score), key

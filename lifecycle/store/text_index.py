@@ -1,0 +1,56 @@
+"""What a backend indexes and what it searches for: tokens, never user text.
+
+The engine tokenizes (``lifecycle.text``) and parses queries
+(``lifecycle.query``) in Python, once, for every backend; a backend only
+renders these token lists into its own index format (an FTS5 row, a
+``tsvector`` literal) and its own query language (an FTS5 expression, a
+``tsquery`` literal). Every token is a run of lower-case letters and digits,
+so no user text ever reaches a query parser: there is nothing to escape and
+nothing a hostile query can break. Matching is therefore the same on SQLite
+and PostgreSQL, whatever their tokenizers or locales would have done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDoc:
+    """An entry's indexed text: the tokens of its key's segments, and the tokens of every
+    string of its value(s). Tokens are separated by spaces (any number), and in ``body``
+    the strings by ``STRING_SEPARATOR``: a phrase never spans two strings. Text rather
+    than tuples of tokens, because it is made on every write and most backends want
+    text anyway."""
+
+    key: str
+    body: str
+
+    def strings(self) -> list[list[str]]:
+        """The body's tokens, string by string."""
+        return [part.split() for part in self.body.split(STRING_SEPARATOR)]
+
+
+STRING_SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One ANDed term: a word (one token) or a phrase (several, adjacent, in order);
+    ``prefix`` makes the last token match any token that starts with it."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    terms: tuple[Term, ...]
+
+
+TAG_TOKEN_PREFIX = "t"
+
+
+def tag_token(tag: str) -> str:
+    """A tag as one index token (hex of its UTF-8, so any tag is one exact token)."""
+    return TAG_TOKEN_PREFIX + tag.encode("utf-8").hex()

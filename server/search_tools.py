@@ -1,0 +1,84 @@
+"""The search tool: find entries by their words, without knowing the key.
+
+A tool of its own module, registered by ``register_tools`` with the others: a
+few lines calling the engine's ``search``, returning the models below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from .errors import tool_errors
+from .state import manager_of
+
+
+class SearchResult(BaseModel):
+    key: str
+    score: float = Field(description="Relevance, higher is better; compare within one search.")
+    snippet: str = Field(
+        description="Text of the value around the first match, matched words **marked**."
+    )
+    policy: str = Field(description="The retention policy pattern that governs the key.")
+    revision: int | None = Field(
+        default=None, description="The entry's revision, where the store keeps revisions."
+    )
+    updated_at: float = Field(description="Epoch seconds of the last write.")
+    tags: list[str] = Field(description="The entry's tags, sorted.")
+
+
+class SearchOutput(BaseModel):
+    results: list[SearchResult] = Field(description="Best match first; ties in key order.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same query and filters) for the next page; "
+        "null on the last page."
+    )
+
+
+@tool_errors
+def memory_search(
+    query: Annotated[
+        str,
+        Field(
+            description="Words that must all match (case and accents ignored), "
+            '"quoted phrases", and prefix* words, e.g. \'auth "use JWT" deploy*\'. '
+            "No operators: AND, OR, NOT and -word are refused."
+        ),
+    ],
+    ctx: Context,
+    prefix: Annotated[
+        str, Field(description="Only keys starting with this text, e.g. 'knowledge/'.")
+    ] = "",
+    tags: Annotated[
+        list[str] | None, Field(description="Only entries carrying all of these tags.")
+    ] = None,
+    limit: Annotated[int, Field(description="Results per page, 1-100.")] = 10,
+    cursor: Annotated[
+        str | None, Field(description="The next_cursor of the previous page, unchanged.")
+    ] = None,
+    namespace: Annotated[
+        str | None, Field(description="Only keys under '<namespace>/' (claude-flow's namespace).")
+    ] = None,
+) -> SearchOutput:
+    found = manager_of(ctx).search(query, prefix, tags, limit, cursor, namespace)
+    return SearchOutput.model_validate(found)
+
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+SEARCH_TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
+    "memory_search": (
+        memory_search,
+        "Search memory entries",
+        READ_ONLY,
+        "Full-text search over every live entry: the words of its key and of every string "
+        "in its value (nested ones, every multi_value sibling, compressed values). Use it "
+        "to find what other agents wrote without knowing the key ('what did we decide "
+        "about auth?' -> query 'auth decision'). Results are ranked best first with a "
+        "snippet; narrow with prefix, namespace or tags; page with next_cursor.",
+    ),
+}
