@@ -27,10 +27,7 @@ from .models import MemoryUsageOutput, Seconds, UsageEntry
 from .state import manager_of
 
 LIST_LIMIT = 100  # claude-flow lists up to 100 entries
-SEARCH_UNAVAILABLE = (
-    "search is not available in this version; use action 'list' with a namespace, or "
-    "'retrieve' with a key"
-)
+SEARCH_LIMIT = 100
 
 
 def _needs_key(action: str, key: str | None) -> str:
@@ -96,7 +93,26 @@ def _delete(
 def _search(
     m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
 ) -> dict[str, Any]:
-    raise ToolError(SEARCH_UNAVAILABLE)
+    """claude-flow passes the pattern as ``value`` (or ``key``); ours is full-text search
+    over keys and values (words ANDed, ``"phrases"``, ``prefix*``), best match first."""
+    pattern = value if isinstance(value, str) and value.strip() else key
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ToolError("memory_usage action 'search' needs a pattern in 'value', e.g. 'auth*'")
+    prefix = namespace_prefix(ns)
+    entries = []
+    for hit in m.search(pattern, namespace=ns, limit=SEARCH_LIMIT)["results"]:
+        entry = m.retrieve_entry(hit["key"])
+        if entry is not None:
+            entries.append(
+                UsageEntry(
+                    key=hit["key"][len(prefix) :],
+                    full_key=hit["key"],
+                    value=entry.value,
+                    updated_at=entry.updated_at,
+                    expires_at=entry.expires_at,
+                )
+            )
+    return {"entries": entries, "count": len(entries)}
 
 
 ActionFn = Callable[

@@ -285,10 +285,11 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
             idempotent_hint=False,
             open_world_hint=False,
         ),
-        "claude-flow v2's memory tool: action store | retrieve | list | delete with key, "
-        "value, namespace (the key becomes '<namespace>/<key>'; 'default' = no prefix) and "
-        "ttl in seconds, on the same store and policies as memory_store. list returns up to "
-        "100 entries with values. search is not available in this version.",
+        "claude-flow v2's memory tool: action store | retrieve | list | delete | search with "
+        "key, value, namespace (the key becomes '<namespace>/<key>'; 'default' = no prefix) "
+        "and ttl in seconds, on the same store and policies as memory_store. list returns up "
+        "to 100 entries with values; search takes its pattern in value (full-text: words, "
+        "\"phrases\", prefix*) and returns matching entries with values, best first.",
     ),
     "memory_store_batch": (
         memory_store_batch,

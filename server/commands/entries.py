@@ -37,6 +37,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     put.add_argument(
         "--ttl-seconds", type=float, metavar="S", help="overrides the policy's TTL; 0 = never"
     )
+    put.add_argument(
+        "--tag",
+        action="append",
+        dest="tags",
+        metavar="T",
+        help="a tag for search and list filters (repeat for several; replaces the entry's tags)",
+    )
     output_option(put)
     put.set_defaults(handler=cmd_put)
 
@@ -100,7 +107,9 @@ def cmd_put(args: argparse.Namespace) -> int:
     from ..models import StoreOutput
 
     with open_manager(args) as manager:
-        stored = manager.put(args.key, parse_value(args.value), ttl_seconds=args.ttl_seconds)
+        stored = manager.put(
+            args.key, parse_value(args.value), ttl_seconds=args.ttl_seconds, tags=args.tags
+        )
     emit(args, StoreOutput.from_result(stored).model_dump(mode="json"), format_put)
     return 0
 

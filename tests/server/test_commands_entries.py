@@ -48,6 +48,16 @@ def test_put_json_is_the_memory_store_result_and_ttl_seconds_sets_the_expiry(pro
     assert result["expires_at"] == pytest.approx(entry.expires_at)
 
 
+def test_put_tags_label_the_entry_for_list_and_search(project: Path):
+    done = run_cli("put", "knowledge/auth", '"use JWT"', "--tag", "adr", "--tag", "security")
+    assert done.returncode == 0, done.stderr
+
+    listed = one_json(run_cli("list", "knowledge/", "--output", "json").stdout)
+    found = one_json(run_cli("search", "jwt", "--tag", "adr", "--output", "json").stdout)
+    assert listed["entries"][0]["tags"] == ["adr", "security"]
+    assert [r["key"] for r in found["results"]] == ["knowledge/auth"]
+
+
 def test_get_prints_the_value_and_json_is_the_memory_retrieve_result(project: Path):
     with open_store(project) as m:
         m.store("coordination/a1/status", {"state": "busy", "step": 2}, agent_id="coder")

@@ -74,15 +74,40 @@ async def test_memory_usage_store_retrieve_list_delete_over_stdio(tmp_path: Path
     assert default_ns["value"] == "plain" and default_ns["namespace"] == "default"
 
 
-async def test_memory_usage_search_and_bad_calls_are_clear_error_results(tmp_path: Path) -> None:
+async def test_memory_usage_search_finds_entries_by_their_words_in_a_namespace(
+    tmp_path: Path,
+) -> None:
     with bounded():
         async with Client(stdio_params(tmp_path / "memory")) as client:
-            search = await client.call_tool("memory_usage", {"action": "search", "value": "jwt"})
+            for key, value in (("auth", "use JWT tokens"), ("db", "use postgres")):
+                await call(
+                    client,
+                    "memory_usage",
+                    action="store",
+                    key=key,
+                    value=value,
+                    namespace="decisions",
+                )
+            await call(client, "memory_usage", action="store", key="auth", value="JWT elsewhere")
+            found = await call(
+                client, "memory_usage", action="search", value="jwt", namespace="decisions"
+            )
+            prefixed = await call(client, "memory_usage", action="search", value="postg*")
+            no_pattern = await client.call_tool("memory_usage", {"action": "search"})
+
+    assert [(e["key"], e["value"]) for e in found["entries"]] == [("auth", "use JWT tokens")]
+    assert found["entries"][0]["full_key"] == "decisions/auth"
+    assert [e["full_key"] for e in prefixed["entries"]] == ["decisions/db"]
+    assert "needs a pattern" in error_text(no_pattern)
+
+
+async def test_memory_usage_bad_calls_are_clear_error_results(tmp_path: Path) -> None:
+    with bounded():
+        async with Client(stdio_params(tmp_path / "memory")) as client:
             no_key = await client.call_tool("memory_usage", {"action": "store", "value": "x"})
             bad_action = await client.call_tool("memory_usage", {"action": "save", "key": "k"})
             still_ok = await call(client, "memory_usage", action="list")
 
-    assert "search is not available in this version" in error_text(search)
     assert "needs a key" in error_text(no_key)
     assert "unknown action 'save'" in error_text(bad_action)
     assert "store, retrieve, list, delete, search" in error_text(bad_action)
