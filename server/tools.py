@@ -289,7 +289,7 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
         "key, value, namespace (the key becomes '<namespace>/<key>'; 'default' = no prefix) "
         "and ttl in seconds, on the same store and policies as memory_store. list returns up "
         "to 100 entries with values; search takes its pattern in value (full-text: words, "
-        "\"phrases\", prefix*) and returns matching entries with values, best first.",
+        '"phrases", prefix*) and returns matching entries with values, best first.',
     ),
     "memory_store_batch": (
         memory_store_batch,
