@@ -36,12 +36,13 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from ..errors import ConfigurationError, StoreBusyError, StoreError
-from . import redact_url
+from . import postgres_coord, redact_url
 from .base import PolicyStats, Row, SweepResult
+from .postgres_coord import LOG_GONE, PendingChange, PostgresCoordination
 
 _COLUMNS = (
     "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
-    "expires_at, ttl_seconds, actor, tombstone"
+    "expires_at, ttl_seconds, actor, tombstone, revision"
 )
 
 MIGRATIONS: tuple[str, ...] = (
@@ -80,6 +81,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX op_ids_applied_at ON op_ids (applied_at);
     """,
+    # revisions, the change log, locks (lifecycle/store/postgres_coord.py)
+    postgres_coord.MIGRATION,
 )
 
 DEFAULT_SCHEMA = "memory_lifecycle"
@@ -95,9 +98,8 @@ _OUR_PARAMS = ("schema", "pool_min_size", "pool_max_size")
 
 
 def _row(r: Sequence[Any]) -> Row:
-    return Row(
-        r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], r[12]
-    )
+    head = (r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
+    return Row(*head, tombstone=r[12], revision=r[13])
 
 
 def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
@@ -122,16 +124,18 @@ def _params(row: Row) -> tuple[Any, ...]:
         row.ttl_seconds,
         row.actor,
         bool(row.tombstone),
+        row.revision,
     )
 
 
 _UPSERT = (
-    f"INSERT INTO entries ({_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+    f"INSERT INTO entries ({_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
     "ON CONFLICT (key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
     "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
     "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
     "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
-    "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone"
+    "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone, "
+    "revision=excluded.revision"
 )
 
 # One statement takes the per-key locks in hash order: the same order in every writer.
@@ -152,14 +156,18 @@ _SELECT_LOCKED_MANY = f"SELECT {_COLUMNS} FROM entries WHERE key = ANY(%s) FOR U
 class PostgresTransaction:
     """Row state for the announced keys is fetched in one statement, under lock; writes
     are buffered and sent together before COMMIT, so a batch of n keys costs a handful
-    of round trips, not 2n."""
+    of round trips, not 2n. Revisions are assigned in that last round trip (see
+    ``postgres_coord``), so ``revisions`` is filled only once the transaction commits."""
 
-    def __init__(self, conn: psycopg.Connection, lock_space: int) -> None:
+    def __init__(self, conn: psycopg.Connection, lock_space: int, channel: str) -> None:
         self._conn = conn
         self._space = lock_space
+        self._channel = channel
         self._known: dict[str, Row | None] = {}  # current state of locked keys
-        self._dirty: dict[str, Row | None] = {}  # pending writes; None deletes
+        self._dirty: dict[str, Row] = {}  # pending metadata rewrites, not logged
+        self._changes: dict[str, PendingChange] = {}  # pending logged changes
         self._ops: list[tuple[str, str, float]] = []  # pending op ids
+        self.revisions: dict[str, int] = {}
 
     def lock(self, keys: Sequence[str]) -> None:
         todo = sorted(set(keys) - self._known.keys())
@@ -181,14 +189,26 @@ class PostgresTransaction:
         found = self._known[key]
         return None if found is None else copy.copy(found)
 
-    def put(self, row: Row) -> None:
+    def put(self, row: Row, *, change: bool = True) -> None:
         self.lock([row.key])
-        self._known[row.key] = self._dirty[row.key] = copy.copy(row)
+        row = self._known[row.key] = copy.copy(row)
+        if change or row.key in self._changes:
+            self._changes[row.key] = ("delete" if row.tombstone else "put", row.policy, row)
+            self._dirty.pop(row.key, None)
+        else:
+            self._dirty[row.key] = row
 
-    def remove(self, key: str) -> bool:
-        existed = self.get(key) is not None
-        self._known[key] = self._dirty[key] = None
-        return existed
+    def remove(self, key: str, op: str = "delete") -> bool:
+        existing = self.get(key)
+        if existing is None:
+            return False
+        self._known[key] = None
+        self._dirty.pop(key, None)
+        self._changes[key] = (op, existing.policy, None)
+        return True
+
+    def held_lock(self, name: str, now: float) -> int | None:
+        return postgres_coord.held_lock(self._conn, name, now)
 
     def op_applied(self, key: str, op_id: str) -> bool:
         self.lock([key])
@@ -207,18 +227,17 @@ class PostgresTransaction:
         if self._ops:
             self._conn.cursor().executemany(_RECORD_OP, self._ops)
             self._ops.clear()
-        upserts = [_params(r) for r in self._dirty.values() if r is not None]
-        deletes = [k for k, r in self._dirty.items() if r is None]
-        if len(upserts) == 1:
-            self._conn.execute(_UPSERT, upserts[0])
-        elif upserts:
-            self._conn.cursor().executemany(_UPSERT, upserts)
-        if deletes:
-            self._conn.execute("DELETE FROM entries WHERE key = ANY(%s)", (deletes,))
-        self._dirty.clear()
+        if self._dirty:
+            self._conn.cursor().executemany(_UPSERT, [_params(r) for r in self._dirty.values()])
+            self._dirty.clear()
+        if self._changes:  # last: from here to COMMIT, writers of the store take turns
+            self.revisions.update(
+                postgres_coord.flush_changes(self._conn, self._changes, self._channel)
+            )
+            self._changes.clear()
 
 
-class PostgresStore:
+class PostgresStore(PostgresCoordination):
     """Values and metadata in one PostgreSQL schema, shared by every host that reaches it."""
 
     def __init__(self, url: str) -> None:
@@ -358,7 +377,7 @@ class PostgresStore:
         # (Pipeline mode would save round trips on paper; on a local server it measured
         # slower than these five: BEGIN, lock, read, write, COMMIT.)
         with self._connection() as conn, conn.transaction():
-            tx = PostgresTransaction(conn, self._space)
+            tx = PostgresTransaction(conn, self._space, self.channel)
             tx.lock(keys)
             yield tx
             tx.flush()
@@ -416,6 +435,7 @@ class PostgresStore:
         query = (
             f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
             f"WHERE {cond} FOR UPDATE SKIP LOCKED) AND {cond} RETURNING key, policy, tombstone) "
+            f"{LOG_GONE} "
             "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
             "UNION ALL "
             "(SELECT NULL, FALSE, 0, key FROM gone WHERE NOT tombstone LIMIT %(sample)s)"
@@ -427,8 +447,10 @@ class PostgresStore:
             "high": prefix + _TOP,
             "sample": sample,
         }
-        with self._connection() as conn:
+        with self._write() as conn:
             rows = conn.execute(query, args).fetchall()
+            if any(key is not None or not tombstone for _, tombstone, _, key in rows):
+                conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
         by_policy: dict[str, int] = {}
         tombstones = 0
         keys: list[str] = []
@@ -442,11 +464,14 @@ class PostgresStore:
         return SweepResult(by_policy, tombstones, keys)
 
     def delete_expired_key(self, key: str, now: float) -> bool:
-        with self._connection() as conn:
-            cur = conn.execute(
-                "DELETE FROM entries WHERE key = %s AND expires_at <= %s", (key, now)
-            )
-            return cur.rowcount > 0
+        query = (
+            "WITH gone AS (DELETE FROM entries WHERE key = %(key)s AND expires_at <= %(now)s "
+            f"RETURNING key, policy, tombstone) {LOG_GONE} "
+            "SELECT tombstone, pg_notify(%(channel)s, '') FROM gone"
+        )
+        with self._write() as conn:
+            gone = conn.execute(query, {"key": key, "now": now, "channel": self.channel})
+            return gone.fetchone() is not None
 
     def stats(self, now: float) -> list[PolicyStats]:
         query = (
@@ -468,6 +493,11 @@ class PostgresStore:
     def reset(self) -> int:
         with self._write() as conn:
             conn.execute("DELETE FROM op_ids")
+            conn.execute("DELETE FROM changes")  # a cursor from before gets "compacted"
+            conn.execute(
+                "UPDATE counters SET value = (SELECT value FROM counters WHERE name = "
+                "'revision') WHERE name = 'compacted'"
+            )
             return conn.execute("DELETE FROM entries").rowcount
 
     def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -522,6 +552,7 @@ class PostgresStore:
             if self._closed:
                 return
             self._closed = True
+        self._close_listener()
         with suppress(Exception):
             self._pool.close(timeout=5.0)
 

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import StoreBusyError, StoreError
+from . import sqlite_coord
 from .base import PolicyStats, Row, SweepResult
+from .sqlite_coord import SQLiteCoordination
 
 _COLUMNS = (
     "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
-    "expires_at, ttl_seconds, actor, tombstone"
+    "expires_at, ttl_seconds, actor, tombstone, revision"
 )
 
 MIGRATIONS: tuple[str, ...] = (
@@ -58,6 +60,8 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX op_ids_applied_at ON op_ids(applied_at);
     """,
+    # revisions, the change log, locks (lifecycle/store/sqlite_coord.py)
+    sqlite_coord.MIGRATION,
 )
 
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -65,27 +69,32 @@ _SELECT_ONE = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
 
 
 def _row(r: Sequence[Any]) -> Row:
-    return Row(
-        r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12])
-    )
+    head = (r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
+    return Row(*head, tombstone=bool(r[12]), revision=r[13])
 
 
 class SQLiteTransaction:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self.revisions: dict[str, int] = {}
 
     def get(self, key: str) -> Row | None:
         r = self._conn.execute(_SELECT_ONE, (key,)).fetchone()
         return _row(r) if r else None
 
-    def put(self, row: Row) -> None:
+    def put(self, row: Row, *, change: bool = True) -> None:
+        revision = row.revision
+        if change:
+            op = "delete" if row.tombstone else "put"
+            revision = sqlite_coord.log_change(self._conn, self.revisions, row.key, op, row.policy)
         self._conn.execute(
-            f"INSERT INTO entries ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            f"INSERT INTO entries ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
             "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
             "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
             "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
-            "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone",
+            "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone, "
+            "revision=excluded.revision",
             (
                 row.key,
                 row.policy,
@@ -100,11 +109,19 @@ class SQLiteTransaction:
                 row.ttl_seconds,
                 row.actor,
                 int(row.tombstone),
+                revision,
             ),
         )
 
-    def remove(self, key: str) -> bool:
+    def remove(self, key: str, op: str = "delete") -> bool:
+        found = self._conn.execute("SELECT policy FROM entries WHERE key = ?", (key,)).fetchone()
+        if found is None:
+            return False
+        sqlite_coord.log_change(self._conn, self.revisions, key, op, found[0])
         return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
+
+    def held_lock(self, name: str, now: float) -> int | None:
+        return sqlite_coord.held_lock(self._conn, name, now)
 
     def op_applied(self, key: str, op_id: str) -> bool:
         found = self._conn.execute(
@@ -173,7 +190,7 @@ class SQLiteWriteTransaction(_Immediate):
         return SQLiteTransaction(self._begin())
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteCoordination):
     """One SQLite file holding values and metadata."""
 
     def __init__(self, path: str | os.PathLike[str], busy_timeout: float = BUSY_TIMEOUT_SECONDS):
@@ -348,12 +365,14 @@ class SQLiteStore:
                 f"SELECT key FROM entries WHERE {where} AND tombstone = 0 LIMIT ?",
                 (*params, sample),
             ).fetchall()
+            sqlite_coord.log_expired(conn, where, params)
             conn.execute(f"DELETE FROM entries WHERE {where}", params)
         by_policy = {p: n for p, t, n in counts if not t}
         return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
 
     def delete_expired_key(self, key: str, now: float) -> bool:
         with self._write() as conn:
+            sqlite_coord.log_expired(conn, "key = ? AND expires_at <= ?", (key, now))
             cur = conn.execute("DELETE FROM entries WHERE key = ? AND expires_at <= ?", (key, now))
             return cur.rowcount > 0
 
@@ -380,6 +399,7 @@ class SQLiteStore:
     def reset(self) -> int:
         with self._write() as conn:
             conn.execute("DELETE FROM op_ids")
+            sqlite_coord.forget_history(conn)
             return conn.execute("DELETE FROM entries").rowcount
 
     def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
