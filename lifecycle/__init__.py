@@ -8,8 +8,9 @@ as CRDTs and compresses large values, on one SQLite file or PostgreSQL.
 from .clock import HybridLogicalClock, ManualClock
 from .codec import MemoryCompressor
 from .crdt import CRDTResolver
-from .entry import Conflict, MemoryEntry, StoreResult
+from .entry import Conflict, DeleteResult, MemoryEntry, StoreResult
 from .errors import (
+    CompactedError,
     ConfigurationError,
     EntryNotFoundError,
     ImportFormatError,
@@ -17,6 +18,7 @@ from .errors import (
     InvalidKeyError,
     InvalidValueError,
     LifecycleError,
+    LockTimeout,
     PolicyError,
     StoreBusyError,
     StoreError,
@@ -30,9 +32,11 @@ __all__ = [
     "CRDTResolver",
     "CleanupReport",
     "CleanupStrategy",
+    "CompactedError",
     "ConfigurationError",
     "Conflict",
     "ConflictStrategy",
+    "DeleteResult",
     "EntryNotFoundError",
     "HybridLogicalClock",
     "ImportFormatError",
@@ -40,6 +44,7 @@ __all__ = [
     "InvalidKeyError",
     "InvalidValueError",
     "LifecycleError",
+    "LockTimeout",
     "ManualClock",
     "MemoryCompressor",
     "MemoryEntry",

@@ -13,23 +13,27 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from . import reads, replication, rules, stats
+from . import changes as change_feed
+from . import locks, reads, replication, rules, stats
 from .actors import component, default_agent_id, replica_id
 from .arguments import check_actor
 from .clock import Clock, HybridLogicalClock
-from .entry import MemoryEntry, StoreResult
-from .errors import InvalidValueError, PolicyError
+from .entry import DeleteResult, MemoryEntry, StoreResult
+from .errors import PolicyError
 from .gc import CleanupReport, MemoryGarbageCollector
+from .guards import check_guard
 from .keys import full_key
 from .paths import resolve
 from .policy import PolicySet, RetentionPolicy
 from .policy_watch import PolicyWatcher
-from .request import MAX_BATCH, PreparedWrite, WriteRequest, prepare, requests_from
+from .request import WriteRequest, requests_from
 from .sessions import session_keys
-from .store import Store, Transaction, open_store
+from .store import Store, open_store
+from .writes import Writer
 
 SESSION_BATCH = 500
 
@@ -68,6 +72,9 @@ class MemoryLifecycleManager:
         except BaseException:
             self._store.close()
             raise
+        self._writes = Writer(
+            self._store, self.clock, self._policies, self._component, self.agent_id
+        )
 
     # ------------------------------------------------------------ lifecycle
 
@@ -129,12 +136,17 @@ class MemoryLifecycleManager:
         agent_id: str | None = None,
         op_id: str | None = None,
         context: str | None = None,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
     ) -> bool:
-        """Store ``value`` under ``key``, merged by the key's conflict strategy."""
-        self.write(
-            WriteRequest(key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context)
-        )
-        return True
+        """Store ``value`` under ``key``, merged by the key's conflict strategy. False only
+        when a precondition (``if_revision``, ``lock`` + ``lock_token``) failed."""
+        request = WriteRequest(
+            key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context,
+            if_revision, lock, lock_token,
+        )  # fmt: skip
+        return self.write(request).conflict is None
 
     def put(
         self,
@@ -147,11 +159,16 @@ class MemoryLifecycleManager:
         agent_id: str | None = None,
         op_id: str | None = None,
         context: str | None = None,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
     ) -> StoreResult:
         """Like ``store`` but returns what happened (what the MCP tool reports)."""
-        return self.write(
-            WriteRequest(key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context)
-        )
+        request = WriteRequest(
+            key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context,
+            if_revision, lock, lock_token,
+        )  # fmt: skip
+        return self.write(request)
 
     def write(self, request: WriteRequest) -> StoreResult:
         """Apply one write request in its own transaction."""
@@ -164,27 +181,9 @@ class MemoryLifecycleManager:
         return self.write_many(requests_from(items))
 
     def write_many(self, requests: builtins.list[WriteRequest]) -> builtins.list[StoreResult]:
-        """Apply write requests in one transaction, all checked before any is written."""
-        if len(requests) > MAX_BATCH:
-            raise InvalidValueError(
-                f"batch of {len(requests)} entries is over the limit of {MAX_BATCH}; split it"
-            )
-        self._policies.maybe_reload()
-        now = self.clock.now()
-        prepared = [prepare(r, self.policies, now, self._component) for r in requests]
-        if not prepared:
-            return []
-        with self._store.transaction([w.key for w in prepared]) as tx:
-            return [self._apply(tx, w) for w in prepared]
-
-    def _apply(self, tx: Transaction, w: PreparedWrite) -> StoreResult:
-        scope = rules.Scope(w.policy, self.policies.settings, self.clock.now(), self.agent_id)
-        applied = w.op_id is not None and tx.op_applied(w.key, w.op_id)
-        outcome = rules.write(tx.get(w.key), w, self.clock, scope, op_applied=applied)
-        if outcome.row is not None:
-            tx.put(outcome.row)
-        tx.record_ops(w.key, outcome.ops)
-        return outcome.result
+        """Apply write requests in one transaction, all checked before any is written; a
+        failed precondition in any of them writes none (``lifecycle.writes``)."""
+        return self._writes.write_many(requests)
 
     # ------------------------------------------------------------ reads
 
@@ -208,9 +207,33 @@ class MemoryLifecycleManager:
 
     # ------------------------------------------------------------ deletes and maintenance
 
-    def delete(self, key: str, namespace: str | None = None) -> bool:
+    def delete(
+        self,
+        key: str,
+        namespace: str | None = None,
+        *,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
+    ) -> bool:
         """Delete ``key``; a tombstone keeps older replicas' exports from resurrecting it."""
-        return self._delete_keys([full_key(key, namespace)]) == [full_key(key, namespace)]
+        return self.delete_entry(
+            key, namespace, if_revision=if_revision, lock=lock, lock_token=lock_token
+        ).deleted
+
+    def delete_entry(
+        self,
+        key: str,
+        namespace: str | None = None,
+        *,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
+    ) -> DeleteResult:
+        """Like ``delete`` but returns what happened (revision, conflict)."""
+        k = full_key(key, namespace)
+        self._policies.maybe_reload()
+        return self._writes.delete(k, check_guard(if_revision, lock, lock_token, k))
 
     def delete_session(self, session_id: str) -> builtins.list[str]:
         """Delete ``session/<id>``, ``session/<id>/*`` and ``coordination/<id>/*``.
@@ -221,26 +244,9 @@ class MemoryLifecycleManager:
         keys = session_keys(self._store, session_id)
         deleted: builtins.list[str] = []
         for start in range(0, len(keys), SESSION_BATCH):
-            deleted += self._delete_keys(keys[start : start + SESSION_BATCH], tombstoned=False)
+            batch = keys[start : start + SESSION_BATCH]
+            deleted += self._writes.delete_keys(batch, tombstoned=False)
         return deleted
-
-    def _delete_keys(
-        self, keys: builtins.list[str], *, tombstoned: bool = True
-    ) -> builtins.list[str]:
-        """Delete ``keys`` in one transaction; return those tombstoned (or, when
-        ``tombstoned`` is false, those that held anything, expired ones included)."""
-        done: builtins.list[str] = []
-        with self._store.transaction(keys) as tx:
-            for key in keys:
-                scope = self._scope(key, self.clock.now())
-                kind, row = rules.forget(tx.get(key), self.clock, scope, self._component(None))
-                if kind == "removed":
-                    tx.remove(key)
-                elif row is not None:
-                    tx.put(row)
-                if kind == "tombstoned" or (kind == "removed" and not tombstoned):
-                    done.append(key)
-        return done
 
     def cleanup(self, force: bool = False) -> dict[str, Any]:
         """Collect expired entries (``force`` includes manual-strategy ones)."""
@@ -248,8 +254,13 @@ class MemoryLifecycleManager:
 
     def collect(self, force: bool = False, prefix: str = "") -> CleanupReport:
         self._policies.maybe_reload()
-        window = self.policies.settings.op_id_window_seconds
-        return self.gc.collect(force=force, prefix=prefix, op_id_window_seconds=window)
+        settings = self.policies.settings
+        return self.gc.collect(
+            force=force,
+            prefix=prefix,
+            op_id_window_seconds=settings.op_id_window_seconds,
+            change_log_max_entries=settings.change_log_max_entries,
+        )
 
     def reset(self) -> bool:
         """Delete every entry and tombstone (tests, or starting over)."""
@@ -258,6 +269,51 @@ class MemoryLifecycleManager:
 
     def get_stats(self) -> dict[str, Any]:
         return stats.summarize(self._store, self.policies, self.clock.now(), self.policy_error)
+
+    # ------------------------------------------------------------ coordination
+
+    def lock(
+        self,
+        name: str,
+        owner: str | None = None,
+        ttl_seconds: float = locks.DEFAULT_TTL_SECONDS,
+        wait_seconds: float = 0,
+    ) -> dict[str, Any]:
+        """Take (or renew) lock ``name``: ``acquired``, ``name``, ``owner``, ``token``
+        (a fencing token for guarded writes), ``expires_at`` (``lifecycle.locks``)."""
+        who = self.agent_id if owner is None else owner
+        return locks.lock(self._store, self.clock, name, who, ttl_seconds, wait_seconds)
+
+    def unlock(self, name: str, token: int) -> bool:
+        """Release lock ``name``; False when ``token`` no longer holds it."""
+        return locks.unlock(self._store, self.clock, name, token)
+
+    def locked(
+        self,
+        name: str,
+        owner: str | None = None,
+        ttl_seconds: float = locks.DEFAULT_TTL_SECONDS,
+        wait_seconds: float = 0,
+    ) -> AbstractContextManager[int]:
+        """``with manager.locked(name) as token:`` holds the lock for the block, or raises
+        ``LockTimeout`` when another owner keeps it past ``wait_seconds``."""
+        who = self.agent_id if owner is None else owner
+        return locks.locked(self._store, self.clock, name, who, ttl_seconds, wait_seconds)
+
+    def list_locks(self) -> builtins.list[dict[str, Any]]:
+        """The locks held now (unexpired), in name order."""
+        return locks.held(self._store, self.clock.now())
+
+    def changes(
+        self,
+        prefix: str = "",
+        since: int | None = None,
+        limit: int = 100,
+        wait_seconds: float = 0,
+    ) -> dict[str, Any]:
+        """Changes after revision ``since`` under ``prefix`` (``changes``) and the cursor to
+        pass next (``next``); waits up to ``wait_seconds`` for one (``lifecycle.changes``)."""
+        return change_feed.changes(self._store, prefix, since, limit, wait_seconds)
 
     # ------------------------------------------------------------ replication
 

@@ -51,6 +51,7 @@ def to_entry(found: Found) -> MemoryEntry:
             Conflict(c.value, display_actor(c.actor), c.timestamp) for c in seen.conflicts
         ),
         context=crdt.encode_context(state["vv"]) if row.strategy == crdt.MV else None,
+        revision=row.revision,
     )
 
 
@@ -74,6 +75,7 @@ def list_page(
                 "size_bytes": r.size_bytes,
                 "expires_at": r.expires_at,
                 "updated_at": r.updated_at,
+                "revision": r.revision,
             }
             for r in rows
         ],

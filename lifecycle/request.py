@@ -1,7 +1,7 @@
 """One write, as a typed request: what the MCP tools, the CLI, batches and imports hand
 the engine.
 
-The eight write fields are spelled out here once. A new field (a precondition,
+The write fields are spelled out here once. A new field (a precondition,
 tags) is added to ``WriteRequest`` and checked in ``prepare``; every caller
 that builds requests from mappings (batches, tool arguments) gets it for free.
 """
@@ -15,6 +15,7 @@ from typing import Any
 from . import codec, crdt
 from .arguments import check_actor, check_op_id, check_seconds, check_timestamp
 from .errors import InvalidValueError
+from .guards import Guard, check_guard
 from .keys import full_key
 from .policy import PolicySet, RetentionPolicy
 
@@ -33,6 +34,9 @@ class WriteRequest:
     agent_id: str | None = None
     op_id: str | None = None
     context: str | None = None
+    if_revision: int | None = None  # compare-and-set: the key's current revision (0: absent)
+    lock: str | None = None  # a guarded write: only while this lock is held ...
+    lock_token: int | None = None  # ... with this fencing token
 
     @classmethod
     def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> WriteRequest:
@@ -83,6 +87,7 @@ class PreparedWrite:
     actor: str  # the CRDT component id, ``<agent>#<replica>``
     op_id: str | None
     context: dict[str, int] | None
+    guard: Guard
 
     @property
     def strategy(self) -> str:
@@ -125,4 +130,5 @@ def prepare(
         actor=component(check_actor(agent, k) if agent is not None else None),
         op_id=check_op_id(request.op_id, k),
         context=crdt.decode_context(context, k) if context is not None else None,
+        guard=check_guard(request.if_revision, request.lock, request.lock_token, k),
     )
