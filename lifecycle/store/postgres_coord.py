@@ -332,14 +332,13 @@ class PostgresCoordination:
 
     def acquire_lock(self, name: str, owner: str, now: float, ttl: float) -> LockState:
         with self._write() as conn:
+            # the gate first, alone: the next statement's snapshot then sees every lock
+            # change committed by the acquirer we waited for
+            conn.execute("SELECT value FROM counters WHERE name = 'lock_token' FOR UPDATE")
             held = conn.execute(
-                "SELECT l.owner, l.token, l.expires_at FROM "
-                "(SELECT value FROM counters WHERE name = 'lock_token' FOR UPDATE) AS gate "
-                "LEFT JOIN locks AS l ON l.name = %s",
-                (name,),
+                "SELECT owner, token, expires_at FROM locks WHERE name = %s", (name,)
             ).fetchone()
-            assert held is not None
-            if held[0] is not None and held[2] > now:
+            if held is not None and held[2] > now:
                 if held[0] != owner:
                     return LockState(name, held[0], None, held[2], acquired=False)
                 conn.execute("UPDATE locks SET expires_at = %s WHERE name = %s", (now + ttl, name))
