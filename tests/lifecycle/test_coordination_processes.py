@@ -61,6 +61,8 @@ def finish(proc: subprocess.Popen[str]) -> str:
 
 
 def read_line(proc: subprocess.Popen[str]) -> str:
+    """One line of the child's output (read before ``finish``, which reads the pipe's file
+    descriptor directly: lines this buffered ahead would be lost to it)."""
     assert proc.stdout is not None
     line = proc.stdout.readline()  # the child prints before it waits; EOF means it died
     assert line, proc.stderr.read() if proc.stderr else "child exited"
@@ -151,10 +153,11 @@ def test_a_feed_reader_sees_every_change_of_concurrent_writer_processes_once(
     commands = [["follow", store_url, "reader", "feed/", str(since), "150"]]
     commands += [["write", store_url, f"w{i}", "feed/", "50"] for i in range(3)]
     with workers(*commands) as (reader, *writers):
-        assert read_line(reader) == "waiting"
         for writer in writers:
             finish(writer)
-        seen = [json.loads(line) for line in finish(reader).splitlines()]
+        lines = finish(reader).splitlines()
+    assert lines[0] == "waiting"
+    seen = [json.loads(line) for line in lines[1:]]
     revisions = [c["revision"] for c in seen]
     assert len(revisions) == 150 and revisions == sorted(set(revisions))
     assert {c["key"] for c in seen} == {f"feed/w{w}/{i}" for w in range(3) for i in range(50)}
