@@ -10,11 +10,11 @@ numeric) and its messages are better than a schema's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from lifecycle import MemoryEntry, StoreResult
+from lifecycle import DeleteResult, MemoryEntry, StoreResult
 
 OPTIONAL_WRITE_FIELDS = {
     "namespace": "Prefix joined as '<namespace>/<key>' (not applied twice).",
@@ -24,7 +24,17 @@ OPTIONAL_WRITE_FIELDS = {
     "op_id": "Idempotency id: a store with an op_id already applied is not applied again.",
     "context": "The context token from memory_retrieve (multi_value keys): replaces the "
     "siblings it names instead of adding one.",
+    "if_revision": "Compare-and-set: apply only if the key's current revision is this one "
+    "(from memory_retrieve); 0 = only if the key does not exist.",
+    "lock": "A guarded write: apply only while this lock (memory_lock) is held with lock_token.",
+    "lock_token": "The token memory_lock returned for `lock`.",
 }
+
+Conflict = Literal["revision", "lock"] | None
+CONFLICT = (
+    "Set when a precondition failed and nothing was written: 'revision' (if_revision did "
+    "not match), 'lock' (the lock is not held with lock_token)."
+)
 
 
 class StoreOutput(BaseModel):
@@ -32,7 +42,8 @@ class StoreOutput(BaseModel):
 
     stored: bool = Field(
         description="True when the store now reflects this write (applied now, or its op_id "
-        "was applied before); false when a newer write already won (last-write-wins)."
+        "was applied before); false when a newer write already won (last-write-wins) or a "
+        "precondition failed (see conflict)."
     )
     key: str = Field(description="The full key, namespace applied.")
     policy: str = Field(description="The retention policy pattern that governs the key.")
@@ -48,6 +59,12 @@ class StoreOutput(BaseModel):
         description="True when the write applied but its timestamp plus TTL is already past "
         "(expires_at says when): it will never be read.",
     )
+    revision: int = Field(
+        default=0,
+        description="The key's revision after this call: the write's own when it applied, "
+        "else the current one (0 = the key does not exist). Pass it as if_revision.",
+    )
+    conflict: Conflict = Field(default=None, description=CONFLICT)
 
     @classmethod
     def from_result(cls, result: StoreResult) -> StoreOutput:
@@ -61,6 +78,8 @@ class StoreOutput(BaseModel):
             value=result.value,
             duplicate=result.duplicate,
             expired=result.expired,
+            revision=result.revision,
+            conflict=result.conflict,  # type: ignore[arg-type]
         )
 
 
@@ -90,6 +109,11 @@ class RetrieveOutput(BaseModel):
     actor: str | None = Field(default=None, description="The agent that wrote the value.")
     policy: str | None = Field(default=None, description="The governing policy pattern.")
     strategy: str | None = Field(default=None, description="lww, multi_value or counter.")
+    revision: int = Field(
+        default=0,
+        description="The store revision of the entry's last change (0 when not found): pass "
+        "it to memory_store / memory_delete as if_revision for a compare-and-set.",
+    )
 
     @classmethod
     def from_entry(cls, key: str, entry: MemoryEntry | None) -> RetrieveOutput:
@@ -109,12 +133,29 @@ class RetrieveOutput(BaseModel):
             actor=entry.actor,
             policy=entry.policy,
             strategy=entry.strategy,
+            revision=entry.revision,
         )
 
 
 class DeleteOutput(BaseModel):
-    deleted: bool = Field(description="False when there was nothing (live) to delete.")
+    deleted: bool = Field(
+        description="False when there was nothing (live) to delete, or a precondition failed."
+    )
     key: str = Field(description="The full key, namespace applied.")
+    revision: int = Field(
+        default=0,
+        description="The delete's revision when deleted, else the key's current one.",
+    )
+    conflict: Conflict = Field(default=None, description=CONFLICT)
+
+    @classmethod
+    def from_result(cls, result: DeleteResult) -> DeleteOutput:
+        return cls(
+            deleted=result.deleted,
+            key=result.key,
+            revision=result.revision,
+            conflict=result.conflict,  # type: ignore[arg-type]
+        )
 
 
 class ListEntry(BaseModel):
@@ -123,6 +164,7 @@ class ListEntry(BaseModel):
     size_bytes: int = Field(description="Serialized size of the value before compression.")
     expires_at: float | None
     updated_at: float
+    revision: int = Field(description="The store revision of the entry's last change.")
 
 
 class ListOutput(BaseModel):
@@ -162,6 +204,8 @@ class StatsOutput(BaseModel):
     stored_bytes: int = Field(description="Size of all values as stored.")
     expired_pending: int = Field(description="Expired entries that cleanup has not deleted yet.")
     tombstones: int = Field(default=0, description="Delete markers kept for replication.")
+    locks_held: int = Field(default=0, description="Locks (memory_lock) held right now.")
+    revision: int = Field(default=0, description="The store's latest revision.")
     db_size_bytes: int | None = Field(default=None, description="Store size on disk, if known.")
     policy_source: str | None = Field(default=None, description="Where the policies came from.")
     policy_error: str | None = Field(

@@ -461,10 +461,11 @@ class SQLiteStore(SQLiteCoordination):
         return total
 
     def close(self) -> None:
+        """Stop handing out connections and let go of them. Each is closed when its last
+        user drops it (refcounting), never here under a thread that may be running a
+        statement on it: a long-poll or an abandoned tool call can be mid-query while a
+        server shuts down, and closing a connection under it crashes the interpreter."""
         self._closed = True
         with self._conns_lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            with suppress(sqlite3.Error):
-                conn.close()
+            self._conns = []
         self._local = threading.local()

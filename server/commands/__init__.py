@@ -8,8 +8,8 @@ hooks run on every session end and task, so ``serve`` loads the MCP SDK and
 
 from __future__ import annotations
 
-from . import hook, maintenance, serve, transfer
+from . import coordination, hook, maintenance, serve, transfer
 
-MODULES = (serve, hook, maintenance, transfer)
+MODULES = (serve, hook, maintenance, transfer, coordination)
 
 __all__ = ["MODULES"]
