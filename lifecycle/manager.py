@@ -13,15 +13,14 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from . import changes as change_feed
-from . import locks, reads, replication, rules, stats
+from . import reads, replication, rules, stats
 from .actors import component, default_agent_id, replica_id
 from .arguments import check_actor
 from .clock import Clock, HybridLogicalClock
+from .coordination import Coordination
 from .entry import DeleteResult, MemoryEntry, StoreResult
 from .errors import PolicyError
 from .gc import CleanupReport, MemoryGarbageCollector
@@ -38,7 +37,7 @@ from .writes import Writer
 SESSION_BATCH = 500
 
 
-class MemoryLifecycleManager:
+class MemoryLifecycleManager(Coordination):
     """A lifecycle-managed memory: TTL policies, CRDT conflicts, compression, GC."""
 
     def __init__(
@@ -269,51 +268,6 @@ class MemoryLifecycleManager:
 
     def get_stats(self) -> dict[str, Any]:
         return stats.summarize(self._store, self.policies, self.clock.now(), self.policy_error)
-
-    # ------------------------------------------------------------ coordination
-
-    def lock(
-        self,
-        name: str,
-        owner: str | None = None,
-        ttl_seconds: float = locks.DEFAULT_TTL_SECONDS,
-        wait_seconds: float = 0,
-    ) -> dict[str, Any]:
-        """Take (or renew) lock ``name``: ``acquired``, ``name``, ``owner``, ``token``
-        (a fencing token for guarded writes), ``expires_at`` (``lifecycle.locks``)."""
-        who = self.agent_id if owner is None else owner
-        return locks.lock(self._store, self.clock, name, who, ttl_seconds, wait_seconds)
-
-    def unlock(self, name: str, token: int) -> bool:
-        """Release lock ``name``; False when ``token`` no longer holds it."""
-        return locks.unlock(self._store, self.clock, name, token)
-
-    def locked(
-        self,
-        name: str,
-        owner: str | None = None,
-        ttl_seconds: float = locks.DEFAULT_TTL_SECONDS,
-        wait_seconds: float = 0,
-    ) -> AbstractContextManager[int]:
-        """``with manager.locked(name) as token:`` holds the lock for the block, or raises
-        ``LockTimeout`` when another owner keeps it past ``wait_seconds``."""
-        who = self.agent_id if owner is None else owner
-        return locks.locked(self._store, self.clock, name, who, ttl_seconds, wait_seconds)
-
-    def list_locks(self) -> builtins.list[dict[str, Any]]:
-        """The locks held now (unexpired), in name order."""
-        return locks.held(self._store, self.clock.now())
-
-    def changes(
-        self,
-        prefix: str = "",
-        since: int | None = None,
-        limit: int = 100,
-        wait_seconds: float = 0,
-    ) -> dict[str, Any]:
-        """Changes after revision ``since`` under ``prefix`` (``changes``) and the cursor to
-        pass next (``next``); waits up to ``wait_seconds`` for one (``lifecycle.changes``)."""
-        return change_feed.changes(self._store, prefix, since, limit, wait_seconds)
 
     # ------------------------------------------------------------ replication
 
