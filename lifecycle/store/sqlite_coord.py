@@ -148,13 +148,15 @@ class SQLiteCoordination:
 
     def wait_for_change(self, token: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        while not self._closed:
-            if self.change_token() != token:
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            time.sleep(min(POLL_SECONDS, remaining))
+        with self._errors():
+            version = self._conn().execute  # (the hot loop: no per-poll lookups)
+            while not self._closed:
+                if version("PRAGMA data_version").fetchone()[0] != token:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                time.sleep(min(POLL_SECONDS, remaining))
         return False
 
     # ------------------------------------------------------------ locks
