@@ -122,6 +122,21 @@ WITH rev AS (
 SELECT base, pg_notify(%(channel)s, '') FROM rev
 """
 
+# The same for the common case, one key written (not removed): plain parameters, which
+# PostgreSQL plans and runs several times faster than 15 one-element arrays.
+FLUSH_ONE = f"""
+WITH rev AS (
+    UPDATE counters SET value = value + 1 WHERE name = 'revision' RETURNING value
+), up AS (
+    INSERT INTO entries ({_ENTRY_COLUMNS}, revision)
+    SELECT {", ".join(["%s"] * len(_ARRAY_TYPES))}, rev.value FROM rev
+    ON CONFLICT (key) DO UPDATE SET {_UPDATES}, revision = excluded.revision
+), logged AS (
+    INSERT INTO changes (revision, key, op, policy) SELECT rev.value, %s, %s, %s FROM rev
+)
+SELECT value, pg_notify(%s, '') FROM rev
+"""
+
 # Appended to a ``WITH gone AS (DELETE ... RETURNING key, policy, tombstone)``: logs an
 # ``expire`` change for every live row it removed (purged tombstones were logged as
 # deletes already), in key order, taking the counter only when there is one.
@@ -154,6 +169,12 @@ def flush_changes(
 ) -> dict[str, int]:
     """Write and log ``changes`` in one statement; return each key's new revision."""
     keys = list(changes)
+    if len(keys) == 1 and changes[keys[0]][2] is not None:
+        op, policy, row = changes[keys[0]]
+        assert row is not None
+        found = conn.execute(FLUSH_ONE, (*_values(row), row.key, op, policy, channel)).fetchone()
+        assert found is not None
+        return {row.key: int(found[0])}
     columns: list[list[Any]] = [[] for _ in _ARRAY_TYPES]
     for key in keys:
         _, policy, row = changes[key]
@@ -388,6 +409,7 @@ def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
 
 __all__ = [
     "FLUSH",
+    "FLUSH_ONE",
     "LOG_GONE",
     "MIGRATION",
     "ChangeListener",
