@@ -14,8 +14,7 @@ delete (revisions only grow).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import InvalidValueError
 from .keys import validate_key
@@ -25,8 +24,7 @@ REVISION = "revision"
 LOCK = "lock"
 
 
-@dataclass(frozen=True, slots=True)
-class Guard:
+class Guard(NamedTuple):
     """A write's preconditions; the empty guard (all None) always holds."""
 
     if_revision: int | None = None

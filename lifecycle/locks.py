@@ -32,7 +32,7 @@ from .store import LockState, Store
 
 MAX_WAIT_SECONDS = 30.0
 MAX_TTL_SECONDS = 86400.0
-DEFAULT_TTL_SECONDS = 60.0
+DEFAULT_TTL_SECONDS = 60.0  # (also in lifecycle.coordination, which imports this lazily)
 
 log = logging.getLogger("memory_lifecycle.locks")
 

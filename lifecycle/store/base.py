@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 @dataclass(slots=True)
@@ -46,8 +46,11 @@ class SweepResult:
     sample_keys: list[str]  # up to ``sample`` deleted live keys, for hook reports
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+# (NamedTuples rather than dataclasses: a hook imports this module, and creating a
+# frozen slotted dataclass costs ~0.5 ms at import against ~0.07 ms for a NamedTuple)
+
+
+class Change(NamedTuple):
     """One entry of the change log: ``key`` changed at ``revision``."""
 
     revision: int
@@ -56,8 +59,7 @@ class Change:
     policy: str
 
 
-@dataclass(slots=True)
-class ChangePage:
+class ChangePage(NamedTuple):
     """What one read of the change log saw, from one consistent snapshot."""
 
     changes: list[Change]  # after the asked revision, under the prefix, in revision order
@@ -66,8 +68,7 @@ class ChangePage:
     complete: bool  # False when ``limit`` cut the page short (more changes after the last)
 
 
-@dataclass(frozen=True, slots=True)
-class LockState:
+class LockState(NamedTuple):
     """A lock as the store holds it; ``token`` is None when the caller did not get it."""
 
     name: str
