@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
+from ..errors import StoreError
 from .base import Change, ChangePage, LockState, Row
 
 log = logging.getLogger("memory_lifecycle.store")
@@ -286,7 +287,10 @@ class PostgresCoordination:
 
     if TYPE_CHECKING:
         _conninfo: str
+        _lock: threading.Lock
+        _closed: bool
         schema: str
+        url: str
 
         def _connection(self) -> AbstractContextManager[psycopg.Connection]: ...
 
@@ -341,9 +345,12 @@ class PostgresCoordination:
         )
 
     def _change_listener(self) -> ChangeListener:
-        if self._listener is None:
-            self._listener = ChangeListener(self._conninfo, self.channel)
-        return self._listener
+        with self._lock:  # one per store, whichever thread waits first
+            if self._closed:
+                raise StoreError(f"store {self.url} is closed", path=self.url)
+            if self._listener is None:
+                self._listener = ChangeListener(self._conninfo, self.channel)
+            return self._listener
 
     def _close_listener(self) -> None:
         if self._listener is not None:
