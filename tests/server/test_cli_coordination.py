@@ -20,15 +20,17 @@ pytestmark = pytest.mark.slow
 LINE_TIMEOUT = 15.0
 
 
-def next_change(proc: subprocess.Popen[bytes], pending: bytearray) -> dict[str, Any]:
-    """The next JSON line the child prints, within ``LINE_TIMEOUT``."""
+def next_change(
+    proc: subprocess.Popen[bytes], pending: bytearray, timeout: float = LINE_TIMEOUT
+) -> dict[str, Any]:
+    """The next JSON line the child prints, within ``timeout`` seconds."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
-    deadline = time.monotonic() + LINE_TIMEOUT
+    deadline = time.monotonic() + timeout
     while b"\n" not in pending:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise AssertionError(f"no line within {LINE_TIMEOUT} s: {bytes(pending)!r}")
+            raise TimeoutError(f"no line within {timeout} s: {bytes(pending)!r}")
         chunk = os.read(fd, 65536)
         assert chunk, f"watch exited early (rc {proc.wait()})"
         pending += chunk
@@ -101,10 +103,19 @@ def test_watch_without_since_starts_from_now(project: Path) -> None:
     proc = start_cli("watch", cwd=project)
     pending = bytearray()
     try:
-        time.sleep(0.5)  # let it take its starting cursor
-        with open_store(project) as m:
-            m.put("task/new", 1)
-        assert next_change(proc, pending)["key"] == "task/new"  # and not task/old
+        # write until watch (still starting, maybe) reports something: whatever it
+        # reports first must be one of these, never the entry written before it started
+        for i in range(60):
+            with open_store(project) as m:
+                m.put(f"task/new/{i}", 1)
+            try:
+                first = next_change(proc, pending, timeout=0.5)
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise AssertionError("watch reported nothing")
+        assert first["key"].startswith("task/new/")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
     finally:
