@@ -108,21 +108,22 @@ def test_four_processes_take_one_lock_in_turns_with_growing_tokens(
 def test_a_killed_holder_loses_the_lock_after_its_ttl_and_its_late_write_is_refused(
     store_url: str,
 ) -> None:
-    MemoryLifecycleManager(store=store_url).close()
-    with workers(["hold", store_url, "holder", "job", "1.0"]) as (holder,):
+    with (
+        MemoryLifecycleManager(store=store_url, agent_id="successor") as m,
+        workers(["hold", store_url, "holder", "job", "2.0"]) as (holder,),
+    ):
         token = int(read_line(holder))
         holder.kill()  # SIGKILL: no unlock, no cleanup
         holder.wait(timeout=30)
-        with MemoryLifecycleManager(store=store_url, agent_id="successor") as m:
-            assert not m.lock("job")["acquired"]  # still leased
-            started = time.monotonic()
-            taken = m.lock("job", wait_seconds=10)
-            waited = time.monotonic() - started
-            assert taken["acquired"] and taken["token"] > token
-            assert waited < 5  # freed by the TTL, not the 10 s wait
-            late = m.put("task/held", "stale", lock="job", lock_token=token)
-            assert (late.applied, late.conflict) == (False, "lock")
-            assert m.retrieve("task/held") == "by the holder"
+        assert not m.lock("job")["acquired"]  # still leased
+        started = time.monotonic()
+        taken = m.lock("job", wait_seconds=10)
+        waited = time.monotonic() - started
+        assert taken["acquired"] and taken["token"] > token
+        assert waited < 5  # freed by the 2 s TTL, not the 10 s wait
+        late = m.put("task/held", "stale", lock="job", lock_token=token)
+        assert (late.applied, late.conflict) == (False, "lock")
+        assert m.retrieve("task/held") == "by the holder"
 
 
 def test_a_long_poll_in_one_process_wakes_on_a_write_from_another(store_url: str) -> None:
