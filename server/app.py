@@ -65,6 +65,7 @@ def build_server(
         manager = await anyio.to_thread.run_sync(open_manager)
         maintenance = MaintenanceScheduler(manager, interval)
         follower = ChangeFollower(events, manager)
+        await follower.start()
         try:
             async with anyio.create_task_group() as background:
                 background.start_soon(follower.run)

@@ -136,10 +136,14 @@ class ChangeFollower:
         self._manager = manager
         self.cursor: int | None = None
 
+    async def start(self) -> None:
+        """Take the starting cursor; the lifespan awaits this before the server serves,
+        so every change after any subscription is after the cursor, however long the
+        follower then idles."""
+        await self._guarded(self._start)
+
     async def run(self) -> None:
-        # one read at startup, before anyone can subscribe: from here on every change
-        # after a subscription is after the cursor, however long the follower idles
-        while self.cursor is None:
+        while self.cursor is None:  # (the store was unreachable at start: keep trying)
             await self._guarded(self._start)
         while True:
             await self._events.wait_for_subscriber()
