@@ -36,9 +36,10 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from ..errors import ConfigurationError, StoreBusyError, StoreError
-from . import postgres_coord, redact_url
+from . import postgres_changelog, postgres_coord, redact_url
 from .base import PolicyStats, Row, SweepResult
-from .postgres_coord import LOG_GONE, PendingChange, PostgresCoordination
+from .postgres_changelog import LOG_GONE, PendingChange
+from .postgres_coord import PostgresCoordination
 
 _COLUMNS = (
     "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
@@ -81,8 +82,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX op_ids_applied_at ON op_ids (applied_at);
     """,
-    # revisions, the change log, locks (lifecycle/store/postgres_coord.py)
-    postgres_coord.MIGRATION,
+    # revisions, the change log, locks (lifecycle/store/postgres_changelog.py)
+    postgres_changelog.MIGRATION,
 )
 
 DEFAULT_SCHEMA = "memory_lifecycle"
@@ -157,7 +158,7 @@ class PostgresTransaction:
     """Row state for the announced keys is fetched in one statement, under lock; writes
     are buffered and sent together before COMMIT, so a batch of n keys costs a handful
     of round trips, not 2n. Revisions are assigned in that last round trip (see
-    ``postgres_coord``), so ``revisions`` is filled only once the transaction commits."""
+    ``postgres_changelog``), so ``revisions`` is filled only once the transaction commits."""
 
     def __init__(self, conn: psycopg.Connection, lock_space: int, channel: str) -> None:
         self._conn = conn
@@ -232,7 +233,7 @@ class PostgresTransaction:
             self._dirty.clear()
         if self._changes:  # last: from here to COMMIT, writers of the store take turns
             self.revisions.update(
-                postgres_coord.flush_changes(self._conn, self._changes, self._channel)
+                postgres_changelog.flush_changes(self._conn, self._changes, self._channel)
             )
             self._changes.clear()
 
