@@ -8,8 +8,9 @@ as CRDTs and compresses large values, on one SQLite file or PostgreSQL.
 from .clock import HybridLogicalClock, ManualClock
 from .codec import MemoryCompressor
 from .crdt import CRDTResolver
-from .entry import Conflict, MemoryEntry, StoreResult
+from .entry import Conflict, DeleteResult, MemoryEntry, StoreResult
 from .errors import (
+    CompactedError,
     ConfigurationError,
     EntryNotFoundError,
     ImportFormatError,
@@ -18,6 +19,7 @@ from .errors import (
     InvalidQueryError,
     InvalidValueError,
     LifecycleError,
+    LockTimeout,
     PolicyError,
     StoreBusyError,
     StoreError,
@@ -31,9 +33,11 @@ __all__ = [
     "CRDTResolver",
     "CleanupReport",
     "CleanupStrategy",
+    "CompactedError",
     "ConfigurationError",
     "Conflict",
     "ConflictStrategy",
+    "DeleteResult",
     "EntryNotFoundError",
     "HybridLogicalClock",
     "ImportFormatError",
@@ -42,6 +46,7 @@ __all__ = [
     "InvalidQueryError",
     "InvalidValueError",
     "LifecycleError",
+    "LockTimeout",
     "ManualClock",
     "MemoryCompressor",
     "MemoryEntry",

@@ -31,6 +31,7 @@ class MemoryEntry:
     conflicts: tuple[Conflict, ...] = field(default_factory=tuple)
     context: str | None = None
     tags: tuple[str, ...] = ()
+    revision: int = 0  # the store revision of the entry's last change (for if_revision)
 
     @property
     def timestamp(self) -> float:
@@ -55,6 +56,22 @@ class StoreResult:
     applied: bool  # false when an older LWW write lost or the op_id was already applied
     duplicate: bool = False
     expired: bool = False  # applied, but its timestamp plus TTL is already past: unreadable
+    # applied: the write's revision; otherwise the key's current one (0: absent)
+    revision: int = 0
+    conflict: str | None = None  # "revision" / "lock": a precondition failed, nothing written
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """The outcome of one delete."""
+
+    key: str
+    deleted: bool  # false when there was nothing live to delete, or a precondition failed
+    revision: int = 0  # deleted: the delete's revision; otherwise the key's current one
+    conflict: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

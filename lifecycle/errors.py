@@ -14,7 +14,9 @@ so plain ``except ValueError`` keeps working::
     ├── PolicyError            (ValueError)   a policy file that is missing fields, malformed, ...
     ├── ConfigurationError     (ValueError)   a bad store URL, path or option
     ├── ImportFormatError      (ValueError)   a bad line in an export file
+    ├── CompactedError         (ValueError)   a change-feed cursor older than the log keeps
     ├── EntryNotFoundError     (LookupError)  a key that is not stored
+    ├── LockTimeout            (TimeoutError) ``locked()`` could not take the lock in time
     └── StoreError                            the storage driver failed
         └── StoreBusyError                    the store stayed locked past the busy timeout
 
@@ -80,6 +82,25 @@ class ImportFormatError(LifecycleError, ValueError):
 
 class EntryNotFoundError(LifecycleError, LookupError):
     """A key that is not stored (or has expired)."""
+
+
+class CompactedError(LifecycleError, ValueError):
+    """A change-feed cursor older than the oldest change the log still keeps (etcd's
+    "compacted"): the caller re-reads what it follows and starts again from ``oldest``."""
+
+    def __init__(self, message: str, *, oldest: int) -> None:
+        super().__init__(message)
+        self.oldest = oldest
+
+
+class LockTimeout(LifecycleError, TimeoutError):
+    """``locked()`` did not get the lock: another owner held it past ``wait_seconds``."""
+
+    def __init__(self, message: str, *, name: str, owner: str, expires_at: float) -> None:
+        super().__init__(message, key=name)
+        self.name = name
+        self.owner = owner
+        self.expires_at = expires_at
 
 
 class StoreError(LifecycleError):

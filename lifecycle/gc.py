@@ -48,10 +48,14 @@ class MemoryGarbageCollector:
         self.total_deleted = 0
 
     def collect(
-        self, force: bool = False, prefix: str = "", op_id_window_seconds: float | None = None
+        self,
+        force: bool = False,
+        prefix: str = "",
+        op_id_window_seconds: float | None = None,
+        change_log_max_entries: int | None = None,
     ) -> CleanupReport:
         """One pass; a whole-store pass (no ``prefix``) also forgets op ids older than
-        ``op_id_window_seconds``."""
+        ``op_id_window_seconds`` and trims the change log to ``change_log_max_entries``."""
         started = time.perf_counter()
         strategies = [CleanupStrategy.LAZY.value, CleanupStrategy.SCHEDULED.value]
         if force:
@@ -60,6 +64,8 @@ class MemoryGarbageCollector:
         swept = self.store.delete_expired(now, strategies, prefix)
         if not prefix and op_id_window_seconds is not None:
             self.store.purge_ops(now - op_id_window_seconds)
+        if not prefix and change_log_max_entries is not None:
+            self.store.compact_changes(change_log_max_entries)
         report = CleanupReport(
             deleted_count=sum(swept.by_policy.values()),
             by_namespace=dict(swept.by_policy),

@@ -21,21 +21,24 @@ from . import search as full_text
 from .actors import component, default_agent_id, replica_id
 from .arguments import check_actor
 from .clock import Clock, HybridLogicalClock
-from .entry import MemoryEntry, StoreResult
-from .errors import InvalidValueError, PolicyError
+from .coordination import Coordination
+from .entry import DeleteResult, MemoryEntry, StoreResult
+from .errors import PolicyError
 from .gc import CleanupReport, MemoryGarbageCollector
+from .guards import check_guard
 from .keys import full_key
 from .paths import resolve
 from .policy import PolicySet, RetentionPolicy
 from .policy_watch import PolicyWatcher
-from .request import MAX_BATCH, PreparedWrite, WriteRequest, prepare, requests_from
+from .request import WriteRequest, requests_from
 from .sessions import session_keys
-from .store import Store, Transaction, open_store
+from .store import Store, open_store
+from .writes import Writer
 
 SESSION_BATCH = 500
 
 
-class MemoryLifecycleManager:
+class MemoryLifecycleManager(Coordination):
     """A lifecycle-managed memory: TTL policies, CRDT conflicts, compression, GC."""
 
     def __init__(
@@ -69,6 +72,9 @@ class MemoryLifecycleManager:
         except BaseException:
             self._store.close()
             raise
+        self._writes = Writer(
+            self._store, self.clock, self._policies, self._component, self.agent_id
+        )
 
     # ------------------------------------------------------------ lifecycle
 
@@ -131,15 +137,14 @@ class MemoryLifecycleManager:
         op_id: str | None = None,
         context: str | None = None,
         tags: builtins.list[str] | None = None,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
     ) -> bool:
         """Store ``value`` under ``key``, merged by the key's conflict strategy; ``tags``
-        replaces the entry's tags (``[]`` clears them, ``None`` keeps them)."""
-        self.write(
-            WriteRequest(
-                key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context, tags
-            )
-        )
-        return True
+        replaces the entry's tags (``[]`` clears them, ``None`` keeps them). False only
+        when a precondition (``if_revision``, ``lock`` + ``lock_token``) failed."""
+        return self.write(_request(locals())).conflict is None
 
     def put(
         self,
@@ -153,13 +158,12 @@ class MemoryLifecycleManager:
         op_id: str | None = None,
         context: str | None = None,
         tags: builtins.list[str] | None = None,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
     ) -> StoreResult:
         """Like ``store`` but returns what happened (what the MCP tool reports)."""
-        return self.write(
-            WriteRequest(
-                key, value, namespace, timestamp, ttl_seconds, agent_id, op_id, context, tags
-            )
-        )
+        return self.write(_request(locals()))
 
     def write(self, request: WriteRequest) -> StoreResult:
         """Apply one write request in its own transaction."""
@@ -172,27 +176,9 @@ class MemoryLifecycleManager:
         return self.write_many(requests_from(items))
 
     def write_many(self, requests: builtins.list[WriteRequest]) -> builtins.list[StoreResult]:
-        """Apply write requests in one transaction, all checked before any is written."""
-        if len(requests) > MAX_BATCH:
-            raise InvalidValueError(
-                f"batch of {len(requests)} entries is over the limit of {MAX_BATCH}; split it"
-            )
-        self._policies.maybe_reload()
-        now = self.clock.now()
-        prepared = [prepare(r, self.policies, now, self._component) for r in requests]
-        if not prepared:
-            return []
-        with self._store.transaction([w.key for w in prepared]) as tx:
-            return [self._apply(tx, w) for w in prepared]
-
-    def _apply(self, tx: Transaction, w: PreparedWrite) -> StoreResult:
-        scope = rules.Scope(w.policy, self.policies.settings, self.clock.now(), self.agent_id)
-        applied = w.op_id is not None and tx.op_applied(w.key, w.op_id)
-        outcome = rules.write(tx.get(w.key), w, self.clock, scope, op_applied=applied)
-        if outcome.row is not None:
-            tx.put(outcome.row)
-        tx.record_ops(w.key, outcome.ops)
-        return outcome.result
+        """Apply write requests in one transaction, all checked before any is written; a
+        failed precondition in any of them writes none (``lifecycle.writes``)."""
+        return self._writes.write_many(requests)
 
     # ------------------------------------------------------------ reads
 
@@ -253,9 +239,33 @@ class MemoryLifecycleManager:
 
     # ------------------------------------------------------------ deletes and maintenance
 
-    def delete(self, key: str, namespace: str | None = None) -> bool:
+    def delete(
+        self,
+        key: str,
+        namespace: str | None = None,
+        *,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
+    ) -> bool:
         """Delete ``key``; a tombstone keeps older replicas' exports from resurrecting it."""
-        return self._delete_keys([full_key(key, namespace)]) == [full_key(key, namespace)]
+        return self.delete_entry(
+            key, namespace, if_revision=if_revision, lock=lock, lock_token=lock_token
+        ).deleted
+
+    def delete_entry(
+        self,
+        key: str,
+        namespace: str | None = None,
+        *,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
+    ) -> DeleteResult:
+        """Like ``delete`` but returns what happened (revision, conflict)."""
+        k = full_key(key, namespace)
+        self._policies.maybe_reload()
+        return self._writes.delete(k, check_guard(if_revision, lock, lock_token, k))
 
     def delete_session(self, session_id: str) -> builtins.list[str]:
         """Delete ``session/<id>``, ``session/<id>/*`` and ``coordination/<id>/*``.
@@ -266,26 +276,9 @@ class MemoryLifecycleManager:
         keys = session_keys(self._store, session_id)
         deleted: builtins.list[str] = []
         for start in range(0, len(keys), SESSION_BATCH):
-            deleted += self._delete_keys(keys[start : start + SESSION_BATCH], tombstoned=False)
+            batch = keys[start : start + SESSION_BATCH]
+            deleted += self._writes.delete_keys(batch, tombstoned=False)
         return deleted
-
-    def _delete_keys(
-        self, keys: builtins.list[str], *, tombstoned: bool = True
-    ) -> builtins.list[str]:
-        """Delete ``keys`` in one transaction; return those tombstoned (or, when
-        ``tombstoned`` is false, those that held anything, expired ones included)."""
-        done: builtins.list[str] = []
-        with self._store.transaction(keys) as tx:
-            for key in keys:
-                scope = self._scope(key, self.clock.now())
-                kind, row = rules.forget(tx.get(key), self.clock, scope, self._component(None))
-                if kind == "removed":
-                    tx.remove(key)
-                elif row is not None:
-                    tx.put(row)
-                if kind == "tombstoned" or (kind == "removed" and not tombstoned):
-                    done.append(key)
-        return done
 
     def cleanup(self, force: bool = False) -> dict[str, Any]:
         """Collect expired entries (``force`` includes manual-strategy ones)."""
@@ -293,8 +286,13 @@ class MemoryLifecycleManager:
 
     def collect(self, force: bool = False, prefix: str = "") -> CleanupReport:
         self._policies.maybe_reload()
-        window = self.policies.settings.op_id_window_seconds
-        return self.gc.collect(force=force, prefix=prefix, op_id_window_seconds=window)
+        settings = self.policies.settings
+        return self.gc.collect(
+            force=force,
+            prefix=prefix,
+            op_id_window_seconds=settings.op_id_window_seconds,
+            change_log_max_entries=settings.change_log_max_entries,
+        )
 
     def reset(self) -> bool:
         """Delete every entry and tombstone (tests, or starting over)."""
@@ -314,6 +312,11 @@ class MemoryLifecycleManager:
         """Merge exported entries by the same CRDT rules as live writes."""
         self._policies.maybe_reload()
         return replication.merge_entries(self._store, self.clock, self._scope, entries)
+
+
+def _request(arguments: dict[str, Any]) -> WriteRequest:
+    """The request of a ``store`` / ``put`` call: its arguments are the write fields."""
+    return WriteRequest(**{k: v for k, v in arguments.items() if k != "self"})
 
 
 __all__ = ["MemoryLifecycleManager"]

@@ -105,6 +105,9 @@ class Settings:
     op_id_window_seconds: float = 86400
     # how far ahead of the store's clock a caller's write timestamp may be
     max_clock_skew_seconds: float = 300
+    # the change feed keeps this many of the newest changes (trimmed by each cleanup): a
+    # count, not an age, so the log stays bounded whatever the write rate
+    change_log_max_entries: int = 100_000
     op_id_window: int | None = None  # the old per-key count; accepted, no longer used
 
 

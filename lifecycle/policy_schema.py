@@ -75,6 +75,7 @@ class SettingsModel(BaseModel):
     max_clock_skew_seconds: float = Field(
         default=_SETTINGS.max_clock_skew_seconds, ge=0, le=MAX_TTL_SECONDS, strict=True
     )
+    change_log_max_entries: int = Field(default=_SETTINGS.change_log_max_entries, ge=1, strict=True)
     op_id_window: int | None = Field(
         default=None, ge=1, strict=True, description="deprecated: the old per-key count"
     )

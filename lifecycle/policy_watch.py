@@ -119,7 +119,11 @@ class PolicyWatcher:
 
 
 def reapply(store: Store, policies: PolicySet) -> int:
-    """Re-match every live row and recompute its expiry: O(n), once per policy change."""
+    """Re-match every live row and recompute its expiry: O(n), once per policy change.
+
+    Not a change of the entries (their values are as they were), so they keep their
+    revisions: a compare-and-set in flight is not failed by a policy edit, and the
+    change feed is not flooded with one entry per stored key."""
     changed = [
         row.key
         for row in store.iter_rows(include_tombstones=False)
@@ -132,5 +136,5 @@ def reapply(store: Store, policies: PolicySet) -> int:
                 row = tx.get(key)
                 if row is not None and not row.tombstone:
                     rules.reapply_policy(row, policies.match(key))
-                    tx.put(row)
+                    tx.put(row, change=False)  # metadata only: no new revision
     return len(changed)

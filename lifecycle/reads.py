@@ -54,6 +54,7 @@ def to_entry(found: Found) -> MemoryEntry:
         ),
         context=crdt.encode_context(state["vv"]) if row.strategy == crdt.MV else None,
         tags=row.tags,
+        revision=row.revision,
     )
 
 
@@ -86,6 +87,7 @@ def list_page(
                 "expires_at": r.expires_at,
                 "updated_at": r.updated_at,
                 "tags": list(r.tags),
+                "revision": r.revision,
             }
             for r in rows
         ],

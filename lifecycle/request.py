@@ -15,6 +15,7 @@ from typing import Any
 from . import codec, crdt
 from .arguments import check_actor, check_op_id, check_seconds, check_timestamp
 from .errors import InvalidValueError
+from .guards import Guard, check_guard
 from .keys import full_key
 from .policy import PolicySet, RetentionPolicy
 from .tags import check_tags
@@ -35,6 +36,9 @@ class WriteRequest:
     op_id: str | None = None
     context: str | None = None
     tags: Sequence[str] | None = None  # None keeps the entry's tags; [] clears them
+    if_revision: int | None = None  # compare-and-set: the key's current revision (0: absent)
+    lock: str | None = None  # a guarded write: only while this lock is held ...
+    lock_token: int | None = None  # ... with this fencing token
 
     @classmethod
     def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> WriteRequest:
@@ -85,7 +89,8 @@ class PreparedWrite:
     actor: str  # the CRDT component id, ``<agent>#<replica>``
     op_id: str | None
     context: dict[str, int] | None
-    tags: tuple[str, ...] | None = None  # sorted, unique; None = keep the entry's
+    tags: tuple[str, ...] | None  # sorted, unique; None = keep the entry's
+    guard: Guard
 
     @property
     def strategy(self) -> str:
@@ -129,4 +134,5 @@ def prepare(
         op_id=check_op_id(request.op_id, k),
         context=crdt.decode_context(context, k) if context is not None else None,
         tags=check_tags(request.tags, k),
+        guard=check_guard(request.if_revision, request.lock, request.lock_token, k),
     )

@@ -242,9 +242,19 @@ def _written_tags(
     return current if w.tags is None else tags.stamp(current, w.tags, ts, w.actor)
 
 
-def _duplicate(row: Row | None, doc: Document | None, w: PreparedWrite, now: float) -> StoreResult:
+def unchanged(row: Row | None, w: PreparedWrite, now: float) -> StoreResult:
+    """What a write that was not applied reports (a failed precondition): the entry as
+    it is, so a compare-and-set loop has the current value without another read."""
+    if row is not None:
+        return result(row, decode(row).state, now, applied=False)
+    return _duplicate(None, None, w, now, duplicate=False)
+
+
+def _duplicate(
+    row: Row | None, doc: Document | None, w: PreparedWrite, now: float, duplicate: bool = True
+) -> StoreResult:
     if row is not None and doc is not None:
-        return result(row, doc.state, now, applied=False, duplicate=True)
+        return result(row, doc.state, now, applied=False, duplicate=duplicate)
     return StoreResult(
         key=w.key,
         policy=w.policy.namespace,
@@ -253,7 +263,7 @@ def _duplicate(row: Row | None, doc: Document | None, w: PreparedWrite, now: flo
         compressed=False,
         value=None,
         applied=False,
-        duplicate=True,
+        duplicate=duplicate,
     )
 
 

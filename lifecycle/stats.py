@@ -23,6 +23,8 @@ def summarize(
         "stored_bytes": sum(s.stored_bytes for s in per_policy.values()),
         "expired_pending": sum(int(s.expired_pending or 0) for s in per_policy.values()),
         "tombstones": store.count_tombstones(),
+        "locks_held": len(store.list_locks(now)),
+        "revision": store.current_revision(),
         "db_size_bytes": store.size_bytes(),
         "store": store.url,
         "policy_source": policies.source,

@@ -24,6 +24,7 @@ from lifecycle.store import Store, redact_url
 from .resources import register_resources
 from .scheduler import MaintenanceScheduler, resolve_interval
 from .state import AppState
+from .subscriptions import ChangeFollower, StoreEvents
 from .tools import register_tools
 
 SERVER_NAME = "memory-lifecycle"
@@ -56,16 +57,24 @@ def build_server(
     benchmark's no-op tool (default: ``MEMORY_LIFECYCLE_BENCH_NOOP``).
     """
     interval = resolve_interval(maintenance_interval)
+    events = StoreEvents()  # the subscription bus: fed by the store's change feed
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         open_manager = partial(MemoryLifecycleManager, memory_dir, policy_file, store, clock=clock)
         manager = await anyio.to_thread.run_sync(open_manager)
         maintenance = MaintenanceScheduler(manager, interval)
+        follower = ChangeFollower(events, manager)
+        await follower.start()
         try:
-            maintenance.start()
-            log.info("memory-lifecycle serving %s", redact_url(manager.store_url))
-            yield AppState(manager=manager, maintenance=maintenance)
+            async with anyio.create_task_group() as background:
+                background.start_soon(follower.run)
+                maintenance.start()
+                log.info("memory-lifecycle serving %s", redact_url(manager.store_url))
+                try:
+                    yield AppState(manager, maintenance, events, follower)
+                finally:
+                    background.cancel_scope.cancel()
         finally:
             # shielded and bounded: cleanup must finish even when the server was cancelled
             await maintenance.stop(timeout=SHUTDOWN_WAIT_SECONDS)
@@ -80,6 +89,7 @@ def build_server(
         version=__version__,
         lifespan=lifespan,
         log_level="WARNING",
+        subscriptions=events,
     )
     register_tools(mcp, bench_noop_tool=bench_noop)
     register_resources(mcp)

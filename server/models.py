@@ -16,11 +16,11 @@ argument as a string (MCP Inspector's ``--tool-arg``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from lifecycle import MemoryEntry, StoreResult
+from lifecycle import DeleteResult, MemoryEntry, StoreResult
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -46,7 +46,17 @@ OPTIONAL_WRITE_FIELDS = {
     "siblings it names instead of adding one.",
     "tags": "Up to 16 labels (1-64 characters each) for filtering memory_search and "
     "memory_list; replaces the entry's tags. Omit to keep them, [] to clear them.",
+    "if_revision": "Compare-and-set: apply only if the key's current revision is this one "
+    "(from memory_retrieve); 0 = only if the key does not exist.",
+    "lock": "A guarded write: apply only while this lock (memory_lock) is held with lock_token.",
+    "lock_token": "The token memory_lock returned for `lock`.",
 }
+
+Conflict = Literal["revision", "lock"] | None
+CONFLICT = (
+    "Set when a precondition failed and nothing was written: 'revision' (if_revision did "
+    "not match), 'lock' (the lock is not held with lock_token)."
+)
 
 
 class StoreOutput(BaseModel):
@@ -54,7 +64,8 @@ class StoreOutput(BaseModel):
 
     stored: bool = Field(
         description="True when the store now reflects this write (applied now, or its op_id "
-        "was applied before); false when a newer write already won (last-write-wins)."
+        "was applied before); false when a newer write already won (last-write-wins) or a "
+        "precondition failed (see conflict)."
     )
     key: str = Field(description="The full key, namespace applied.")
     policy: str = Field(description="The retention policy pattern that governs the key.")
@@ -70,6 +81,12 @@ class StoreOutput(BaseModel):
         description="True when the write applied but its timestamp plus TTL is already past "
         "(expires_at says when): it will never be read.",
     )
+    revision: int = Field(
+        default=0,
+        description="The key's revision after this call: the write's own when it applied, "
+        "else the current one (0 = the key does not exist). Pass it as if_revision.",
+    )
+    conflict: Conflict = Field(default=None, description=CONFLICT)
 
     @classmethod
     def from_result(cls, result: StoreResult) -> StoreOutput:
@@ -83,6 +100,8 @@ class StoreOutput(BaseModel):
             value=result.value,
             duplicate=result.duplicate,
             expired=result.expired,
+            revision=result.revision,
+            conflict=result.conflict,  # type: ignore[arg-type]
         )
 
 
@@ -113,6 +132,11 @@ class RetrieveOutput(BaseModel):
     policy: str | None = Field(default=None, description="The governing policy pattern.")
     strategy: str | None = Field(default=None, description="lww, multi_value or counter.")
     tags: list[str] = Field(default_factory=list, description="The entry's tags, sorted.")
+    revision: int = Field(
+        default=0,
+        description="The store revision of the entry's last change (0 when not found): pass "
+        "it to memory_store / memory_delete as if_revision for a compare-and-set.",
+    )
 
     @classmethod
     def from_entry(cls, key: str, entry: MemoryEntry | None) -> RetrieveOutput:
@@ -133,12 +157,29 @@ class RetrieveOutput(BaseModel):
             policy=entry.policy,
             strategy=entry.strategy,
             tags=list(entry.tags),
+            revision=entry.revision,
         )
 
 
 class DeleteOutput(BaseModel):
-    deleted: bool = Field(description="False when there was nothing (live) to delete.")
+    deleted: bool = Field(
+        description="False when there was nothing (live) to delete, or a precondition failed."
+    )
     key: str = Field(description="The full key, namespace applied.")
+    revision: int = Field(
+        default=0,
+        description="The delete's revision when deleted, else the key's current one.",
+    )
+    conflict: Conflict = Field(default=None, description=CONFLICT)
+
+    @classmethod
+    def from_result(cls, result: DeleteResult) -> DeleteOutput:
+        return cls(
+            deleted=result.deleted,
+            key=result.key,
+            revision=result.revision,
+            conflict=result.conflict,  # type: ignore[arg-type]
+        )
 
 
 class ListEntry(BaseModel):
@@ -148,6 +189,7 @@ class ListEntry(BaseModel):
     expires_at: float | None
     updated_at: float
     tags: list[str] = Field(default_factory=list, description="The entry's tags, sorted.")
+    revision: int = Field(description="The store revision of the entry's last change.")
 
 
 class ListOutput(BaseModel):
@@ -187,6 +229,8 @@ class StatsOutput(BaseModel):
     stored_bytes: int = Field(description="Size of all values as stored.")
     expired_pending: int = Field(description="Expired entries that cleanup has not deleted yet.")
     tombstones: int = Field(default=0, description="Delete markers kept for replication.")
+    locks_held: int = Field(default=0, description="Locks (memory_lock) held right now.")
+    revision: int = Field(default=0, description="The store's latest revision.")
     db_size_bytes: int | None = Field(default=None, description="Store size on disk, if known.")
     policy_source: str | None = Field(default=None, description="Where the policies came from.")
     policy_error: str | None = Field(

@@ -6,25 +6,43 @@ the template is registered as ``memory://{+key}`` (reserved expansion): then
 ``coordination/agent1/status``. The SDK's path-safety checks are turned off
 for ``key`` because the engine's key rules are stricter and their messages
 say what to fix; no key ever becomes a file path.
+
+``resources/list`` lists the live entries themselves (a page of ``LIST_PAGE`` at a
+time, ``nextCursor`` for the rest) rather than the SDK's static resources, and
+``resources/subscribe`` on an entry's URI notifies when any process changes it
+(``server/subscriptions.py``).
 """
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
+import anyio.to_thread
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS
+from mcp_types import (
+    INVALID_PARAMS,
+    ListResourcesResult,
+    PaginatedRequestParams,
+    Resource,
+    SubscribeRequestParams,
+    UnsubscribeRequestParams,
+)
 
-from lifecycle import EntryNotFoundError
+from lifecycle import EntryNotFoundError, LifecycleError
 from lifecycle.keys import MAX_KEY_LENGTH
 
+from . import sdk
 from .errors import resource_errors
 from .state import manager_of
+from .subscriptions import URI_PREFIX, on_subscribe, on_unsubscribe
 
 URI_TEMPLATE = "memory://{+key}"
 MAX_URI_CHARS = len("memory://") + 3 * MAX_KEY_LENGTH  # a key, percent-encoded at worst
+LIST_PAGE = 100
 
 
 @resource_errors
@@ -56,7 +74,31 @@ def refuse_long_uris(mcp: MCPServer[Any]) -> None:
     mcp.read_resource = read_resource  # type: ignore[method-assign]
 
 
+async def list_entries(
+    ctx: ServerRequestContext[Any], params: PaginatedRequestParams
+) -> ListResourcesResult:
+    """``resources/list``: one page of live entries in key order."""
+    manager = ctx.lifespan_context.manager
+    try:
+        page = await anyio.to_thread.run_sync(partial(manager.list, "", LIST_PAGE, params.cursor))
+    except LifecycleError as exc:
+        raise MCPError(INVALID_PARAMS, str(exc)) from None
+    resources = [
+        Resource(
+            uri=URI_PREFIX + e["key"],
+            name=e["key"],
+            mime_type="application/json",
+            size=e["size_bytes"],
+        )
+        for e in page["entries"]
+    ]
+    return ListResourcesResult(resources=resources, next_cursor=page["next_cursor"])
+
+
 def register_resources(mcp: MCPServer[Any]) -> None:
+    sdk.add_request_handler(mcp, "resources/list", PaginatedRequestParams, list_entries)
+    sdk.add_request_handler(mcp, "resources/subscribe", SubscribeRequestParams, on_subscribe)
+    sdk.add_request_handler(mcp, "resources/unsubscribe", UnsubscribeRequestParams, on_unsubscribe)
     mcp.resource(
         URI_TEMPLATE,
         name="memory_entry",

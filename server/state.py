@@ -1,4 +1,5 @@
-"""What the lifespan hands to every tool: the open engine and its maintenance scheduler."""
+"""What the lifespan hands to every tool: the open engine, its maintenance scheduler, and
+the subscriptions fed by the change feed."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from mcp.server.mcpserver import Context
 from lifecycle import MemoryLifecycleManager
 
 from .scheduler import MaintenanceScheduler
+from .subscriptions import ChangeFollower, StoreEvents
 
 
 @dataclass
 class AppState:
     manager: MemoryLifecycleManager
     maintenance: MaintenanceScheduler
+    events: StoreEvents
+    follower: ChangeFollower
 
 
 def manager_of(ctx: Context[Any, Any]) -> MemoryLifecycleManager:

@@ -23,6 +23,7 @@ from lifecycle import hooks
 from lifecycle.keys import full_key
 from lifecycle.request import MAX_BATCH, WRITE_FIELDS, WriteRequest
 
+from .coordination import register_coordination_tools
 from .errors import ArgumentsError, UnknownArgumentError, tool_errors
 from .memory_usage import memory_usage
 from .models import (
@@ -75,6 +76,13 @@ def memory_store(
     op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
     context: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["context"])] = None,
     tags: Annotated[list[str] | None, Field(description=OPTIONAL_WRITE_FIELDS["tags"])] = None,
+    if_revision: Annotated[
+        Count | None, Field(description=OPTIONAL_WRITE_FIELDS["if_revision"])
+    ] = None,
+    lock: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["lock"])] = None,
+    lock_token: Annotated[
+        Count | None, Field(description=OPTIONAL_WRITE_FIELDS["lock_token"])
+    ] = None,
 ) -> StoreOutput:
     # the tool's parameters are the write fields plus claude-flow's names for some of them
     # (tests/server/test_tools.py pins that)
@@ -126,9 +134,22 @@ def memory_retrieve(key: Key, ctx: Context, namespace: Namespace = None) -> Retr
 
 
 @tool_errors
-def memory_delete(key: Key, ctx: Context, namespace: Namespace = None) -> DeleteOutput:
-    deleted = manager_of(ctx).delete(key, namespace)
-    return DeleteOutput(deleted=deleted, key=full_key(key, namespace))
+def memory_delete(
+    key: Key,
+    ctx: Context,
+    namespace: Namespace = None,
+    if_revision: Annotated[
+        Count | None, Field(description=OPTIONAL_WRITE_FIELDS["if_revision"])
+    ] = None,
+    lock: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["lock"])] = None,
+    lock_token: Annotated[
+        Count | None, Field(description=OPTIONAL_WRITE_FIELDS["lock_token"])
+    ] = None,
+) -> DeleteOutput:
+    result = manager_of(ctx).delete_entry(
+        key, namespace, if_revision=if_revision, lock=lock, lock_token=lock_token
+    )
+    return DeleteOutput.from_result(result)
 
 
 @tool_errors
@@ -220,8 +241,10 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
         "policy (matched by key pattern, e.g. 'coordination/*' expires after 1 h) sets its "
         "expiry and how concurrent writes merge: lww keeps the newest write, multi_value "
         "keeps concurrent siblings, counter adds numbers. Optional tags label the entry "
-        "for memory_search and memory_list. Returns the merged value, the policy and "
-        "expires_at; stored=false means a newer write already won.",
+        "for memory_search and memory_list. Returns the merged value, the policy, "
+        "expires_at and the key's revision; stored=false means a newer write already "
+        "won, or a precondition failed (conflict): if_revision for compare-and-set (0 = "
+        "create only), lock + lock_token for a write only while holding a memory_lock.",
     ),
     "memory_retrieve": (
         memory_retrieve,
@@ -235,7 +258,8 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
         memory_delete,
         "Delete a memory entry",
         DESTRUCTIVE,
-        "Delete the entry under a key. deleted=false when there was nothing to delete.",
+        "Delete the entry under a key. deleted=false when there was nothing to delete, or a "
+        "precondition (if_revision, lock + lock_token, as for memory_store) failed: conflict.",
     ),
     "memory_list": (
         memory_list,
@@ -347,6 +371,7 @@ def register_tools(mcp: MCPServer[Any], *, bench_noop_tool: bool | None = None) 
     for name, (fn, title, hints, description) in {**TOOLS, **SEARCH_TOOLS}.items():
         mcp.add_tool(fn, name=name, title=title, description=description, annotations=hints)
         forbid_unknown_arguments(mcp, name)
+    register_coordination_tools(mcp, forbid_unknown_arguments)
     if bench_noop_tool is None:
         bench_noop_tool = os.environ.get(ENV_BENCH_NOOP, "") not in ("", "0")
     if bench_noop_tool:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigurationError
-from .base import PolicyStats, Row, Store, SweepResult, Transaction
+from .base import Change, ChangePage, LockState, PolicyStats, Row, Store, SweepResult, Transaction
 from .sqlite import SQLiteStore
 
 __all__ = [
+    "Change",
+    "ChangePage",
+    "LockState",
     "PolicyStats",
     "Row",
     "SQLiteStore",

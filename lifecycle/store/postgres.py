@@ -46,8 +46,10 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from ..errors import ConfigurationError, StoreBusyError, StoreError
-from . import postgres_search, redact_url
+from . import postgres_changelog, postgres_coord, postgres_search, redact_url
 from .base import PolicyStats, Row, SearchHit, SweepResult
+from .postgres_changelog import LOG_GONE, PendingChange
+from .postgres_coord import PostgresCoordination
 from .postgres_rows import COLUMNS as _COLUMNS
 from .postgres_rows import LOCK_KEYS as _LOCK_KEYS
 from .postgres_rows import row_from as _row
@@ -93,7 +95,11 @@ MIGRATIONS: tuple[str, ...] = (
 
 # Migrations by version, applied when missing (not only above the highest), so a
 # branch's migration merged after a later one still runs. (3 is the revisions branch's.)
-NUMBERED: dict[int, str] = {**dict(enumerate(MIGRATIONS, start=1)), 4: postgres_search.MIGRATION}
+NUMBERED: dict[int, str] = {
+    **dict(enumerate(MIGRATIONS, start=1)),
+    3: postgres_changelog.MIGRATION,  # revisions, the change log, locks (postgres_changelog.py)
+    4: postgres_search.MIGRATION,  # the full-text index (postgres_search.py)
+}
 
 DEFAULT_SCHEMA = "memory_lifecycle"
 LOCK_TIMEOUT_SECONDS = 60.0  # like SQLite's busy timeout: wait for a writer, then say so
@@ -132,6 +138,7 @@ def _params(row: Row) -> tuple[Any, ...]:
         row.actor,
         bool(row.tombstone),
         list(row.tags) or None,
+        row.revision,
     )
 
 
@@ -146,13 +153,14 @@ def _indexed(row: Row) -> bool:
 
 
 _UPSERT = (
-    f"INSERT INTO entries ({_COLUMNS}{{}}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s{{}}) "
+    f"INSERT INTO entries ({_COLUMNS}{{}}) "
+    f"VALUES ({', '.join(['%s'] * len(_COLUMNS.split(', ')))}{{}}) "
     "ON CONFLICT (key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
     "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
     "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
     "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
     "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone, "
-    "tags=excluded.tags{}"
+    "tags=excluded.tags, revision=excluded.revision{}"
 )
 _UPSERT_INDEXED = _UPSERT.format(", search", ",%s::tsvector", ", search=excluded.search")
 _UPSERT_KEEP = _UPSERT.format("", "", "")
@@ -169,14 +177,18 @@ _SELECT_LOCKED_MANY = f"SELECT {_COLUMNS} FROM entries WHERE key = ANY(%s) FOR U
 class PostgresTransaction:
     """Row state for the announced keys is fetched in one statement, under lock; writes
     are buffered and sent together before COMMIT, so a batch of n keys costs a handful
-    of round trips, not 2n."""
+    of round trips, not 2n. Revisions are assigned in that last round trip (see
+    ``postgres_changelog``), so ``revisions`` is filled only once the transaction commits."""
 
-    def __init__(self, conn: psycopg.Connection, lock_space: int) -> None:
+    def __init__(self, conn: psycopg.Connection, lock_space: int, channel: str) -> None:
         self._conn = conn
         self._space = lock_space
+        self._channel = channel
         self._known: dict[str, Row | None] = {}  # current state of locked keys
-        self._dirty: dict[str, Row | None] = {}  # pending writes; None deletes
+        self._dirty: dict[str, Row] = {}  # pending metadata rewrites, not logged
+        self._changes: dict[str, PendingChange] = {}  # pending logged changes
         self._ops: list[tuple[str, str, float]] = []  # pending op ids
+        self.revisions: dict[str, int] = {}
 
     def lock(self, keys: Sequence[str]) -> None:
         todo = sorted(set(keys) - self._known.keys())
@@ -198,14 +210,26 @@ class PostgresTransaction:
         found = self._known[key]
         return None if found is None else copy.copy(found)
 
-    def put(self, row: Row) -> None:
+    def put(self, row: Row, *, change: bool = True) -> None:
         self.lock([row.key])
-        self._known[row.key] = self._dirty[row.key] = copy.copy(row)
+        row = self._known[row.key] = copy.copy(row)
+        if change or row.key in self._changes:
+            self._changes[row.key] = ("delete" if row.tombstone else "put", row.policy, row)
+            self._dirty.pop(row.key, None)
+        else:
+            self._dirty[row.key] = row
 
-    def remove(self, key: str) -> bool:
-        existed = self.get(key) is not None
-        self._known[key] = self._dirty[key] = None
-        return existed
+    def remove(self, key: str, op: str = "delete") -> bool:
+        existing = self.get(key)
+        if existing is None:
+            return False
+        self._known[key] = None
+        self._dirty.pop(key, None)
+        self._changes[key] = (op, existing.policy, None)
+        return True
+
+    def held_lock(self, name: str, now: float) -> int | None:
+        return postgres_coord.held_lock(self._conn, name, now)
 
     def op_applied(self, key: str, op_id: str) -> bool:
         self.lock([key])
@@ -224,7 +248,7 @@ class PostgresTransaction:
         if self._ops:
             self._conn.cursor().executemany(_RECORD_OP, self._ops)
             self._ops.clear()
-        rows = [r for r in self._dirty.values() if r is not None]
+        rows = list(self._dirty.values())  # metadata rewrites (a policy re-applied): not logged
         indexed = [(*_params(r), _search(r)) for r in rows if _indexed(r)]
         kept = [_params(r) for r in rows if not _indexed(r)]
         for statement, batch in ((_UPSERT_INDEXED, indexed), (_UPSERT_KEEP, kept)):
@@ -232,13 +256,15 @@ class PostgresTransaction:
                 self._conn.execute(statement, batch[0])
             elif batch:
                 self._conn.cursor().executemany(statement, batch)
-        deletes = [k for k, r in self._dirty.items() if r is None]
-        if deletes:
-            self._conn.execute("DELETE FROM entries WHERE key = ANY(%s)", (deletes,))
         self._dirty.clear()
+        if self._changes:  # last: from here to COMMIT, writers of the store take turns
+            self.revisions.update(
+                postgres_changelog.flush_changes(self._conn, self._changes, self._channel)
+            )
+            self._changes.clear()
 
 
-class PostgresStore:
+class PostgresStore(PostgresCoordination):
     """Values and metadata in one PostgreSQL schema, shared by every host that reaches it."""
 
     def __init__(self, url: str) -> None:
@@ -430,7 +456,7 @@ class PostgresStore:
         # (Pipeline mode would save round trips on paper; on a local server it measured
         # slower than these five: BEGIN, lock, read, write, COMMIT.)
         with self._connection() as conn, conn.transaction():
-            tx = PostgresTransaction(conn, self._space)
+            tx = PostgresTransaction(conn, self._space, self.channel)
             tx.lock(keys)
             yield tx
             tx.flush()
@@ -511,6 +537,7 @@ class PostgresStore:
         query = (
             f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
             f"WHERE {cond} FOR UPDATE SKIP LOCKED) AND {cond} RETURNING key, policy, tombstone) "
+            f"{LOG_GONE} "
             "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
             "UNION ALL "
             "(SELECT NULL, FALSE, 0, key FROM gone WHERE NOT tombstone LIMIT %(sample)s)"
@@ -522,8 +549,10 @@ class PostgresStore:
             "high": prefix + _TOP,
             "sample": sample,
         }
-        with self._connection() as conn:
+        with self._write() as conn:
             rows = conn.execute(query, args).fetchall()
+            if any(key is not None or not tombstone for _, tombstone, _, key in rows):
+                conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
         by_policy: dict[str, int] = {}
         tombstones = 0
         keys: list[str] = []
@@ -537,11 +566,14 @@ class PostgresStore:
         return SweepResult(by_policy, tombstones, keys)
 
     def delete_expired_key(self, key: str, now: float) -> bool:
-        with self._connection() as conn:
-            cur = conn.execute(
-                "DELETE FROM entries WHERE key = %s AND expires_at <= %s", (key, now)
-            )
-            return cur.rowcount > 0
+        query = (
+            "WITH gone AS (DELETE FROM entries WHERE key = %(key)s AND expires_at <= %(now)s "
+            f"RETURNING key, policy, tombstone) {LOG_GONE} "
+            "SELECT tombstone, pg_notify(%(channel)s, '') FROM gone"
+        )
+        with self._write() as conn:
+            gone = conn.execute(query, {"key": key, "now": now, "channel": self.channel})
+            return gone.fetchone() is not None
 
     def stats(self, now: float) -> list[PolicyStats]:
         query = (
@@ -563,7 +595,13 @@ class PostgresStore:
     def reset(self) -> int:
         with self._write() as conn:
             conn.execute("DELETE FROM op_ids")
-            return conn.execute("DELETE FROM entries").rowcount
+            conn.execute("DELETE FROM changes")  # a cursor from before gets "compacted"
+            conn.execute(
+                "UPDATE counters SET value = (SELECT value FROM counters WHERE name = "
+                "'revision') WHERE name = 'compacted'"
+            )
+            count: int = conn.execute("DELETE FROM entries").rowcount
+            return count
 
     def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -631,6 +669,7 @@ class PostgresStore:
             if self._closed:
                 return
             self._closed = True
+        self._close_listener()
         with suppress(Exception):
             self._pool.close(timeout=5.0)
 

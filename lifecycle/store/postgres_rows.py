@@ -18,7 +18,7 @@ from .base import Row
 
 COLUMNS = (
     "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
-    "expires_at, ttl_seconds, actor, tombstone, tags"
+    "expires_at, ttl_seconds, actor, tombstone, tags, revision"
 )
 
 # One statement takes the per-key locks in hash order: the same order in every writer.
@@ -40,19 +40,5 @@ class PostgresAccess(Protocol):
 
 
 def row_from(r: Sequence[Any]) -> Row:
-    return Row(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        bytes(r[5]),
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        tuple(r[13]) if r[13] else (),
-    )
+    head = (r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
+    return Row(*head, tombstone=r[12], tags=tuple(r[13]) if r[13] else (), revision=r[14])

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import StoreBusyError, StoreError, clip_text
-from . import sqlite_files, sqlite_search, sqlite_space
+from . import sqlite_coord, sqlite_files, sqlite_search, sqlite_space
 from .base import PolicyStats, Row, SearchHit, SweepResult
+from .sqlite_coord import SQLiteCoordination
 from .sqlite_files import DATABASE, DATABASE_AND_WAL, FileIdentity
 from .sqlite_rows import COLUMNS as _COLUMNS
 from .sqlite_rows import row_from as _row
@@ -73,7 +74,8 @@ MIGRATIONS: tuple[str, ...] = (
 # after a later one still runs. (3 is the revisions branch's.)
 NUMBERED: dict[int, str | tuple[str, ...]] = {
     **dict(enumerate(MIGRATIONS, start=1)),
-    4: sqlite_search.MIGRATION,
+    3: sqlite_coord.MIGRATION,  # revisions, the change log, locks (sqlite_coord.py)
+    4: sqlite_search.MIGRATION,  # the full-text index (sqlite_search.py)
 }
 
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -86,13 +88,14 @@ log = logging.getLogger("memory_lifecycle.store")
 
 _UPSERT = (
     f"INSERT INTO entries ({_COLUMNS}, search_key, search_body) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
     "ON CONFLICT(key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
     "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
     "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
     "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
     "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone, "
-    "tags=excluded.tags, search_key=excluded.search_key, search_body=excluded.search_body"
+    "tags=excluded.tags, revision=excluded.revision, search_key=excluded.search_key, "
+    "search_body=excluded.search_body"
 )
 _SELECT_FOR_WRITE = f"SELECT {_COLUMNS}, {sqlite_search.SELECT_INDEXED} FROM entries WHERE key = ?"
 _MISSING = object()
@@ -106,6 +109,7 @@ class SQLiteTransaction:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._indexed: dict[str, sqlite_search.Indexed | None] = {}
+        self.revisions: dict[str, int] = {}
 
     def get(self, key: str) -> Row | None:
         r = self._conn.execute(_SELECT_FOR_WRITE, (key,)).fetchone()
@@ -122,7 +126,13 @@ class SQLiteTransaction:
             found = self._indexed[key]
         return found  # type: ignore[return-value]
 
-    def put(self, row: Row) -> None:
+    def put(self, row: Row, *, change: bool = True) -> None:
+        """Write ``row``; a ``change`` is logged and gets the next store revision (a
+        policy re-applied to a row is not a change and keeps the row's revision)."""
+        revision = row.revision
+        if change:
+            op = "delete" if row.tombstone else "put"
+            revision = sqlite_coord.log_change(self._conn, self.revisions, row.key, op, row.policy)
         old = self._indexed_now(row.key)
         if row.tombstone:
             text: tuple[str | None, str | None] = (None, None)
@@ -146,6 +156,7 @@ class SQLiteTransaction:
             row.actor,
             int(row.tombstone),
             tags,
+            revision,
             *text,
         )
         cursor = self._conn.execute(_UPSERT, params)
@@ -153,9 +164,16 @@ class SQLiteTransaction:
         sqlite_search.sync(self._conn, old, new)
         self._indexed[row.key] = new
 
-    def remove(self, key: str) -> bool:
+    def remove(self, key: str, op: str = "delete") -> bool:
+        found = self._conn.execute("SELECT policy FROM entries WHERE key = ?", (key,)).fetchone()
+        if found is None:
+            return False
+        sqlite_coord.log_change(self._conn, self.revisions, key, op, found[0])
         self._indexed[key] = None  # the delete trigger removes the index entry
         return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
+
+    def held_lock(self, name: str, now: float) -> int | None:
+        return sqlite_coord.held_lock(self._conn, name, now)
 
     def op_applied(self, key: str, op_id: str) -> bool:
         found = self._conn.execute(
@@ -264,7 +282,7 @@ class _ThreadState(threading.local):
     next_check = 0.0
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteCoordination):
     """One SQLite file holding values and metadata."""
 
     def __init__(self, path: str | os.PathLike[str], busy_timeout: float = BUSY_TIMEOUT_SECONDS):
@@ -536,6 +554,7 @@ class SQLiteStore:
                 f"SELECT key FROM entries WHERE {where} AND tombstone = 0 LIMIT ?",
                 (*params, sample),
             ).fetchall()
+            sqlite_coord.log_expired(conn, where, params)
             conn.execute(f"DELETE FROM entries WHERE {where}", params)
         self._give_back()
         by_policy = {p: n for p, t, n in counts if not t}
@@ -543,6 +562,7 @@ class SQLiteStore:
 
     def delete_expired_key(self, key: str, now: float) -> bool:
         with self._write() as conn:
+            sqlite_coord.log_expired(conn, "key = ? AND expires_at <= ?", (key, now))
             cur = conn.execute("DELETE FROM entries WHERE key = ? AND expires_at <= ?", (key, now))
             return cur.rowcount > 0
 
@@ -569,6 +589,7 @@ class SQLiteStore:
     def reset(self) -> int:
         with self._write() as conn:
             conn.execute("DELETE FROM op_ids")
+            sqlite_coord.forget_history(conn)
             count: int = conn.execute("DELETE FROM entries").rowcount
         self._give_back()
         return count
@@ -648,10 +669,17 @@ class SQLiteStore:
             sqlite_space.convert(conn, self.path, self._busy_ms)
 
     def close(self) -> None:
+        """Stop handing out connections and let go of them. Each is closed when its last
+        user drops it (refcounting), never here under a thread that may be running a
+        statement on it: a long-poll or an abandoned tool call can be mid-query while a
+        server shuts down, and closing a connection under it crashes the interpreter.
+        The calling thread's own connection is closed at once: nothing else can be using
+        it, and a file it kept open would confuse SQLite's locks if the same file is then
+        opened under another name (a store restored over another one)."""
         self._closed = True
         with self._conns_lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
+            self._conns = []
+        own, self._local = self._local.conn, _ThreadState()
+        if own is not None:
             with suppress(sqlite3.Error):
-                conn.close()
-        self._local = _ThreadState()
+                own.close()

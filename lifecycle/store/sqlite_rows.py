@@ -17,7 +17,7 @@ from .base import Row
 
 COLUMNS = (
     "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
-    "expires_at, ttl_seconds, actor, tombstone, tags"
+    "expires_at, ttl_seconds, actor, tombstone, tags, revision"
 )
 
 
@@ -37,19 +37,5 @@ def tags_from(text: str | None) -> tuple[str, ...]:
 
 
 def row_from(r: Sequence[Any]) -> Row:
-    return Row(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        bytes(r[5]),
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-        bool(r[12]),
-        tags_from(r[13]),
-    )
+    head = (r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
+    return Row(*head, tombstone=bool(r[12]), tags=tags_from(r[13]), revision=r[14])

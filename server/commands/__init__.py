@@ -8,8 +8,8 @@ hooks run on every session end and task, so ``serve`` loads the MCP SDK and
 
 from __future__ import annotations
 
-from . import entries, hook, init, maintenance, search, serve, transfer
+from . import coordination, entries, hook, init, maintenance, search, serve, transfer
 
-MODULES = (serve, hook, maintenance, transfer, search, entries, init)
+MODULES = (serve, hook, maintenance, transfer, search, coordination, entries, init)
 
 __all__ = ["MODULES"]

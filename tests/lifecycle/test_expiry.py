@@ -107,7 +107,15 @@ def test_list_pages_through_live_entries_by_prefix(make_manager: MakeManager) ->
             break
     assert keys == [f"task/{i:03d}" for i in range(25) if i != 5]
     first = m.list(prefix="task/", limit=1)["entries"][0]
-    assert set(first) == {"key", "policy", "size_bytes", "expires_at", "updated_at", "tags"}
+    assert set(first) == {
+        "key",
+        "policy",
+        "size_bytes",
+        "expires_at",
+        "updated_at",
+        "tags",
+        "revision",
+    }
 
 
 def test_stats_report_sizes_and_compression(make_manager: MakeManager) -> None:

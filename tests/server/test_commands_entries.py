@@ -100,7 +100,7 @@ def test_a_missing_key_exits_1_for_get_and_delete(project: Path):
 
     assert got.returncode == 1 and deleted.returncode == 1
     assert one_json(got.stdout) == RetrieveOutput(found=False, key="notes/none").model_dump()
-    assert one_json(deleted.stdout) == {"deleted": False, "key": "notes/none"}
+    assert one_json(deleted.stdout) == DeleteOutput(deleted=False, key="notes/none").model_dump()
 
 
 def test_delete_removes_the_entry(project: Path):

@@ -31,6 +31,9 @@ TOOL_NAMES = {
     "memory_store_batch",
     "memory_usage",
     "memory_search",
+    "memory_lock",
+    "memory_unlock",
+    "memory_changes",
 }
 
 
@@ -65,7 +68,13 @@ async def test_server_lists_exactly_the_designed_tools_with_schemas_and_hints(
         assert tool.description and len(tool.description) > 40, tool.name
         assert tool.output_schema is not None, tool.name
         assert tool.annotations is not None, tool.name
-    for name in ("memory_retrieve", "memory_list", "memory_stats", "memory_search"):
+    for name in (
+        "memory_retrieve",
+        "memory_list",
+        "memory_stats",
+        "memory_search",
+        "memory_changes",
+    ):
         assert tools[name].annotations.read_only_hint is True, name
     for name in ("memory_delete", "memory_cleanup"):
         assert tools[name].annotations.destructive_hint is True, name
@@ -142,7 +151,13 @@ async def test_namespace_argument_prefixes_the_key_once(tmp_path: Path, mode: st
         gone = await call(client, "memory_retrieve", key="coordination/agent1/status")
     assert stored["key"] == again["key"] == "coordination/agent1/status"
     assert plain["value"] == via_ns["value"] == "ok2"
-    assert deleted == {"deleted": True, "key": "coordination/agent1/status"}
+    assert deleted == {
+        "deleted": True,
+        "key": "coordination/agent1/status",
+        "revision": deleted["revision"],
+        "conflict": None,
+    }
+    assert deleted["revision"] > 0
     assert gone["found"] is False
 
 
@@ -195,7 +210,15 @@ async def test_list_pages_through_a_prefix_with_the_cursor(tmp_path: Path, mode:
     assert keys == [f"knowledge/k{i}" for i in range(5)]
     assert third["next_cursor"] is None
     entry = first["entries"][0]
-    assert set(entry) == {"key", "policy", "size_bytes", "expires_at", "updated_at", "tags"}
+    assert set(entry) == {
+        "key",
+        "policy",
+        "size_bytes",
+        "expires_at",
+        "updated_at",
+        "tags",
+        "revision",
+    }
     assert entry["policy"] == "knowledge/*"
     assert entry["expires_at"] is None
     assert len(everything["entries"]) == 6

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pytest
 
@@ -83,7 +84,8 @@ def test_a_committed_transaction_is_read_back_outside_it(store: Store) -> None:
         assert tx.get("a/1") is None
         tx.put(row("a/1", b"one"))
         assert tx.get("a/1").payload == b"one"  # a transaction reads its own write
-    assert store.get("a/1") == row("a/1", b"one")
+    assert tx.revisions == {"a/1": store.current_revision()}
+    assert store.get("a/1") == replace(row("a/1", b"one"), revision=tx.revisions["a/1"])
 
 
 def test_an_exception_inside_a_transaction_rolls_back_every_write(store: Store) -> None:
@@ -123,8 +125,9 @@ def test_payload_bytes_and_float_timestamps_round_trip_exactly(store: Store) -> 
         tombstone=True,
     )
     put(store, original)
-    assert store.get("a/exact") == original
-    assert next(store.iter_rows()) == original
+    stored = replace(original, revision=store.current_revision())
+    assert store.get("a/exact") == stored
+    assert next(store.iter_rows()) == stored
 
 
 def test_concurrent_first_writes_of_one_key_lose_no_update(store: Store) -> None:

@@ -1,0 +1,175 @@
+"""The write path: requests in, one store transaction, results out.
+
+Every write (and delete) is a read-modify-write inside one transaction: read the
+row, check the write's preconditions (``guards``), apply the entry rules
+(``rules``), write the row. A batch is all or nothing twice over: a bad entry is
+refused before anything is written (``prepare``), and a failed precondition
+rolls back what the batch already wrote, so the results say which entry
+conflicted and the store is as it was.
+
+Revisions come from the store when the transaction commits (PostgreSQL assigns
+them in its last round trip), so results are completed after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Literal
+
+from . import guards, rules
+from .clock import Clock
+from .entry import DeleteResult, StoreResult
+from .errors import InvalidValueError
+from .guards import Guard
+from .policy_watch import PolicyWatcher
+from .request import MAX_BATCH, PreparedWrite, WriteRequest, prepare
+from .store import Row, Store, Transaction
+
+
+class _Rejected(Exception):
+    """Raised inside a transaction to roll it back: a precondition failed."""
+
+    def __init__(self, results: list[StoreResult]) -> None:
+        super().__init__("precondition failed")
+        self.results = results
+
+
+class Writer:
+    """Applies writes and deletes for one manager (its store, clock and policies)."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        policies: PolicyWatcher,
+        component: Callable[[str | None], str],
+        agent_id: str,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._policies = policies
+        self._component = component
+        self._agent_id = agent_id
+
+    def _scope(self, policy_key: str | PreparedWrite, now: float) -> rules.Scope:
+        settings = self._policies.policies.settings
+        if isinstance(policy_key, PreparedWrite):
+            return rules.Scope(policy_key.policy, settings, now, self._agent_id)
+        policy = self._policies.policies.match(policy_key)
+        return rules.Scope(policy, settings, now, self._agent_id)
+
+    # ------------------------------------------------------------ writes
+
+    def write_many(self, requests: Sequence[WriteRequest]) -> list[StoreResult]:
+        """Apply write requests in one transaction, all checked before any is written."""
+        if len(requests) > MAX_BATCH:
+            raise InvalidValueError(
+                f"batch of {len(requests)} entries is over the limit of {MAX_BATCH}; split it"
+            )
+        self._policies.maybe_reload()
+        now = self._clock.now()
+        policies = self._policies.policies
+        prepared = [prepare(r, policies, now, self._component) for r in requests]
+        if not prepared:
+            return []
+        guards.check_issued(
+            self._store, [w.guard.lock_token for w in prepared if w.guard.lock_token]
+        )
+        try:
+            with self._store.transaction([w.key for w in prepared]) as tx:
+                results = self._apply_all(tx, prepared)
+        except _Rejected as rejected:
+            return rejected.results
+        done = tx.revisions
+        return [_stamped(r, done[r.key]) if r.applied else r for r in results]
+
+    def _apply_all(self, tx: Transaction, prepared: list[PreparedWrite]) -> list[StoreResult]:
+        results: list[StoreResult] = []
+        before: dict[str, Row | None] = {}  # each key as it was before this batch
+        changed: set[str] = set()
+        failed = False
+        for w in prepared:
+            now = self._clock.now()
+            row = tx.get(w.key)
+            before.setdefault(w.key, row)
+            why = guards.conflict(tx, row, w.guard, now, changed=w.key in changed)
+            if why is not None or failed:
+                failed = failed or why is not None
+                results.append(_refused(w, before[w.key], now, why))
+                continue
+            result = self._apply(tx, w, row, now)
+            if result.applied:
+                changed.add(w.key)
+            results.append(result)
+        if failed:  # roll back what was written; report every entry as not written
+            now = self._clock.now()
+            raise _Rejected(
+                [
+                    r if r.conflict else _refused(w, before[w.key], now, None)
+                    for w, r in zip(prepared, results, strict=True)
+                ]
+            )
+        return results
+
+    def _apply(self, tx: Transaction, w: PreparedWrite, row: Row | None, now: float) -> StoreResult:
+        scope = self._scope(w, now)
+        applied = w.op_id is not None and tx.op_applied(w.key, w.op_id)
+        outcome = rules.write(row, w, self._clock, scope, op_applied=applied)
+        if outcome.row is not None:
+            tx.put(outcome.row)
+        tx.record_ops(w.key, outcome.ops)
+        result = outcome.result
+        if not result.applied:  # (an applied write gets its revision at commit)
+            result = replace(result, revision=guards.current_revision(row, now))
+        return result
+
+    # ------------------------------------------------------------ deletes
+
+    def delete(self, key: str, guard: Guard) -> DeleteResult:
+        """Delete one key if its preconditions hold."""
+        guards.check_issued(self._store, [guard.lock_token] if guard.lock_token else [])
+        with self._store.transaction([key]) as tx:
+            now = self._clock.now()
+            row = tx.get(key)
+            why = guards.conflict(tx, row, guard, now)
+            if why is not None:
+                return DeleteResult(key, False, guards.current_revision(row, now), why)
+            kind = self._forget(tx, key, row, now)
+        deleted = kind == "tombstoned"
+        return DeleteResult(key, deleted, tx.revisions[key] if deleted else 0)
+
+    def delete_keys(self, keys: list[str], *, tombstoned: bool = True) -> list[str]:
+        """Delete ``keys`` in one transaction; return those tombstoned (or, when
+        ``tombstoned`` is false, those that held anything, expired ones included)."""
+        done: list[str] = []
+        with self._store.transaction(keys) as tx:
+            for key in keys:
+                kind = self._forget(tx, key, tx.get(key), self._clock.now())
+                if kind == "tombstoned" or (kind == "removed" and not tombstoned):
+                    done.append(key)
+        return done
+
+    def _forget(
+        self, tx: Transaction, key: str, row: Row | None, now: float
+    ) -> Literal["absent", "removed", "tombstoned"]:
+        scope = self._scope(key, now)
+        kind, tombstone = rules.forget(row, self._clock, scope, self._component(None))
+        if kind == "removed":
+            tx.remove(key, "expire")  # it had expired: for the change feed, an expiry
+        elif tombstone is not None:
+            tx.put(tombstone)
+        return kind
+
+
+def _stamped(result: StoreResult, revision: int) -> StoreResult:
+    """``replace(result, revision=revision)`` without its cost (this is every write's hot
+    path): the result was made by this call and nobody has seen it yet."""
+    object.__setattr__(result, "revision", revision)
+    return result
+
+
+def _refused(w: PreparedWrite, row: Row | None, now: float, why: str | None) -> StoreResult:
+    return replace(
+        rules.unchanged(row, w, now), revision=guards.current_revision(row, now), conflict=why
+    )
