@@ -83,6 +83,13 @@ def memory_store(
     lock_token: Annotated[
         Count | None, Field(description=OPTIONAL_WRITE_FIELDS["lock_token"])
     ] = None,
+    upsert: Annotated[
+        Flag | None,
+        Field(
+            description="claude-flow's: false = create only (the same as if_revision 0); "
+            "true or omitted = create or replace."
+        ),
+    ] = None,
 ) -> StoreOutput:
     # the tool's parameters are the write fields plus claude-flow's names for some of them
     # (tests/server/test_tools.py pins that)
@@ -90,8 +97,10 @@ def memory_store(
     return StoreOutput.from_result(manager_of(ctx).write(request))
 
 
-# claude-flow's argument names and the write field each stands for
+# claude-flow's argument names and the write field each stands for (``upsert`` is
+# claude-flow's too: false is ``if_revision: 0``)
 CLAUDE_FLOW_ALIASES = {"ttl": "ttl_seconds"}
+CLAUDE_FLOW_FLAGS = ("upsert",)
 
 
 def write_request(arguments: dict[str, Any]) -> WriteRequest:
@@ -104,6 +113,10 @@ def write_request(arguments: dict[str, Any]) -> WriteRequest:
         if fields.get(name) is not None and fields[name] != given:
             raise ToolError(f"{alias} ({given}) and {name} ({fields[name]}) differ; pass one")
         fields[name] = given
+    if arguments.get("upsert") is False:  # create only
+        if fields.get("if_revision") not in (None, 0):
+            raise ToolError("upsert=false means create only (if_revision 0); drop one of them")
+        fields["if_revision"] = 0
     return WriteRequest(**fields)
 
 

@@ -135,6 +135,32 @@ async def test_claude_flow_argument_names_on_memory_store_and_memory_list(tmp_pa
     assert "ttl" in error_text(both) and "ttl_seconds" in error_text(both)
 
 
+async def test_claude_flow_v3_tags_and_upsert_on_memory_store(tmp_path: Path) -> None:
+    with bounded():
+        async with Client(stdio_params(tmp_path / "memory")) as client:
+            first = await call(
+                client,
+                "memory_store",
+                key="decisions/auth",
+                value="JWT",
+                tags=["adr"],
+                upsert=False,
+            )
+            again = await call(
+                client, "memory_store", key="decisions/auth", value="sessions", upsert=False
+            )
+            replaced = await call(
+                client, "memory_store", key="decisions/auth", value="OAuth", upsert=True
+            )
+            found = await call(client, "memory_search", query="oauth", namespace="decisions")
+
+    assert first["stored"] is True
+    assert again["stored"] is False and again["conflict"] == "revision"  # create only
+    assert again["value"] == "JWT"
+    assert replaced["stored"] is True and replaced["value"] == "OAuth"
+    assert [(r["key"], r["tags"]) for r in found["results"]] == [("decisions/auth", ["adr"])]
+
+
 async def test_a_misspelt_argument_is_refused_naming_the_closest_valid_one(
     tmp_path: Path,
 ) -> None:
@@ -147,7 +173,7 @@ async def test_a_misspelt_argument_is_refused_naming_the_closest_valid_one(
                 "memory_usage", {"action": "store", "key": "x", "value": "v", "namepsace": "a"}
             )
             unknown = await client.call_tool(
-                "memory_store", {"key": "knowledge/x", "value": 1, "upsert": False}
+                "memory_store", {"key": "knowledge/x", "value": 1, "overwrite": False}
             )
             stats = await call(client, "memory_stats")
 
@@ -156,6 +182,6 @@ async def test_a_misspelt_argument_is_refused_naming_the_closest_valid_one(
         "did you mean 'ttl_seconds'?"
     )
     assert "unknown argument 'namepsace'; did you mean 'namespace'?" in error_text(usage_typo)
-    assert "unknown argument 'upsert'" in error_text(unknown)
+    assert "unknown argument 'overwrite'" in error_text(unknown)
     assert "validation error" not in error_text(unknown)  # no pydantic report
     assert stats["total_entries"] == 0  # nothing written by a refused call

@@ -499,8 +499,8 @@ def test_memory_store_takes_exactly_the_engine_write_fields_and_batches_take_the
     import inspect
 
     from lifecycle.request import WRITE_FIELDS
-    from server.tools import CLAUDE_FLOW_ALIASES, BatchEntry, memory_store
+    from server.tools import CLAUDE_FLOW_ALIASES, CLAUDE_FLOW_FLAGS, BatchEntry, memory_store
 
     params = set(inspect.signature(memory_store).parameters) - {"ctx"}
-    assert params == set(WRITE_FIELDS) | set(CLAUDE_FLOW_ALIASES)
+    assert params == set(WRITE_FIELDS) | set(CLAUDE_FLOW_ALIASES) | set(CLAUDE_FLOW_FLAGS)
     assert set(BatchEntry.model_fields) == params
