@@ -25,7 +25,7 @@ from .resources import register_resources
 from .scheduler import MaintenanceScheduler, resolve_interval
 from .state import AppState
 from .subscriptions import ChangeFollower, StoreEvents
-from .tools import register_tools
+from .tools import build_tools
 
 SERVER_NAME = "memory-lifecycle"
 SHUTDOWN_WAIT_SECONDS = 1.0
@@ -90,8 +90,8 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=events,
+        tools=build_tools(bench_noop_tool=bench_noop),
     )
-    register_tools(mcp, bench_noop_tool=bench_noop)
     register_resources(mcp)
     return mcp
 

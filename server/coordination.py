@@ -14,7 +14,7 @@ from functools import partial
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -145,11 +145,3 @@ COORDINATION_TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, st
         "oldest revision means the cursor is older than the log keeps: re-read, then resume.",
     ),
 }
-
-
-def register_coordination_tools(
-    mcp: MCPServer[Any], forbid_unknown: Callable[[MCPServer[Any], str], None]
-) -> None:
-    for name, (fn, title, hints, description) in COORDINATION_TOOLS.items():
-        mcp.add_tool(fn, name=name, title=title, description=description, annotations=hints)
-        forbid_unknown(mcp, name)

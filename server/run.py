@@ -24,7 +24,7 @@ import anyio
 
 from lifecycle import ConfigurationError, LifecycleError, MemoryLifecycleManager
 
-from . import auth
+from . import auth, sdk
 from .allowed_hosts import HostCheck, allowed_hosts, describe, host_name
 from .app import build_server
 from .logs import configure_logging
@@ -134,7 +134,7 @@ async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
 
     from .stdio import NO_INPUT, ThreadedStdin, claimed_stdin, serve_lines
 
-    lowlevel = mcp._lowlevel_server  # run_stdio_async() hard-wires the SDK's reading side
+    lowlevel = sdk.lowlevel_server(mcp)  # run_stdio_async() hard-wires the SDK's reading side
     async with anyio.create_task_group() as tg:
         serving = anyio.CancelScope()
         tg.start_soon(_stop_on_signal, lambda _first: serving.cancel())

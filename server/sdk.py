@@ -8,14 +8,19 @@ loudly when an SDK upgrade moves any of it).
   requests (and to match its later ``resources/unsubscribe``) we key it by the
   connection it proxies (``_connection``).
 
-(``server/run.py`` and ``server/tools.py`` still reach ``_lowlevel_server`` and
-``_tool_manager`` themselves; they predate this module.)
+- ``run_stdio_async()`` hard-wires the SDK's own stdin reader, which can neither be
+  interrupted nor answer unparseable input; ``server/run.py`` runs the lowlevel
+  server itself over our reader (``lowlevel_server``).
+
+Tools need none of it: they are built as the SDK's public ``Tool`` objects and handed
+to ``MCPServer(tools=...)`` (``server/tools.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.session import ServerSession
 from pydantic import BaseModel
@@ -28,10 +33,16 @@ def add_request_handler(
     mcp._lowlevel_server.add_request_handler(method, params_type, handler)
 
 
+def lowlevel_server(mcp: MCPServer[Any]) -> Server[Any]:
+    """The lowlevel server under ``mcp`` (to run it over our own stdio streams)."""
+    server: Server[Any] = mcp._lowlevel_server
+    return server
+
+
 def connection_of(session: ServerSession) -> object:
     """The connection a per-request session belongs to (stable across requests)."""
     connection: object = session._connection
     return connection
 
 
-__all__ = ["add_request_handler", "connection_of"]
+__all__ = ["add_request_handler", "connection_of", "lowlevel_server"]

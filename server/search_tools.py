@@ -1,6 +1,6 @@
 """The search tool: find entries by their words, without knowing the key.
 
-A tool of its own module, registered by ``register_tools`` with the others: a
+A tool of its own module, built by ``build_tools`` with the others: a
 few lines calling the engine's ``search``, returning the models below.
 """
 

@@ -14,8 +14,9 @@ import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -23,7 +24,7 @@ from lifecycle import hooks
 from lifecycle.keys import full_key
 from lifecycle.request import MAX_BATCH, WRITE_FIELDS, WriteRequest
 
-from .coordination import register_coordination_tools
+from .coordination import COORDINATION_TOOLS
 from .errors import ArgumentsError, UnknownArgumentError, tool_errors
 from .memory_usage import memory_usage
 from .models import (
@@ -339,19 +340,19 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
 }
 
 
-def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
+def strict_arguments(tool: Tool) -> Tool:
     """Reject arguments the tool does not declare, as memory_store_batch's entries do,
     naming the closest valid one, and report every other argument problem in one bounded
     line (``ArgumentsError``).
 
     The SDK ignores unknown arguments, so a misspelt optional field (``ttl_second`` for
-    ``ttl_seconds``) would silently store with the policy's TTL. The SDK has no public
-    handle on a registered tool, hence ``_tool_manager``; the schema says it too
+    ``ttl_seconds``) would silently store with the policy's TTL. The schema says it too
     (``additionalProperties: false``), so clients can check before calling. The SDK shows
-    the client ``str()`` of a ``ValidationError``: ours is one readable sentence.
+    the client ``str()`` of a ``ValidationError``: ours is one readable sentence. The
+    ``Tool`` is the SDK's public registration object (``Tool.from_function``), handed to
+    ``MCPServer(tools=...)``: no private API.
     """
-    tool = mcp._tool_manager.get_tool(name)
-    assert tool is not None
+    name = tool.name
     base = tool.fn_metadata.arg_model
     allowed = sorted({f.alias or field for field, f in base.model_fields.items()})
 
@@ -377,20 +378,30 @@ def forbid_unknown_arguments(mcp: MCPServer[Any], name: str) -> None:
     )
     tool.fn_metadata.arg_model = strict
     tool.parameters = {**tool.parameters, "additionalProperties": False}
+    return tool
 
 
-def register_tools(mcp: MCPServer[Any], *, bench_noop_tool: bool | None = None) -> None:
-    """Register every tool; the benchmark's no-op only when asked (flag or env)."""
-    for name, (fn, title, hints, description) in {**TOOLS, **SEARCH_TOOLS}.items():
-        mcp.add_tool(fn, name=name, title=title, description=description, annotations=hints)
-        forbid_unknown_arguments(mcp, name)
-    register_coordination_tools(mcp, forbid_unknown_arguments)
+def build_tools(*, bench_noop_tool: bool | None = None) -> list[Tool]:
+    """Every tool, strict about its arguments; the benchmark's no-op only when asked
+    (flag or env)."""
+    tables = {**TOOLS, **SEARCH_TOOLS, **COORDINATION_TOOLS}
+    tools = [
+        strict_arguments(
+            Tool.from_function(
+                fn, name=name, title=title, description=description, annotations=hints
+            )
+        )
+        for name, (fn, title, hints, description) in tables.items()
+    ]
     if bench_noop_tool is None:
         bench_noop_tool = os.environ.get(ENV_BENCH_NOOP, "") not in ("", "0")
     if bench_noop_tool:
-        mcp.add_tool(
-            bench_noop,
-            name="bench_noop",
-            description="Does nothing (benchmark floor).",
-            annotations=READ_ONLY,
+        tools.append(
+            Tool.from_function(
+                bench_noop,
+                name="bench_noop",
+                description="Does nothing (benchmark floor).",
+                annotations=READ_ONLY,
+            )
         )
+    return tools

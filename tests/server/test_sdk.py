@@ -47,3 +47,21 @@ async def test_our_handlers_replace_the_sdk_ones_and_subscribe_is_advertised(
             capabilities = client.server_capabilities
     assert [r.uri for r in listed.resources] == ["memory://task/a"]  # not the SDK's static list
     assert capabilities.resources is not None and capabilities.resources.subscribe is True
+
+
+def test_the_lowlevel_server_still_runs_over_given_streams() -> None:
+    lowlevel = sdk.lowlevel_server(MCPServer("probe"))
+    assert {"read_stream", "write_stream", "initialization_options"} <= set(
+        inspect.signature(lowlevel.run).parameters
+    )
+    assert callable(lowlevel.create_initialization_options)
+
+
+def test_tools_are_the_sdks_public_tool_objects_with_strict_arguments() -> None:
+    from mcp.server.mcpserver.tools import Tool
+
+    from server.tools import build_tools
+
+    tools = build_tools()
+    assert tools and all(isinstance(t, Tool) for t in tools)
+    assert all(t.parameters.get("additionalProperties") is False for t in tools)
