@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import reads, replication, rules, stats
+from . import expiries, reads, replication, rules, stats
 from . import search as full_text
 from .actors import component, default_agent_id, replica_id
 from .arguments import check_actor
@@ -301,6 +301,15 @@ class MemoryLifecycleManager(Coordination):
 
     def get_stats(self) -> dict[str, Any]:
         return stats.summarize(self._store, self.policies, self.clock.now(), self.policy_error)
+
+    def upcoming_expiries(
+        self,
+        horizon_seconds: float = expiries.DEFAULT_HORIZON_SECONDS,
+        buckets: int = expiries.DEFAULT_BUCKETS,
+    ) -> dict[str, Any]:
+        """How many entries expire in each of ``buckets`` equal slices of the next
+        ``horizon_seconds``, per policy (``lifecycle.expiries``)."""
+        return expiries.upcoming(self._store, self.clock.now(), horizon_seconds, buckets)
 
     # ------------------------------------------------------------ replication
 

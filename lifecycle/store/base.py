@@ -97,6 +97,15 @@ class LockState(NamedTuple):
     acquired: bool = True
 
 
+class ExpiryBucket(NamedTuple):
+    """How many live entries of ``policy`` expire in time bucket ``bucket`` (see
+    ``Store.expiry_buckets``)."""
+
+    bucket: int
+    policy: str
+    entries: int
+
+
 @dataclass(slots=True)
 class PolicyStats:
     policy: str
@@ -204,6 +213,11 @@ class Store(Protocol):
         """Per-policy aggregates over live rows."""
 
     def count_tombstones(self) -> int: ...
+
+    def expiry_buckets(self, start: float, width: float, count: int) -> list[ExpiryBucket]:
+        """Live rows expiring in ``[start, start + width * count)``, counted per bucket
+        (bucket ``i`` holds ``[start + i * width, start + (i + 1) * width)``) and policy,
+        in (bucket, policy) order; empty buckets are left out. One indexed range scan."""
 
     def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
         """The op ids remembered for each of ``keys`` (for export)."""

@@ -47,7 +47,7 @@ from psycopg import sql
 
 from ..errors import ConfigurationError, StoreBusyError, StoreError
 from . import postgres_changelog, postgres_coord, postgres_search, redact_url
-from .base import PolicyStats, Row, SearchHit, SweepResult
+from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .postgres_changelog import LOG_GONE, PendingChange
 from .postgres_coord import PostgresCoordination
 from .postgres_rows import COLUMNS as _COLUMNS
@@ -591,6 +591,17 @@ class PostgresStore(PostgresCoordination):
     def count_tombstones(self) -> int:
         with self._connection() as conn:
             return int(_scalar(conn.execute("SELECT COUNT(*) FROM entries WHERE tombstone")))
+
+    def expiry_buckets(self, start: float, width: float, count: int) -> list[ExpiryBucket]:
+        query = (
+            "SELECT LEAST(floor((expires_at - %s) / %s)::int, %s) AS bucket, policy, COUNT(*) "
+            "FROM entries WHERE expires_at >= %s AND expires_at < %s AND NOT tombstone "
+            "GROUP BY bucket, policy ORDER BY bucket, policy"
+        )
+        end = start + width * count
+        with self._connection() as conn:
+            rows = conn.execute(query, (start, width, count - 1, start, end)).fetchall()
+        return [ExpiryBucket(*r) for r in rows]
 
     def reset(self) -> int:
         with self._write() as conn:

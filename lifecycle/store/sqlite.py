@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from ..errors import StoreBusyError, StoreError, clip_text
 from . import sqlite_coord, sqlite_files, sqlite_search, sqlite_space
-from .base import PolicyStats, Row, SearchHit, SweepResult
+from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .sqlite_coord import SQLiteCoordination
 from .sqlite_files import DATABASE, DATABASE_AND_WAL, FileIdentity
 from .sqlite_rows import COLUMNS as _COLUMNS
@@ -585,6 +585,17 @@ class SQLiteStore(SQLiteCoordination):
                 .execute("SELECT COUNT(*) FROM entries WHERE tombstone = 1")
                 .fetchone()[0]
             )
+
+    def expiry_buckets(self, start: float, width: float, count: int) -> list[ExpiryBucket]:
+        sql = (
+            "SELECT MIN(CAST((expires_at - ?) / ? AS INTEGER), ?) AS bucket, policy, COUNT(*) "
+            "FROM entries WHERE expires_at >= ? AND expires_at < ? AND tombstone = 0 "
+            "GROUP BY bucket, policy ORDER BY bucket, policy"
+        )
+        end = start + width * count
+        with self._errors():
+            rows = self._conn().execute(sql, (start, width, count - 1, start, end)).fetchall()
+        return [ExpiryBucket(*r) for r in rows]
 
     def reset(self) -> int:
         with self._write() as conn:
