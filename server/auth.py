@@ -8,16 +8,26 @@ what the SDK's or our DNS-rebinding defaults expect) needs a token
 is configured every request must carry ``Authorization: Bearer <token>`` or gets
 401. A token file that group or others can read is used, with a warning (as ssh
 warns about a private key).
+
+A browser cannot add a header to a page it navigates to, so under the dashboard's
+paths (``browser_paths``) the token can also be shown once, as Jupyter does:
+``/ui/?token=<token>`` answers with a redirect to ``/ui/`` that sets an HttpOnly,
+SameSite=Strict cookie, and that cookie then stands for the token on those paths
+only (never on ``/mcp``). The cookie holds an HMAC of the token, not the token, so a
+copied cookie cannot be replayed as a bearer token.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,6 +36,8 @@ from lifecycle import ConfigurationError
 from .allowed_hosts import LOOPBACK_NAMES, host_name
 
 ENV_TOKEN = "MEMORY_LIFECYCLE_AUTH_TOKEN"
+COOKIE = "memory_lifecycle_ui"
+LOGIN_PARAMETER = "token"
 
 log = logging.getLogger("memory_lifecycle.server")
 
@@ -87,23 +99,82 @@ def check_bind(host: str, token: str | None) -> None:
 
 
 class BearerAuth:
-    """ASGI middleware: HTTP requests without the right bearer token get 401."""
+    """ASGI middleware: HTTP requests without the right bearer token get 401 (under
+    ``browser_paths`` the dashboard's cookie counts too: see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, *, browser_paths: Sequence[str] = ()) -> None:
         self.app = app
         self._expected = token.encode("utf-8")
+        self._cookie = cookie_value(token).encode("ascii")
+        self._browser_paths = tuple(p.rstrip("/") for p in browser_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._authorized(scope):
             await self.app(scope, receive, send)  # lifespan events pass through
-            return
-        body = json.dumps(
+        elif self._browser(scope) is not None and self._logs_in(scope):
+            await self._set_cookie(scope, send)
+        else:
+            await self._refuse(scope, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        headers = scope.get("headers", ())
+        for name, value in headers:
+            if name.lower() == b"authorization":
+                scheme, _, credentials = value.partition(b" ")
+                return scheme.lower() == b"bearer" and hmac.compare_digest(
+                    credentials.strip(), self._expected
+                )
+        if self._browser(scope) is None:
+            return False
+        return any(
+            hmac.compare_digest(value, self._cookie)
+            for name, value in _cookies(headers)
+            if name == COOKIE.encode()
+        )
+
+    def _browser(self, scope: Scope) -> str | None:
+        """The dashboard path ``scope`` is under, if any."""
+        path: str = scope.get("path", "")
+        return next((p for p in self._browser_paths if path == p or path.startswith(p + "/")), None)
+
+    def _logs_in(self, scope: Scope) -> bool:
+        """A GET naming the right token in its query string (the one-time link)."""
+        if scope.get("method") != "GET":
+            return False
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+        given = [v for k, v in query if k == LOGIN_PARAMETER]
+        return len(given) == 1 and hmac.compare_digest(given[0].encode(), self._expected)
+
+    async def _set_cookie(self, scope: Scope, send: Send) -> None:
+        """Redirect to the same page without the token, setting the cookie on the way."""
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+        rest = urlencode([(k, v) for k, v in query if k != LOGIN_PARAMETER])
+        where = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
+        cookie = (
+            f"{COOKIE}={self._cookie.decode()}; Path={self._browser(scope) or '/'}; HttpOnly; "
+            "SameSite=Strict"
+        )
+        await send(
             {
-                "error": "invalid_token",
-                "error_description": "send the header 'Authorization: Bearer <token>' with the "
-                "server's token",
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [
+                    (b"location", where.encode("latin-1")),
+                    (b"set-cookie", cookie.encode("latin-1")),
+                    (b"cache-control", b"no-store"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"content-length", b"0"),
+                ],
             }
-        ).encode()
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        how = "send the header 'Authorization: Bearer <token>' with the server's token"
+        page = self._browser(scope)
+        if page is not None:
+            how += f"; in a browser, open {page or ''}/?token=<token> once"
+        body = json.dumps({"error": "invalid_token", "error_description": how}).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -117,11 +188,19 @@ class BearerAuth:
         )
         await send({"type": "http.response.body", "body": body})
 
-    def _authorized(self, scope: Scope) -> bool:
-        for name, value in scope.get("headers", ()):
-            if name.lower() == b"authorization":
-                scheme, _, credentials = value.partition(b" ")
-                return scheme.lower() == b"bearer" and hmac.compare_digest(
-                    credentials.strip(), self._expected
-                )
-        return False
+
+def cookie_value(token: str) -> str:
+    """What the dashboard's cookie holds for ``token``: an HMAC of it, not the token."""
+    return hmac.new(
+        token.encode("utf-8"), b"memory-lifecycle dashboard", hashlib.sha256
+    ).hexdigest()
+
+
+def _cookies(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    found = []
+    for name, value in headers:
+        if name.lower() == b"cookie":
+            for part in value.split(b";"):
+                key, _, val = part.strip().partition(b"=")
+                found.append((key, val))
+    return found

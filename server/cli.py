@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _configure_logging(args: argparse.Namespace) -> None:
     """Long-running commands log what they do; one-shot ones only warnings and errors."""
-    quiet = args.command not in ("daemon", "serve")
+    quiet = args.command not in ("daemon", "serve", "ui")
     configure_logging(logging.WARNING if quiet else logging.INFO, debug=args.debug)
 
 

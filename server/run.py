@@ -11,23 +11,22 @@ any transport starts.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import logging
-import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio
 
-from lifecycle import ConfigurationError, LifecycleError, MemoryLifecycleManager
+from lifecycle import ConfigurationError, MemoryLifecycleManager
 
-from . import auth, sdk
-from .allowed_hosts import HostCheck, allowed_hosts, describe, host_name
+from . import sdk
+from .allowed_hosts import allowed_hosts, host_name
 from .app import build_server
 from .logs import configure_logging
+from .serving import http_token, lifecycle_error, listen, protect, serve_app, stop_on_signal, url_of
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
     from .state import AppState
 
 TRANSPORTS = ("stdio", "http")
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-HTTP_GRACE_SECONDS = 1
 
 log = logging.getLogger("memory_lifecycle.server")
 
@@ -60,7 +57,7 @@ def serve(
         host = host_name(host)
         token = _check_transport(transport, host, auth_token_file)
         if transport == "http":  # before the store opens: a port in use is one clear line
-            listener = _listen(host, port)
+            listener = listen(host, port)
         mcp = build_server(
             memory_dir, policy_file, store, maintenance_interval=maintenance_interval
         )
@@ -71,9 +68,10 @@ def serve(
             anyio.run(_serve_stdio, mcp)
         else:
             hosts = allowed_hosts(host, allowed_host)
-            anyio.run(_serve_http, mcp, listener, host, port, token, hosts)
+            opener = partial(MemoryLifecycleManager, memory_dir, policy_file, store)
+            anyio.run(_serve_http, mcp, listener, host, port, token, hosts, opener)
     except Exception as exc:  # an ExceptionGroup from a task group included
-        error = _lifecycle_error(exc)
+        error = lifecycle_error(exc)
         if error is None:
             raise
         print(f"memory-lifecycle: error: {' '.join(str(error).split())}", file=sys.stderr)
@@ -91,9 +89,7 @@ def _check_transport(transport: str, host: str, auth_token_file: str | None) -> 
         if auth_token_file is not None:
             log.warning("--auth-token-file applies to --transport http only; ignored")
         return None
-    token = auth.load_token(auth_token_file)
-    auth.check_bind(host, token)
-    return token
+    return http_token(host, auth_token_file)
 
 
 _CLIENT_GONE = (BrokenPipeError, ConnectionResetError, anyio.BrokenResourceError)
@@ -108,27 +104,6 @@ def _only(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
     return all(_only(e, kinds) for e in inner)
 
 
-def _lifecycle_error(exc: BaseException) -> LifecycleError | None:
-    """The engine error behind ``exc``, looking inside exception groups of task groups."""
-    if isinstance(exc, LifecycleError):
-        return exc
-    for inner in getattr(exc, "exceptions", ()):
-        found = _lifecycle_error(inner)
-        if found is not None:
-            return found
-    return None
-
-
-async def _stop_on_signal(stop: Callable[[bool], None]) -> None:
-    """Call ``stop(first)`` on SIGTERM/SIGINT; ``first`` is False from the second signal on."""
-    with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
-        first = True
-        async for signum in signals:
-            log.info("%s received: shutting down", signal.Signals(signum).name)
-            stop(first)
-            first = False
-
-
 async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
     from mcp.server.stdio import stdio_server
 
@@ -137,7 +112,7 @@ async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
     lowlevel = sdk.lowlevel_server(mcp)  # run_stdio_async() hard-wires the SDK's reading side
     async with anyio.create_task_group() as tg:
         serving = anyio.CancelScope()
-        tg.start_soon(_stop_on_signal, lambda _first: serving.cancel())
+        tg.start_soon(stop_on_signal, lambda _first: serving.cancel())
         with serving, claimed_stdin() as source:
             try:
                 # the SDK's transport writes stdout; server.stdio reads stdin (its docstring)
@@ -151,39 +126,6 @@ async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
         tg.cancel_scope.cancel()
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """The bound socket for ``host:port``; every way that fails is one clear line."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except (socket.gaierror, UnicodeError) as exc:
-        reason = exc.strerror if isinstance(exc, socket.gaierror) else "not a valid host name"
-        raise ConfigurationError(
-            f"cannot serve HTTP on --host {host!r}: {reason}; pass an address of this "
-            "machine, such as 127.0.0.1, ::1 or 0.0.0.0"
-        ) from exc
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        problem = _bind_problem(exc)
-        raise ConfigurationError(f"cannot serve HTTP on {host} port {port}: {problem}") from exc
-    return sock
-
-
-def _bind_problem(exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return "the port is already in use; choose another --port or stop the other server"
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return "that address is not one of this machine's; pass one of its addresses to --host"
-    if exc.errno == errno.EACCES:
-        return "permission denied; ports below 1024 need privileges, choose a --port above 1024"
-    return exc.strerror or str(exc)
-
-
 async def _serve_http(
     mcp: MCPServer[AppState],
     listener: socket.socket,
@@ -191,41 +133,17 @@ async def _serve_http(
     port: int,
     token: str | None,
     hosts: frozenset[str] | None,
+    open_manager: Callable[[], MemoryLifecycleManager],
 ) -> None:
-    import uvicorn
     from mcp.server.transport_security import TransportSecuritySettings
 
-    class Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield  # signals are ours: uvicorn would re-raise them after shutdown (exit != 0)
+    from .ui.app import DASHBOARD_PATH, mount_dashboard
 
     # Host and Origin are checked by HostCheck for every bind (the SDK's own check covers
     # only three loopback binds and cannot be told about --allowed-host)
     off = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    app: Any = mcp.streamable_http_app(host=host, transport_security=off)
-    if token is not None:
-        app = auth.BearerAuth(app, token)
-    if hosts is not None:
-        app = HostCheck(app, hosts)
-    log.info("HTTP requests must name one of these hosts: %s", describe(hosts))
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,  # our stderr logging, never stdout
-        lifespan="on",
-        timeout_graceful_shutdown=HTTP_GRACE_SECONDS,
-    )
-    server = Server(config)
-
-    def stop(first: bool) -> None:
-        server.should_exit = True
-        server.force_exit = not first
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_stop_on_signal, stop)
-        await server.serve(sockets=[listener])
-        if server.started is False and not server.should_exit:
-            raise ConfigurationError(f"could not serve HTTP on {host}:{port}; see the log above")
-        tg.cancel_scope.cancel()
+    app = mcp.streamable_http_app(host=host, transport_security=off)
+    mount_dashboard(app, open_manager)
+    log.info("dashboard: %s", url_of(host, port, DASHBOARD_PATH + "/"))
+    protected = protect(app, token, hosts, browser_paths=(DASHBOARD_PATH,))
+    await serve_app(protected, listener, host, port)

@@ -95,3 +95,9 @@ def seconds_or_zero(text: str) -> float:
     if text.strip() in ("0", "0.0"):
         return 0.0
     return positive_float(text)
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)

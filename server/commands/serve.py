@@ -6,7 +6,7 @@ import argparse
 
 from lifecycle.maintenance import ENV_INTERVAL
 
-from .common import UsageError, seconds_or_zero
+from .common import UsageError, port_number, seconds_or_zero
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     serve.add_argument("--host", help=f"http: address to bind (default {DEFAULT_HOST})")
-    serve.add_argument("--port", type=_port, help=f"http: port (default {DEFAULT_PORT})")
+    serve.add_argument("--port", type=port_number, help=f"http: port (default {DEFAULT_PORT})")
     serve.add_argument("--auth-token-file", metavar="FILE", help="http: bearer token file")
     serve.add_argument(
         "--allowed-host",
@@ -32,12 +32,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"background maintenance interval; 0 turns it off (default ${ENV_INTERVAL}, else 300)",
     )
     serve.set_defaults(handler=cmd_serve)
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
-    return int(text)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -1,0 +1,42 @@
+"""Take the README's dashboard screenshot (docs/ui.png) from a seeded store.
+
+    .venv/bin/python docs/screenshot.py [OUTPUT.png]
+
+Needs Chromium (Debian: apt-get install chromium) and Playwright (the dev extra); it
+seeds a fresh store in a temporary directory with the browser tests' swarm
+(``tests.support.dashboard.seed``), serves it with ``memory-lifecycle ui`` and opens
+the shared plan, whose two agents disagree.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lifecycle import MemoryLifecycleManager  # noqa: E402
+from tests.support.dashboard import chromium, seed, ui_server  # noqa: E402
+from tests.support.server import free_port  # noqa: E402
+
+
+def main(output: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        memory = Path(tmp) / "memory"
+        with MemoryLifecycleManager(memory_dir=memory) as manager:
+            seed(manager)
+        port = free_port()
+        with ui_server(memory, port), chromium(Path(tmp) / "profile") as browser:
+            page = browser.new_page()
+            page.emulate_media(color_scheme="light")
+            page.goto(f"http://127.0.0.1:{port}/ui/")
+            page.get_by_role("button", name="swarm/shared/plan").click()
+            page.locator("#detail-key").filter(has_text="swarm/shared/plan").wait_for()
+            page.locator("#chart rect").first.wait_for()
+            page.screenshot(path=str(output), full_page=True)
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "ui.png")
