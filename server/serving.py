@@ -6,7 +6,8 @@ checks, and uvicorn run under those rules.
   one clear line (a ``ConfigurationError``) before the store opens or uvicorn starts.
 - Signals are ours: uvicorn would re-raise them after shutdown (exit code != 0). The
   first SIGTERM/SIGINT asks uvicorn to stop, letting open requests finish for at most
-  ``GRACE_SECONDS`` (a long-poll is cancelled then); a second one stops at once.
+  ``GRACE_SECONDS``, and tells the app (``stopping``) so that a long-poll answers at
+  once instead of being cancelled mid-request; a second signal stops at once.
 - Every request passes the same two checks whichever app is served: Host/Origin
   (``allowed_hosts.HostCheck``, DNS-rebinding protection) and, when a token is
   configured, the bearer token (``auth.BearerAuth``).
@@ -126,8 +127,10 @@ async def serve_app(
     host: str,
     port: int,
     started: Callable[[], Awaitable[None]] | None = None,
+    stopping: Callable[[], None] | None = None,
 ) -> None:
-    """Run ``app`` on ``listener`` until a signal; ``started`` runs once it accepts."""
+    """Run ``app`` on ``listener`` until a signal; ``started`` runs once it accepts,
+    ``stopping`` when the first signal comes (to end long-polls: see the docstring)."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -148,6 +151,8 @@ async def serve_app(
     def stop(first: bool) -> None:
         server.should_exit = True
         server.force_exit = not first
+        if stopping is not None:
+            stopping()
 
     async def announce() -> None:
         while not server.started:

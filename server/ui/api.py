@@ -52,6 +52,18 @@ class Api:
 
     def __init__(self) -> None:
         self.manager: MemoryLifecycleManager | None = None
+        self._stopping: anyio.Event | None = None
+
+    def start(self, manager: MemoryLifecycleManager) -> None:
+        """Serve ``manager`` (the lifespan calls this in the event loop)."""
+        self.manager = manager
+        self._stopping = anyio.Event()
+
+    def stop(self) -> None:
+        """The server is shutting down: open long-polls answer at once (nothing new), so
+        they end within uvicorn's grace period instead of being cancelled mid-request."""
+        if self._stopping is not None:
+            self._stopping.set()
 
     async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), abandon_on_cancel=True)
@@ -120,10 +132,32 @@ class Api:
         while True:
             remaining = max(deadline - time.monotonic(), 0.0)
             step = min(remaining, WAIT_SLICE_SECONDS)
-            page = await self._call(self._m.changes, prefix, since, CHANGES_PAGE, step)
+            page = await self._unless_stopping(self._m.changes, prefix, since, CHANGES_PAGE, step)
+            if page is None:  # shutting down: nothing new, come back later
+                return reply({"changes": [], "next": since})
             if page["changes"] or remaining <= step or await request.is_disconnected():
                 return reply(page)
             since = page["next"]
+
+    async def _unless_stopping(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker thread, or None as soon as the server stops (the
+        thread is left to finish: closing the store wakes it)."""
+        result = None
+        async with anyio.create_task_group() as tg:
+
+            async def call() -> None:
+                nonlocal result
+                result = await self._call(fn, *args)
+                tg.cancel_scope.cancel()
+
+            async def stopped() -> None:
+                if self._stopping is not None:
+                    await self._stopping.wait()
+                    tg.cancel_scope.cancel()
+
+            tg.start_soon(call)
+            tg.start_soon(stopped)
+        return result
 
     # ------------------------------------------------------------ actions
 

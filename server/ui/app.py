@@ -82,11 +82,12 @@ def build_dashboard(open_manager: ManagerOpener) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        api.manager = await anyio.to_thread.run_sync(open_manager)
+        manager = await anyio.to_thread.run_sync(open_manager)
+        api.start(manager)
         try:
             yield
         finally:
-            manager, api.manager = api.manager, None
+            api.stop()
             manager.close()  # a long-poll still waiting in a thread wakes up and ends
 
     routes = [
@@ -102,11 +103,13 @@ def build_dashboard(open_manager: ManagerOpener) -> Starlette:
         Route("/api/changes", api.changes),
         Route("/api/cleanup", api.cleanup, methods=["POST"]),
     ]
-    return Starlette(
+    dashboard = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={LifecycleError: _engine_error, HTTPException: _http_error},
     )
+    dashboard.state.stop_waiting = api.stop  # what the server calls when a signal comes
+    return dashboard
 
 
 def standalone_app(open_manager: ManagerOpener) -> Starlette:
@@ -121,14 +124,16 @@ def standalone_app(open_manager: ManagerOpener) -> Starlette:
         async with dashboard.router.lifespan_context(dashboard):
             yield
 
-    return Starlette(
+    app = Starlette(
         routes=[Route("/", home), Mount(DASHBOARD_PATH, app=dashboard)], lifespan=lifespan
     )
+    app.state.stop_waiting = dashboard.state.stop_waiting
+    return app
 
 
-def mount_dashboard(app: Starlette, open_manager: ManagerOpener) -> None:
+def mount_dashboard(app: Starlette, open_manager: ManagerOpener) -> Callable[[], None]:
     """Serve the dashboard at ``DASHBOARD_PATH`` of ``app`` (the MCP server's HTTP app),
-    running its lifespan inside ``app``'s."""
+    running its lifespan inside ``app``'s; returns what ends its long-polls at shutdown."""
     dashboard = build_dashboard(open_manager)
     app.router.routes.append(Mount(DASHBOARD_PATH, app=dashboard))
     outer = app.router.lifespan_context
@@ -139,6 +144,8 @@ def mount_dashboard(app: Starlette, open_manager: ManagerOpener) -> None:
             yield state
 
     app.router.lifespan_context = both
+    stop: Callable[[], None] = dashboard.state.stop_waiting
+    return stop
 
 
 __all__ = ["DASHBOARD_PATH", "asset", "build_dashboard", "mount_dashboard", "standalone_app"]

@@ -13,7 +13,7 @@ import logging
 import socket
 import sys
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import quote
 
@@ -54,9 +54,11 @@ def run_ui(
         opener = partial(MemoryLifecycleManager, memory_dir, policy_file, store)
         opener().close()  # a bad store or policy file: one line, not a traceback in uvicorn
         hosts = allowed_hosts(host, allowed_host)
-        app = protect(standalone_app(opener), token, hosts, browser_paths=(DASHBOARD_PATH,))
+        app = standalone_app(opener)
+        protected = protect(app, token, hosts, browser_paths=(DASHBOARD_PATH,))
         page = url_of(host, port, DASHBOARD_PATH + "/")
-        anyio.run(_serve, app, listener, host, port, page, open_browser, token)
+        stopping = app.state.stop_waiting
+        anyio.run(_serve, protected, listener, host, port, page, open_browser, token, stopping)
     except Exception as exc:  # an ExceptionGroup from a task group included
         error = lifecycle_error(exc)
         if error is None:
@@ -77,6 +79,7 @@ async def _serve(
     page: str,
     open_browser: bool,
     token: str | None,
+    stopping: Callable[[], None],
 ) -> None:
     async def started() -> None:
         log.info("dashboard: %s (Ctrl-C stops it)", page)
@@ -88,7 +91,7 @@ async def _serve(
             if not opened:
                 log.warning("could not open a browser here; open %s yourself", page)
 
-    await serve_app(app, listener, host, port, started)
+    await serve_app(app, listener, host, port, started, stopping)
 
 
 __all__ = ["run_ui"]

@@ -3,11 +3,14 @@ Each test runs a real ``serve --transport http`` subprocess on a free localhost 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 import httpx2
 import pytest
 from mcp import Client
@@ -142,3 +145,64 @@ async def test_http_server_exits_cleanly_on_a_signal(tmp_path: Path, signum: int
     assert code == 0, stderr
     assert seconds < EXIT_TIMEOUT, stderr
     assert STOPPED_MESSAGE in stderr
+
+
+async def test_the_dashboard_is_served_at_ui_beside_mcp(tmp_path: Path) -> None:
+    port = free_port()
+    with http_server(tmp_path / "memory", port=port):
+        with bounded():
+            async with Client(url(port)) as client:
+                await client.call_tool("memory_store", {"key": "knowledge/x", "value": 1})
+        async with httpx2.AsyncClient(timeout=30) as http:
+            page = await http.get(f"http://127.0.0.1:{port}/ui/")
+            entries = await http.get(f"http://127.0.0.1:{port}/ui/api/entries")
+    assert page.status_code == 200 and "<title>memory-lifecycle</title>" in page.text
+    assert [e["key"] for e in entries.json()["entries"]] == ["knowledge/x"]
+
+
+async def test_with_a_token_the_dashboard_needs_it_and_its_cookie_does_not_open_mcp(
+    tmp_path: Path,
+) -> None:
+    from server.auth import COOKIE, cookie_value
+
+    port = free_port()
+    cookie = {"Cookie": f"{COOKIE}={cookie_value(TOKEN)}"}
+    with http_server(tmp_path / "memory", port=port, MEMORY_LIFECYCLE_AUTH_TOKEN=TOKEN):
+        base = f"http://127.0.0.1:{port}"
+        async with httpx2.AsyncClient(timeout=30) as http:
+            bare = await http.get(f"{base}/ui/api/stats")
+            login = await http.get(f"{base}/ui/?token={TOKEN}")
+            http.cookies.clear()
+            with_cookie = await http.get(f"{base}/ui/api/stats", headers=cookie)
+            mcp_with_cookie = await http.post(url(port), json=INIT, headers={**HEADERS, **cookie})
+    assert bare.status_code == 401
+    assert login.status_code == 303 and COOKIE in login.headers["set-cookie"]
+    assert with_cookie.status_code == 200
+    assert mcp_with_cookie.status_code == 401
+
+
+async def test_http_server_with_an_open_dashboard_long_poll_exits_cleanly(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with http_server(tmp_path / "memory", port=port) as proc:
+        base = f"http://127.0.0.1:{port}/ui/api/changes"
+        async with httpx2.AsyncClient(timeout=40) as http:
+            since = (await http.get(base)).json()["next"]
+            async with anyio.create_task_group() as tg:
+
+                async def poll() -> None:
+                    with contextlib.suppress(httpx2.HTTPError):
+                        await http.get(base, params={"since": since, "wait_seconds": 30})
+
+                tg.start_soon(poll)
+                await anyio.sleep(0.3)  # (let the poll reach the server; not what is timed)
+                started = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                code = await anyio.to_thread.run_sync(lambda: proc.wait(EXIT_TIMEOUT + 3))
+                seconds = time.monotonic() - started
+        assert proc.stderr is not None
+        stderr = proc.stderr.read().decode()
+    assert code == 0, stderr
+    assert seconds < EXIT_TIMEOUT, stderr
+    assert "Traceback" not in stderr
