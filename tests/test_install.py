@@ -14,10 +14,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx2
 import pytest
 
 import lifecycle
 from tests.support.env import ENV_VARS, PYTHON, REPO
+from tests.support.server import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -94,3 +96,35 @@ def test_a_fresh_install_from_the_checkout_runs_version_and_init_outside_it(tmp_
     servers = json.loads((project / ".mcp.json").read_text())["mcpServers"]
     assert servers["memory-lifecycle"]["command"] == "memory-lifecycle"
     assert (project / ".claude" / "settings.json").exists()
+    assert_the_dashboard_is_shipped(tool, tmp_path)
+
+
+def assert_the_dashboard_is_shipped(tool: Path, tmp_path: Path) -> None:
+    """The page, script and stylesheet are package data: the installed ``ui`` serves them."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(tool), "--memory-dir", str(tmp_path / "memory"), "ui", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for_port(port, proc)
+        with httpx2.Client(timeout=30) as http:
+            served = {
+                name: http.get(f"http://127.0.0.1:{port}/ui/{path}")
+                for name, path in (
+                    ("index.html", ""),
+                    ("app.js", "static/app.js"),
+                    ("style.css", "static/style.css"),
+                )
+            }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        assert proc.stderr is not None
+        proc.stderr.close()
+    for name, response in served.items():
+        assert response.status_code == 200, name
+        assert response.content == (REPO / "server" / "ui" / "static" / name).read_bytes()

@@ -98,10 +98,12 @@ def seed(m: MemoryLifecycleManager) -> None:
 
 @contextmanager
 def ui_server(
-    memory_dir: Path, port: int, *ui_args: str, **env: str
+    memory_dir: Path, port: int, *ui_args: str, policy_file: Path | None = None, **env: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``memory-lifecycle ui`` as a subprocess, once it accepts connections."""
-    args = [PYTHON, "-m", "server", "--memory-dir", str(memory_dir), "ui", "--port", str(port)]
+    policies = [] if policy_file is None else ["--policy-file", str(policy_file)]
+    args = [PYTHON, "-m", "server", "--memory-dir", str(memory_dir), *policies, "ui"]
+    args += ["--port", str(port)]
     proc = subprocess.Popen(
         [*args, *ui_args],
         stdout=subprocess.PIPE,
