@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lifecycle import MemoryLifecycleManager  # noqa: E402
-from tests.support.dashboard import chromium, seed, ui_server  # noqa: E402
-from tests.support.server import free_port  # noqa: E402
+from lifecycle import MemoryLifecycleManager
+from tests.support.dashboard import chromium, seed, ui_server
+from tests.support.server import free_port
 
 
 def main(output: Path) -> None:
