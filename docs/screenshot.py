@@ -10,6 +10,7 @@ the shared plan, whose two agents disagree.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -18,16 +19,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lifecycle import MemoryLifecycleManager
 from tests.support.dashboard import chromium, seed, ui_server
+from tests.support.env import REPO
 from tests.support.server import free_port
 
 
 def main(output: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        memory = Path(tmp) / "memory"
-        with MemoryLifecycleManager(memory_dir=memory) as manager:
+        project = Path(tmp) / "my-project"  # a project as `init` leaves it
+        (project / ".git").mkdir(parents=True)
+        (project / ".claude").mkdir()
+        policies = project / ".claude" / "memory-retention-policies.yaml"
+        shutil.copy(REPO / ".claude" / "memory-retention-policies.yaml", policies)
+        memory = project / ".claude-flow" / "memory"
+        with MemoryLifecycleManager(memory_dir=memory, policy_file=policies) as manager:
             seed(manager)
         port = free_port()
-        with ui_server(memory, port), chromium(Path(tmp) / "profile") as browser:
+        with ui_server(memory, port, cwd=project), chromium(Path(tmp) / "profile") as browser:
             page = browser.new_page()
             page.emulate_media(color_scheme="light")
             page.goto(f"http://127.0.0.1:{port}/ui/")

@@ -6,7 +6,8 @@ close. Here the transport runs beside a signal receiver; a signal cancels it
 (stdio) or asks uvicorn to stop (HTTP), the lifespan's cleanup runs (shielded,
 bounded), and ``serve`` returns 0. stdin EOF ends the stdio transport the same
 way. Configuration errors are one clear line on stderr and exit code 1, before
-any transport starts.
+any transport starts. Over HTTP the dashboard (``server.ui``) is served at ``/ui`` beside
+``/mcp``, behind the same Host/Origin and token checks (``server.serving``).
 """
 
 from __future__ import annotations

@@ -56,3 +56,17 @@ def test_the_debugging_section_shows_the_inspector_commands() -> None:
     assert "--tool-name memory_stats" in section
     assert "--tool-args-json" in section
     assert "stderr" in section
+
+
+def test_the_dashboard_section_documents_every_endpoint_the_page_uses() -> None:
+    section = readme_section("dashboard")
+    assert section.lstrip().startswith("## Dashboard: the memory in a browser")
+    script = (REPO / "server" / "ui" / "static" / "app.js").read_text()
+    used = set(re.findall(r"api/(\w+)", script))
+    assert {"stats", "expiries", "locks", "entries", "entry", "changes", "cleanup"} <= used
+    for name in used:
+        assert f"/ui/api/{name}" in section, f"README: the dashboard's api/{name} is missing"
+    assert "](docs/ui.png)" in section
+    assert (REPO / "docs" / "ui.png").read_bytes().startswith(b"\x89PNG")
+    for words in ("memory-lifecycle ui", "--open", "/ui", "?token=", "421", "403", "401"):
+        assert words in section, words

@@ -98,7 +98,12 @@ def seed(m: MemoryLifecycleManager) -> None:
 
 @contextmanager
 def ui_server(
-    memory_dir: Path, port: int, *ui_args: str, policy_file: Path | None = None, **env: str
+    memory_dir: Path,
+    port: int,
+    *ui_args: str,
+    policy_file: Path | None = None,
+    cwd: Path = REPO,
+    **env: str,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``memory-lifecycle ui`` as a subprocess, once it accepts connections."""
     policies = [] if policy_file is None else ["--policy-file", str(policy_file)]
@@ -109,7 +114,7 @@ def ui_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=child_env(**env),
-        cwd=REPO,
+        cwd=cwd,
     )
     try:
         wait_for_port(port, proc)
