@@ -142,12 +142,16 @@ class Api:
     async def _unless_stopping(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` in a worker thread, or None as soon as the server stops (the
         thread is left to finish: closing the store wakes it)."""
-        result = None
+        result: Any = None
+        failed: Exception | None = None
         async with anyio.create_task_group() as tg:
 
             async def call() -> None:
-                nonlocal result
-                result = await self._call(fn, *args)
+                nonlocal result, failed
+                try:
+                    result = await self._call(fn, *args)
+                except Exception as exc:  # raised below, as itself (not in a group)
+                    failed = exc
                 tg.cancel_scope.cancel()
 
             async def stopped() -> None:
@@ -157,6 +161,8 @@ class Api:
 
             tg.start_soon(call)
             tg.start_soon(stopped)
+        if failed is not None:
+            raise failed
         return result
 
     # ------------------------------------------------------------ actions

@@ -9,13 +9,11 @@ import pytest
 
 from server.auth import COOKIE, cookie_value
 from server.ui.app import DASHBOARD_PATH
-from tests.server.ui.conftest import (  # noqa: F401  (fixtures register under their pytest names)
-    Dashboard,
+from tests.support.dashboard import (  # noqa: F401  (fixtures register under their pytest names)
     DashboardFactory,
     open_dashboard_fixture,
-    store_url_factory_fixture,
-    store_url_fixture,
 )
+from tests.support.store import store_url_factory_fixture, store_url_fixture  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 

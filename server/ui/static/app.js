@@ -6,6 +6,7 @@
 
 (() => {
   const LONG_POLL_SECONDS = 25;
+  const REQUEST_SECONDS = 20;
   const PAGE_SIZE = 25;
   const TICK_MS = 10000; // stats, locks and the chart move with time, not only with writes
   const MAX_SHOWN_CHARS = 200000;
@@ -35,9 +36,11 @@
     }
   }
 
-  async function api(path, options = {}) {
+  // every request is bounded: a server that stops answering is noticed, never waited on
+  async function api(path, options = {}, seconds = REQUEST_SECONDS) {
     const response = await fetch(path, {
       credentials: "same-origin",
+      signal: AbortSignal.timeout(seconds * 1000),
       ...options,
       headers: { Accept: "application/json", ...(options.headers || {}) },
     });
@@ -486,6 +489,10 @@
 
   function setLive(mode, why = "") {
     const live = $("#live");
+    if (mode === "live" && live.dataset.state === "down") {
+      notify(""); // back after an outage: drop its error and redraw what may have moved
+      refreshSoon([]);
+    }
     live.dataset.state = mode;
     live.textContent = { live: "live", down: "reconnecting", connecting: "connecting" }[mode];
     live.title = why || "following the change feed";
@@ -495,7 +502,8 @@
     let delay = 500;
     for (;;) {
       try {
-        const page = await api(`api/changes${query({ since, wait_seconds: LONG_POLL_SECONDS })}`);
+        const url = `api/changes${query({ since, wait_seconds: LONG_POLL_SECONDS })}`;
+        const page = await api(url, {}, LONG_POLL_SECONDS + REQUEST_SECONDS);
         setLive("live");
         delay = 500;
         if (page.changes.length) refreshSoon(page.changes.map((c) => c.key));

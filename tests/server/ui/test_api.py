@@ -11,7 +11,16 @@ import anyio.to_thread
 import pytest
 
 from server.ui.app import DASHBOARD_PATH
-from tests.server.ui.conftest import Dashboard
+from tests.support.dashboard import (  # noqa: F401  (fixtures register under their pytest names)
+    Dashboard,
+    dashboard_fixture,
+    open_dashboard_fixture,
+)
+from tests.support.store import (  # noqa: F401
+    backend_fixture,
+    store_url_factory_fixture,
+    store_url_fixture,
+)
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,12 @@ import re
 import pytest
 
 from server.ui.app import ASSETS, DASHBOARD_PATH, asset
-from tests.server.ui.conftest import Dashboard
+from tests.support.dashboard import (  # noqa: F401  (fixtures register under their pytest names)
+    Dashboard,
+    dashboard_fixture,
+    open_dashboard_fixture,
+)
+from tests.support.store import store_url_factory_fixture, store_url_fixture  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
