@@ -78,7 +78,7 @@ class Page:
         if message.type == "error":
             self.errors.append(message.text)
 
-    def keys(self) -> list[str]:
+    def shown_keys(self) -> list[str]:
         return self.page.locator("#entries tbody tr[data-key]").evaluate_all(
             "rows => rows.map(r => r.dataset.key)"
         )
@@ -126,7 +126,7 @@ def test_the_page_shows_the_seeded_memory(page: Page) -> None:
         "coordination/agent-1/status",
         "knowledge/architecture/auth",
         "metrics/tasks_done",
-    } <= set(page.keys())
+    } <= set(page.shown_keys())
     patterns = p.locator("#policies tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.pattern)"
     )
@@ -141,19 +141,35 @@ def test_the_page_shows_the_seeded_memory(page: Page) -> None:
 def test_search_narrows_the_list(page: Page, memory: Path) -> None:
     with MemoryLifecycleManager(memory_dir=memory, policy_file=POLICIES) as m:
         expected = {r["key"] for r in m.search("auth", limit=100)["results"]}
-    assert 0 < len(expected) < len(page.keys())
+    assert 0 < len(expected) < len(page.shown_keys())
     page.page.fill("#q", "auth")
     page.page.wait_for_function(
         "n => document.querySelectorAll('#entries tbody tr[data-key]').length === n",
         arg=len(expected),
     )
-    assert set(page.keys()) == expected
+    assert set(page.shown_keys()) == expected
     assert page.page.locator("#entries-extra").inner_text() == "match"
     page.page.fill("#q", "")
     page.page.wait_for_function(
         "n => document.querySelectorAll('#entries tbody tr[data-key]').length > n",
         arg=len(expected),
     )
+
+
+def test_prefix_and_tag_filters_narrow_the_list(page: Page) -> None:
+    p = page.page
+    p.fill("#prefix", "session/")
+    p.wait_for_function(
+        "() => [...document.querySelectorAll('#entries tbody tr[data-key]')]"
+        ".every(r => r.dataset.key.startsWith('session/'))"
+    )
+    assert page.shown_keys() and all(k.startswith("session/") for k in page.shown_keys())
+    p.fill("#prefix", "")
+    p.fill("#tags", "design, auth")  # all of them
+    p.wait_for_function(
+        "() => document.querySelectorAll('#entries tbody tr[data-key]').length === 1"
+    )
+    assert page.shown_keys() == ["knowledge/architecture/auth"]
 
 
 def test_a_write_by_another_process_appears_without_a_reload(page: Page, memory: Path) -> None:
