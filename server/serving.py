@@ -7,7 +7,9 @@ checks, and uvicorn run under those rules.
 - Signals are ours: uvicorn would re-raise them after shutdown (exit code != 0). The
   first SIGTERM/SIGINT asks uvicorn to stop, letting open requests finish for at most
   ``GRACE_SECONDS``, and tells the app (``stopping``) so that a long-poll answers at
-  once instead of being cancelled mid-request; a second signal stops at once.
+  once instead of being cancelled mid-request; a second signal stops at once. A request
+  still running when the grace runs out (an MCP lock wait, say) is cancelled: uvicorn
+  would log that as a traceback, which here is one warning line.
 - Every request passes the same two checks whichever app is served: Host/Origin
   (``allowed_hosts.HostCheck``, DNS-rebinding protection) and, when a token is
   configured, the bearer token (``auth.BearerAuth``).
@@ -15,6 +17,7 @@ checks, and uvicorn run under those rules.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import logging
@@ -121,6 +124,22 @@ def protect(
     return app
 
 
+class CancelledAtShutdown(logging.Filter):
+    """Turns uvicorn's traceback for a request cancelled when the shutdown grace ran out
+    into one warning line: the cancellation is the shutdown working, not a bug to debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, asyncio.CancelledError):
+            record.msg = "a request still running after the %g s shutdown grace was cancelled"
+            record.args = (GRACE_SECONDS,)
+            record.exc_info = record.exc_text = None
+        elif "timeout graceful shutdown exceeded" not in record.getMessage():
+            return True
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 async def serve_app(
     app: Any,
     listener: socket.socket,
@@ -162,13 +181,21 @@ async def serve_app(
         if started is not None:
             await started()
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(stop_on_signal, stop)
-        tg.start_soon(announce)
-        await server.serve(sockets=[listener])
-        if server.started is False and not server.should_exit:
-            raise ConfigurationError(f"could not serve HTTP on {host}:{port}; see the log above")
-        tg.cancel_scope.cancel()
+    one_line = CancelledAtShutdown()
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addFilter(one_line)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(stop_on_signal, stop)
+            tg.start_soon(announce)
+            await server.serve(sockets=[listener])
+            if server.started is False and not server.should_exit:
+                raise ConfigurationError(
+                    f"could not serve HTTP on {host}:{port}; see the log above"
+                )
+            tg.cancel_scope.cancel()
+    finally:
+        uvicorn_log.removeFilter(one_line)
 
 
 __all__ = [

@@ -206,3 +206,30 @@ async def test_http_server_with_an_open_dashboard_long_poll_exits_cleanly(
     assert code == 0, stderr
     assert seconds < EXIT_TIMEOUT, stderr
     assert "Traceback" not in stderr
+
+
+async def test_a_tool_call_still_waiting_at_shutdown_is_one_warning_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with http_server(tmp_path / "memory", port=port) as proc:
+        async with Client(url(port)) as client:
+            held = {"name": "migration", "owner": "a", "ttl_seconds": 60}
+            assert structured(await client.call_tool("memory_lock", held))["acquired"] is True
+            async with anyio.create_task_group() as tg:
+
+                async def wait_for_the_lock() -> None:
+                    wanted = {**held, "owner": "b", "wait_seconds": 30}
+                    with contextlib.suppress(Exception):  # cancelled by the shutdown
+                        await client.call_tool("memory_lock", wanted)
+
+                tg.start_soon(wait_for_the_lock)
+                await anyio.sleep(0.3)  # (let the call reach the server; not what is timed)
+                proc.send_signal(signal.SIGTERM)
+                code = await anyio.to_thread.run_sync(lambda: proc.wait(EXIT_TIMEOUT + 3))
+                tg.cancel_scope.cancel()
+        assert proc.stderr is not None
+        stderr = proc.stderr.read().decode()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and " ERROR:" not in stderr, stderr
+    assert "shutdown grace was cancelled" in stderr
