@@ -12,7 +12,10 @@ Two ways to subscribe reach the same source:
 ``ChangeFollower`` is the one background task (per server process) that follows the
 feed, and only while somebody is subscribed: it long-polls ``changes()`` in a worker
 thread and turns each change into a ``ResourceUpdated`` event for the listen streams
-and a notification for each legacy subscriber of that key. Its cursor survives idle
+and a notification for each legacy subscriber of that key, plus one ``ResourcesListChanged``
+per page of changes for the listen streams that asked for it (a resource's listing
+carries its size, so any put may change the list, not only a new or deleted key; legacy
+clients are not offered ``listChanged``). Its cursor survives idle
 periods, so a change made between a subscription and the follower's wakeup is still
 delivered (at worst a subscriber hears once about a change made just before it
 subscribed: "updated" only ever means "read it again").
@@ -29,7 +32,7 @@ import anyio
 import anyio.to_thread
 from mcp.server.context import ServerRequestContext
 from mcp.server.session import ServerSession
-from mcp.server.subscriptions import ResourceUpdated, ServerEvent
+from mcp.server.subscriptions import ResourcesListChanged, ResourceUpdated, ServerEvent
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
 
@@ -114,6 +117,10 @@ class StoreEvents:
                 log.info("dropping subscriptions of a closed connection (%s)", exc)
                 self._drop(connection)
 
+    def list_changed(self) -> None:
+        """Tell the listen streams that asked for it that ``resources/list`` changed."""
+        self._deliver(ResourcesListChanged())
+
     def _deliver(self, event: ServerEvent) -> None:
         for listener in list(self._listeners.values()):
             try:
@@ -178,6 +185,8 @@ class ChangeFollower:
         page = await self._call(since=self.cursor, wait_seconds=POLL_SECONDS)
         for change in page["changes"]:
             await self._events.changed(change["key"])
+        if page["changes"]:
+            self._events.list_changed()
         self.cursor = page["next"]
 
     async def _call(self, **kwargs: Any) -> Any:

@@ -17,6 +17,7 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
+from mcp.shared.subscriptions import ResourcesListChanged
 
 from lifecycle import MemoryLifecycleManager
 from server.app import build_server
@@ -122,6 +123,27 @@ async def test_a_listen_stream_receives_changes_made_by_another_process(
             with anyio.fail_after(NOTIFY_TIMEOUT):
                 event = await events.__anext__()
     assert event.uri == URI  # type: ignore[union-attr]
+
+
+async def test_a_listen_stream_that_asks_hears_that_the_resource_list_changed(
+    store_url: str,
+) -> None:
+    server = build_server(store=store_url, maintenance_interval=0)
+    with bounded():
+        async with (
+            Client(server) as client,
+            client.listen(resources_list_changed=True) as events,
+        ):
+            before = await client.list_resources()
+            await anyio.to_thread.run_sync(write_elsewhere, store_url, "swarm/results/new", 1)
+            with anyio.fail_after(NOTIFY_TIMEOUT):
+                event = await events.__anext__()
+            after = await client.list_resources()
+    assert isinstance(event, ResourcesListChanged)
+    assert [r.uri for r in after.resources] == [
+        *(r.uri for r in before.resources),
+        "memory://swarm/results/new",
+    ]
 
 
 async def test_resources_list_pages_through_the_live_entries(store_url: str) -> None:
