@@ -10,9 +10,11 @@ writer's increment waits for it, so revision N+1 is never visible before revisio
 N, and a reader that sees revision N (in one snapshot, with the counter) has seen
 every change up to it. The price is that the last statement and the COMMIT of
 writers are serialized store-wide; everything before (per-key locks, reads,
-merges) still runs in parallel, and the increment, the row writes, the log and the
-NOTIFY go in one round trip (``FLUSH_ONE`` for one key, ``FLUSH`` for a batch). A
-rolled-back transaction rolls its increment back too, so revisions have no gaps.
+merges) still runs in parallel, and the increment, the row writes, the log, the
+NOTIFY and the COMMIT itself go in one message (``PUT_ONE`` for one key, ``PUT_MANY``
+for a batch, then ``COMMIT``; see ``postgres_tx``), so the counter's row lock is held
+for the server's work only, never across a round trip to the client. A rolled-back
+transaction rolls its increment back too, so revisions have no gaps.
 
 (The alternative we weighed, recording ``pg_current_xact_id()`` with each change
 and only handing out changes older than the oldest transaction in flight, keeps
@@ -23,10 +25,9 @@ cursor could not be the plain revision the contract asks for.)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
-
-import psycopg
 
 from . import postgres_search
 from .base import Row
@@ -86,19 +87,42 @@ _FROM_D = {
     "ELSE ARRAY(SELECT json_array_elements_text(d.tags::json)) END",
     "search": "d.search::tsvector",
 }
+_CHANNEL = re.compile(r"^[a-z0-9_]+$")
 
-# One round trip writes every logged change of a transaction: the revision counter
-# (whose row lock serializes commits, see above), the rows, the deletions, the log
-# and the NOTIFY. Removed keys come with NULL row columns and upsert = false.
-FLUSH = f"""
+# Both statements are prepared on every pooled connection (``postgres_tx``) and run by
+# name, in the message that also carries the COMMIT. Both return ``base``: the revision
+# before this transaction's first change (its changes get base + 1, base + 2, ...).
+
+# One key written (not removed), the common case: plain parameters, which PostgreSQL
+# runs several times faster than 15 one-element arrays. $16 is the op.
+PUT_ONE_TYPES = (
+    "text, text, text, text, text, bytea, bigint, float8, float8, float8, float8, text, bool, "
+    "text[], tsvector, text"
+)
+PUT_ONE = f"""
 WITH rev AS (
-    UPDATE counters SET value = value + %(n)s WHERE name = 'revision'
-    RETURNING value - %(n)s AS base
+    UPDATE counters SET value = value + 1 WHERE name = 'revision' RETURNING value
+), up AS (
+    INSERT INTO entries ({_ENTRY_COLUMNS}, revision)
+    SELECT {", ".join(f"${i}" for i in range(1, 16))}, rev.value FROM rev
+    ON CONFLICT (key) DO UPDATE SET {_UPDATES}, revision = excluded.revision
+), logged AS (
+    INSERT INTO changes (revision, key, op, policy) SELECT rev.value, $1, $16, $2 FROM rev
+)
+SELECT value - 1, pg_notify({{channel}}, '') FROM rev
+"""
+
+# Every logged change of a transaction: the revision counter (whose row lock serializes
+# commits, see above), the rows, the deletions, the log and the NOTIFY. Removed keys
+# come with NULL row columns and upsert = false ($16 the ops, $17 the upsert flags).
+PUT_MANY_TYPES = ", ".join((*_ARRAY_TYPES, "text[]", "bool[]"))
+PUT_MANY = f"""
+WITH rev AS (
+    UPDATE counters SET value = value + cardinality($1) WHERE name = 'revision'
+    RETURNING value - cardinality($1) AS base
 ), d AS (
-    SELECT * FROM unnest(
-        {", ".join(f"%({i})s::{t}" for i, t in enumerate(_ARRAY_TYPES))},
-        %(op)s::text[], %(upsert)s::bool[]
-    ) WITH ORDINALITY AS d({_ENTRY_COLUMNS}, op, upsert, n)
+    SELECT * FROM unnest({", ".join(f"${i}" for i in range(1, 18))})
+    WITH ORDINALITY AS d({_ENTRY_COLUMNS}, op, upsert, n)
 ), up AS (
     INSERT INTO entries ({_ENTRY_COLUMNS}, revision)
     SELECT {", ".join(_FROM_D.get(c, f"d.{c}") for c in _ENTRY_COLUMNS.split(", "))},
@@ -111,22 +135,7 @@ WITH rev AS (
     INSERT INTO changes (revision, key, op, policy)
     SELECT rev.base + d.n, d.key, d.op, d.policy FROM d, rev
 )
-SELECT base, pg_notify(%(channel)s, '') FROM rev
-"""
-
-# The same for the common case, one key written (not removed): plain parameters, which
-# PostgreSQL plans and runs several times faster than 15 one-element arrays.
-FLUSH_ONE = f"""
-WITH rev AS (
-    UPDATE counters SET value = value + 1 WHERE name = 'revision' RETURNING value
-), up AS (
-    INSERT INTO entries ({_ENTRY_COLUMNS}, revision)
-    SELECT {", ".join(["%s"] * (len(_ARRAY_TYPES) - 1))}, %s::tsvector, rev.value FROM rev
-    ON CONFLICT (key) DO UPDATE SET {_UPDATES}, revision = excluded.revision
-), logged AS (
-    INSERT INTO changes (revision, key, op, policy) SELECT rev.value, %s, %s, %s FROM rev
-)
-SELECT value, pg_notify(%s, '') FROM rev
+SELECT base, pg_notify({{channel}}, '') FROM rev
 """
 
 # Appended to a ``WITH gone AS (DELETE ... RETURNING key, policy, tombstone)``: logs an
@@ -149,39 +158,43 @@ LOG_GONE = """
 PendingChange = tuple[str, str, "Row | None"]  # op, policy, the row to write (None: remove)
 
 
-def flush_changes(
-    conn: psycopg.Connection, changes: Mapping[str, PendingChange], channel: str
-) -> dict[str, int]:
-    """Write and log ``changes`` in one statement; return each key's new revision."""
+def prepared(channel: str) -> dict[str, tuple[str, str]]:
+    """The statements to prepare on a connection: name -> (parameter types, body)."""
+    if not _CHANNEL.match(channel):
+        raise ValueError(f"channel {channel!r} is not a plain name")
+    literal = f"'{channel}'"
+    return {
+        "ml_put1": (PUT_ONE_TYPES, PUT_ONE.format(channel=literal)),
+        "ml_putn": (PUT_MANY_TYPES, PUT_MANY.format(channel=literal)),
+    }
+
+
+def flush_statement(changes: Mapping[str, PendingChange]) -> tuple[str, list[Any]]:
+    """The statement writing and logging ``changes`` (its result: the base revision), with
+    its arguments; the keys get base + 1, base + 2, ... in ``changes``' order."""
     keys = list(changes)
     if len(keys) == 1 and changes[keys[0]][2] is not None:
-        op, policy, row = changes[keys[0]]
+        op, _, row = changes[keys[0]]
         assert row is not None
-        one = (*_values(row), list(row.tags) or None, _search(row), row.key, op, policy, channel)
-        found = conn.execute(FLUSH_ONE, one).fetchone()
-        assert found is not None
-        return {row.key: int(found[0])}
+        args = [*_values(row), list(row.tags) or None, _search(row), op]
+        return _EXECUTE_ONE, args
     columns: list[list[Any]] = [[] for _ in _ARRAY_TYPES]
     for key in keys:
-        _, policy, row = changes[key]
+        _, policy, found = changes[key]
         values = (
-            [*_values(row), json.dumps(list(row.tags)) if row.tags else None, _search(row)]
-            if row is not None
+            [*_values(found), json.dumps(list(found.tags)) if found.tags else None, _search(found)]
+            if found is not None
             else [key, policy, *[None] * 13]
         )
         for column, value in zip(columns, values, strict=True):
             column.append(value)
-    args: dict[str, Any] = {str(i): column for i, column in enumerate(columns)}
-    args.update(
-        n=len(keys),
-        op=[changes[k][0] for k in keys],
-        upsert=[changes[k][2] is not None for k in keys],
-        channel=channel,
-    )
-    found = conn.execute(FLUSH, args).fetchone()
-    assert found is not None
-    base = int(found[0])
-    return {key: base + i for i, key in enumerate(keys, start=1)}
+    ops = [changes[k][0] for k in keys]
+    upserts = [changes[k][2] is not None for k in keys]
+    return _EXECUTE_MANY, [*columns, ops, upserts]
+
+
+_EXECUTE_ONE = f"EXECUTE ml_put1({', '.join(['%s'] * 16)})"
+_EXECUTE_MANY = f"EXECUTE ml_putn({', '.join(['%s'] * 17)})"
 
 
 def _search(row: Row) -> str | None:
