@@ -60,33 +60,31 @@ _ENTRY_COLUMNS = (
     "key, policy, strategy, cleanup, codec, payload, size_bytes, created_at, updated_at, "
     "expires_at, ttl_seconds, actor, tombstone, tags, search"
 )
-_ARRAY_TYPES = (
-    "text[]",
-    "text[]",
-    "text[]",
-    "text[]",
-    "text[]",
-    "bytea[]",
-    "bigint[]",
-    "float8[]",
-    "float8[]",
-    "float8[]",
-    "float8[]",
-    "text[]",
-    "bool[]",
-    "text[]",  # tags, each as JSON text (an array of arrays cannot be ragged)
-    "text[]",  # the search vector as text, or NULL: keep the row's (see _search)
+# how a batch's rows (one JSON array of arrays, see ``flush_statement``) become entry
+# columns: JSON null is SQL NULL; the payload travels as hex; tags as a JSON array
+_FROM_JSON = (
+    "r->>0",
+    "r->>1",
+    "r->>2",
+    "r->>3",
+    "r->>4",
+    "decode(r->>5, 'hex')",
+    "(r->>6)::bigint",
+    "(r->>7)::float8",
+    "(r->>8)::float8",
+    "(r->>9)::float8",
+    "(r->>10)::float8",
+    "r->>11",
+    "(r->>12)::bool",
+    "CASE WHEN jsonb_typeof(r->13) = 'array' "
+    "THEN ARRAY(SELECT jsonb_array_elements_text(r->13)) END",
+    "(r->>14)::tsvector",  # the search vector as text, or NULL: keep the row's (see _search)
 )
+_COLUMN_NAMES = _ENTRY_COLUMNS.split(", ")
 _UPDATES = (
     ", ".join(f"{c}=excluded.{c}" for c in _ENTRY_COLUMNS.split(", ")[1:] if c != "search")
     + ", search=COALESCE(excluded.search, entries.search)"
 )
-# how each unnested column becomes an entry column (tags and search need a conversion)
-_FROM_D = {
-    "tags": "CASE WHEN d.tags IS NULL THEN NULL "
-    "ELSE ARRAY(SELECT json_array_elements_text(d.tags::json)) END",
-    "search": "d.search::tsvector",
-}
 _CHANNEL = re.compile(r"^[a-z0-9_]+$")
 
 # Both statements are prepared on every pooled connection (``postgres_tx``) and run by
@@ -113,20 +111,23 @@ SELECT value - 1, pg_notify({{channel}}, '') FROM rev
 """
 
 # Every logged change of a transaction: the revision counter (whose row lock serializes
-# commits, see above), the rows, the deletions, the log and the NOTIFY. Removed keys
-# come with NULL row columns and upsert = false ($16 the ops, $17 the upsert flags).
-PUT_MANY_TYPES = ", ".join((*_ARRAY_TYPES, "text[]", "bool[]"))
+# commits, see above), the rows, the deletions, the log and the NOTIFY. $1 is a JSON
+# array with one array per change: the entry's columns, then the op and whether the row
+# is written (true) or removed (false, its row columns null but the key and policy).
+# One JSON text rather than 17 arrays: Python's C encoder writes it several times faster
+# than psycopg renders arrays, and as ``jsonb`` the server parses it once (a ``json``
+# value is parsed again by every ``->>``: three times the server's time).
 PUT_MANY = f"""
 WITH rev AS (
-    UPDATE counters SET value = value + cardinality($1) WHERE name = 'revision'
-    RETURNING value - cardinality($1) AS base
+    UPDATE counters SET value = value + jsonb_array_length($1) WHERE name = 'revision'
+    RETURNING value - jsonb_array_length($1) AS base
 ), d AS (
-    SELECT * FROM unnest({", ".join(f"${i}" for i in range(1, 18))})
-    WITH ORDINALITY AS d({_ENTRY_COLUMNS}, op, upsert, n)
+    SELECT {", ".join(f"{e} AS {c}" for e, c in zip(_FROM_JSON, _COLUMN_NAMES, strict=True))},
+        r->>15 AS op, (r->>16)::bool AS upsert, n
+    FROM jsonb_array_elements($1) WITH ORDINALITY AS x(r, n)
 ), up AS (
     INSERT INTO entries ({_ENTRY_COLUMNS}, revision)
-    SELECT {", ".join(_FROM_D.get(c, f"d.{c}") for c in _ENTRY_COLUMNS.split(", "))},
-        rev.base + d.n
+    SELECT {", ".join(f"d.{c}" for c in _ENTRY_COLUMNS.split(", "))}, rev.base + d.n
     FROM d, rev WHERE d.upsert
     ON CONFLICT (key) DO UPDATE SET {_UPDATES}, revision = excluded.revision
 ), gone AS (
@@ -165,7 +166,7 @@ def prepared(channel: str) -> dict[str, tuple[str, str]]:
     literal = f"'{channel}'"
     return {
         "ml_put1": (PUT_ONE_TYPES, PUT_ONE.format(channel=literal)),
-        "ml_putn": (PUT_MANY_TYPES, PUT_MANY.format(channel=literal)),
+        "ml_putn": ("jsonb", PUT_MANY.format(channel=literal)),
     }
 
 
@@ -178,23 +179,41 @@ def flush_statement(changes: Mapping[str, PendingChange]) -> tuple[str, list[Any
         assert row is not None
         args = [*_values(row), list(row.tags) or None, _search(row), op]
         return _EXECUTE_ONE, args
-    columns: list[list[Any]] = [[] for _ in _ARRAY_TYPES]
+    rows: list[list[Any]] = []
     for key in keys:
-        _, policy, found = changes[key]
-        values = (
-            [*_values(found), json.dumps(list(found.tags)) if found.tags else None, _search(found)]
-            if found is not None
-            else [key, policy, *[None] * 13]
+        op, policy, found = changes[key]
+        if found is None:
+            rows.append([key, policy, *[None] * 13, op, False])
+            continue
+        rows.append(
+            [
+                found.key,
+                found.policy,
+                found.strategy,
+                found.cleanup,
+                found.codec,
+                found.payload.hex(),
+                found.size_bytes,
+                found.created_at,
+                found.updated_at,
+                found.expires_at,
+                found.ttl_seconds,
+                found.actor,
+                bool(found.tombstone),
+                list(found.tags) or None,
+                _search(found),
+                op,
+                True,
+            ]
         )
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    ops = [changes[k][0] for k in keys]
-    upserts = [changes[k][2] is not None for k in keys]
-    return _EXECUTE_MANY, [*columns, ops, upserts]
+    # (times are finite: the request checks refuse anything else, and allow_nan=False
+    # would refuse it here, before anything is sent)
+    text = json.dumps(rows, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return _EXECUTE_MANY, [text]
 
 
 _EXECUTE_ONE = f"EXECUTE ml_put1({', '.join(['%s'] * 16)})"
-_EXECUTE_MANY = f"EXECUTE ml_putn({', '.join(['%s'] * 17)})"
+_EXECUTE_MANY = "EXECUTE ml_putn(%s)"
 
 
 def _search(row: Row) -> str | None:
