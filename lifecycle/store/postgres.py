@@ -5,7 +5,9 @@ instead, so unrelated keys never wait on each other. A read-modify-write takes
 a transaction-scoped advisory lock per key (sorted, so two writers never
 deadlock) before reading: that covers keys that do not exist yet, which a row
 lock cannot, so two first writes of one key never both see "absent". Reads
-then lock the row (``FOR UPDATE``) so cleanup skips a row being rewritten.
+then lock the row (``FOR UPDATE``) so cleanup skips a row being rewritten. The
+lock and the read travel in one message, the write and the COMMIT in another:
+two round trips per write (``postgres_tx``).
 
 Keys are ``COLLATE "C"``: byte order, as in SQLite, so prefix ranges and
 pagination cursors mean the same on both backends. Timestamps are epoch
