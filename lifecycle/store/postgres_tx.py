@@ -64,6 +64,14 @@ _UPSERT = (
 _UPSERT_INDEXED = _UPSERT.format(", search", ",%s::tsvector", ", search=excluded.search")
 _UPSERT_KEEP = _UPSERT.format("", "", "")
 _OP_APPLIED = "SELECT 1 FROM op_ids WHERE key = %s AND op_id = %s"
+# Ends a transaction that wrote nothing (a refused or lost write, a delete of nothing).
+# Its row locks gave it a transaction id, so a plain COMMIT would wait for the
+# write-ahead log to reach the disk, for nothing worth keeping; a ROLLBACK would not
+# wait, but psycopg answers one by deallocating the connection's prepared statements.
+_RELEASE: list[tuple[str, tuple[()]]] = [
+    ("SET LOCAL synchronous_commit TO off", ()),
+    ("COMMIT", ()),
+]
 
 
 def prepare_script(space: int, channel: str) -> str:
@@ -279,7 +287,10 @@ class PostgresTransaction:
             statements.append(postgres_changelog.flush_statement(self._changes))
         if not self._begun and not statements:
             return
-        self._wrote = self._wrote or bool(statements)
+        if not statements and not self._wrote:
+            self._send(_RELEASE)
+            return
+        self._wrote = True
         results = self._send([*statements, ("COMMIT", ())])
         if changes:
             base = int(results[-2][0][0])
@@ -289,12 +300,15 @@ class PostgresTransaction:
 
     def rollback(self) -> None:
         """End the transaction without its writes (after an error, or a refused write).
-        Before any write reached the server it has only read and locked, so COMMIT
-        ends it just as well, and does not make psycopg drop the connection's
-        prepared statements as a ROLLBACK does (see ``_send``)."""
+        Before any write reached the server it has only read and locked, so ending it
+        as ``_RELEASE`` does is the same, and does not make psycopg drop the
+        connection's prepared statements as a ROLLBACK does (see ``_send``)."""
         status = self._conn.pgconn.transaction_status
         if status == TransactionStatus.IDLE:
             return
         clean = status == TransactionStatus.INTRANS and not self._wrote
         with suppress(psycopg.Error):  # a broken connection: the pool discards it
-            self._conn.execute("COMMIT" if clean else "ROLLBACK")
+            if clean:
+                self._send(_RELEASE)
+            else:
+                self._conn.execute("ROLLBACK")
