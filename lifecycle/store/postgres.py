@@ -39,7 +39,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import psycopg_pool
@@ -590,5 +590,6 @@ def _parse_url(url: str, shown: str) -> tuple[str, str, int, int]:
     pool_min, pool_max = sizes[0], max(sizes)
     if not any(name == "application_name" for name, _ in theirs):
         theirs.append(("application_name", "memory-lifecycle"))  # visible in pg_stat_activity
-    conninfo = urlunsplit(parts._replace(query=urlencode(theirs)))
+    # quote, not quote_plus: libpq reads "+" as a plus, so a space must travel as %20
+    conninfo = urlunsplit(parts._replace(query=urlencode(theirs, quote_via=quote)))
     return conninfo, schema, pool_min, pool_max
