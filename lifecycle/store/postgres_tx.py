@@ -29,7 +29,8 @@ The key's op ids come with the read (up to ``OPS_PREFETCH``; a key with more is
 asked again per op id), so an idempotent write (``op_id``) costs no extra round
 trip. Keys a caller touches without announcing them are locked and read on
 first touch, one round trip each; a guarded write (``lock``) reads the lock row
-in one more.
+in one more. A transaction that wrote nothing (a refused write, a delete of an
+absent key) ends with ``_RELEASE`` in its second message instead.
 """
 
 from __future__ import annotations
