@@ -5,7 +5,9 @@ instead, so unrelated keys never wait on each other. A read-modify-write takes
 a transaction-scoped advisory lock per key (sorted, so two writers never
 deadlock) before reading: that covers keys that do not exist yet, which a row
 lock cannot, so two first writes of one key never both see "absent". Reads
-then lock the row (``FOR UPDATE``) so cleanup skips a row being rewritten.
+then lock the row (``FOR UPDATE``) so cleanup skips a row being rewritten. The
+lock and the read travel in one message, the write and the COMMIT in another:
+two round trips per write (``postgres_tx``).
 
 Keys are ``COLLATE "C"``: byte order, as in SQLite, so prefix ranges and
 pagination cursors mean the same on both backends. Timestamps are epoch
@@ -30,15 +32,14 @@ waiting for the pool as before.
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import psycopg_pool
@@ -46,13 +47,13 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from ..errors import ConfigurationError, StoreBusyError, StoreError
-from . import postgres_changelog, postgres_coord, postgres_search, redact_url
+from . import postgres_changelog, postgres_search, redact_url
 from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
-from .postgres_changelog import LOG_GONE, PendingChange
+from .postgres_changelog import LOG_GONE
 from .postgres_coord import PostgresCoordination
 from .postgres_rows import COLUMNS as _COLUMNS
-from .postgres_rows import LOCK_KEYS as _LOCK_KEYS
 from .postgres_rows import row_from as _row
+from .postgres_tx import PostgresTransaction, prepare_script
 from .text_index import Query, SearchDoc
 
 MIGRATIONS: tuple[str, ...] = (
@@ -122,148 +123,6 @@ def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
     return row[0]
 
 
-def _params(row: Row) -> tuple[Any, ...]:
-    return (
-        row.key,
-        row.policy,
-        row.strategy,
-        row.cleanup,
-        row.codec,
-        row.payload,
-        row.size_bytes,
-        row.created_at,
-        row.updated_at,
-        row.expires_at,
-        row.ttl_seconds,
-        row.actor,
-        bool(row.tombstone),
-        list(row.tags) or None,
-        row.revision,
-    )
-
-
-def _search(row: Row) -> str | None:
-    return None if row.tombstone or row.search is None else postgres_search.render(row.search)
-
-
-def _indexed(row: Row) -> bool:
-    """Whether a put writes the row's index entry: a row built by the entry rules carries
-    its text, a tombstone has none; a row re-put as it was read keeps its entry."""
-    return row.tombstone or row.search is not None
-
-
-_UPSERT = (
-    f"INSERT INTO entries ({_COLUMNS}{{}}) "
-    f"VALUES ({', '.join(['%s'] * len(_COLUMNS.split(', ')))}{{}}) "
-    "ON CONFLICT (key) DO UPDATE SET policy=excluded.policy, strategy=excluded.strategy, "
-    "cleanup=excluded.cleanup, codec=excluded.codec, payload=excluded.payload, "
-    "size_bytes=excluded.size_bytes, created_at=excluded.created_at, "
-    "updated_at=excluded.updated_at, expires_at=excluded.expires_at, "
-    "ttl_seconds=excluded.ttl_seconds, actor=excluded.actor, tombstone=excluded.tombstone, "
-    "tags=excluded.tags, revision=excluded.revision{}"
-)
-_UPSERT_INDEXED = _UPSERT.format(", search", ",%s::tsvector", ", search=excluded.search")
-_UPSERT_KEEP = _UPSERT.format("", "", "")
-
-_LOCK_KEY = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
-_RECORD_OP = (
-    "INSERT INTO op_ids VALUES (%s, %s, %s) ON CONFLICT (key, op_id) "
-    "DO UPDATE SET applied_at = GREATEST(op_ids.applied_at, excluded.applied_at)"
-)
-_SELECT_LOCKED = f"SELECT {_COLUMNS} FROM entries WHERE key = %s FOR UPDATE"
-_SELECT_LOCKED_MANY = f"SELECT {_COLUMNS} FROM entries WHERE key = ANY(%s) FOR UPDATE"
-
-
-class PostgresTransaction:
-    """Row state for the announced keys is fetched in one statement, under lock; writes
-    are buffered and sent together before COMMIT, so a batch of n keys costs a handful
-    of round trips, not 2n. Revisions are assigned in that last round trip (see
-    ``postgres_changelog``), so ``revisions`` is filled only once the transaction commits."""
-
-    def __init__(self, conn: psycopg.Connection, lock_space: int, channel: str) -> None:
-        self._conn = conn
-        self._space = lock_space
-        self._channel = channel
-        self._known: dict[str, Row | None] = {}  # current state of locked keys
-        self._dirty: dict[str, Row] = {}  # pending metadata rewrites, not logged
-        self._changes: dict[str, PendingChange] = {}  # pending logged changes
-        self._ops: list[tuple[str, str, float]] = []  # pending op ids
-        self.revisions: dict[str, int] = {}
-
-    def lock(self, keys: Sequence[str]) -> None:
-        todo = sorted(set(keys) - self._known.keys())
-        if not todo:
-            return
-        # the read comes after the lock statement, so its snapshot sees every write
-        # committed by the writer we waited for
-        if len(todo) == 1:  # the common case, in its simplest (fastest) form
-            self._conn.execute(_LOCK_KEY, (self._space, todo[0]))
-            rows = self._conn.execute(_SELECT_LOCKED, todo).fetchall()
-        else:
-            self._conn.execute(_LOCK_KEYS, (self._space, todo))
-            rows = self._conn.execute(_SELECT_LOCKED_MANY, (todo,)).fetchall()
-        self._known.update(dict.fromkeys(todo))
-        self._known.update((r[0], _row(r)) for r in rows)
-
-    def get(self, key: str) -> Row | None:
-        self.lock([key])  # a key the caller did not announce is locked on first touch
-        found = self._known[key]
-        return None if found is None else copy.copy(found)
-
-    def put(self, row: Row, *, change: bool = True) -> None:
-        self.lock([row.key])
-        row = self._known[row.key] = copy.copy(row)
-        if change or row.key in self._changes:
-            self._changes[row.key] = ("delete" if row.tombstone else "put", row.policy, row)
-            self._dirty.pop(row.key, None)
-        else:
-            self._dirty[row.key] = row
-
-    def remove(self, key: str, op: str = "delete") -> bool:
-        existing = self.get(key)
-        if existing is None:
-            return False
-        self._known[key] = None
-        self._dirty.pop(key, None)
-        self._changes[key] = (op, existing.policy, None)
-        return True
-
-    def held_lock(self, name: str, now: float) -> int | None:
-        return postgres_coord.held_lock(self._conn, name, now)
-
-    def op_applied(self, key: str, op_id: str) -> bool:
-        self.lock([key])
-        if any(k == key and op == op_id for k, op, _ in self._ops):
-            return True
-        found = self._conn.execute(
-            "SELECT 1 FROM op_ids WHERE key = %s AND op_id = %s", (key, op_id)
-        ).fetchone()
-        return found is not None
-
-    def record_ops(self, key: str, ops: Mapping[str, float]) -> None:
-        self.lock([key])
-        self._ops.extend((key, op, ts) for op, ts in ops.items())
-
-    def flush(self) -> None:
-        if self._ops:
-            self._conn.cursor().executemany(_RECORD_OP, self._ops)
-            self._ops.clear()
-        rows = list(self._dirty.values())  # metadata rewrites (a policy re-applied): not logged
-        indexed = [(*_params(r), _search(r)) for r in rows if _indexed(r)]
-        kept = [_params(r) for r in rows if not _indexed(r)]
-        for statement, batch in ((_UPSERT_INDEXED, indexed), (_UPSERT_KEEP, kept)):
-            if len(batch) == 1:
-                self._conn.execute(statement, batch[0])
-            elif batch:
-                self._conn.cursor().executemany(statement, batch)
-        self._dirty.clear()
-        if self._changes:  # last: from here to COMMIT, writers of the store take turns
-            self.revisions.update(
-                postgres_changelog.flush_changes(self._conn, self._changes, self._channel)
-            )
-            self._changes.clear()
-
-
 class PostgresStore(PostgresCoordination):
     """Values and metadata in one PostgreSQL schema, shared by every host that reaches it."""
 
@@ -293,7 +152,7 @@ class PostgresStore(PostgresCoordination):
             min_size=self._pool_sizes[0],
             max_size=self._pool_sizes[1],
             kwargs=self._connect_kwargs,
-            configure=self._configure,
+            configure=self._configure_pooled,
             check=self._check,
             timeout=POOL_TIMEOUT_SECONDS,
             # give up a reconnection loop soon: the next checkout starts a fresh attempt
@@ -310,6 +169,19 @@ class PostgresStore(PostgresCoordination):
         """Every pooled connection sees only our schema and waits for locks like SQLite."""
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         conn.execute(f"SET lock_timeout = '{int(LOCK_TIMEOUT_SECONDS * 1000)}ms'")
+
+    def _configure_pooled(self, conn: psycopg.Connection) -> None:
+        """A pooled connection also prepares the write transaction's statements
+        (``postgres_tx``): one message, when the pool opens the connection."""
+        conn.execute(
+            sql.SQL("SET search_path TO {}; SET lock_timeout = {}; ").format(
+                sql.Identifier(self.schema), sql.Literal(f"{int(LOCK_TIMEOUT_SECONDS * 1000)}ms")
+            )
+        )
+        self._prepare(conn)
+
+    def _prepare(self, conn: psycopg.Connection) -> None:
+        conn.execute(prepare_script(self._space, self.channel).encode())
 
     def _check(self, conn: psycopg.Connection) -> None:
         """Probe a connection that sat idle before handing it out: after a database
@@ -453,13 +325,16 @@ class PostgresStore(PostgresCoordination):
 
     @contextmanager
     def transaction(self, keys: Sequence[str] = ()) -> Iterator[PostgresTransaction]:
-        # (Pipeline mode would save round trips on paper; on a local server it measured
-        # slower than these five: BEGIN, lock, read, write, COMMIT.)
-        with self._connection() as conn, conn.transaction():
-            tx = PostgresTransaction(conn, self._space, self.channel)
-            tx.lock(keys)
-            yield tx
-            tx.flush()
+        # two round trips: BEGIN + lock + read, then write + COMMIT (see postgres_tx)
+        with self._connection() as conn:
+            tx = PostgresTransaction(conn, self._prepare)
+            try:
+                tx.lock(keys)
+                yield tx
+                tx.commit()
+            except BaseException:
+                tx.rollback()
+                raise
 
     def get(self, key: str) -> Row | None:
         with self._connection() as conn:
@@ -715,5 +590,6 @@ def _parse_url(url: str, shown: str) -> tuple[str, str, int, int]:
     pool_min, pool_max = sizes[0], max(sizes)
     if not any(name == "application_name" for name, _ in theirs):
         theirs.append(("application_name", "memory-lifecycle"))  # visible in pg_stat_activity
-    conninfo = urlunsplit(parts._replace(query=urlencode(theirs)))
+    # quote, not quote_plus: libpq reads "+" as a plus, so a space must travel as %20
+    conninfo = urlunsplit(parts._replace(query=urlencode(theirs, quote_via=quote)))
     return conninfo, schema, pool_min, pool_max
