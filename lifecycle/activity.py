@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ MAX_TEXT = 2000  # a command line or message kept in a record (claude-flow keeps
 
 def new_id(kind: str, now: float) -> str:
     """A fresh id that sorts by time, like claude-flow's ``task-<ms>-<random>``."""
-    return f"{kind}-{int(now * 1000)}-{secrets.token_hex(3)}"
+    return f"{kind}-{int(now * 1000)}-{os.urandom(3).hex()}"
 
 
 def segment(text: str) -> str:

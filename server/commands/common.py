@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -48,6 +47,8 @@ def _readable(message: str) -> str:
     found = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
     if not found:
         return message
+    import difflib  # only for a usage error: every hook process imports this module
+
     what, given, listed = found.groups()
     choices = re.findall(r"'([^']*)'", listed)
     close = difflib.get_close_matches(given, choices, n=1)
