@@ -22,7 +22,7 @@ from lifecycle import __version__
 from lifecycle.errors import LifecycleError
 
 from . import output
-from .commands import COMMANDS, modules
+from .commands import COMMANDS, register
 from .commands.common import PROG, CommandParser, SoftUsageError, UsageError
 from .logs import configure_logging
 
@@ -31,9 +31,9 @@ _GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store")
 log = logging.getLogger("memory_lifecycle.cli")
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser for every command, or (a known ``command``) only for that one's module:
-    a hook process then skips importing and building the other commands' parsers."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for every command, or, when ``argv`` names a command, only for that
+    command's module: a hook process then skips importing and building the others."""
     parser = CommandParser(
         prog=PROG,
         description="A shared, self-maintaining memory for AI agent swarms (MCP server, "
@@ -49,8 +49,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--version", action="version", version=f"{PROG} {__version__}", help="print the version"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in modules(command):
-        module.register(sub)
+    i = _after_global_options(argv or ())
+    command = named_command(argv or ())
+    register(sub, command, list(argv or ())[i + 1 :] if command else ())
     return parser
 
 
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _version_format(argv) == "json":  # plain --version is argparse's
         output.dump_json({"name": PROG, "version": __version__}, sys.stdout)
         return 0
-    parser = build_parser(named_command(argv))
+    parser = build_parser(argv)
     try:
         args, unknown = parser.parse_known_args(argv)
     except SoftUsageError as exc:
