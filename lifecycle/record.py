@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-R = TypeVar("R", bound="Record")
 _FIELDS: dict[type, tuple[str, ...]] = {}  # each record class's field names, in order
 
 
@@ -64,6 +63,10 @@ class FrozenRecord(Record):
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"cannot delete field {name!r}: {type(self).__name__} is frozen")
+
+
+# bound to the class, not the string "Record": a string bound is compiled at import
+R = TypeVar("R", bound=Record)
 
 
 def asdict(record: Record) -> dict[str, Any]:
