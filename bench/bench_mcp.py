@@ -30,6 +30,7 @@ from mcp import Client, StdioServerParameters
 VALUE = {"task_id": "task-123", "status": "running", "step": 3, "notes": "x" * 120}
 AIM = 1.2
 TOOLS = ("bench_noop", "memory_retrieve", "memory_store")
+BLOCK = 25  # calls of each tool on one server before the next server's turn
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,6 +46,7 @@ def _params(memory_dir: Path, root: Path) -> StdioServerParameters:
         command=sys.executable,
         args=["-m", "server", "--memory-dir", str(memory_dir), "--maintenance-interval", "3600"],
         env=env,
+        cwd=str(root),  # `python -m` puts the working directory first on sys.path
     )
 
 
@@ -81,23 +83,28 @@ async def run(calls: int, rounds: int, mode: str, roots: dict[str, Path]) -> dic
                     await client.call_tool("memory_retrieve", {"key": "coordination/k0"})
             per_round = max(1, calls // rounds)
             for r in range(rounds):
-                for i in range(per_round):
-                    key = f"coordination/k{(r * per_round + i) % 50}"
+                # blocks of calls per server: within a block each server sees the pattern a
+                # lone server sees (the floor right after a store); the first calls after a
+                # switch wake an idle process, a cost the medians leave out
+                for start in range(0, per_round, BLOCK):
                     for label, client in clients.items():
                         got = samples[label]
-                        await _timed(
-                            lambda c=client: c.call_tool("bench_noop", {}), got["bench_noop"][r]
-                        )
-                        await _timed(
-                            lambda c=client, k=key: c.call_tool("memory_retrieve", {"key": k}),
-                            got["memory_retrieve"][r],
-                        )
-                        await _timed(
-                            lambda c=client, k=key: c.call_tool(
-                                "memory_store", {"key": k, "value": VALUE}
-                            ),
-                            got["memory_store"][r],
-                        )
+                        for i in range(start, min(start + BLOCK, per_round)):
+                            key = f"coordination/k{(r * per_round + i) % 50}"
+                            await _timed(
+                                lambda c=client: c.call_tool("bench_noop", {}),
+                                got["bench_noop"][r],
+                            )
+                            await _timed(
+                                lambda c=client, k=key: c.call_tool("memory_retrieve", {"key": k}),
+                                got["memory_retrieve"][r],
+                            )
+                            await _timed(
+                                lambda c=client, k=key: c.call_tool(
+                                    "memory_store", {"key": k, "value": VALUE}
+                                ),
+                                got["memory_store"][r],
+                            )
     return samples
 
 
