@@ -94,19 +94,20 @@ def summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-def source_copy(root: Path, compiled: bool) -> Path:
-    """A copy of ``lifecycle`` and ``server`` (no ``__pycache__``), byte-compiled or not."""
+def source_copy(root: Path, compiled: bool, tree: Path = REPO) -> Path:
+    """A copy of ``tree``'s ``lifecycle`` and ``server`` (no ``__pycache__``), byte-compiled
+    or not."""
     root.mkdir()
     for package in ("lifecycle", "server"):
         shutil.copytree(
-            REPO / package, root / package, ignore=shutil.ignore_patterns("__pycache__")
+            tree / package, root / package, ignore=shutil.ignore_patterns("__pycache__")
         )
         if compiled:
             compileall.compile_dir(root / package, quiet=1)
     return root
 
 
-def run(quick: bool) -> dict[str, dict[str, float]]:
+def run(quick: bool, baseline: Path | None = None) -> dict[str, dict[str, float]]:
     entries, runs = (2000, 5) if quick else (10_000, 30)
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_ENV}
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # the uncached copy stays uncached
@@ -121,6 +122,8 @@ def run(quick: bool) -> dict[str, dict[str, float]]:
             "": source_copy(Path(tmp) / "compiled", compiled=True),
             " [no bytecode]": source_copy(Path(tmp) / "source", compiled=False),
         }
+        if baseline is not None:  # the code before a change, in the same runs
+            sources[" [baseline]"] = source_copy(Path(tmp) / "baseline", True, baseline)
         hooks = {
             "hook session-end --session-id": lambda i: [
                 *cmd,
@@ -199,8 +202,15 @@ def _stdin(project: Path, i: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 entries, 5 runs (CI)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also time the hooks of this source tree (e.g. `git archive` of the base "
+        "commit), byte-compiled, interleaved with this one's",
+    )
     args = parser.parse_args(argv)
-    run(args.quick)
+    run(args.quick, args.baseline)
     return 0
 
 
