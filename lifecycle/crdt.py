@@ -24,12 +24,12 @@ propagates and replicas still converge.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from .codec import dumps
+from .digests import sha1_hex
 from .errors import InvalidContextError, InvalidValueError, clip
 from .policy import ConflictStrategy
 from .record import FrozenRecord
@@ -87,7 +87,7 @@ def content_hash(value: Any) -> str:
 
 def hash_serialized(data: bytes) -> str:
     """``content_hash`` of a value already serialized with ``codec.dumps``."""
-    return hashlib.sha1(data).hexdigest()[:16]
+    return sha1_hex(data)[:16]
 
 
 # ---------------------------------------------------------------- last-write-wins

@@ -7,7 +7,6 @@ validating). Validated policies are plain frozen dataclasses, matched here.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -17,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .arguments import MAX_TTL_SECONDS
+from .digests import sha256_hex
 from .errors import PolicyError, clip
 from .record import FrozenRecord, asdict
 
@@ -251,7 +251,7 @@ class PolicySet(FrozenRecord):
 def _fingerprint(policies: PolicySet) -> str:
     """A hash of what affects stored rows, to know when expiry must be recomputed."""
     doc = [p.to_dict() for p in (*policies.policies, policies.default)]
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+    return sha256_hex(json.dumps(doc, sort_keys=True).encode())[:16]
 
 
 def builtin_policies() -> PolicySet:
