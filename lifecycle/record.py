@@ -40,6 +40,11 @@ class Record:
         fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.field_names())
         return f"{type(self).__qualname__}({fields})"
 
+    def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
+        """Copied and pickled through ``__init__`` (fields in order), so frozen records
+        and ones that derive state in ``__init__`` come back whole."""
+        return (type(self), self._values())
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
