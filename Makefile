@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# bytecode for the editable install (pip compiles only what it copies): every hook is a
+	@# fresh process, and with PYTHONDONTWRITEBYTECODE=1 it would compile each module each time
+	$(BIN)/python -m compileall -q lifecycle server
 	touch $(STAMP)
 
 run: $(STAMP)  ## the demo: store, retrieve, expire and clean up on the embedded SQLite store

@@ -3,31 +3,41 @@
 Importable and useful without MCP: ``MemoryLifecycleManager`` stores JSON
 values under keys, expires them by namespace policy, merges concurrent writes
 as CRDTs and compresses large values, on one SQLite file or PostgreSQL.
+
+The names below load on first use (module ``__getattr__``): a hook process
+imports only the modules its command needs, and ``import lifecycle`` alone costs
+next to nothing. Type checkers see ordinary imports.
 """
 
-from .clock import HybridLogicalClock, ManualClock
-from .codec import MemoryCompressor
-from .crdt import CRDTResolver
-from .entry import Conflict, DeleteResult, MemoryEntry, StoreResult
-from .errors import (
-    CompactedError,
-    ConfigurationError,
-    EntryNotFoundError,
-    ImportFormatError,
-    InvalidContextError,
-    InvalidKeyError,
-    InvalidQueryError,
-    InvalidValueError,
-    LifecycleError,
-    LockTimeout,
-    PolicyError,
-    StoreBusyError,
-    StoreError,
-    ValueTooLargeError,
-)
-from .gc import CleanupReport, MemoryGarbageCollector
-from .manager import MemoryLifecycleManager
-from .policy import CleanupStrategy, ConflictStrategy, PolicySet, RetentionPolicy
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .clock import HybridLogicalClock, ManualClock
+    from .codec import MemoryCompressor
+    from .crdt import CRDTResolver
+    from .entry import Conflict, DeleteResult, MemoryEntry, StoreResult
+    from .errors import (
+        CompactedError,
+        ConfigurationError,
+        EntryNotFoundError,
+        ImportFormatError,
+        InvalidContextError,
+        InvalidKeyError,
+        InvalidQueryError,
+        InvalidValueError,
+        LifecycleError,
+        LockTimeout,
+        PolicyError,
+        StoreBusyError,
+        StoreError,
+        ValueTooLargeError,
+    )
+    from .gc import CleanupReport, MemoryGarbageCollector
+    from .manager import MemoryLifecycleManager
+    from .policy import CleanupStrategy, ConflictStrategy, PolicySet, RetentionPolicy
 
 __all__ = [
     "CRDTResolver",
@@ -62,3 +72,50 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# each exported name -> the submodule that defines it
+_HOMES = {
+    "HybridLogicalClock": "clock",
+    "ManualClock": "clock",
+    "MemoryCompressor": "codec",
+    "CRDTResolver": "crdt",
+    "Conflict": "entry",
+    "DeleteResult": "entry",
+    "MemoryEntry": "entry",
+    "StoreResult": "entry",
+    "CompactedError": "errors",
+    "ConfigurationError": "errors",
+    "EntryNotFoundError": "errors",
+    "ImportFormatError": "errors",
+    "InvalidContextError": "errors",
+    "InvalidKeyError": "errors",
+    "InvalidQueryError": "errors",
+    "InvalidValueError": "errors",
+    "LifecycleError": "errors",
+    "LockTimeout": "errors",
+    "PolicyError": "errors",
+    "StoreBusyError": "errors",
+    "StoreError": "errors",
+    "ValueTooLargeError": "errors",
+    "CleanupReport": "gc",
+    "MemoryGarbageCollector": "gc",
+    "MemoryLifecycleManager": "manager",
+    "CleanupStrategy": "policy",
+    "ConflictStrategy": "policy",
+    "PolicySet": "policy",
+    "RetentionPolicy": "policy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name's module on first use, then keep the name here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

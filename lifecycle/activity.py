@@ -19,13 +19,12 @@ sibling (multi-value), not lost.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .digests import sha1_hex
 from .keys import MAX_KEY_LENGTH
 from .manager import MemoryLifecycleManager
 
@@ -39,7 +38,7 @@ MAX_TEXT = 2000  # a command line or message kept in a record (claude-flow keeps
 
 def new_id(kind: str, now: float) -> str:
     """A fresh id that sorts by time, like claude-flow's ``task-<ms>-<random>``."""
-    return f"{kind}-{int(now * 1000)}-{secrets.token_hex(3)}"
+    return f"{kind}-{int(now * 1000)}-{os.urandom(3).hex()}"
 
 
 def segment(text: str) -> str:
@@ -68,7 +67,7 @@ def file_key(path: str, root: Path | None = None) -> str:
 def _shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    digest = sha1_hex(text.encode("utf-8"))[:16]
     return text[: limit - 17].rstrip("/") + "~" + digest
 
 

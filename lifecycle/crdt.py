@@ -24,15 +24,17 @@ propagates and replicas still converge.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .codec import dumps
+from .digests import sha1_hex
 from .errors import InvalidContextError, InvalidValueError, clip
 from .policy import ConflictStrategy
+from .record import FrozenRecord
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 LWW = ConflictStrategy.LAST_WRITE_WINS.value
 MV = ConflictStrategy.MULTI_VALUE.value
@@ -41,22 +43,41 @@ COUNTER = ConflictStrategy.COUNTER.value
 State = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Sibling:
+class Sibling(FrozenRecord):
+    __slots__ = ("actor", "timestamp", "value")
     value: Any
     actor: str
     timestamp: float
 
+    def __init__(self, value: Any, actor: str, timestamp: float) -> None:
+        _set(self, "value", value)
+        _set(self, "actor", actor)
+        _set(self, "timestamp", timestamp)
 
-@dataclass(frozen=True)
-class View:
+
+class View(FrozenRecord):
     """What a reader sees of a state."""
 
+    __slots__ = ("actor", "conflicts", "exists", "timestamp", "value")
     exists: bool
-    value: Any = None
-    conflicts: tuple[Sibling, ...] = ()
-    actor: str = ""
-    timestamp: float = 0.0
+    value: Any
+    conflicts: tuple[Sibling, ...]
+    actor: str
+    timestamp: float
+
+    def __init__(
+        self,
+        exists: bool,
+        value: Any = None,
+        conflicts: tuple[Sibling, ...] = (),
+        actor: str = "",
+        timestamp: float = 0.0,
+    ) -> None:
+        _set(self, "exists", exists)
+        _set(self, "value", value)
+        _set(self, "conflicts", conflicts)
+        _set(self, "actor", actor)
+        _set(self, "timestamp", timestamp)
 
 
 def content_hash(value: Any) -> str:
@@ -66,7 +87,7 @@ def content_hash(value: Any) -> str:
 
 def hash_serialized(data: bytes) -> str:
     """``content_hash`` of a value already serialized with ``codec.dumps``."""
-    return hashlib.sha1(data).hexdigest()[:16]
+    return sha1_hex(data)[:16]
 
 
 # ---------------------------------------------------------------- last-write-wins

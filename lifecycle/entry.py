@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .record import FrozenRecord, asdict
 
-@dataclass(frozen=True)
-class Conflict:
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
+
+
+class Conflict(FrozenRecord):
     """A concurrent sibling of a multi-value entry."""
 
+    __slots__ = ("actor", "timestamp", "value")
     value: Any
     actor: str
     timestamp: float
 
+    def __init__(self, value: Any, actor: str, timestamp: float) -> None:
+        _set(self, "value", value)
+        _set(self, "actor", actor)
+        _set(self, "timestamp", timestamp)
 
-@dataclass(frozen=True)
-class MemoryEntry:
+
+class MemoryEntry(FrozenRecord):
+    __slots__ = (
+        "actor",
+        "compressed",
+        "conflicts",
+        "context",
+        "created_at",
+        "expires_at",
+        "key",
+        "policy",
+        "revision",
+        "size_bytes",
+        "stored_bytes",
+        "strategy",
+        "tags",
+        "updated_at",
+        "value",
+    )
     key: str
     value: Any
     policy: str
@@ -28,10 +52,44 @@ class MemoryEntry:
     compressed: bool
     size_bytes: int
     stored_bytes: int
-    conflicts: tuple[Conflict, ...] = field(default_factory=tuple)
-    context: str | None = None
-    tags: tuple[str, ...] = ()
-    revision: int = 0  # the store revision of the entry's last change (for if_revision)
+    conflicts: tuple[Conflict, ...]
+    context: str | None
+    tags: tuple[str, ...]
+    revision: int  # the store revision of the entry's last change (for if_revision)
+
+    def __init__(
+        self,
+        key: str,
+        value: Any,
+        policy: str,
+        strategy: str,
+        actor: str,
+        created_at: float,
+        updated_at: float,
+        expires_at: float | None,
+        compressed: bool,
+        size_bytes: int,
+        stored_bytes: int,
+        conflicts: tuple[Conflict, ...] = (),
+        context: str | None = None,
+        tags: tuple[str, ...] = (),
+        revision: int = 0,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "policy", policy)
+        _set(self, "strategy", strategy)
+        _set(self, "actor", actor)
+        _set(self, "created_at", created_at)
+        _set(self, "updated_at", updated_at)
+        _set(self, "expires_at", expires_at)
+        _set(self, "compressed", compressed)
+        _set(self, "size_bytes", size_bytes)
+        _set(self, "stored_bytes", stored_bytes)
+        _set(self, "conflicts", conflicts)
+        _set(self, "context", context)
+        _set(self, "tags", tags)
+        _set(self, "revision", revision)
 
     @property
     def timestamp(self) -> float:
@@ -43,10 +101,22 @@ class MemoryEntry:
         return out
 
 
-@dataclass(frozen=True)
-class StoreResult:
+class StoreResult(FrozenRecord):
     """The outcome of one write, after merging with what was stored."""
 
+    __slots__ = (
+        "applied",
+        "compressed",
+        "conflict",
+        "duplicate",
+        "expired",
+        "expires_at",
+        "key",
+        "policy",
+        "revision",
+        "strategy",
+        "value",
+    )
     key: str
     policy: str
     strategy: str
@@ -54,24 +124,58 @@ class StoreResult:
     compressed: bool
     value: Any
     applied: bool  # false when an older LWW write lost or the op_id was already applied
-    duplicate: bool = False
-    expired: bool = False  # applied, but its timestamp plus TTL is already past: unreadable
+    duplicate: bool
+    expired: bool  # applied, but its timestamp plus TTL is already past: unreadable
     # applied: the write's revision; otherwise the key's current one (0: absent)
-    revision: int = 0
-    conflict: str | None = None  # "revision" / "lock": a precondition failed, nothing written
+    revision: int
+    conflict: str | None  # "revision" / "lock": a precondition failed, nothing written
+
+    def __init__(
+        self,
+        key: str,
+        policy: str,
+        strategy: str,
+        expires_at: float | None,
+        compressed: bool,
+        value: Any,
+        applied: bool,
+        duplicate: bool = False,
+        expired: bool = False,
+        revision: int = 0,
+        conflict: str | None = None,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "policy", policy)
+        _set(self, "strategy", strategy)
+        _set(self, "expires_at", expires_at)
+        _set(self, "compressed", compressed)
+        _set(self, "value", value)
+        _set(self, "applied", applied)
+        _set(self, "duplicate", duplicate)
+        _set(self, "expired", expired)
+        _set(self, "revision", revision)
+        _set(self, "conflict", conflict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class DeleteResult:
+class DeleteResult(FrozenRecord):
     """The outcome of one delete."""
 
+    __slots__ = ("conflict", "deleted", "key", "revision")
     key: str
     deleted: bool  # false when there was nothing live to delete, or a precondition failed
-    revision: int = 0  # deleted: the delete's revision; otherwise the key's current one
-    conflict: str | None = None
+    revision: int  # deleted: the delete's revision; otherwise the key's current one
+    conflict: str | None
+
+    def __init__(
+        self, key: str, deleted: bool, revision: int = 0, conflict: str | None = None
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "deleted", deleted)
+        _set(self, "revision", revision)
+        _set(self, "conflict", conflict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,22 +10,45 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock, HybridLogicalClock
 from .policy import CleanupStrategy, RetentionPolicy
+from .record import Record
 from .store import Store
 
 
-@dataclass
-class CleanupReport:
-    deleted_count: int = 0
-    by_namespace: dict[str, int] = field(default_factory=dict)
-    tombstones_purged: int = 0
-    duration_ms: float = 0.0
-    forced: bool = False
-    deleted_keys: list[str] = field(default_factory=list)  # the first 100, for hooks
+class CleanupReport(Record):
+    __slots__ = (
+        "by_namespace",
+        "deleted_count",
+        "deleted_keys",
+        "duration_ms",
+        "forced",
+        "tombstones_purged",
+    )
+    deleted_count: int
+    by_namespace: dict[str, int]
+    tombstones_purged: int
+    duration_ms: float
+    forced: bool
+    deleted_keys: list[str]  # the first 100, for hooks
+
+    def __init__(
+        self,
+        deleted_count: int = 0,
+        by_namespace: dict[str, int] | None = None,
+        tombstones_purged: int = 0,
+        duration_ms: float = 0.0,
+        forced: bool = False,
+        deleted_keys: list[str] | None = None,
+    ) -> None:
+        self.deleted_count = deleted_count
+        self.by_namespace = dict() if by_namespace is None else by_namespace
+        self.tombstones_purged = tombstones_purged
+        self.duration_ms = duration_ms
+        self.forced = forced
+        self.deleted_keys = list() if deleted_keys is None else deleted_keys
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -25,9 +25,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .record import FrozenRecord
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 ENV_DIR = "MEMORY_LIFECYCLE_DIR"
 ENV_POLICY = "MEMORY_LIFECYCLE_POLICY_FILE"
@@ -43,12 +46,20 @@ _MARKERS = (".claude", ".claude-flow", MCP_CONFIG)
 _MCP_CONFIG_MAX_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class ResolvedPaths:
+class ResolvedPaths(FrozenRecord):
+    __slots__ = ("memory_dir", "policy_explicit", "policy_file", "store_url")
     store_url: str
     policy_file: Path
     policy_explicit: bool  # named by the user: it must exist
     memory_dir: Path | None
+
+    def __init__(
+        self, store_url: str, policy_file: Path, policy_explicit: bool, memory_dir: Path | None
+    ) -> None:
+        _set(self, "store_url", store_url)
+        _set(self, "policy_file", policy_file)
+        _set(self, "policy_explicit", policy_explicit)
+        _set(self, "memory_dir", memory_dir)
 
 
 def project_root(cwd: Path | None = None) -> Path:

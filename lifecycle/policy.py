@@ -7,18 +7,20 @@ validating). Validated policies are plain frozen dataclasses, matched here.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
 from enum import Enum
 from functools import lru_cache
 from typing import Any
 
 from .arguments import MAX_TTL_SECONDS
+from .digests import sha256_hex
 from .errors import PolicyError, clip
+from .record import FrozenRecord, asdict
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 DEFAULT_POLICY_NAME = "default"
 
@@ -39,17 +41,44 @@ class ConflictStrategy(str, Enum):
     COUNTER = "counter"
 
 
-@dataclass(frozen=True)
-class RetentionPolicy:
+class RetentionPolicy(FrozenRecord):
     """One namespace's retention, conflict and compression rules (the seed's dataclass)."""
 
+    __slots__ = (
+        "cleanup_strategy",
+        "compression_enabled",
+        "compression_threshold_bytes",
+        "conflict_strategy",
+        "max_siblings",
+        "namespace",
+        "ttl_seconds",
+    )
     namespace: str
     ttl_seconds: float
     cleanup_strategy: CleanupStrategy
     conflict_strategy: ConflictStrategy
-    compression_enabled: bool = True
-    compression_threshold_bytes: int = 1024
-    max_siblings: int = 16
+    compression_enabled: bool
+    compression_threshold_bytes: int
+    max_siblings: int
+
+    def __init__(
+        self,
+        namespace: str,
+        ttl_seconds: float,
+        cleanup_strategy: CleanupStrategy,
+        conflict_strategy: ConflictStrategy,
+        compression_enabled: bool = True,
+        compression_threshold_bytes: int = 1024,
+        max_siblings: int = 16,
+    ) -> None:
+        _set(self, "namespace", namespace)
+        _set(self, "ttl_seconds", ttl_seconds)
+        _set(self, "cleanup_strategy", cleanup_strategy)
+        _set(self, "conflict_strategy", conflict_strategy)
+        _set(self, "compression_enabled", compression_enabled)
+        _set(self, "compression_threshold_bytes", compression_threshold_bytes)
+        _set(self, "max_siblings", max_siblings)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         # accept the YAML spellings ("lazy", "lww") and refuse what the schema refuses
@@ -94,21 +123,44 @@ class RetentionPolicy:
         return out
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(FrozenRecord):
     """Store-wide settings, the ``settings:`` section of the policy file."""
 
-    max_value_bytes: int = 1024 * 1024
-    tombstone_grace_seconds: float = 7 * 86400
+    __slots__ = (
+        "change_log_max_entries",
+        "max_clock_skew_seconds",
+        "max_value_bytes",
+        "op_id_window",
+        "op_id_window_seconds",
+        "tombstone_grace_seconds",
+    )
+    max_value_bytes: int
+    tombstone_grace_seconds: float
     # a retried op_id is recognised for this long after it was first applied, however
     # many other ops happen meanwhile
-    op_id_window_seconds: float = 86400
+    op_id_window_seconds: float
     # how far ahead of the store's clock a caller's write timestamp may be
-    max_clock_skew_seconds: float = 300
+    max_clock_skew_seconds: float
     # the change feed keeps this many of the newest changes (trimmed by each cleanup): a
     # count, not an age, so the log stays bounded whatever the write rate
-    change_log_max_entries: int = 100_000
-    op_id_window: int | None = None  # the old per-key count; accepted, no longer used
+    change_log_max_entries: int
+    op_id_window: int | None  # the old per-key count; accepted, no longer used
+
+    def __init__(
+        self,
+        max_value_bytes: int = 1024 * 1024,
+        tombstone_grace_seconds: float = 7 * 86400,
+        op_id_window_seconds: float = 86400,
+        max_clock_skew_seconds: float = 300,
+        change_log_max_entries: int = 100_000,
+        op_id_window: int | None = None,
+    ) -> None:
+        _set(self, "max_value_bytes", max_value_bytes)
+        _set(self, "tombstone_grace_seconds", tombstone_grace_seconds)
+        _set(self, "op_id_window_seconds", op_id_window_seconds)
+        _set(self, "max_clock_skew_seconds", max_clock_skew_seconds)
+        _set(self, "change_log_max_entries", change_log_max_entries)
+        _set(self, "op_id_window", op_id_window)
 
 
 def _builtin(ns: str, ttl: float, cleanup: str, conflict: str) -> RetentionPolicy:
@@ -143,19 +195,34 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-@dataclass(frozen=True)
-class PolicySet:
+class PolicySet(FrozenRecord):
     """The policies in force, ordered for matching, plus store-wide settings.
 
     Matching: an exact pattern beats any glob; among globs the one with the
     most literal characters wins; ties go to file order.
     """
 
+    # no __slots__: __post_init__ keeps the compiled patterns and the cached match here
     policies: tuple[RetentionPolicy, ...]
-    default: RetentionPolicy = BUILTIN_DEFAULT
-    settings: Settings = field(default_factory=Settings)
-    source: str = "built-in defaults"
-    fingerprint: str = ""
+    default: RetentionPolicy
+    settings: Settings
+    source: str
+    fingerprint: str
+
+    def __init__(
+        self,
+        policies: tuple[RetentionPolicy, ...],
+        default: RetentionPolicy = BUILTIN_DEFAULT,
+        settings: Settings | None = None,
+        source: str = "built-in defaults",
+        fingerprint: str = "",
+    ) -> None:
+        _set(self, "policies", policies)
+        _set(self, "default", default)
+        _set(self, "settings", Settings() if settings is None else settings)
+        _set(self, "source", source)
+        _set(self, "fingerprint", fingerprint)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         ranked = sorted(
@@ -184,7 +251,7 @@ class PolicySet:
 def _fingerprint(policies: PolicySet) -> str:
     """A hash of what affects stored rows, to know when expiry must be recomputed."""
     doc = [p.to_dict() for p in (*policies.policies, policies.default)]
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+    return sha256_hex(json.dumps(doc, sort_keys=True).encode())[:16]
 
 
 def builtin_policies() -> PolicySet:

@@ -9,13 +9,13 @@ it to the entries already stored, so a shortened TTL really shortens.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from pathlib import Path
 
 from . import rules
+from .digests import sha256_hex
 from .errors import PolicyError
 from .policy import (
     PolicySet,
@@ -95,7 +95,7 @@ class PolicyWatcher:
                 path=str(self.policy_file),
             ) from exc
         source = str(self.policy_file)
-        tag = f"{POLICY_CACHE_FORMAT}:{hashlib.sha256(data).hexdigest()}"
+        tag = f"{POLICY_CACHE_FORMAT}:{sha256_hex(data)}"
         cached = self._store.get_meta(POLICY_CACHE_META)
         if cached and cached.startswith(tag + "\n"):
             try:

@@ -16,8 +16,7 @@ answer a different question than the one asked.
 
 from __future__ import annotations
 
-import hashlib
-
+from .digests import sha1_hex
 from .errors import InvalidQueryError
 from .store.text_index import Query, Term
 from .text import MAX_TOKEN_CHARS, normalize, token_pattern
@@ -118,7 +117,7 @@ def _word(chunk: str, terms: list[Term]) -> None:
 def fingerprint(query: Query, prefix: str, tags: tuple[str, ...]) -> str:
     """What a cursor belongs to: the parsed query and the filters."""
     parts = [repr((t.tokens, t.prefix)) for t in query.terms] + [prefix, *tags]
-    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return sha1_hex("\x1f".join(parts).encode("utf-8", "surrogatepass"))[:12]
 
 
 def match_words(query: Query) -> tuple[set[str], tuple[str, ...]]:

@@ -9,7 +9,6 @@ that builds requests from mappings (batches, tool arguments) gets it for free.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
 from typing import Any
 
 from . import codec, crdt
@@ -18,27 +17,71 @@ from .errors import InvalidValueError
 from .guards import Guard, check_guard
 from .keys import full_key
 from .policy import PolicySet, RetentionPolicy
+from .record import FrozenRecord
 from .tags import check_tags
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 MAX_BATCH = 1000  # entries per store_many / memory_store_batch: one transaction, bounded
 
 
-@dataclass(frozen=True, slots=True)
-class WriteRequest:
+class WriteRequest(FrozenRecord):
     """A caller's write, before validation (see ``prepare``)."""
 
+    __slots__ = (
+        "agent_id",
+        "context",
+        "if_revision",
+        "key",
+        "lock",
+        "lock_token",
+        "namespace",
+        "op_id",
+        "tags",
+        "timestamp",
+        "ttl_seconds",
+        "value",
+    )
     key: str
     value: Any
-    namespace: str | None = None
-    timestamp: float | None = None
-    ttl_seconds: float | None = None
-    agent_id: str | None = None
-    op_id: str | None = None
-    context: str | None = None
-    tags: Sequence[str] | None = None  # None keeps the entry's tags; [] clears them
-    if_revision: int | None = None  # compare-and-set: the key's current revision (0: absent)
-    lock: str | None = None  # a guarded write: only while this lock is held ...
-    lock_token: int | None = None  # ... with this fencing token
+    namespace: str | None
+    timestamp: float | None
+    ttl_seconds: float | None
+    agent_id: str | None
+    op_id: str | None
+    context: str | None
+    tags: Sequence[str] | None  # None keeps the entry's tags; [] clears them
+    if_revision: int | None  # compare-and-set: the key's current revision (0: absent)
+    lock: str | None  # a guarded write: only while this lock is held ...
+    lock_token: int | None  # ... with this fencing token
+
+    def __init__(
+        self,
+        key: str,
+        value: Any,
+        namespace: str | None = None,
+        timestamp: float | None = None,
+        ttl_seconds: float | None = None,
+        agent_id: str | None = None,
+        op_id: str | None = None,
+        context: str | None = None,
+        tags: Sequence[str] | None = None,
+        if_revision: int | None = None,
+        lock: str | None = None,
+        lock_token: int | None = None,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "namespace", namespace)
+        _set(self, "timestamp", timestamp)
+        _set(self, "ttl_seconds", ttl_seconds)
+        _set(self, "agent_id", agent_id)
+        _set(self, "op_id", op_id)
+        _set(self, "context", context)
+        _set(self, "tags", tags)
+        _set(self, "if_revision", if_revision)
+        _set(self, "lock", lock)
+        _set(self, "lock_token", lock_token)
 
     @classmethod
     def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> WriteRequest:
@@ -53,7 +96,7 @@ class WriteRequest:
         return cls(**item)
 
 
-WRITE_FIELDS: frozenset[str] = frozenset(f.name for f in fields(WriteRequest))
+WRITE_FIELDS: frozenset[str] = frozenset(WriteRequest.field_names())
 
 
 def requests_from(
@@ -75,10 +118,23 @@ def requests_from(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedWrite:
+class PreparedWrite(FrozenRecord):
     """A validated request: full key, its policy, the value serialized once."""
 
+    __slots__ = (
+        "actor",
+        "context",
+        "data",
+        "data_hash",
+        "guard",
+        "key",
+        "op_id",
+        "policy",
+        "tags",
+        "timestamp",
+        "ttl_seconds",
+        "value",
+    )
     key: str
     value: Any
     data: bytes  # the value serialized once, spliced into the stored document
@@ -91,6 +147,34 @@ class PreparedWrite:
     context: dict[str, int] | None
     tags: tuple[str, ...] | None  # sorted, unique; None = keep the entry's
     guard: Guard
+
+    def __init__(
+        self,
+        key: str,
+        value: Any,
+        data: bytes,
+        data_hash: str,
+        policy: RetentionPolicy,
+        timestamp: float | None,
+        ttl_seconds: float | None,
+        actor: str,
+        op_id: str | None,
+        context: dict[str, int] | None,
+        tags: tuple[str, ...] | None,
+        guard: Guard,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "data", data)
+        _set(self, "data_hash", data_hash)
+        _set(self, "policy", policy)
+        _set(self, "timestamp", timestamp)
+        _set(self, "ttl_seconds", ttl_seconds)
+        _set(self, "actor", actor)
+        _set(self, "op_id", op_id)
+        _set(self, "context", context)
+        _set(self, "tags", tags)
+        _set(self, "guard", guard)
 
     @property
     def strategy(self) -> str:

@@ -19,29 +19,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
 from . import codec, crdt, tags, text
 from .clock import Clock
 from .entry import StoreResult
 from .policy import RetentionPolicy, Settings
+from .record import FrozenRecord, Record
 from .request import PreparedWrite
 from .store.base import Row
+from .tags import TagState
 from .transfer import ExportedEntry
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 # ------------------------------------------------------------------ the stored document
 
 
-@dataclass(slots=True)
-class Document:
+class Document(Record):
     """A row's payload: the CRDT state, the tags register (``lifecycle.tags``), plus the
     op ids applied to the key for rows written before op ids moved to a table of their
     own (read, never written)."""
 
+    __slots__ = ("legacy_ops", "state", "tags")
     state: crdt.State
-    legacy_ops: dict[str, float] = field(default_factory=dict)
-    tags: tags.TagState | None = None
+    legacy_ops: dict[str, float]
+    tags: tags.TagState | None
+
+    def __init__(
+        self,
+        state: crdt.State,
+        legacy_ops: dict[str, float] | None = None,
+        tags: TagState | None = None,
+    ) -> None:
+        self.state = state
+        self.legacy_ops = dict() if legacy_ops is None else legacy_ops
+        self.tags = tags
 
 
 def decode(row: Row) -> Document:
@@ -72,15 +85,23 @@ def expired(expires_at: float | None, now: float) -> bool:
     return expires_at is not None and expires_at <= now
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(FrozenRecord):
     """What the rules need besides the entry: its policy, the store's settings, the time,
     and who to name when nothing else says who wrote."""
 
+    __slots__ = ("default_actor", "now", "policy", "settings")
     policy: RetentionPolicy
     settings: Settings
     now: float
     default_actor: str
+
+    def __init__(
+        self, policy: RetentionPolicy, settings: Settings, now: float, default_actor: str
+    ) -> None:
+        _set(self, "policy", policy)
+        _set(self, "settings", settings)
+        _set(self, "now", now)
+        _set(self, "default_actor", default_actor)
 
 
 def base_state(
@@ -172,14 +193,21 @@ def result(
 # ------------------------------------------------------------------ write
 
 
-@dataclass(slots=True)
-class Outcome:
+class Outcome(Record):
     """A write's effect: the row to put (None: nothing changes), what to report, and the
     op ids to record as applied (with when)."""
 
+    __slots__ = ("ops", "result", "row")
     row: Row | None
     result: StoreResult
-    ops: dict[str, float] = field(default_factory=dict)
+    ops: dict[str, float]
+
+    def __init__(
+        self, row: Row | None, result: StoreResult, ops: dict[str, float] | None = None
+    ) -> None:
+        self.row = row
+        self.result = result
+        self.ops = dict() if ops is None else ops
 
 
 def _stamp(clock: Clock, strategy: str, state: crdt.State) -> float:
@@ -302,11 +330,18 @@ def forget(
 MergeKind = Literal["created", "updated", "unchanged", "skipped_expired"]
 
 
-@dataclass(slots=True)
-class Merge:
+class Merge(Record):
+    __slots__ = ("kind", "ops", "row")
     kind: MergeKind
-    row: Row | None = None  # the row to put, when ``kind`` is created or updated
-    ops: dict[str, float] = field(default_factory=dict)  # op ids to record
+    row: Row | None  # the row to put, when ``kind`` is created or updated
+    ops: dict[str, float]  # op ids to record
+
+    def __init__(
+        self, kind: MergeKind, row: Row | None = None, ops: dict[str, float] | None = None
+    ) -> None:
+        self.kind = kind
+        self.row = row
+        self.ops = dict() if ops is None else ops
 
 
 def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:

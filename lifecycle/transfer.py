@@ -12,33 +12,73 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .codec import check_json, dumps
 from .errors import ImportFormatError
 from .keys import validate_key
 from .policy import ConflictStrategy
+from .record import FrozenRecord
 from .tags import TagState
 from .tags import valid as valid_tags
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 FORMAT_VERSION = 1
 _STRATEGIES = {s.value for s in ConflictStrategy}
 
 
-@dataclass(frozen=True)
-class ExportedEntry:
+class ExportedEntry(FrozenRecord):
+    __slots__ = (
+        "actor",
+        "created_at",
+        "expires_at",
+        "key",
+        "ops",
+        "state",
+        "strategy",
+        "tags",
+        "tombstone",
+        "ttl_seconds",
+        "updated_at",
+    )
     key: str
     strategy: str
     state: dict[str, Any]
-    ops: dict[str, float] = field(default_factory=dict)
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    expires_at: float | None = None
-    ttl_seconds: float | None = None
-    actor: str = ""
-    tombstone: bool = False
-    tags: TagState | None = None  # the tags register (lifecycle.tags); absent when never set
+    ops: dict[str, float]
+    created_at: float
+    updated_at: float
+    expires_at: float | None
+    ttl_seconds: float | None
+    actor: str
+    tombstone: bool
+    tags: TagState | None  # the tags register (lifecycle.tags); absent when never set
+
+    def __init__(
+        self,
+        key: str,
+        strategy: str,
+        state: dict[str, Any],
+        ops: dict[str, float] | None = None,
+        created_at: float = 0.0,
+        updated_at: float = 0.0,
+        expires_at: float | None = None,
+        ttl_seconds: float | None = None,
+        actor: str = "",
+        tombstone: bool = False,
+        tags: TagState | None = None,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "strategy", strategy)
+        _set(self, "state", state)
+        _set(self, "ops", dict() if ops is None else ops)
+        _set(self, "created_at", created_at)
+        _set(self, "updated_at", updated_at)
+        _set(self, "expires_at", expires_at)
+        _set(self, "ttl_seconds", ttl_seconds)
+        _set(self, "actor", actor)
+        _set(self, "tombstone", tombstone)
+        _set(self, "tags", tags)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

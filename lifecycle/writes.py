@@ -14,7 +14,6 @@ them in its last round trip), so results are completed after the commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Literal
 
 from . import guards, rules
@@ -23,6 +22,7 @@ from .entry import DeleteResult, StoreResult
 from .errors import InvalidValueError
 from .guards import Guard
 from .policy_watch import PolicyWatcher
+from .record import replace
 from .request import MAX_BATCH, PreparedWrite, WriteRequest, prepare
 from .store import Row, Store, Transaction
 

@@ -22,7 +22,7 @@ from lifecycle import __version__
 from lifecycle.errors import LifecycleError
 
 from . import output
-from .commands import MODULES
+from .commands import COMMANDS, register
 from .commands.common import PROG, CommandParser, SoftUsageError, UsageError
 from .logs import configure_logging
 
@@ -31,7 +31,9 @@ _GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store")
 log = logging.getLogger("memory_lifecycle.cli")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for every command, or, when ``argv`` names a command, only for that
+    command's module: a hook process then skips importing and building the others."""
     parser = CommandParser(
         prog=PROG,
         description="A shared, self-maintaining memory for AI agent swarms (MCP server, "
@@ -47,32 +49,43 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"{PROG} {__version__}", help="print the version"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in MODULES:
-        module.register(sub)
+    i = _after_global_options(argv or ())
+    command = named_command(argv or ())
+    register(sub, command, list(argv or ())[i + 1 :] if command else ())
     return parser
 
 
 def commands() -> tuple[str, ...]:
     """Every subcommand name (aliases included)."""
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return tuple(sub.choices)
+    return tuple(COMMANDS)
 
 
-def with_default_command(argv: Sequence[str], command: str) -> list[str]:
-    """Insert ``command`` after the global options unless a subcommand is named."""
-    args = list(argv)
-    names = commands()
+def _after_global_options(args: Sequence[str]) -> int:
+    """The index of the first token that is not a global option or its value."""
     i = 0
     while i < len(args):
         token = args[i]
-        if token in names or token in ("-h", "--help", "--version"):
-            return args
         if token in _GLOBAL_VALUE_OPTIONS:
             i += 2
         elif token == "--debug" or token.split("=", 1)[0] in _GLOBAL_VALUE_OPTIONS:
             i += 1
         else:
             break
+    return i
+
+
+def named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand the command line names after the global options, if any."""
+    i = _after_global_options(argv)
+    return argv[i] if i < len(argv) and argv[i] in COMMANDS else None
+
+
+def with_default_command(argv: Sequence[str], command: str) -> list[str]:
+    """Insert ``command`` after the global options unless a subcommand is named."""
+    args = list(argv)
+    i = _after_global_options(args)
+    if i < len(args) and (args[i] in COMMANDS or args[i] in ("-h", "--help", "--version")):
+        return args
     return [*args[:i], command, *args[i:]]
 
 
@@ -96,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _version_format(argv) == "json":  # plain --version is argparse's
         output.dump_json({"name": PROG, "version": __version__}, sys.stdout)
         return 0
-    parser = build_parser()
+    parser = build_parser(argv)
     try:
         args, unknown = parser.parse_known_args(argv)
     except SoftUsageError as exc:

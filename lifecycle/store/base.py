@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
+from ..record import Record
 from .text_index import Query, SearchDoc
 
 
-@dataclass(slots=True)
-class Row:
+class Row(Record):
     """One stored entry (or tombstone) exactly as a backend keeps it.
 
     ``search`` is the entry's indexed text, written with the row in the same
@@ -27,6 +26,24 @@ class Row:
     tombstone is never indexed.
     """
 
+    __slots__ = (
+        "actor",
+        "cleanup",
+        "codec",
+        "created_at",
+        "expires_at",
+        "key",
+        "payload",
+        "policy",
+        "revision",
+        "search",
+        "size_bytes",
+        "strategy",
+        "tags",
+        "tombstone",
+        "ttl_seconds",
+        "updated_at",
+    )
     key: str
     policy: str  # the matched policy pattern, for stats and recomputation
     strategy: str  # conflict strategy the payload's CRDT state is typed as
@@ -39,30 +56,75 @@ class Row:
     expires_at: float | None
     ttl_seconds: float | None  # a per-call TTL override, kept so expiry can be recomputed
     actor: str
-    tombstone: bool = False
-    tags: tuple[str, ...] = ()  # the entry's tags, sorted (none on a tombstone)
-    search: SearchDoc | None = None
+    tombstone: bool
+    tags: tuple[str, ...]  # the entry's tags, sorted (none on a tombstone)
+    search: SearchDoc | None
     # the store revision of the row's last applied change (0: written before revisions);
     # assigned by the transaction that writes the row, not by the caller
-    revision: int = 0
+    revision: int
+
+    def __init__(
+        self,
+        key: str,
+        policy: str,
+        strategy: str,
+        cleanup: str,
+        codec: str,
+        payload: bytes,
+        size_bytes: int,
+        created_at: float,
+        updated_at: float,
+        expires_at: float | None,
+        ttl_seconds: float | None,
+        actor: str,
+        tombstone: bool = False,
+        tags: tuple[str, ...] = (),
+        search: SearchDoc | None = None,
+        revision: int = 0,
+    ) -> None:
+        self.key = key
+        self.policy = policy
+        self.strategy = strategy
+        self.cleanup = cleanup
+        self.codec = codec
+        self.payload = payload
+        self.size_bytes = size_bytes
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.expires_at = expires_at
+        self.ttl_seconds = ttl_seconds
+        self.actor = actor
+        self.tombstone = tombstone
+        self.tags = tags
+        self.search = search
+        self.revision = revision
 
 
-@dataclass(slots=True)
-class SearchHit:
+class SearchHit(Record):
     """A matching row with the backend's relevance score (higher is better)."""
 
+    __slots__ = ("row", "score")
     row: Row
     score: float
 
+    def __init__(self, row: Row, score: float) -> None:
+        self.row = row
+        self.score = score
 
-@dataclass(slots=True)
-class SweepResult:
+
+class SweepResult(Record):
     """What one expiry sweep deleted: counts per policy, not the rows themselves,
     so a sweep of 100,000 entries stays one indexed DELETE."""
 
+    __slots__ = ("by_policy", "sample_keys", "tombstones")
     by_policy: dict[str, int]
     tombstones: int
     sample_keys: list[str]  # up to ``sample`` deleted live keys, for hook reports
+
+    def __init__(self, by_policy: dict[str, int], tombstones: int, sample_keys: list[str]) -> None:
+        self.by_policy = by_policy
+        self.tombstones = tombstones
+        self.sample_keys = sample_keys
 
 
 # (NamedTuples rather than dataclasses: a hook imports this module, and creating a
@@ -106,15 +168,41 @@ class ExpiryBucket(NamedTuple):
     entries: int
 
 
-@dataclass(slots=True)
-class PolicyStats:
+class PolicyStats(Record):
+    __slots__ = (
+        "compressed",
+        "entries",
+        "expired_pending",
+        "next_expiry",
+        "policy",
+        "stored_bytes",
+        "total_bytes",
+    )
     policy: str
-    entries: int = 0
-    total_bytes: int = 0
-    stored_bytes: int = 0
-    compressed: int = 0
-    expired_pending: int = 0
-    next_expiry: float | None = None
+    entries: int
+    total_bytes: int
+    stored_bytes: int
+    compressed: int
+    expired_pending: int
+    next_expiry: float | None
+
+    def __init__(
+        self,
+        policy: str,
+        entries: int = 0,
+        total_bytes: int = 0,
+        stored_bytes: int = 0,
+        compressed: int = 0,
+        expired_pending: int = 0,
+        next_expiry: float | None = None,
+    ) -> None:
+        self.policy = policy
+        self.entries = entries
+        self.total_bytes = total_bytes
+        self.stored_bytes = stored_bytes
+        self.compressed = compressed
+        self.expired_pending = expired_pending
+        self.next_expiry = next_expiry
 
 
 class Transaction(Protocol):

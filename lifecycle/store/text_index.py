@@ -12,19 +12,25 @@ and PostgreSQL, whatever their tokenizers or locales would have done.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import FrozenRecord
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 
-@dataclass(frozen=True, slots=True)
-class SearchDoc:
+class SearchDoc(FrozenRecord):
     """An entry's indexed text: the tokens of its key's segments, and the tokens of every
     string of its value(s). Tokens are separated by spaces (any number), and in ``body``
     the strings by ``STRING_SEPARATOR``: a phrase never spans two strings. Text rather
     than tuples of tokens, because it is made on every write and most backends want
     text anyway."""
 
+    __slots__ = ("body", "key")
     key: str
     body: str
+
+    def __init__(self, key: str, body: str) -> None:
+        _set(self, "key", key)
+        _set(self, "body", body)
 
     def strings(self) -> list[list[str]]:
         """The body's tokens, string by string."""
@@ -34,18 +40,25 @@ class SearchDoc:
 STRING_SEPARATOR = "\x1f"
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(FrozenRecord):
     """One ANDed term: a word (one token) or a phrase (several, adjacent, in order);
     ``prefix`` makes the last token match any token that starts with it."""
 
+    __slots__ = ("prefix", "tokens")
     tokens: tuple[str, ...]
-    prefix: bool = False
+    prefix: bool
+
+    def __init__(self, tokens: tuple[str, ...], prefix: bool = False) -> None:
+        _set(self, "tokens", tokens)
+        _set(self, "prefix", prefix)
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(FrozenRecord):
+    __slots__ = ("terms",)
     terms: tuple[Term, ...]
+
+    def __init__(self, terms: tuple[Term, ...]) -> None:
+        _set(self, "terms", terms)
 
 
 TAG_TOKEN_PREFIX = "t"

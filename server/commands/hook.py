@@ -42,10 +42,20 @@ PRIMARY_FLAG = {
     "session-start": "session_id",
 }
 
+# every hook name and alias -> the hook (ignored claude-flow hooks: themselves)
+_HOOK_NAMES = {
+    **{name: name for name in (*HOOKS, *IGNORED_HOOKS)},
+    **{alias: name for name in HOOKS for alias in ALIASES.get(name, ())},
+}
+
 log = logging.getLogger("memory_lifecycle.cli")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], only: str | None = None
+) -> None:
+    """Add ``hook`` and its hooks' parsers: only the one named ``only`` when it names one
+    (a hook process parses one hook's command line), else all of them (help, errors)."""
     hook = sub.add_parser(
         "hook",
         aliases=["hooks"],
@@ -54,7 +64,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         allow_abbrev=False,
     )
     names = hook.add_subparsers(dest="hook_name", metavar="HOOK", required=True)
+    wanted = _HOOK_NAMES.get(only or "")
     for name in HOOKS:
+        if wanted is not None and name != wanted:
+            continue
         parser = names.add_parser(
             name,
             aliases=list(ALIASES.get(name, ())),
@@ -66,6 +79,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         parser.add_argument("--output", default="text", help="text or json")
         parser.set_defaults(hook=name)
     for name in IGNORED_HOOKS:
+        if wanted is not None and name != wanted:
+            continue
         names.add_parser(name, soft_errors=True, allow_abbrev=False).set_defaults(hook=None)
     hook.set_defaults(handler=cmd_hook, warn_unknown=_warn_unknown)
 

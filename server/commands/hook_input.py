@@ -16,12 +16,14 @@ import os
 import select
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from lifecycle import paths
 from lifecycle.errors import clip_text
+from lifecycle.record import FrozenRecord
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 # Claude Code writes the hook JSON and closes the pipe at once; these bound the wait
 # when something else left stdin open with nothing in it.
@@ -32,11 +34,14 @@ STDIN_MAX_BYTES = 1 << 20
 log = logging.getLogger("memory_lifecycle.cli")
 
 
-@dataclass(frozen=True)
-class HookInput:
+class HookInput(FrozenRecord):
     """The fields of Claude Code's hook JSON that hooks use (all optional)."""
 
-    data: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("data",)
+    data: Mapping[str, Any]
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        _set(self, "data", dict() if data is None else data)
 
     def text(self, *names: str, inside: str | None = None) -> str | None:
         """The first of ``names`` that holds a non-empty string or number."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import replace
 
 import pytest
 
@@ -19,6 +18,7 @@ from lifecycle import (
     MemoryLifecycleManager,
     StoreError,
 )
+from lifecycle.record import replace
 from lifecycle.store import Row, Store, SweepResult, open_store
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     UrlFactory,
