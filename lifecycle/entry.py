@@ -64,6 +64,38 @@ class StoreResult:
         return asdict(self)
 
 
+def store_result(
+    key: str,
+    policy: str,
+    strategy: str,
+    expires_at: float | None,
+    compressed: bool,
+    value: Any,
+    applied: bool,
+    duplicate: bool = False,
+    expired: bool = False,
+) -> StoreResult:
+    """``StoreResult(...)`` (revision 0, no conflict) without the cost of a frozen
+    dataclass's ``__init__``, which sets each field through ``object.__setattr__``:
+    ~2 µs of every write, a tenth of a bulk load's time per entry. The object is the
+    same as the constructor's (tests/lifecycle/test_rules.py compares them)."""
+    result = object.__new__(StoreResult)
+    result.__dict__.update(
+        key=key,
+        policy=policy,
+        strategy=strategy,
+        expires_at=expires_at,
+        compressed=compressed,
+        value=value,
+        applied=applied,
+        duplicate=duplicate,
+        expired=expired,
+        revision=0,
+        conflict=None,
+    )
+    return result
+
+
 @dataclass(frozen=True)
 class DeleteResult:
     """The outcome of one delete."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import codec, crdt
 from .arguments import check_actor, check_op_id, check_seconds, check_timestamp
@@ -75,9 +75,10 @@ def requests_from(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedWrite:
-    """A validated request: full key, its policy, the value serialized once."""
+class PreparedWrite(NamedTuple):
+    """A validated request: full key, its policy, the value serialized once. (A
+    NamedTuple: one is made per entry of a batch, and a frozen dataclass costs ~2 µs
+    to construct against ~0.3 µs.)"""
 
     key: str
     value: Any

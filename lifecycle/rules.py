@@ -20,11 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from . import codec, crdt, tags, text
 from .clock import Clock
-from .entry import StoreResult
+from .entry import StoreResult, store_result
 from .policy import RetentionPolicy, Settings
 from .request import PreparedWrite
 from .store.base import Row
@@ -72,10 +72,10 @@ def expired(expires_at: float | None, now: float) -> bool:
     return expires_at is not None and expires_at <= now
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(NamedTuple):
     """What the rules need besides the entry: its policy, the store's settings, the time,
-    and who to name when nothing else says who wrote."""
+    and who to name when nothing else says who wrote. (A NamedTuple: one is made per
+    write, and a frozen dataclass costs several times as much to construct.)"""
 
     policy: RetentionPolicy
     settings: Settings
@@ -156,16 +156,16 @@ def result(
     (``expired``, with the time it expired) rather than claiming it never expires."""
     seen = crdt.view(row.strategy, state)
     is_expired = seen.exists and expired(row.expires_at, now)
-    return StoreResult(
-        key=row.key,
-        policy=row.policy,
-        strategy=row.strategy,
-        expires_at=row.expires_at if seen.exists else None,
-        compressed=row.codec != codec.CODEC_JSON,
-        value=seen.value if seen.exists and not is_expired else None,
-        applied=applied,
-        duplicate=duplicate,
-        expired=is_expired,
+    return store_result(
+        row.key,
+        row.policy,
+        row.strategy,
+        row.expires_at if seen.exists else None,
+        row.codec != codec.CODEC_JSON,
+        seen.value if seen.exists and not is_expired else None,
+        applied,
+        duplicate,
+        is_expired,
     )
 
 

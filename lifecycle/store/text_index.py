@@ -13,15 +13,16 @@ and PostgreSQL, whatever their tokenizers or locales would have done.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class SearchDoc:
+class SearchDoc(NamedTuple):
     """An entry's indexed text: the tokens of its key's segments, and the tokens of every
     string of its value(s). Tokens are separated by spaces (any number), and in ``body``
     the strings by ``STRING_SEPARATOR``: a phrase never spans two strings. Text rather
     than tuples of tokens, because it is made on every write and most backends want
-    text anyway."""
+    text anyway; a NamedTuple because it is made on every write (a frozen dataclass
+    costs ~1 µs more to construct)."""
 
     key: str
     body: str
