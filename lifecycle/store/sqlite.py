@@ -3,8 +3,9 @@
 WAL lets readers run beside one writer; every read-modify-write takes the
 write lock up front with ``BEGIN IMMEDIATE`` so two writers never both read
 the old value; the busy timeout makes a writer wait its turn instead of
-failing. Each thread gets its own connection, because the MCP server runs
-sync tools on worker threads.
+failing, and the writers' gate (``sqlite_gate``) makes the turns come in
+order. Each thread gets its own connection, because the MCP server runs sync
+tools on worker threads.
 
 The files are private to the user and watched while open (``sqlite_files``): a
 write transaction first checks that the path still names the file its connection
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import StoreBusyError, StoreError, clip_text
-from . import sqlite_coord, sqlite_files, sqlite_search, sqlite_space
+from . import sqlite_coord, sqlite_files, sqlite_gate, sqlite_search, sqlite_space
 from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .sqlite_coord import SQLiteCoordination
 from .sqlite_files import DATABASE, DATABASE_AND_WAL, FileIdentity
@@ -335,12 +336,17 @@ class _Immediate:
 
     def _open(self) -> sqlite3.Connection:
         store = self._store
-        conn = store._begin(store._conn())
-        moved = store._local.files.changed(DATABASE)
-        if moved is not None:
-            with store._errors():
-                conn.execute("ROLLBACK")
-            conn = store._begin(store._reopen(moved))
+        store._gate.enter()  # writers queue here (sqlite_gate), before SQLite's lock
+        try:
+            conn = store._begin(store._conn())
+            moved = store._local.files.changed(DATABASE)
+            if moved is not None:
+                with store._errors():
+                    conn.execute("ROLLBACK")
+                conn = store._begin(store._reopen(moved))
+        except BaseException:
+            store._gate.exit()
+            raise
         self._conn = conn
         return conn
 
@@ -348,6 +354,12 @@ class _Immediate:
         return self._open()
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        try:
+            self._finish(exc)
+        finally:
+            self._store._gate.exit()
+
+    def _finish(self, exc: BaseException | None) -> None:
         conn = self._conn
         store = self._store
         assert conn is not None
@@ -434,6 +446,7 @@ class SQLiteStore(SQLiteCoordination):
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._closed = False
+        self._gate = sqlite_gate.WriterGate(self.path, busy_timeout)
         self._prepare_files()
         self._migrate()
 
