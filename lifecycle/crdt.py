@@ -27,8 +27,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .codec import dumps
 from .errors import InvalidContextError, InvalidValueError, clip
@@ -41,15 +40,17 @@ COUNTER = ConflictStrategy.COUNTER.value
 State = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Sibling:
+# (NamedTuples rather than frozen dataclasses: a view is made two or three times per
+# write, and a frozen dataclass's __init__ costs several times a tuple's)
+
+
+class Sibling(NamedTuple):
     value: Any
     actor: str
     timestamp: float
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """What a reader sees of a state."""
 
     exists: bool

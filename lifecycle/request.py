@@ -92,10 +92,7 @@ class PreparedWrite(NamedTuple):
     context: dict[str, int] | None
     tags: tuple[str, ...] | None  # sorted, unique; None = keep the entry's
     guard: Guard
-
-    @property
-    def strategy(self) -> str:
-        return self.policy.conflict_strategy.value
+    strategy: str  # the policy's conflict strategy (read once: an enum's value is not free)
 
 
 def prepare(
@@ -113,7 +110,8 @@ def prepare(
     policy = policies.match(k)
     settings = policies.settings
     data = codec.serialize_value(request.value, k, settings.max_value_bytes)
-    if policy.conflict_strategy.value == crdt.COUNTER:
+    strategy = policy.conflict_strategy.value
+    if strategy == crdt.COUNTER:
         crdt.check_delta(request.value, k)
     context = request.context
     if context is not None and not isinstance(context, str):
@@ -136,4 +134,5 @@ def prepare(
         context=crdt.decode_context(context, k) if context is not None else None,
         tags=check_tags(request.tags, k),
         guard=check_guard(request.if_revision, request.lock, request.lock_token, k),
+        strategy=strategy,
     )

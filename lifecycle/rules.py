@@ -111,12 +111,15 @@ def build_row(
     raw_value: bytes | None = None,
     created_at: float | None = None,
     tag_state: tags.TagState | None = None,
+    seen: crdt.View | None = None,
 ) -> Row:
     """The row that stores ``state``: expiry from the policy (a tombstone's from its grace
     period), the document encoded and compressed by the policy's rules, and the text
-    the search index holds for it (computed here, so it is written with the row)."""
+    the search index holds for it (computed here, so it is written with the row).
+    ``seen``: ``crdt.view(strategy, state)`` when the caller has it already."""
     policy = scope.policy
-    seen = crdt.view(strategy, state)
+    if seen is None:
+        seen = crdt.view(strategy, state)
     codec_name, payload, raw_len = codec.encode_bytes(
         encode(state, raw_value, tag_state),
         compress=policy.compression_enabled,
@@ -150,11 +153,19 @@ def build_row(
 
 
 def result(
-    row: Row, state: crdt.State, now: float, *, applied: bool, duplicate: bool = False
+    row: Row,
+    state: crdt.State,
+    now: float,
+    *,
+    applied: bool,
+    duplicate: bool = False,
+    seen: crdt.View | None = None,
 ) -> StoreResult:
     """What a write reports. An entry that exists but has already expired says so
-    (``expired``, with the time it expired) rather than claiming it never expires."""
-    seen = crdt.view(row.strategy, state)
+    (``expired``, with the time it expired) rather than claiming it never expires.
+    ``seen``: ``crdt.view(row.strategy, state)`` when the caller has it already."""
+    if seen is None:
+        seen = crdt.view(row.strategy, state)
     is_expired = seen.exists and expired(row.expires_at, now)
     return store_result(
         row.key,
@@ -218,6 +229,7 @@ def write(
     ops = dict(doc.legacy_ops) if doc is not None else {}
     if w.op_id is not None:
         ops[w.op_id] = now
+    seen = crdt.view(strategy, new)
     stored = build_row(
         w.key,
         strategy,
@@ -228,8 +240,9 @@ def write(
         actor=w.actor,
         raw_value=w.data if strategy == crdt.LWW else None,
         tag_state=tag_state,
+        seen=seen,
     )
-    return Outcome(stored, result(stored, new, now, applied=True), ops)
+    return Outcome(stored, result(stored, new, now, applied=True, seen=seen), ops)
 
 
 def _written_tags(
