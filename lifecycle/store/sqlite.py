@@ -102,6 +102,8 @@ _SELECT_MANY_FOR_WRITE = (
     f"SELECT {_COLUMNS}, {sqlite_search.SELECT_INDEXED} FROM entries "
     "WHERE key IN (SELECT value FROM json_each(?))"
 )
+_TOPS = f"SELECT (SELECT COALESCE(MAX(id), 0) FROM entries), ({sqlite_coord.HEAD})"
+_LOG = "INSERT INTO changes (revision, key, op, policy) VALUES (?, ?, ?, ?)"
 _RECORD_OPS = (
     "INSERT INTO op_ids VALUES (?, ?, ?) ON CONFLICT(key, op_id) "
     "DO UPDATE SET applied_at = MAX(applied_at, excluded.applied_at)"
@@ -234,11 +236,18 @@ class SQLiteTransaction:
 
     def _new_id(self) -> int:
         if not self._next_id:
-            top = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
-            self._next_id = int(top) + 1
+            self._read_tops()
         row_id = self._next_id
         self._next_id += 1
         return row_id
+
+    def _read_tops(self) -> None:
+        """The next entry id and the next revision, in one statement (both are the
+        largest present plus one, as SQLite itself would hand them out)."""
+        top_id, head = self._conn.execute(_TOPS).fetchone()
+        # only what is not counted yet: queued rows are not in the tables
+        self._next_id = self._next_id or int(top_id) + 1
+        self._next_revision = self._next_revision or int(head) + 1
 
     def _log_change(self, key: str, op: str, policy: str) -> int:
         """One revision per key per transaction: a second change of the key rewrites the
@@ -254,8 +263,7 @@ class SQLiteTransaction:
                 )
             return revision
         if not self._next_revision:
-            head = self._conn.execute(sqlite_coord.HEAD).fetchone()[0]
-            self._next_revision = int(head) + 1
+            self._read_tops()
         revision = self.revisions[key] = self._next_revision
         self._next_revision += 1
         self._changes[revision] = (key, op, policy)
@@ -273,8 +281,22 @@ class SQLiteTransaction:
         return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
 
     def flush(self) -> None:
-        """Write what is queued: one ``executemany`` per table."""
+        """Write what is queued: one ``executemany`` per table (``execute`` for a single
+        row: a lone write is the common case, and it costs less)."""
         conn = self._conn
+        if len(self._queued_keys) == 1 and not self._ops and len(self._changes) <= 1:
+            single: tuple[tuple[str, list[tuple[object, ...]]], ...] = (
+                (_UPDATE, self._updates),
+                (_INSERT, self._inserts),
+                *((sqlite_search.INDEX_OP, [op]) for op in self._index_ops),
+                (_LOG, [(revision, *logged) for revision, logged in self._changes.items()]),
+            )
+            for statement, rows in single:
+                if rows:
+                    conn.execute(statement, rows[0])
+            self._updates, self._inserts, self._index_ops, self._changes = [], [], [], {}
+            self._queued_keys = set()
+            return
         if self._updates:
             conn.executemany(_UPDATE, self._updates)
             self._updates = []
@@ -286,8 +308,7 @@ class SQLiteTransaction:
             self._index_ops = []
         if self._changes:
             conn.executemany(
-                "INSERT INTO changes (revision, key, op, policy) VALUES (?, ?, ?, ?)",
-                [(revision, *logged) for revision, logged in self._changes.items()],
+                _LOG, [(revision, *logged) for revision, logged in self._changes.items()]
             )
             self._changes = {}
         if self._ops:
