@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from contextlib import suppress
 from pathlib import Path
 from types import ModuleType
 
@@ -44,13 +45,33 @@ except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
     fcntl = None
 
 SUFFIX = GATE
-_OFF = -2  # this thread's gate is off: SQLite's busy handler alone
 
 log = logging.getLogger("memory_lifecycle.store")
 
 
+class _Descriptor:
+    """An open gate file, closed when the last reference goes: a thread's ends with the
+    thread or with the store (its ``WriterGate``), so opening and dropping stores does
+    not leak descriptors."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            with suppress(OSError):
+                os.close(fd)  # (lets go of the gate, if held)
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class _Held(threading.local):
-    fd = -1  # -1: not open yet
+    file: _Descriptor | None = None  # None: not open yet (or given up after a timeout)
+    off = False  # the gate does not work here: SQLite's busy handler alone
     depth = 0
 
 
@@ -75,27 +96,25 @@ class WriterGate:
         if held.depth:
             held.depth += 1
             return
-        fd = held.fd if held.fd != -1 else self._open()
-        if fd >= 0 and fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self._wait(fd)
-            except OSError as exc:  # a filesystem without flock
-                self._off(f"cannot lock it: {exc.strerror}")
+        if fcntl is not None and not held.off:
+            file = held.file or self._open()
+            if file is not None:
+                try:
+                    fcntl.flock(file.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self._wait(file)
+                except OSError as exc:  # a filesystem without flock
+                    self._off(f"cannot lock it: {exc.strerror}")
         held.depth = 1
 
     def exit(self) -> None:
         """Let go (of the outermost hold)."""
         held = self._local
         held.depth -= 1
-        if held.depth == 0 and held.fd >= 0 and fcntl is not None:
-            fcntl.flock(held.fd, fcntl.LOCK_UN)
+        if held.depth == 0 and held.file is not None and fcntl is not None:
+            fcntl.flock(held.file.fd, fcntl.LOCK_UN)
 
-    def _open(self) -> int:
-        if fcntl is None:
-            self._local.fd = _OFF
-            return _OFF
+    def _open(self) -> _Descriptor | None:
         flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0)
         try:
             try:
@@ -104,11 +123,12 @@ class WriterGate:
             except FileExistsError:
                 fd = os.open(self._path, flags)
         except OSError as exc:
-            return self._off(f"cannot open it: {exc.strerror}")
-        self._local.fd = fd
-        return fd
+            self._off(f"cannot open it: {exc.strerror}")
+            return None
+        file = self._local.file = _Descriptor(fd)
+        return file
 
-    def _off(self, why: str) -> int:
+    def _off(self, why: str) -> None:
         if not self._warned:
             self._warned = True
             log.warning(
@@ -117,13 +137,13 @@ class WriterGate:
                 self._path,
                 why,
             )
-        self._local.fd = _OFF
-        return _OFF
+        self._local.off = True
+        self._local.file = None
 
-    def _wait(self, fd: int) -> None:
+    def _wait(self, file: _Descriptor) -> None:
         """Block in ``flock`` on a helper thread, at most the timeout."""
         assert fcntl is not None
-        flock = fcntl.flock
+        flock, fd = fcntl.flock, file.fd
         taken = threading.Event()
         guard = threading.Lock()
         abandoned = False
@@ -136,7 +156,7 @@ class WriterGate:
                 error.append(exc)
             with guard:
                 if abandoned:
-                    os.close(fd)  # (releases it, if it was taken)
+                    file.close()  # lets go of the gate its writer no longer waits for
                 else:
                     taken.set()
 
@@ -145,7 +165,7 @@ class WriterGate:
             with guard:
                 if not taken.is_set():
                     abandoned = True
-                    self._local.fd = -1  # the helper closes this one; open a new one next time
+                    self._local.file = None  # the helper closes it; a new one next time
                     raise StoreBusyError(
                         f"waited over {self._timeout:g} s for the writers' gate {self._path}: "
                         "another writer of this store holds a long write transaction; retry, "
@@ -153,5 +173,4 @@ class WriterGate:
                         path=self._path,
                     )
         if error:
-            os.close(fd)
             self._off(f"cannot lock it: {error[0].strerror}")

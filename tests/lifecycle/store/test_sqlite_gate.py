@@ -94,3 +94,21 @@ def test_without_fcntl_the_store_writes_without_a_gate(
         m.store_many([("metrics/n", 1), ("metrics/n", 2)])
         assert m.retrieve("metrics/n") == 3
     assert not Path(f"{path}-writer").exists()
+
+
+def test_stores_opened_and_closed_do_not_leak_gate_descriptors(tmp_path: Path) -> None:
+    def open_descriptors() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc/self/fd to count descriptors")
+    path = tmp_path / "memory.db"
+    with manager(path, busy_timeout=5) as m:
+        m.store("metrics/n", 1)  # the first open of everything (logging, imports) done
+    before = open_descriptors()
+    for _ in range(40):
+        with manager(path, busy_timeout=5) as m:
+            m.store("metrics/n", 1)
+    assert open_descriptors() - before < 10
+    with manager(path, busy_timeout=5) as m:
+        assert m.retrieve("metrics/n") == 41
