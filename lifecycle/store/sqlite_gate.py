@@ -7,8 +7,9 @@ writers go first (7.4 s for one store under 8 processes, issue 15). So every wri
 transaction first takes an exclusive ``flock`` on a sidecar file, ``<store>-writer``
 (0600, like the store's other files): a blocked ``flock`` sleeps in the kernel and
 is woken when the holder lets go, so a write waits for other writers, not for a timer
-(not strictly in arrival order: Linux wakes every waiter and one wins). Measured (bench/bench_fairness.py, bench/RESULTS.md): the slowest store
-of 8 processes went from 0.5-1.2 s to 40-210 ms, at some throughput (about -15%).
+(not strictly in arrival order: Linux wakes every waiter and one wins). Measured
+(bench/bench_fairness.py, bench/RESULTS.md): the slowest store of 8 processes went
+from 0.5-1.2 s to 40-210 ms, at some throughput (about -15%).
 
 What it is not: a lock anything relies on. ``BEGIN IMMEDIATE`` still takes SQLite's
 write lock after the gate, so writers that do not take the gate (an older version,
