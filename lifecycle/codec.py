@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .errors import InvalidValueError, ValueTooLargeError
@@ -19,13 +20,81 @@ CODEC_JSON = "json"
 CODEC_GZIP = "json+gzip"
 CODECS = (CODEC_JSON, CODEC_GZIP)
 
-_dumps = json.JSONEncoder(
+_ENCODER = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=True
-).encode
+)
+
+
+def _make_dumps() -> Callable[[Any], str]:
+    """``_ENCODER.encode`` without its per-call cost: ``JSONEncoder.encode`` builds a new C
+    encoder on every call (about half the time of a small value). The one built here
+    skips the circular-reference check, which never fires for a value ``check_json``
+    passed (a circular value exhausts the recursion limit there first, and here too:
+    ``RecursionError``, never a silent result). Python without the C accelerator keeps
+    the plain encoder."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has it
+        return _ENCODER.encode
+    encoder = make(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+    quote = json.encoder.encode_basestring
+    join = "".join
+
+    def dumps(value: Any) -> str:
+        if isinstance(value, str):
+            return quote(value)
+        return join(encoder(value, 0))
+
+    return dumps
+
+
+_dumps = _make_dumps()
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+_finite = math.isfinite
 
 
 def check_json(value: Any, key: str | None = None, _path: str = "value") -> None:
     """Raise ``InvalidValueError`` unless ``value`` is JSON that round-trips unchanged."""
+    if _plain(value):
+        return
+    _check(value, key, _path)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is plainly JSON, checked fast (every write passes here): exact
+    built-in types, one level of recursion per container rather than one call per
+    member. False sends it to ``_check``, which finds and names the problem (or
+    accepts what only the slower rules allow: subclasses of the built-in types)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is float:
+        return _finite(value)
+    if kind is dict:
+        for name, item in value.items():
+            if type(name) is not str:
+                return False
+            member = type(item)
+            if member in _SCALARS or (member is float and _finite(item)):
+                continue
+            if not _plain(item):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            member = type(item)
+            if member in _SCALARS or (member is float and _finite(item)):
+                continue
+            if not _plain(item):
+                return False
+        return True
+    return False
+
+
+def _check(value: Any, key: str | None, _path: str) -> None:
     if value is None or isinstance(value, (str, bool, int)):
         return
     if isinstance(value, float):

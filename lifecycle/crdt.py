@@ -26,15 +26,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .codec import dumps
 from .digests import sha1_hex
 from .errors import InvalidContextError, InvalidValueError, clip
 from .policy import ConflictStrategy
-from .record import FrozenRecord
-
-_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 LWW = ConflictStrategy.LAST_WRITE_WINS.value
 MV = ConflictStrategy.MULTI_VALUE.value
@@ -43,41 +40,24 @@ COUNTER = ConflictStrategy.COUNTER.value
 State = dict[str, Any]
 
 
-class Sibling(FrozenRecord):
-    __slots__ = ("actor", "timestamp", "value")
+# (NamedTuples rather than frozen dataclasses: a view is made two or three times per
+# write, and a frozen dataclass's __init__ costs several times a tuple's)
+
+
+class Sibling(NamedTuple):
     value: Any
     actor: str
     timestamp: float
 
-    def __init__(self, value: Any, actor: str, timestamp: float) -> None:
-        _set(self, "value", value)
-        _set(self, "actor", actor)
-        _set(self, "timestamp", timestamp)
 
-
-class View(FrozenRecord):
+class View(NamedTuple):
     """What a reader sees of a state."""
 
-    __slots__ = ("actor", "conflicts", "exists", "timestamp", "value")
     exists: bool
-    value: Any
-    conflicts: tuple[Sibling, ...]
-    actor: str
-    timestamp: float
-
-    def __init__(
-        self,
-        exists: bool,
-        value: Any = None,
-        conflicts: tuple[Sibling, ...] = (),
-        actor: str = "",
-        timestamp: float = 0.0,
-    ) -> None:
-        _set(self, "exists", exists)
-        _set(self, "value", value)
-        _set(self, "conflicts", conflicts)
-        _set(self, "actor", actor)
-        _set(self, "timestamp", timestamp)
+    value: Any = None
+    conflicts: tuple[Sibling, ...] = ()
+    actor: str = ""
+    timestamp: float = 0.0
 
 
 def content_hash(value: Any) -> str:

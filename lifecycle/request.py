@@ -9,7 +9,7 @@ that builds requests from mappings (batches, tool arguments) gets it for free.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import codec, crdt
 from .arguments import check_actor, check_op_id, check_seconds, check_timestamp
@@ -118,23 +118,11 @@ def requests_from(
     return out
 
 
-class PreparedWrite(FrozenRecord):
-    """A validated request: full key, its policy, the value serialized once."""
+class PreparedWrite(NamedTuple):
+    """A validated request: full key, its policy, the value serialized once. (A
+    NamedTuple: one is made per entry of a batch, and a frozen dataclass costs ~2 µs
+    to construct against ~0.3 µs.)"""
 
-    __slots__ = (
-        "actor",
-        "context",
-        "data",
-        "data_hash",
-        "guard",
-        "key",
-        "op_id",
-        "policy",
-        "tags",
-        "timestamp",
-        "ttl_seconds",
-        "value",
-    )
     key: str
     value: Any
     data: bytes  # the value serialized once, spliced into the stored document
@@ -147,38 +135,7 @@ class PreparedWrite(FrozenRecord):
     context: dict[str, int] | None
     tags: tuple[str, ...] | None  # sorted, unique; None = keep the entry's
     guard: Guard
-
-    def __init__(
-        self,
-        key: str,
-        value: Any,
-        data: bytes,
-        data_hash: str,
-        policy: RetentionPolicy,
-        timestamp: float | None,
-        ttl_seconds: float | None,
-        actor: str,
-        op_id: str | None,
-        context: dict[str, int] | None,
-        tags: tuple[str, ...] | None,
-        guard: Guard,
-    ) -> None:
-        _set(self, "key", key)
-        _set(self, "value", value)
-        _set(self, "data", data)
-        _set(self, "data_hash", data_hash)
-        _set(self, "policy", policy)
-        _set(self, "timestamp", timestamp)
-        _set(self, "ttl_seconds", ttl_seconds)
-        _set(self, "actor", actor)
-        _set(self, "op_id", op_id)
-        _set(self, "context", context)
-        _set(self, "tags", tags)
-        _set(self, "guard", guard)
-
-    @property
-    def strategy(self) -> str:
-        return self.policy.conflict_strategy.value
+    strategy: str  # the policy's conflict strategy (read once: an enum's value is not free)
 
 
 def prepare(
@@ -196,7 +153,8 @@ def prepare(
     policy = policies.match(k)
     settings = policies.settings
     data = codec.serialize_value(request.value, k, settings.max_value_bytes)
-    if policy.conflict_strategy.value == crdt.COUNTER:
+    strategy = policy.conflict_strategy.value
+    if strategy == crdt.COUNTER:
         crdt.check_delta(request.value, k)
     context = request.context
     if context is not None and not isinstance(context, str):
@@ -219,4 +177,5 @@ def prepare(
         context=crdt.decode_context(context, k) if context is not None else None,
         tags=check_tags(request.tags, k),
         guard=check_guard(request.if_revision, request.lock, request.lock_token, k),
+        strategy=strategy,
     )

@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from . import codec, crdt, tags, text
 from .clock import Clock
-from .entry import StoreResult
+from .entry import StoreResult, store_result
 from .policy import RetentionPolicy, Settings
-from .record import FrozenRecord, Record
+from .record import Record
 from .request import PreparedWrite
 from .store.base import Row
 from .tags import TagState
 from .transfer import ExportedEntry
-
-_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 # ------------------------------------------------------------------ the stored document
 
@@ -85,23 +83,15 @@ def expired(expires_at: float | None, now: float) -> bool:
     return expires_at is not None and expires_at <= now
 
 
-class Scope(FrozenRecord):
+class Scope(NamedTuple):
     """What the rules need besides the entry: its policy, the store's settings, the time,
-    and who to name when nothing else says who wrote."""
+    and who to name when nothing else says who wrote. (A NamedTuple: one is made per
+    write, and a frozen dataclass costs several times as much to construct.)"""
 
-    __slots__ = ("default_actor", "now", "policy", "settings")
     policy: RetentionPolicy
     settings: Settings
     now: float
     default_actor: str
-
-    def __init__(
-        self, policy: RetentionPolicy, settings: Settings, now: float, default_actor: str
-    ) -> None:
-        _set(self, "policy", policy)
-        _set(self, "settings", settings)
-        _set(self, "now", now)
-        _set(self, "default_actor", default_actor)
 
 
 def base_state(
@@ -132,12 +122,15 @@ def build_row(
     raw_value: bytes | None = None,
     created_at: float | None = None,
     tag_state: tags.TagState | None = None,
+    seen: crdt.View | None = None,
 ) -> Row:
     """The row that stores ``state``: expiry from the policy (a tombstone's from its grace
     period), the document encoded and compressed by the policy's rules, and the text
-    the search index holds for it (computed here, so it is written with the row)."""
+    the search index holds for it (computed here, so it is written with the row).
+    ``seen``: ``crdt.view(strategy, state)`` when the caller has it already."""
     policy = scope.policy
-    seen = crdt.view(strategy, state)
+    if seen is None:
+        seen = crdt.view(strategy, state)
     codec_name, payload, raw_len = codec.encode_bytes(
         encode(state, raw_value, tag_state),
         compress=policy.compression_enabled,
@@ -171,22 +164,30 @@ def build_row(
 
 
 def result(
-    row: Row, state: crdt.State, now: float, *, applied: bool, duplicate: bool = False
+    row: Row,
+    state: crdt.State,
+    now: float,
+    *,
+    applied: bool,
+    duplicate: bool = False,
+    seen: crdt.View | None = None,
 ) -> StoreResult:
     """What a write reports. An entry that exists but has already expired says so
-    (``expired``, with the time it expired) rather than claiming it never expires."""
-    seen = crdt.view(row.strategy, state)
+    (``expired``, with the time it expired) rather than claiming it never expires.
+    ``seen``: ``crdt.view(row.strategy, state)`` when the caller has it already."""
+    if seen is None:
+        seen = crdt.view(row.strategy, state)
     is_expired = seen.exists and expired(row.expires_at, now)
-    return StoreResult(
-        key=row.key,
-        policy=row.policy,
-        strategy=row.strategy,
-        expires_at=row.expires_at if seen.exists else None,
-        compressed=row.codec != codec.CODEC_JSON,
-        value=seen.value if seen.exists and not is_expired else None,
-        applied=applied,
-        duplicate=duplicate,
-        expired=is_expired,
+    return store_result(
+        row.key,
+        row.policy,
+        row.strategy,
+        row.expires_at if seen.exists else None,
+        row.codec != codec.CODEC_JSON,
+        seen.value if seen.exists and not is_expired else None,
+        applied,
+        duplicate,
+        is_expired,
     )
 
 
@@ -246,6 +247,7 @@ def write(
     ops = dict(doc.legacy_ops) if doc is not None else {}
     if w.op_id is not None:
         ops[w.op_id] = now
+    seen = crdt.view(strategy, new)
     stored = build_row(
         w.key,
         strategy,
@@ -256,8 +258,9 @@ def write(
         actor=w.actor,
         raw_value=w.data if strategy == crdt.LWW else None,
         tag_state=tag_state,
+        seen=seen,
     )
-    return Outcome(stored, result(stored, new, now, applied=True), ops)
+    return Outcome(stored, result(stored, new, now, applied=True, seen=seen), ops)
 
 
 def _written_tags(

@@ -128,7 +128,11 @@ def token_text(texts: list[str]) -> str:
 
 def document(key: str, seen: View) -> SearchDoc:
     """The indexed text of an entry."""
-    return SearchDoc(key=token_text([key.replace("/", " ")]), body=token_text(view_strings(seen)))
+    if key.isascii() and len(key) <= MAX_TOKEN_CHARS:  # what token_text does, in one step
+        key_text = key.translate(_ASCII_TOKENS)
+    else:
+        key_text = token_text([key.replace("/", " ")])
+    return SearchDoc(key=key_text, body=token_text(view_strings(seen)))
 
 
 # ------------------------------------------------------------------ snippets

@@ -93,7 +93,11 @@ class Writer:
             now = self._clock.now()
             row = tx.get(w.key)
             before.setdefault(w.key, row)
-            why = guards.conflict(tx, row, w.guard, now, changed=w.key in changed)
+            why = (
+                None
+                if w.guard is guards.NO_GUARD
+                else guards.conflict(tx, row, w.guard, now, changed=w.key in changed)
+            )
             if why is not None or failed:
                 failed = failed or why is not None
                 results.append(_refused(w, before[w.key], now, why))

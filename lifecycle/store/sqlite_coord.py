@@ -56,22 +56,6 @@ HEAD = "SELECT COALESCE(MAX(revision), 0) FROM changes"
 _COMPACTED = "SELECT value FROM counters WHERE name = 'compacted'"
 
 
-def log_change(
-    conn: sqlite3.Connection, logged: dict[str, int], key: str, op: str, policy: str
-) -> int:
-    """Log a change of ``key`` in this transaction; a second change of the same key in
-    the same transaction updates the first (one revision per key per transaction)."""
-    revision = logged.get(key)
-    if revision is not None:
-        conn.execute(
-            "UPDATE changes SET op = ?, policy = ? WHERE revision = ?", (op, policy, revision)
-        )
-        return revision
-    cur = conn.execute("INSERT INTO changes (key, op, policy) VALUES (?, ?, ?)", (key, op, policy))
-    revision = logged[key] = int(cur.lastrowid or 0)
-    return revision
-
-
 def held_lock(conn: sqlite3.Connection, name: str, now: float) -> int | None:
     found = conn.execute(
         "SELECT token FROM locks WHERE name = ? AND expires_at > ?", (name, now)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 SIDE_FILES = ("-wal", "-shm")
 ALL_FILES = ("", *SIDE_FILES)
+GATE = "-writer"  # the writers' gate (sqlite_gate): not watched, only kept private
 DATABASE = ("",)
 DATABASE_AND_WAL = ("", "-wal")
 DIRECTORY_MODE = 0o700
@@ -54,7 +55,7 @@ def prepare(path: Path) -> None:
 
 def tighten(path: Path) -> None:
     """Remove group/other bits from the store files this user owns; warn about others."""
-    for name in (str(path), *(f"{path}{suffix}" for suffix in SIDE_FILES)):
+    for name in (str(path), *(f"{path}{suffix}" for suffix in (*SIDE_FILES, GATE))):
         try:
             st = os.lstat(name)
         except OSError:

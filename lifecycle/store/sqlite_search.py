@@ -75,20 +75,29 @@ def tag_tokens(tags_json: str | None) -> str | None:
     return " ".join(tag_token(t) for t in json.loads(tags_json)) if tags_json else None
 
 
+# One statement for both kinds of index write, so a batch of them is one ``executemany``
+# in order: the first value is FTS5's command column, ``'delete'`` or NULL (an insert).
+INDEX_OP = "INSERT INTO search(search, rowid, k, body, tags) VALUES (?, ?, ?, ?, ?)"
+
+
+def sync_ops(old: Indexed | None, new: Indexed) -> list[tuple[object, ...]]:
+    """The ``INDEX_OP`` rows that bring one row's index entry from ``old`` to ``new``
+    (none if they agree)."""
+    if old is not None and old[1:] == new[1:]:
+        return []
+    ops: list[tuple[object, ...]] = []
+    if old is not None and old[1] is not None:
+        ops.append(("delete", old[0], old[1], old[2], tag_tokens(old[3])))
+    if new[1] is not None:
+        ops.append((None, new[0], new[1], new[2], tag_tokens(new[3])))
+    return ops
+
+
 def sync(conn: sqlite3.Connection, old: Indexed | None, new: Indexed) -> None:
     """Bring the index entry of one row from ``old`` to ``new`` (no work if they agree)."""
-    if old is not None and old[1:] == new[1:]:
-        return
-    if old is not None and old[1] is not None:
-        conn.execute(
-            "INSERT INTO search(search, rowid, k, body, tags) VALUES ('delete', ?, ?, ?, ?)",
-            (old[0], old[1], old[2], tag_tokens(old[3])),
-        )
-    if new[1] is not None:
-        conn.execute(
-            "INSERT INTO search(rowid, k, body, tags) VALUES (?, ?, ?, ?)",
-            (new[0], new[1], new[2], tag_tokens(new[3])),
-        )
+    ops = sync_ops(old, new)
+    if ops:
+        conn.executemany(INDEX_OP, ops)
 
 
 def tags_text(tags: Sequence[str]) -> str | None:

@@ -12,25 +12,23 @@ and PostgreSQL, whatever their tokenizers or locales would have done.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..record import FrozenRecord
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 
-class SearchDoc(FrozenRecord):
+class SearchDoc(NamedTuple):
     """An entry's indexed text: the tokens of its key's segments, and the tokens of every
     string of its value(s). Tokens are separated by spaces (any number), and in ``body``
     the strings by ``STRING_SEPARATOR``: a phrase never spans two strings. Text rather
     than tuples of tokens, because it is made on every write and most backends want
-    text anyway."""
+    text anyway; a NamedTuple because it is made on every write (a frozen dataclass
+    costs ~1 µs more to construct)."""
 
-    __slots__ = ("body", "key")
     key: str
     body: str
-
-    def __init__(self, key: str, body: str) -> None:
-        _set(self, "key", key)
-        _set(self, "body", body)
 
     def strings(self) -> list[list[str]]:
         """The body's tokens, string by string."""

@@ -188,3 +188,16 @@ def test_a_write_that_is_already_expired_says_so(
     assert m.retrieve("reg/old") is None
     fresh = m.put("reg/new", "fresh")
     assert not fresh.expired and fresh.expires_at == pytest.approx(clock.time + 60)
+
+
+def test_the_fast_store_result_is_the_dataclass_the_constructor_makes() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from lifecycle.entry import StoreResult, store_result
+
+    fast = store_result("a/k", "a/*", "lww", 5.0, True, {"v": 1}, False, True, True)
+    made = StoreResult("a/k", "a/*", "lww", 5.0, True, {"v": 1}, False, True, True)
+    assert fast == made and fast.to_dict() == made.to_dict()
+    assert fast.revision == 0 and fast.conflict is None
+    with pytest.raises(FrozenInstanceError):
+        fast.key = "b"  # type: ignore[misc]

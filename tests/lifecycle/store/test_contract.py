@@ -100,6 +100,43 @@ def test_an_exception_inside_a_transaction_rolls_back_every_write(store: Store) 
     assert store.get("a/gone") is not None
 
 
+def test_a_transaction_sees_its_own_writes_of_announced_keys_in_any_order(
+    store: Store,
+) -> None:
+    """Rows announced to ``transaction`` may be read ahead and writes queued (SQLite): a
+    read after a write of the same key must still see it, and one key changed twice is
+    one change, at one revision."""
+    put(store, row("a/old", b"v1"), row("a/gone", b"v1"))
+    keys = ["a/old", "a/new", "a/gone", "a/old"]
+    with store.transaction(keys) as tx:
+        assert tx.get("a/old").payload == b"v1"
+        tx.put(row("a/old", b"v2"))
+        assert tx.get("a/new") is None
+        tx.put(row("a/new", b"n1"))
+        assert tx.get("a/new").payload == b"n1"
+        tx.put(row("a/new", b"n2"))
+        assert tx.remove("a/gone") is True
+        assert tx.get("a/gone") is None
+        assert tx.get("a/old").payload == b"v2"
+        tx.put(row("a/old", b"v3"))
+        tx.put(row("a/gone", b"back"))
+        assert tx.remove("a/new") is True
+    assert {k: store.get(k).payload for k in ("a/old", "a/gone")} == {
+        "a/old": b"v3",
+        "a/gone": b"back",
+    }
+    assert store.get("a/new") is None
+    assert sorted(tx.revisions.values()) == list(
+        range(min(tx.revisions.values()), store.current_revision() + 1)
+    )
+    page = store.read_changes(0, "a/", 100)
+    logged = [(c.key, c.op) for c in page.changes if c.revision >= min(tx.revisions.values())]
+    assert sorted(logged) == [("a/gone", "put"), ("a/new", "delete"), ("a/old", "put")]
+    assert {k: store.get(k).revision for k in ("a/old", "a/gone")} == {
+        k: tx.revisions[k] for k in ("a/old", "a/gone")
+    }
+
+
 def test_remove_reports_whether_a_row_was_there(store: Store) -> None:
     put(store, row("a/1"))
     with store.transaction(["a/1", "a/2"]) as tx:
@@ -466,6 +503,42 @@ def test_manager_store_many_is_all_or_nothing(manager: MemoryLifecycleManager) -
         manager.store_many([{"key": "knowledge/ok", "value": 1}, ("metrics/bad", "x")])
     assert manager.retrieve("knowledge/ok") is None
     assert manager.get_stats()["total_entries"] == 0
+
+
+def test_manager_store_many_applies_repeated_keys_in_order(
+    manager: MemoryLifecycleManager,
+) -> None:
+    manager.store("notes/seen", {"note": "alpha words"}, tags=["x"])
+    manager.store("metrics/hits", 1)
+    before = manager.changes()["next"]
+    results = manager.store_many(
+        [
+            {"key": "notes/seen", "value": {"note": "bravo words"}},
+            {"key": "notes/fresh", "value": {"note": "charlie"}, "tags": ["y"]},
+            {"key": "metrics/hits", "value": 2},
+            {"key": "notes/seen", "value": {"note": "delta words"}, "tags": ["z"]},
+            {"key": "metrics/hits", "value": 3},
+            {"key": "notes/fresh", "value": {"note": "echo"}},
+        ]
+    )
+    assert all(r.applied for r in results)
+    assert manager.retrieve("notes/seen") == {"note": "delta words"}
+    assert manager.retrieve("notes/fresh") == {"note": "echo"}
+    assert manager.retrieve("metrics/hits") == 6
+    # one change per key, at the revision each result reports and the entry carries
+    feed = manager.changes(since=before)["changes"]
+    assert sorted(c["key"] for c in feed) == ["metrics/hits", "notes/fresh", "notes/seen"]
+    by_key = {c["key"]: c["revision"] for c in feed}
+    assert {r.key: r.revision for r in results} == by_key
+    assert manager.retrieve_entry("notes/seen").revision == by_key["notes/seen"]
+    # the index holds each entry's last text and tags only
+    found = {h["key"] for h in manager.search("words")["results"]}
+    assert found == {"notes/seen"}
+    assert manager.search("bravo")["results"] == []
+    assert manager.search("alpha")["results"] == []
+    assert [h["key"] for h in manager.search("echo", tags=["y"])["results"]] == ["notes/fresh"]
+    assert manager.search("charlie")["results"] == []
+    assert [h["key"] for h in manager.search("delta", tags=["z"])["results"]] == ["notes/seen"]
 
 
 # ---------------------------------------------------------------- moving data across backends

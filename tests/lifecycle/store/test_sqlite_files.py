@@ -70,7 +70,7 @@ def test_a_new_store_is_private_whatever_the_umask(tmp_path: Path) -> None:
     assert store_files(directory)["memory.db"] == 0o600
 
 
-def test_wal_and_shm_files_are_private_while_the_store_is_open(tmp_path: Path) -> None:
+def test_wal_shm_and_gate_files_are_private_while_the_store_is_open(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
         with MemoryLifecycleManager(memory_dir=tmp_path / "memory") as m:
@@ -78,7 +78,12 @@ def test_wal_and_shm_files_are_private_while_the_store_is_open(tmp_path: Path) -
             files = store_files(tmp_path / "memory")
     finally:
         os.umask(old)
-    assert files == {"memory.db": 0o600, "memory.db-wal": 0o600, "memory.db-shm": 0o600}
+    assert files == {
+        "memory.db": 0o600,
+        "memory.db-wal": 0o600,
+        "memory.db-shm": 0o600,
+        "memory.db-writer": 0o600,  # the writers' gate (sqlite_gate)
+    }
 
 
 def test_an_existing_world_readable_store_is_tightened_on_open_with_a_warning(
