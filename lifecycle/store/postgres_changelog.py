@@ -31,6 +31,7 @@ from typing import Any
 
 from . import postgres_search
 from .base import Row
+from .postgres_rows import row_values
 
 MIGRATION = """
 ALTER TABLE entries ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
@@ -177,7 +178,7 @@ def flush_statement(changes: Mapping[str, PendingChange]) -> tuple[str, list[Any
     if len(keys) == 1 and changes[keys[0]][2] is not None:
         op, _, row = changes[keys[0]]
         assert row is not None
-        args = [*_values(row), list(row.tags) or None, _search(row), op]
+        args = [*row_values(row), list(row.tags) or None, _search(row), op]
         return _EXECUTE_ONE, args
     rows: list[list[Any]] = []
     for key in keys:
@@ -222,21 +223,3 @@ def _search(row: Row) -> str | None:
     if row.tombstone:
         return ""
     return None if row.search is None else postgres_search.render(row.search)
-
-
-def _values(row: Row) -> list[Any]:
-    return [
-        row.key,
-        row.policy,
-        row.strategy,
-        row.cleanup,
-        row.codec,
-        row.payload,
-        row.size_bytes,
-        row.created_at,
-        row.updated_at,
-        row.expires_at,
-        row.ttl_seconds,
-        row.actor,
-        bool(row.tombstone),
-    ]

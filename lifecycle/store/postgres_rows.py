@@ -1,4 +1,5 @@
-"""How PostgreSQL rows are read and keys locked: the column list, the row builder and the
+"""How PostgreSQL rows are read, written and keys locked: the column list, the row builder,
+a row's column values and the
 per-key lock statement, shared by the store and its feature modules (search, …), plus the
 access those modules need from the store.
 
@@ -42,3 +43,23 @@ class PostgresAccess(Protocol):
 def row_from(r: Sequence[Any]) -> Row:
     head = (r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
     return Row(*head, tombstone=r[12], tags=tuple(r[13]) if r[13] else (), revision=r[14])
+
+
+def row_values(row: Row) -> list[Any]:
+    """The row's values for ``COLUMNS`` up to ``tombstone`` (the columns every write sets;
+    tags and revision follow where a statement takes them)."""
+    return [
+        row.key,
+        row.policy,
+        row.strategy,
+        row.cleanup,
+        row.codec,
+        row.payload,
+        row.size_bytes,
+        row.created_at,
+        row.updated_at,
+        row.expires_at,
+        row.ttl_seconds,
+        row.actor,
+        bool(row.tombstone),
+    ]

@@ -47,7 +47,7 @@ from psycopg.pq import ExecStatus, TransactionStatus
 from . import postgres_changelog, postgres_coord, postgres_search
 from .base import Row
 from .postgres_changelog import PendingChange
-from .postgres_rows import COLUMNS
+from .postgres_rows import COLUMNS, row_values
 from .postgres_rows import row_from as _row
 
 OPS_PREFETCH = 64  # op ids read with a key; a key with more asks per op id
@@ -106,23 +106,7 @@ def prepare_script(space: int, channel: str) -> str:
 
 
 def _params(row: Row) -> tuple[Any, ...]:
-    return (
-        row.key,
-        row.policy,
-        row.strategy,
-        row.cleanup,
-        row.codec,
-        row.payload,
-        row.size_bytes,
-        row.created_at,
-        row.updated_at,
-        row.expires_at,
-        row.ttl_seconds,
-        row.actor,
-        bool(row.tombstone),
-        list(row.tags) or None,
-        row.revision,
-    )
+    return (*row_values(row), list(row.tags) or None, row.revision)
 
 
 def _search(row: Row) -> str | None:

@@ -14,11 +14,10 @@ The proxy asks for ``sslmode=disable`` (see ``url``): it must read the messages.
 
 from __future__ import annotations
 
-import select
 import socket
 import struct
 import threading
-from contextlib import suppress
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tests.support.tcp_proxy import TcpProxy
@@ -83,33 +82,22 @@ class RoundTripCounter(TcpProxy):
         with self._count_lock:
             return [tuple(t) for t in self._trips[mark:]]
 
-    def _relay(self, a: socket.socket, b: socket.socket) -> None:
-        client, server = a, b  # _accept passes the client first
-        peers = {client: server, server: client}
-        parsers = {client: _Direction(startup=True), server: _Direction(startup=False)}
+    def _watcher(self, client: socket.socket) -> Callable[[bool, bytes], None]:
+        parsers = {True: _Direction(startup=True), False: _Direction(startup=False)}
         current: list[str] | None = None  # the round trip the client is sending
-        try:
-            while not self._stopping.is_set():
-                ready, _, _ = select.select(list(peers), [], [], 0.2)
-                for sock in ready:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    # counted before forwarding: once the client has its answer, the
-                    # round trip that asked for it is recorded
-                    types = parsers[sock].feed(data)
-                    with self._count_lock:
-                        if sock is client:
-                            if current is None:
-                                current = []
-                                self._trips.append(current)
-                            current.extend(types)
-                        else:
-                            current = None
-                    peers[sock].sendall(data)
-        except (OSError, ValueError):
-            return
-        finally:
-            for sock in (a, b):
-                with suppress(OSError):
-                    sock.close()
+
+        def watch(from_client: bool, data: bytes) -> None:
+            # counted before forwarding: once the client has its answer, the round trip
+            # that asked for it is recorded
+            nonlocal current
+            types = parsers[from_client].feed(data)
+            with self._count_lock:
+                if from_client:
+                    if current is None:
+                        current = []
+                        self._trips.append(current)
+                    current.extend(types)
+                else:
+                    current = None
+
+        return watch

@@ -12,6 +12,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
 
@@ -88,6 +89,7 @@ class TcpProxy:
 
     def _relay(self, a: socket.socket, b: socket.socket) -> None:
         peers = {a: b, b: a}
+        watch = self._watcher(a)
         try:
             while not self._stopping.is_set():
                 ready, _, _ = select.select(list(peers), [], [], 0.2)
@@ -95,6 +97,7 @@ class TcpProxy:
                     data = sock.recv(65536)
                     if not data:
                         return
+                    watch(sock is a, data)  # before forwarding: the answer comes after
                     peers[sock].sendall(data)
         except (OSError, ValueError):
             return
@@ -102,6 +105,11 @@ class TcpProxy:
             for sock in (a, b):
                 with suppress(OSError):
                     sock.close()
+
+    def _watcher(self, client: socket.socket) -> Callable[[bool, bytes], None]:
+        """What sees one connection's bytes, ``(from_client, data)``, before they are
+        forwarded; a subclass that reads the protocol returns its reader here."""
+        return lambda from_client, data: None
 
     def __enter__(self) -> TcpProxy:
         self.start()
