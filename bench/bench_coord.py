@@ -34,7 +34,7 @@ from typing import Any
 
 import anyio
 
-from bench.bench_store import _drop_schema, _with_schema
+from bench.common import drop_schema, with_schema
 from lifecycle import MemoryLifecycleManager
 
 KEY = "bench/latency"
@@ -260,9 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     if pg_url:
         schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
         try:
-            results["postgresql"] = measure(_with_schema(pg_url, schema), args.quick)
+            results["postgresql"] = measure(with_schema(pg_url, schema), args.quick)
         finally:
-            _drop_schema(pg_url, schema)
+            drop_schema(pg_url, schema)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -19,30 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-from bench.bench_store import _drop_schema, _with_schema
+from bench.common import drop_schema, median_us, with_schema
 from bench.corpus import Corpus
 from lifecycle import ManualClock, MemoryLifecycleManager
 
 KEYS = 1000
 BATCH = 1000
-
-
-def _median_us(fn: Callable[[int], object], n: int) -> tuple[float, float]:
-    times = []
-    for i in range(n):
-        start = time.perf_counter()
-        fn(i)
-        times.append((time.perf_counter() - start) * 1e6)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
 def measure(url: str, quick: bool) -> dict[str, float]:
@@ -54,10 +42,10 @@ def measure(url: str, quick: bool) -> dict[str, float]:
     with MemoryLifecycleManager(store=url, clock=ManualClock(time.time())) as m:
         for i in range(KEYS):  # warm: every key exists, connections are open
             m.store(f"notes/k{i}", values[i])
-        new_med, new_p95 = _median_us(
+        new_med, new_p95 = median_us(
             lambda i: m.store(f"notes/k{i % KEYS}", values[(i * 7 + 1) % len(values)]), n
         )
-        same_med, same_p95 = _median_us(
+        same_med, same_p95 = median_us(
             lambda i: m.store(f"coordination/k{i % KEYS}", {"status": "running", "step": i}), n
         )
         started = time.perf_counter()
@@ -91,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     if pg_url:
         schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
         try:
-            results["postgresql"] = measure(_with_schema(pg_url, schema), args.quick)
+            results["postgresql"] = measure(with_schema(pg_url, schema), args.quick)
         finally:
-            _drop_schema(pg_url, schema)
+            drop_schema(pg_url, schema)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -30,30 +30,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bench.bench_store import VALUE, _drop_schema, _with_schema
+from bench.bench_store import VALUE
+from bench.common import drop_schema, median_us, with_schema
 from bench.corpus import Corpus
 from lifecycle import ManualClock, MemoryLifecycleManager
 
 BATCH = 1000
 SYNC_OFF = "-csynchronous_commit=off"
-
-
-def _median_us(fn: Callable[[int], object], n: int) -> tuple[float, float]:
-    """Median and 95th percentile of single calls, in microseconds."""
-    times = []
-    for i in range(n):
-        start = time.perf_counter()
-        fn(i)
-        times.append((time.perf_counter() - start) * 1e6)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
 def _rows_per_s(m: MemoryLifecycleManager, items: list[tuple[str, object]]) -> float:
@@ -72,19 +60,19 @@ def measure(url: str, quick: bool) -> dict[str, float]:
     with MemoryLifecycleManager(store=url, clock=ManualClock(time.time())) as m:
         for i in range(keys):  # warm: every key exists, connections are open
             m.store(f"coordination/k{i}", VALUE)
-        out["store_median_us"], out["store_p95_us"] = _median_us(
+        out["store_median_us"], out["store_p95_us"] = median_us(
             lambda i: m.store(f"coordination/k{i % keys}", VALUE), n
         )
-        out["store_new_median_us"], out["store_new_p95_us"] = _median_us(
+        out["store_new_median_us"], out["store_new_p95_us"] = median_us(
             lambda i: m.store(f"coordination/new/{i}", VALUE), n
         )
-        out["store_op_id_median_us"], out["store_op_id_p95_us"] = _median_us(
+        out["store_op_id_median_us"], out["store_op_id_p95_us"] = median_us(
             lambda i: m.store(f"coordination/k{i % keys}", VALUE, op_id=f"op-{i}"), n
         )
-        out["retrieve_median_us"], out["retrieve_p95_us"] = _median_us(
+        out["retrieve_median_us"], out["retrieve_p95_us"] = median_us(
             lambda i: m.retrieve(f"coordination/k{i % keys}"), n
         )
-        out["delete_median_us"], out["delete_p95_us"] = _median_us(
+        out["delete_median_us"], out["delete_p95_us"] = median_us(
             lambda i: m.delete(f"coordination/new/{i}"), n
         )
         out["store_many_rows_per_s"] = _rows_per_s(
@@ -147,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, url in (("durable", pg_url), ("synchronous_commit=off", _sync_off(pg_url))):
         schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
         try:
-            results[name] = measure(_with_schema(url, schema), args.quick)
+            results[name] = measure(with_schema(url, schema), args.quick)
         finally:
-            _drop_schema(pg_url, schema)
+            drop_schema(pg_url, schema)
 
     if args.json:
         print(json.dumps(results, indent=2))

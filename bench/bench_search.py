@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.bench_store import _drop_schema, _with_schema
+from bench.common import drop_schema, with_schema
 from bench.corpus import Corpus
 from lifecycle import ManualClock, MemoryLifecycleManager
 
@@ -104,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     if pg_url:
         schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
         try:
-            results["postgresql"] = measure(_with_schema(pg_url, schema), entries, queries)
+            results["postgresql"] = measure(with_schema(pg_url, schema), entries, queries)
         finally:
-            _drop_schema(pg_url, schema)
+            drop_schema(pg_url, schema)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -16,30 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bench.common import drop_schema, median_us, with_schema
 from lifecycle import ManualClock, MemoryLifecycleManager
 
 VALUE = {"task_id": "task-123", "status": "running", "step": 3, "notes": "x" * 120}
 BATCH = 1000
-
-
-def _median_us(fn: Callable[[int], object], n: int) -> tuple[float, float]:
-    """Median and 95th percentile of single calls, in microseconds."""
-    times = []
-    for i in range(n):
-        start = time.perf_counter()
-        fn(i)
-        times.append((time.perf_counter() - start) * 1e6)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
 def measure(url: str, quick: bool) -> dict[str, float]:
@@ -49,10 +36,8 @@ def measure(url: str, quick: bool) -> dict[str, float]:
     with MemoryLifecycleManager(store=url, clock=ManualClock(now)) as m:
         for i in range(keys):  # warm: every key exists, connections are open
             m.store(f"coordination/k{i}", VALUE)
-        store_med, store_p95 = _median_us(lambda i: m.store(f"coordination/k{i % keys}", VALUE), n)
-        retrieve_med, retrieve_p95 = _median_us(
-            lambda i: m.retrieve(f"coordination/k{i % keys}"), n
-        )
+        store_med, store_p95 = median_us(lambda i: m.store(f"coordination/k{i % keys}", VALUE), n)
+        retrieve_med, retrieve_p95 = median_us(lambda i: m.retrieve(f"coordination/k{i % keys}"), n)
 
         started = time.perf_counter()
         old = now - 7200  # coordination/* lives 1 h: these expired an hour ago
@@ -82,26 +67,6 @@ def measure(url: str, quick: bool) -> dict[str, float]:
     }
 
 
-def _with_schema(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "schema"] + [("schema", schema)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _drop_schema(url: str, schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    base = urlunsplit(
-        parts._replace(
-            query=urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "schema"])
-        )
-    )
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
@@ -116,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     if pg_url:
         schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
         try:
-            results["postgresql"] = measure(_with_schema(pg_url, schema), args.quick)
+            results["postgresql"] = measure(with_schema(pg_url, schema), args.quick)
         finally:
-            _drop_schema(pg_url, schema)
+            drop_schema(pg_url, schema)
 
     if args.json:
         print(json.dumps(results, indent=2))
