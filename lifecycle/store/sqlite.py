@@ -868,3 +868,4 @@ class SQLiteStore(SQLiteCoordination):
         if own is not None:
             with suppress(sqlite3.Error):
                 own.close()
+        self._gate.close()

@@ -115,6 +115,16 @@ class WriterGate:
         if held.depth == 0 and held.file is not None and fcntl is not None:
             fcntl.flock(held.file.fd, fcntl.LOCK_UN)
 
+    def close(self) -> None:
+        """Close the calling thread's descriptor now (the store is closing): a store
+        caught in a reference cycle would otherwise keep it open until the garbage
+        collector runs. Other threads' close with their thread or with this gate; never
+        under a thread that may hold it (its descriptor number could be reused)."""
+        held = self._local
+        if held.depth == 0 and held.file is not None:
+            held.file.close()
+            held.file = None
+
     def _open(self) -> _Descriptor | None:
         flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0)
         try:
