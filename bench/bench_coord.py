@@ -27,14 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from bench.common import drop_schema, with_schema
+from bench.common import fresh_schema
 from lifecycle import MemoryLifecycleManager
 
 KEY = "bench/latency"
@@ -258,11 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         results["sqlite"] = measure(f"sqlite:///{Path(tmp) / 'memory.db'}", args.quick)
     if pg_url:
-        schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
-        try:
-            results["postgresql"] = measure(with_schema(pg_url, schema), args.quick)
-        finally:
-            drop_schema(pg_url, schema)
+        with fresh_schema(pg_url) as schema_url:
+            results["postgresql"] = measure(schema_url, args.quick)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

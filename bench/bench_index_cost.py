@@ -22,10 +22,9 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from bench.common import drop_schema, median_us, with_schema
+from bench.common import fresh_schema, median_us
 from bench.corpus import Corpus
 from lifecycle import ManualClock, MemoryLifecycleManager
 
@@ -77,11 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         results["sqlite"] = measure(str(Path(tmp) / "memory.db"), args.quick)
     if pg_url:
-        schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
-        try:
-            results["postgresql"] = measure(with_schema(pg_url, schema), args.quick)
-        finally:
-            drop_schema(pg_url, schema)
+        with fresh_schema(pg_url) as schema_url:
+            results["postgresql"] = measure(schema_url, args.quick)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

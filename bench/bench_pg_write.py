@@ -32,11 +32,10 @@ import json
 import os
 import sys
 import time
-import uuid
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bench.bench_store import VALUE
-from bench.common import drop_schema, median_us, with_schema
+from bench.common import fresh_schema, median_us
 from bench.corpus import Corpus
 from lifecycle import ManualClock, MemoryLifecycleManager
 
@@ -133,11 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, dict[str, float]] = {}
     for name, url in (("durable", pg_url), ("synchronous_commit=off", _sync_off(pg_url))):
-        schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
-        try:
-            results[name] = measure(with_schema(url, schema), args.quick)
-        finally:
-            drop_schema(pg_url, schema)
+        with fresh_schema(url) as schema_url:
+            results[name] = measure(schema_url, args.quick)
 
     if args.json:
         print(json.dumps(results, indent=2))

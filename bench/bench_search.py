@@ -26,11 +26,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import drop_schema, with_schema
+from bench.common import fresh_schema
 from bench.corpus import Corpus
 from lifecycle import ManualClock, MemoryLifecycleManager
 
@@ -102,11 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         results["sqlite"] = measure(str(Path(tmp) / "memory.db"), entries, queries)
     if pg_url:
-        schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
-        try:
-            results["postgresql"] = measure(with_schema(pg_url, schema), entries, queries)
-        finally:
-            drop_schema(pg_url, schema)
+        with fresh_schema(pg_url) as schema_url:
+            results["postgresql"] = measure(schema_url, entries, queries)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
@@ -20,14 +22,24 @@ def median_us(fn: Callable[[int], object], n: int) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def with_schema(url: str, schema: str) -> str:
+@contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    """``url`` pointed at a new schema (the store creates it), dropped afterwards."""
+    schema = f"ml_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        yield _with_schema(url, schema)
+    finally:
+        _drop_schema(url, schema)
+
+
+def _with_schema(url: str, schema: str) -> str:
     """``url`` with its ``schema`` parameter set (the store creates the schema)."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "schema"] + [("schema", schema)]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def drop_schema(url: str, schema: str) -> None:
+def _drop_schema(url: str, schema: str) -> None:
     import psycopg
     from psycopg import sql
 
