@@ -23,7 +23,7 @@ from typing import Literal, NamedTuple
 
 from . import codec, crdt, tags, text
 from .clock import Clock
-from .entry import StoreResult, store_result
+from .entry import StoreResult
 from .policy import RetentionPolicy, Settings
 from .record import Record
 from .request import PreparedWrite
@@ -178,7 +178,7 @@ def result(
     if seen is None:
         seen = crdt.view(row.strategy, state)
     is_expired = seen.exists and expired(row.expires_at, now)
-    return store_result(
+    return StoreResult(
         row.key,
         row.policy,
         row.strategy,

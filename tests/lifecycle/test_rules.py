@@ -190,12 +190,23 @@ def test_a_write_that_is_already_expired_says_so(
     assert not fresh.expired and fresh.expires_at == pytest.approx(clock.time + 60)
 
 
-def test_the_fast_store_result_is_the_record_the_constructor_makes() -> None:
-    from lifecycle.entry import StoreResult, store_result
+def test_a_store_result_filled_in_one_dict_update_is_a_whole_frozen_record() -> None:
+    from lifecycle.entry import StoreResult
 
-    fast = store_result("a/k", "a/*", "lww", 5.0, True, {"v": 1}, False, True, True)
-    made = StoreResult("a/k", "a/*", "lww", 5.0, True, {"v": 1}, False, True, True)
+    fast = StoreResult("a/k", "a/*", "lww", 5.0, True, {"v": 1}, False, True, True)
+    made = StoreResult(
+        key="a/k",
+        policy="a/*",
+        strategy="lww",
+        expires_at=5.0,
+        compressed=True,
+        value={"v": 1},
+        applied=False,
+        duplicate=True,
+        expired=True,
+    )
     assert fast == made and fast.to_dict() == made.to_dict()
+    assert list(fast.to_dict()) == list(StoreResult.field_names())
     assert fast.revision == 0 and fast.conflict is None
     with pytest.raises(AttributeError, match="frozen"):
         fast.key = "b"  # type: ignore[misc]
