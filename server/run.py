@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
@@ -27,7 +26,7 @@ from . import sdk
 from .allowed_hosts import allowed_hosts, host_name
 from .app import build_server
 from .logs import configure_logging
-from .serving import http_token, lifecycle_error, listen, protect, serve_app, stop_on_signal, url_of
+from .serving import exit_code_for, http_token, listen, protect, serve_app, stop_on_signal, url_of
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -72,11 +71,7 @@ def serve(
             opener = partial(MemoryLifecycleManager, memory_dir, policy_file, store)
             anyio.run(_serve_http, mcp, listener, host, port, token, hosts, opener)
     except Exception as exc:  # an ExceptionGroup from a task group included
-        error = lifecycle_error(exc)
-        if error is None:
-            raise
-        print(f"memory-lifecycle: error: {' '.join(str(error).split())}", file=sys.stderr)
-        return 1
+        return exit_code_for(exc)
     finally:
         if listener is not None:
             listener.close()

@@ -23,6 +23,7 @@ import errno
 import logging
 import signal
 import socket
+import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
@@ -56,6 +57,16 @@ def lifecycle_error(exc: BaseException) -> LifecycleError | None:
         if found is not None:
             return found
     return None
+
+
+def exit_code_for(exc: Exception) -> int:
+    """For a long-running command's ``except``: an engine error behind ``exc`` becomes one
+    line on stderr and exit code 1; anything else is a bug and is re-raised."""
+    error = lifecycle_error(exc)
+    if error is None:
+        raise exc
+    print(f"memory-lifecycle: error: {' '.join(str(error).split())}", file=sys.stderr)
+    return 1
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -199,6 +210,7 @@ async def serve_app(
 
 
 __all__ = [
+    "exit_code_for",
     "http_token",
     "lifecycle_error",
     "listen",

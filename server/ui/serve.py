@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import sys
 import webbrowser
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -25,7 +24,7 @@ from lifecycle import MemoryLifecycleManager
 from ..allowed_hosts import allowed_hosts, host_name
 from ..auth import LOGIN_PARAMETER
 from ..logs import configure_logging
-from ..serving import http_token, lifecycle_error, listen, protect, serve_app, url_of
+from ..serving import exit_code_for, http_token, listen, protect, serve_app, url_of
 from .app import DASHBOARD_PATH, standalone_app
 
 log = logging.getLogger("memory_lifecycle.server")
@@ -60,11 +59,7 @@ def run_ui(
         stopping = app.state.stop_waiting
         anyio.run(_serve, protected, listener, host, port, page, open_browser, token, stopping)
     except Exception as exc:  # an ExceptionGroup from a task group included
-        error = lifecycle_error(exc)
-        if error is None:
-            raise
-        print(f"memory-lifecycle: error: {' '.join(str(error).split())}", file=sys.stderr)
-        return 1
+        return exit_code_for(exc)
     finally:
         if listener is not None:
             listener.close()
