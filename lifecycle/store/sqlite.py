@@ -281,41 +281,23 @@ class SQLiteTransaction:
         return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
 
     def flush(self) -> None:
-        """Write what is queued: one ``executemany`` per table (``execute`` for a single
-        row: a lone write is the common case, and it costs less)."""
+        """Write what is queued: one ``executemany`` per table, in this order (``execute``
+        for a lone row: a single write is the common case, and it costs less)."""
         conn = self._conn
-        if len(self._queued_keys) == 1 and not self._ops and len(self._changes) <= 1:
-            single: tuple[tuple[str, list[tuple[object, ...]]], ...] = (
-                (_UPDATE, self._updates),
-                (_INSERT, self._inserts),
-                *((sqlite_search.INDEX_OP, [op]) for op in self._index_ops),
-                (_LOG, [(revision, *logged) for revision, logged in self._changes.items()]),
-            )
-            for statement, rows in single:
-                if rows:
-                    conn.execute(statement, rows[0])
-            self._updates, self._inserts, self._index_ops, self._changes = [], [], [], {}
-            self._queued_keys = set()
-            return
-        if self._updates:
-            conn.executemany(_UPDATE, self._updates)
-            self._updates = []
-        if self._inserts:
-            conn.executemany(_INSERT, self._inserts)
-            self._inserts = []
-        if self._index_ops:
-            conn.executemany(sqlite_search.INDEX_OP, self._index_ops)
-            self._index_ops = []
-        if self._changes:
-            conn.executemany(
-                _LOG, [(revision, *logged) for revision, logged in self._changes.items()]
-            )
-            self._changes = {}
-        if self._ops:
-            conn.executemany(_RECORD_OPS, self._ops)
-            self._ops = []
-            self._queued_ops = set()
-        self._queued_keys = set()
+        changes = [(revision, *logged) for revision, logged in self._changes.items()]
+        for statement, rows in (
+            (_UPDATE, self._updates),
+            (_INSERT, self._inserts),
+            (sqlite_search.INDEX_OP, self._index_ops),
+            (_LOG, changes),
+            (_RECORD_OPS, self._ops),
+        ):
+            if len(rows) == 1:
+                conn.execute(statement, rows[0])
+            elif rows:
+                conn.executemany(statement, rows)
+        self._updates, self._inserts, self._index_ops, self._changes = [], [], [], {}
+        self._ops, self._queued_ops, self._queued_keys = [], set(), set()
 
     # ------------------------------------------------------------ other tables
 
