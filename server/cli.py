@@ -49,9 +49,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "--version", action="version", version=f"{PROG} {__version__}", help="print the version"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    i = _after_global_options(argv or ())
-    command = named_command(argv or ())
-    register(sub, command, list(argv or ())[i + 1 :] if command else ())
+    args = list(argv or ())
+    i = _after_global_options(args)
+    command = args[i] if i < len(args) and args[i] in COMMANDS else None
+    register(sub, command, args[i + 1 :] if command else ())
     return parser
 
 
@@ -72,12 +73,6 @@ def _after_global_options(args: Sequence[str]) -> int:
         else:
             break
     return i
-
-
-def named_command(argv: Sequence[str]) -> str | None:
-    """The subcommand the command line names after the global options, if any."""
-    i = _after_global_options(argv)
-    return argv[i] if i < len(argv) and argv[i] in COMMANDS else None
 
 
 def with_default_command(argv: Sequence[str], command: str) -> list[str]:
