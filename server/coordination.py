@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from lifecycle.locks import DEFAULT_TTL_SECONDS, MAX_WAIT_SECONDS
@@ -23,6 +22,7 @@ from lifecycle.locks import DEFAULT_TTL_SECONDS, MAX_WAIT_SECONDS
 from .errors import engine_errors, tool_errors
 from .models import Count, Seconds
 from .state import manager_of
+from .tool_hints import DESTRUCTIVE, READ_ONLY, WRITE, ToolTable
 
 
 class LockOutput(BaseModel):
@@ -108,20 +108,11 @@ async def memory_changes(
     return ChangesOutput.model_validate(page)
 
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-LOCKING = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-RELEASING = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-)
-
-# name -> (function, title, annotations, description)
-COORDINATION_TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
+COORDINATION_TOOLS: ToolTable = {
     "memory_lock": (
         memory_lock,
         "Take a lock",
-        LOCKING,
+        WRITE,
         "Take a named lock (a lease) shared by every agent on this store, e.g. to elect the "
         "one agent that runs a migration. acquired=false reports who holds it and until "
         "when; wait_seconds waits for it. Locking again as the same owner renews it. The "
@@ -131,7 +122,7 @@ COORDINATION_TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, st
     "memory_unlock": (
         memory_unlock,
         "Release a lock",
-        RELEASING,
+        DESTRUCTIVE,
         "Release a lock taken with memory_lock. released=false when the token no longer "
         "holds it (the lease expired and someone else took it).",
     ),

@@ -6,15 +6,14 @@ few lines calling the engine's ``search``, returning the models below.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.server.mcpserver import Context
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from .errors import tool_errors
 from .state import manager_of
+from .tool_hints import READ_ONLY, ToolTable
 
 
 class SearchResult(BaseModel):
@@ -68,9 +67,7 @@ def memory_search(
     return SearchOutput.model_validate(found)
 
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-
-SEARCH_TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
+SEARCH_TOOLS: ToolTable = {
     "memory_search": (
         memory_search,
         "Search memory entries",

@@ -45,6 +45,7 @@ from .models import (
 )
 from .search_tools import SEARCH_TOOLS
 from .state import manager_of
+from .tool_hints import DESTRUCTIVE, READ_ONLY, WRITE, ToolTable
 
 ENV_BENCH_NOOP = "MEMORY_LIFECYCLE_BENCH_NOOP"
 
@@ -237,16 +238,7 @@ def bench_noop() -> NoopOutput:
     return NoopOutput()
 
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-WRITE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-DESTRUCTIVE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-)
-
-# name -> (function, title, annotations, description)
-TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations, str]] = {
+TOOLS: ToolTable = {
     "memory_store": (
         memory_store,
         "Store a memory entry",
