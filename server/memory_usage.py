@@ -67,20 +67,8 @@ def _list(
     m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
 ) -> dict[str, Any]:
     prefix = namespace_prefix(ns)
-    entries = []
-    for item in m.list(prefix, limit=LIST_LIMIT)["entries"]:
-        entry = m.retrieve_entry(item["key"])
-        if entry is not None:
-            entries.append(
-                UsageEntry(
-                    key=item["key"][len(prefix) :],
-                    full_key=item["key"],
-                    value=entry.value,
-                    updated_at=entry.updated_at,
-                    expires_at=entry.expires_at,
-                )
-            )
-    return {"entries": entries, "count": len(entries)}
+    keys = [item["key"] for item in m.list(prefix, limit=LIST_LIMIT)["entries"]]
+    return _entries(m, keys, prefix)
 
 
 def _delete(
@@ -98,15 +86,21 @@ def _search(
     pattern = value if isinstance(value, str) and value.strip() else key
     if not isinstance(pattern, str) or not pattern.strip():
         raise ToolError("memory_usage action 'search' needs a pattern in 'value', e.g. 'auth*'")
-    prefix = namespace_prefix(ns)
+    keys = [hit["key"] for hit in m.search(pattern, namespace=ns, limit=SEARCH_LIMIT)["results"]]
+    return _entries(m, keys, namespace_prefix(ns))
+
+
+def _entries(m: MemoryLifecycleManager, keys: list[str], prefix: str) -> dict[str, Any]:
+    """The result of list and search: each key's value, in order, named as claude-flow
+    names it (without the namespace prefix); a key gone since it was listed is left out."""
     entries = []
-    for hit in m.search(pattern, namespace=ns, limit=SEARCH_LIMIT)["results"]:
-        entry = m.retrieve_entry(hit["key"])
+    for full in keys:
+        entry = m.retrieve_entry(full)
         if entry is not None:
             entries.append(
                 UsageEntry(
-                    key=hit["key"][len(prefix) :],
-                    full_key=hit["key"],
+                    key=full[len(prefix) :],
+                    full_key=full,
                     value=entry.value,
                     updated_at=entry.updated_at,
                     expires_at=entry.expires_at,
