@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import html
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,8 +36,10 @@ PAGES_DIR = "reference"
 
 
 def cell(text: object) -> str:
-    """Text for one Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Text for one Markdown table cell: one line, pipes escaped (in code spans too)."""
+    line = " ".join(str(text).split())
+    line = re.sub(r"(`+)([^`]+?)\1", lambda m: code(m[2]) if "|" in m[2] else m[0], line)
+    return line.replace("|", "\\|")
 
 
 def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
