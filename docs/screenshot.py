@@ -1,4 +1,4 @@
-"""Take the README's dashboard screenshot (docs/ui.png) from a seeded store.
+"""Take the dashboard's screenshot (docs/ui.png, shown on docs/ui.md) from a seeded store.
 
     .venv/bin/python docs/screenshot.py [OUTPUT.png]
 

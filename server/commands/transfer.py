@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp = sub.add_parser(
         "import",
         help="merge an export by the CRDT rules ('-' = stdin), or migrate claude-flow's "
-        "database (--from claude-flow .swarm/memory.db) or the seed's files "
+        "database (--from claude-flow .swarm/memory.db) or a file-per-key store "
         "(--from seed .claude-flow/memory)",
     )
     imp.add_argument("file", metavar="PATH")
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dest="source",
         choices=SOURCES,
         default="export",
-        help="what PATH is: our export (default), claude-flow's memory.db, the seed's memory dir",
+        help="what PATH is: our export (default), claude-flow's memory.db, a file-per-key dir",
     )
     output_option(imp)
     imp.set_defaults(handler=cmd_import)
