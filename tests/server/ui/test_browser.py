@@ -401,15 +401,14 @@ def test_recent_changes_list_the_feed_newest_first_and_follow_it(page: Page, mem
         ".includes('knowledge/fresh-change')"
     )
     assert rows.first.get_attribute("data-op") == "put"
-    assert int(rows.first.get_attribute("data-revision")) == head + 1
+    written = int(rows.first.get_attribute("data-revision"))
+    assert written > head
     deleted = cli(memory, "delete", "knowledge/fresh-change")
     assert deleted.returncode == 0, deleted.stderr
     p.wait_for_function("() => document.querySelector('#changes tbody tr').dataset.op === 'delete'")
     assert "knowledge/fresh-change" in rows.first.inner_text()
-    assert [int(r) for r in rows.evaluate_all("rs => rs.map(r => r.dataset.revision)")][:2] == [
-        head + 2,
-        head + 1,
-    ]
+    assert int(rows.first.get_attribute("data-revision")) > written
+    assert p.locator(f'#changes tbody tr[data-revision="{written}"]').count() == 1  # both kept
 
 
 # ---------------------------------------------------------------- a phone
