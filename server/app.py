@@ -21,6 +21,8 @@ from lifecycle import MemoryLifecycleManager, __version__
 from lifecycle.clock import Clock
 from lifecycle.store import Store, redact_url
 
+from . import sdk
+from .errors import tool_name_check
 from .resources import register_resources
 from .scheduler import MaintenanceScheduler, resolve_interval
 from .state import AppState
@@ -29,6 +31,7 @@ from .tools import build_tools
 
 SERVER_NAME = "memory-lifecycle"
 SHUTDOWN_WAIT_SECONDS = 1.0
+PROMPT_METHODS = ("prompts/list", "prompts/get")
 STOPPED_MESSAGE = "memory-lifecycle stopped: maintenance shut down, store closed"
 
 log = logging.getLogger("memory_lifecycle.server")
@@ -81,6 +84,7 @@ def build_server(
             manager.close()
             log.info(STOPPED_MESSAGE)
 
+    tools = build_tools(bench_noop_tool=bench_noop)
     mcp: MCPServer[AppState] = MCPServer(
         SERVER_NAME,
         title="Memory lifecycle",
@@ -90,9 +94,12 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=events,
-        tools=build_tools(bench_noop_tool=bench_noop),
+        tools=tools,
     )
     register_resources(mcp)
+    for method in PROMPT_METHODS:  # no prompts: advertise none, a call is -32601
+        sdk.remove_request_handler(mcp, method)
+    sdk.check_tool_calls(mcp, tool_name_check(t.name for t in tools))
     return mcp
 
 
