@@ -16,12 +16,14 @@ from functools import partial
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp_types import SetLevelRequestParams
 
 from lifecycle import MemoryLifecycleManager, __version__
 from lifecycle.clock import Clock
 from lifecycle.store import Store, redact_url
 
 from . import sdk
+from .client_logs import ClientLogs
 from .errors import tool_name_check
 from .resources import register_resources
 from .scheduler import MaintenanceScheduler, resolve_interval
@@ -61,6 +63,7 @@ def build_server(
     """
     interval = resolve_interval(maintenance_interval)
     events = StoreEvents()  # the subscription bus: fed by the store's change feed
+    client_logs = ClientLogs()  # log lines for the clients that call logging/setLevel
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -72,6 +75,7 @@ def build_server(
         try:
             async with anyio.create_task_group() as background:
                 background.start_soon(follower.run)
+                background.start_soon(client_logs.run)
                 maintenance.start()
                 log.info("memory-lifecycle serving %s", redact_url(manager.store_url))
                 try:
@@ -100,6 +104,9 @@ def build_server(
     for method in PROMPT_METHODS:  # no prompts: advertise none, a call is -32601
         sdk.remove_request_handler(mcp, method)
     sdk.check_tool_calls(mcp, tool_name_check(t.name for t in tools))
+    sdk.add_request_handler(
+        mcp, "logging/setLevel", SetLevelRequestParams, client_logs.on_set_level
+    )
     return mcp
 
 
