@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="T",
         help="a tag for search and list filters (repeat for several; replaces the entry's tags)",
     )
+    put.add_argument(
+        "--keep-siblings",
+        action="store_true",
+        help="on a multi-value key, add this value beside the current ones instead of "
+        "replacing them",
+    )
     output_option(put)
     put.set_defaults(handler=cmd_put)
 
@@ -104,11 +110,19 @@ def cmd_get(args: argparse.Namespace) -> int:
 
 
 def cmd_put(args: argparse.Namespace) -> int:
+    """A person's write: on a multi-value key it replaces the values it has seen (it reads
+    the key's context first), so two ``put``s in a row leave one value. Each command is a
+    new actor, so without the context every ``put`` would pile up one more sibling."""
     from ..models import StoreOutput
 
     with open_manager(args) as manager:
+        seen = None if args.keep_siblings else manager.retrieve_entry(args.key)
         stored = manager.put(
-            args.key, parse_value(args.value), ttl_seconds=args.ttl_seconds, tags=args.tags
+            args.key,
+            parse_value(args.value),
+            ttl_seconds=args.ttl_seconds,
+            tags=args.tags,
+            context=seen.context if seen is not None else None,
         )
     emit(args, StoreOutput.from_result(stored).model_dump(mode="json"), format_put)
     return 0

@@ -186,3 +186,35 @@ def test_the_entry_commands_do_not_import_the_mcp_sdk(project: Path):
         timeout=30,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_two_puts_on_a_multi_value_key_leave_one_value(project: Path):
+    for value in ('"REST"', '"GraphQL"'):
+        assert run_cli("put", "knowledge/style", value).returncode == 0
+
+    with open_store(project) as m:
+        entry = m.retrieve_entry("knowledge/style")
+    assert entry is not None and entry.strategy == "multi_value"
+    assert (entry.value, entry.conflicts) == ("GraphQL", ())
+
+
+def test_put_replaces_the_siblings_it_has_seen_and_keep_siblings_adds_one(project: Path):
+    with open_store(project) as m:
+        m.store("knowledge/api", "REST", agent_id="architect")
+        m.store("knowledge/api", "gRPC", agent_id="coder")
+
+    kept = run_cli("put", "knowledge/api", '"GraphQL"', "--keep-siblings", "--output", "json")
+    with open_store(project) as m:
+        after_keep = m.retrieve_entry("knowledge/api")
+    replaced = run_cli("put", "knowledge/api", '"SOAP"')
+    with open_store(project) as m:
+        after_put = m.retrieve_entry("knowledge/api")
+
+    assert kept.returncode == 0 and replaced.returncode == 0, kept.stderr + replaced.stderr
+    assert after_keep is not None and len(after_keep.conflicts) == 2
+    assert {after_keep.value, *(c.value for c in after_keep.conflicts)} == {
+        "REST",
+        "gRPC",
+        "GraphQL",
+    }
+    assert after_put is not None and (after_put.value, after_put.conflicts) == ("SOAP", ())
