@@ -57,6 +57,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument("prefix", nargs="?", default="", help="only keys starting with this")
     ls.add_argument("--limit", type=int, default=DEFAULT_LIST_LIMIT, help="page size (1-1000)")
     ls.add_argument("--cursor", help="next_cursor of the previous page")
+    ls.add_argument(
+        "--tag",
+        action="append",
+        dest="tags",
+        metavar="T",
+        help="only entries tagged T (repeat: entries carrying all of them)",
+    )
     output_option(ls)
     ls.set_defaults(handler=cmd_list)
 
@@ -132,7 +139,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..models import ListOutput
 
     with open_manager(args) as manager:
-        page = manager.list(prefix=args.prefix, limit=args.limit, cursor=args.cursor)
+        page = manager.list(
+            prefix=args.prefix, limit=args.limit, cursor=args.cursor, tags=args.tags
+        )
     emit(args, ListOutput.model_validate(page).model_dump(mode="json"), format_list)
     return 0
 
@@ -162,7 +171,7 @@ def format_put(result: Mapping[str, Any]) -> str:
     return f"stored {result['key']} ({where}; expires {expiry})"
 
 
-_LIST_COLUMNS = ("key", "policy", "size", "expires")
+_LIST_COLUMNS = ("key", "policy", "tags", "size", "expires")
 
 
 def format_list(page: Mapping[str, Any]) -> str:
@@ -170,7 +179,13 @@ def format_list(page: Mapping[str, Any]) -> str:
     if not page["entries"]:
         return "no entries"
     rows = [
-        (e["key"], e["policy"], output.human_bytes(e["size_bytes"]), _expiry(e["expires_at"]))
+        (
+            e["key"],
+            e["policy"],
+            ",".join(e["tags"]) or "-",
+            output.human_bytes(e["size_bytes"]),
+            _expiry(e["expires_at"]),
+        )
         for e in page["entries"]
     ]
     widths = [max(len(r[i]) for r in (_LIST_COLUMNS, *rows)) for i in range(len(_LIST_COLUMNS))]

@@ -130,7 +130,7 @@ def test_list_pages_by_prefix_in_text_and_json(project: Path):
 
     text = run_cli("list", "notes/", "--limit", "2")
     lines = text.stdout.splitlines()
-    assert lines[0].split() == ["key", "policy", "size", "expires"]
+    assert lines[0].split() == ["key", "policy", "tags", "size", "expires"]
     assert [line.split()[0] for line in lines[2:4]] == ["notes/a", "notes/b"]
     assert lines[4] == f"more: add --cursor={cursor}"
     assert run_cli("list", "nothing/").stdout == "no entries\n"
@@ -218,3 +218,20 @@ def test_put_replaces_the_siblings_it_has_seen_and_keep_siblings_adds_one(projec
         "GraphQL",
     }
     assert after_put is not None and (after_put.value, after_put.conflicts) == ("SOAP", ())
+
+
+def test_list_filters_by_every_tag_given_and_shows_tags(project: Path):
+    with open_store(project) as m:
+        m.store("knowledge/auth", "use JWT", tags=["adr", "security"])
+        m.store("knowledge/db", "postgres", tags=["adr"])
+        m.store("knowledge/misc", "x")
+
+    one = one_json(run_cli("list", "--tag", "adr", "--output", "json").stdout)
+    both = one_json(run_cli("list", "--tag", "adr", "--tag", "security", "--output", "json").stdout)
+    text = run_cli("list", "knowledge/").stdout.splitlines()
+
+    assert [e["key"] for e in one["entries"]] == ["knowledge/auth", "knowledge/db"]
+    assert [e["key"] for e in both["entries"]] == ["knowledge/auth"]
+    rows = {line.split()[0]: line.split()[2] for line in text[2:]}
+    assert rows == {"knowledge/auth": "adr,security", "knowledge/db": "adr", "knowledge/misc": "-"}
+    assert run_cli("list", "--tag", "nope").stdout == "no entries\n"
