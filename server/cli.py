@@ -26,7 +26,7 @@ from .commands import COMMANDS, register
 from .commands.common import PROG, CommandParser, SoftUsageError, UsageError
 from .logs import configure_logging
 
-_GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store")
+_GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store", "--output")
 
 log = logging.getLogger("memory_lifecycle.cli")
 
@@ -43,6 +43,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--policy-file", metavar="FILE", help="retention policies YAML")
     parser.add_argument(
         "--store", metavar="URL", help="store URL: a path, sqlite:///, postgresql://"
+    )
+    parser.add_argument(
+        "--output",
+        dest="global_output",
+        metavar="FORMAT",
+        help="text or json: the command's --output, given before the command",
     )
     parser.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
     parser.add_argument(
@@ -117,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         warn_unknown(args, unknown)
     _configure_logging(args)
     try:
+        _apply_global_output(args)
+    except UsageError as exc:
+        parser.error(str(exc))
+    try:
         code: int = args.handler(args)
         return code
     except UsageError as exc:
@@ -128,6 +138,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, the traceback is behind --debug
         return _fail(args, f"internal error: {type(exc).__name__}: {exc}; rerun with --debug")
     return 0  # pragma: no cover  (parser.exit raised)
+
+
+def _apply_global_output(args: argparse.Namespace) -> None:
+    """``memory-lifecycle --output json stats`` means ``stats --output json``. The
+    command's own ``--output json`` wins over a global ``text``; a hook takes any value,
+    as its own option does (it warns and uses text)."""
+    given = args.global_output
+    if given is None:
+        return
+    if not hasattr(args, "output"):
+        raise UsageError(f"--output does not apply to {args.command}: it prints no result")
+    if args.command not in ("hook", "hooks") and given not in output.OUTPUT_FORMATS:
+        raise UsageError(f"--output {given!r}: use text or json")
+    if args.output == "text":
+        args.output = given
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
