@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import output
-from .common import PROG, emit, open_manager, output_option
+from .common import PROG, emit, open_existing, open_manager, output_option
 
 DEFAULT_LIST_LIMIT = 100
 
@@ -100,7 +100,7 @@ def _missing(args: argparse.Namespace, result: Mapping[str, Any], what: str) -> 
 def cmd_get(args: argparse.Namespace) -> int:
     from ..models import RetrieveOutput
 
-    with open_manager(args) as manager:
+    with open_existing(args) as manager:
         entry = manager.retrieve_entry(args.key)
     result = RetrieveOutput.from_entry(args.key, entry).model_dump(mode="json")
     if entry is None:
@@ -138,7 +138,7 @@ def cmd_put(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from ..models import ListOutput
 
-    with open_manager(args) as manager:
+    with open_existing(args) as manager:
         page = manager.list(
             prefix=args.prefix, limit=args.limit, cursor=args.cursor, tags=args.tags
         )

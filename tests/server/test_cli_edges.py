@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import one_json, open_store, run_cli
+from tests.support.cli import assert_one_line_error, one_json, open_store, run_cli, store_dir
 
 pytestmark = pytest.mark.slow
 
@@ -35,3 +35,61 @@ def test_a_global_output_that_cannot_apply_is_a_usage_error(project: Path):
     assert bad.returncode == 2 and "--output 'yaml': use text or json" in bad.stderr
     assert serve.returncode == 2 and "--output does not apply to serve" in serve.stderr
     assert "Traceback" not in bad.stderr + serve.stderr
+
+
+READS = (
+    ("stats",),
+    ("get", "notes/a"),
+    ("list",),
+    ("search", "auth"),
+    ("export", "dump.jsonl"),
+    ("locks",),
+)
+
+
+@pytest.mark.parametrize("args", READS, ids=lambda a: a[0])
+def test_a_read_where_no_store_exists_says_so_and_creates_nothing(project: Path, args):
+    done = run_cli(*args)
+
+    assert done.returncode == 1 and done.stdout == ""
+    line = assert_one_line_error(done, "no store at", str(store_dir(project) / "memory.db"))
+    assert f"(in the project {project})" in line  # its .git marks it
+    assert "put KEY VALUE" in line and "--memory-dir" in line
+    assert sorted(p.name for p in project.iterdir()) == [".git"]  # no store, no dump file
+
+
+def test_a_read_from_a_subfolder_names_the_project_it_found(project: Path):
+    sub = project / "src" / "deep"
+    sub.mkdir(parents=True)
+
+    done = run_cli("stats", "--output", "json", cwd=sub)
+
+    assert done.returncode == 1
+    assert f"in the project {project}, found from {sub}" in done.stderr
+    assert one_json(done.stdout)["ok"] is False
+    assert not store_dir(project).exists()
+
+
+def test_a_read_of_a_named_store_that_is_not_there_says_where_it_came_from(tmp_path: Path):
+    done = run_cli("--memory-dir", str(tmp_path / "elsewhere"), "list")
+
+    assert_one_line_error(
+        done, f"no store at {tmp_path / 'elsewhere' / 'memory.db'} (from --memory-dir)"
+    )
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_write_still_creates_the_store(project: Path):
+    assert run_cli("put", "notes/a", "1").returncode == 0
+    assert run_cli("get", "notes/a").stdout == "1\n"
+    assert (store_dir(project) / "memory.db").is_file()
+
+
+def test_a_read_outside_any_project_says_no_project_was_found(tmp_path: Path):
+    bare = tmp_path / "bare"
+    bare.mkdir()
+
+    done = run_cli("list", cwd=bare)
+
+    assert_one_line_error(done, f"no .git, .claude/ or .mcp.json in {bare} or above it")
+    assert list(bare.iterdir()) == []

@@ -90,6 +90,7 @@ def test_get_of_a_multi_value_key_notes_the_concurrent_values(project: Path):
 
 
 def test_a_missing_key_exits_1_for_get_and_delete(project: Path):
+    open_store(project).close()
     for args in (("get", "notes/none"), ("delete", "notes/none")):
         done = run_cli(*args)
         assert_one_line_error(done, "no entry 'notes/none'")
