@@ -14,7 +14,10 @@ warning); ``--debug`` shows the traceback as well.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +29,7 @@ from .commands import COMMANDS, register
 from .commands.common import PROG, CommandParser, SoftUsageError, UsageError
 from .logs import configure_logging
 
+EXIT_READER_GONE = 128 + signal.SIGPIPE  # 141, as for a process SIGPIPE ended
 _GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store", "--output")
 
 log = logging.getLogger("memory_lifecycle.cli")
@@ -106,6 +110,27 @@ def _version_format(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; a reader that goes away (``| head``) ends it quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at interpreter exit, where a failure is a traceback
+    except BrokenPipeError:
+        return _reader_gone()
+    return code
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed its end: stop without a word (what was asked for was done
+    or is moot) and exit as a process killed by SIGPIPE would, so a shell pipeline with
+    ``pipefail`` still sees the output was cut short."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
+        os.close(devnull)
+    return EXIT_READER_GONE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if _version_format(argv) == "json":  # plain --version is argparse's
         output.dump_json({"name": PROG, "version": __version__}, sys.stdout)
@@ -133,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"{PROG}: error: {_one_line(str(exc))}\n")
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # the reader went away: main() ends quietly
     except (LifecycleError, OSError) as exc:
         return _fail(args, _describe(exc))
     except Exception as exc:  # a bug: say so in one line, the traceback is behind --debug

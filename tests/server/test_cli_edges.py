@@ -4,11 +4,21 @@ for warnings. Real ``memory-lifecycle`` subprocesses."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import assert_one_line_error, one_json, open_store, run_cli, store_dir
+from tests.support.cli import (
+    assert_one_line_error,
+    command,
+    one_json,
+    open_store,
+    run_cli,
+    store_dir,
+)
+from tests.support.env import child_env
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +103,59 @@ def test_a_read_outside_any_project_says_no_project_was_found(tmp_path: Path):
 
     assert_one_line_error(done, f"no .git, .claude/ or .mcp.json in {bare} or above it")
     assert list(bare.iterdir()) == []
+
+
+def run_into_closed_pipe(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """``memory-lifecycle ARGS`` writing into a pipe whose reader has already gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [*command(), *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=child_env(),
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("stats", "--output", "json"), ("hook", "pre-task", "--output", "json"), ("list",)],
+    ids=["stats", "hook pre-task", "list"],
+)
+def test_a_reader_that_went_away_ends_the_command_quietly(project: Path, args):
+    with open_store(project) as m:
+        m.store("notes/a", 1)
+
+    done = run_into_closed_pipe(*args)
+
+    assert done.stderr == b""  # no broken-pipe error, no traceback
+    assert done.returncode == 141  # as a process ended by SIGPIPE: pipefail still sees it
+
+
+def test_a_reader_that_stops_midway_ends_a_long_output_quietly(project: Path):
+    with open_store(project) as m:
+        for start in range(0, 3000, 1000):  # ~1 MB of export, more than a pipe holds
+            m.store_many((f"notes/n{i:05d}", "x" * 200) for i in range(start, start + 1000))
+
+    writer = subprocess.Popen(
+        [*command(), "export", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=child_env(),
+    )
+    assert writer.stdout is not None and writer.stderr is not None
+    head = subprocess.run(["head", "-c", "10"], stdin=writer.stdout, capture_output=True)
+    writer.stdout.close()
+    stderr = writer.stderr.read()
+    writer.stderr.close()
+    code = writer.wait(timeout=60)
+
+    assert len(head.stdout) == 10
+    assert stderr == b""
+    assert code == 141
