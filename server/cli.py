@@ -183,9 +183,10 @@ def _apply_global_output(args: argparse.Namespace) -> None:
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
-    """Long-running commands log what they do; one-shot ones only warnings and errors."""
+    """Long-running commands log what they do; one-shot ones only warnings and errors, in
+    the ``memory-lifecycle: warning: ...`` style of their other messages."""
     quiet = args.command not in ("daemon", "serve", "ui")
-    configure_logging(logging.WARNING if quiet else logging.INFO, debug=args.debug)
+    configure_logging(logging.WARNING if quiet else logging.INFO, debug=args.debug, one_shot=quiet)
 
 
 def _describe(exc: BaseException) -> str:

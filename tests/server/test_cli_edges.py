@@ -159,3 +159,21 @@ def test_a_reader_that_stops_midway_ends_a_long_output_quietly(project: Path):
     assert len(head.stdout) == 10
     assert stderr == b""
     assert code == 141
+
+
+def test_hook_warnings_come_in_one_style(project: Path):
+    done = run_cli("hook", "pre-task", "--bogus", "1", stdin="not json")
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines == [
+        "memory-lifecycle: warning: hook pre-task: ignoring unknown option --bogus",
+        "memory-lifecycle: warning: ignoring hook stdin: not valid JSON (Expecting value)",
+    ]
+
+
+def test_with_debug_a_one_shot_command_logs_with_times_again(project: Path):
+    done = run_cli("--debug", "hook", "pre-task", stdin="not json")
+
+    warning = [line for line in done.stderr.splitlines() if "ignoring hook stdin" in line]
+    assert len(warning) == 1 and " memory_lifecycle.cli WARNING: " in warning[0]
