@@ -175,7 +175,7 @@ def _apply_global_output(args: argparse.Namespace) -> None:
     if given is None:
         return
     if not hasattr(args, "output"):
-        raise UsageError(f"--output does not apply to {args.command}: it prints no result")
+        raise UsageError(f"--output does not apply to {args.command}: it has no --output option")
     if args.command not in ("hook", "hooks") and given not in output.OUTPUT_FORMATS:
         raise UsageError(f"--output {given!r}: use text or json")
     if args.output == "text":
