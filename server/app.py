@@ -107,6 +107,7 @@ def build_server(
     sdk.add_request_handler(
         mcp, "logging/setLevel", SetLevelRequestParams, client_logs.on_set_level
     )
+    sdk.handshake_only_capability(mcp, "logging")  # 2026-07-28 has no logging/setLevel
     return mcp
 
 

@@ -19,6 +19,9 @@ loudly when an SDK upgrade moves any of it).
   does not serve with a better message than "Unknown tool: X"; its request handlers
   call the instance's public ``call_tool`` / ``read_resource``, which are wrapped
   (``check_tool_calls``, ``check_resource_reads``).
+- The lowlevel server advertises ``logging`` whenever ``logging/setLevel`` has a
+  handler, also to 2026-07-28 clients, for whom that method does not exist (the SDK
+  answers it -32601); ``handshake_only_capability`` wraps its ``get_capabilities``.
 
 Tools need none of it: they are built as the SDK's public ``Tool`` objects and handed
 to ``MCPServer(tools=...)`` (``server/tools.py``).
@@ -32,6 +35,7 @@ from typing import Any
 from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.session import ServerSession
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel
 
 
@@ -72,6 +76,21 @@ def check_resource_reads(mcp: MCPServer[Any], check: Callable[[str], None]) -> N
     mcp.read_resource = read_resource  # type: ignore[method-assign]
 
 
+def handshake_only_capability(mcp: MCPServer[Any], name: str) -> None:
+    """Advertise capability ``name`` (a ``ServerCapabilities`` field) only on handshake-era
+    protocol versions: its methods are gone from 2026-07-28 on."""
+    lowlevel = mcp._lowlevel_server
+    get = lowlevel.get_capabilities
+
+    def get_capabilities(*args: Any, protocol_version: str | None = None, **kwargs: Any) -> Any:
+        capabilities = get(*args, protocol_version=protocol_version, **kwargs)
+        if protocol_version in MODERN_PROTOCOL_VERSIONS:
+            capabilities = capabilities.model_copy(update={name: None})
+        return capabilities
+
+    lowlevel.get_capabilities = get_capabilities  # type: ignore[method-assign]
+
+
 def lowlevel_server(mcp: MCPServer[Any]) -> Server[Any]:
     """The lowlevel server under ``mcp`` (to run it over our own stdio streams)."""
     server: Server[Any] = mcp._lowlevel_server
@@ -89,6 +108,7 @@ __all__ = [
     "check_resource_reads",
     "check_tool_calls",
     "connection_of",
+    "handshake_only_capability",
     "lowlevel_server",
     "remove_request_handler",
 ]

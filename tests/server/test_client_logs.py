@@ -10,7 +10,8 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client
-from mcp_types import LoggingMessageNotificationParams
+from mcp.shared.exceptions import MCPError
+from mcp_types import METHOD_NOT_FOUND, LoggingMessageNotificationParams
 
 from server.app import build_server
 from server.client_logs import level_name
@@ -57,6 +58,17 @@ async def test_the_logging_capability_is_advertised(tmp_path: Path) -> None:
         async with Client(server, mode="legacy") as client:
             assert client.server_capabilities.logging is not None
             assert await client.set_logging_level("info") is not None
+
+
+async def test_a_2026_client_is_not_offered_logging_it_cannot_set(tmp_path: Path) -> None:
+    server = build_server(memory_dir=tmp_path / "memory", maintenance_interval=0)
+    with bounded():
+        async with Client(server) as client:  # the 2026-07-28 protocol: no logging/setLevel
+            capabilities = client.server_capabilities
+            with pytest.raises(MCPError) as refused:
+                await client.set_logging_level("info")
+    assert capabilities.logging is None and capabilities.tools is not None
+    assert refused.value.error.code == METHOD_NOT_FOUND
 
 
 async def test_records_at_or_above_the_level_reach_the_client_from_any_thread(

@@ -95,3 +95,13 @@ async def test_tool_calls_and_resource_reads_still_go_through_the_checks() -> No
             await client.call_tool("echo", {"text": "hi"})
             await client.read_resource("probe://x")
     assert seen == ["echo", "probe://x"]
+
+
+def test_capabilities_are_still_derived_per_protocol_version() -> None:
+    server: MCPServer[object] = MCPServer("probe")
+    lowlevel = server._lowlevel_server
+    assert "protocol_version" in inspect.signature(lowlevel.get_capabilities).parameters
+    sdk.handshake_only_capability(server, "tools")
+    assert lowlevel.get_capabilities().tools is not None
+    assert lowlevel.get_capabilities(protocol_version="2025-11-25").tools is not None
+    assert lowlevel.get_capabilities(protocol_version="2026-07-28").tools is None
