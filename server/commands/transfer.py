@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import output
-from .common import PROG, emit, open_manager, output_option
+from .common import PROG, emit, open_existing, open_manager, output_option
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,7 +70,7 @@ def _export_target(name: str) -> Iterator[TextIO]:
 def cmd_export(args: argparse.Namespace) -> int:
     from lifecycle.transfer import write_jsonl
 
-    with open_manager(args) as manager, _export_target(args.file) as out:
+    with open_existing(args) as manager, _export_target(args.file) as out:
         count = write_jsonl(manager.export_entries(), out)
     result = {"exported": count, "file": args.file}
     # with '-', stdout carries the entries: the summary goes to stderr
