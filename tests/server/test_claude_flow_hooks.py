@@ -353,6 +353,88 @@ def test_claude_flow_hooks_with_no_memory_effect_run_and_say_so(project: Path):
     assert "no memory effect" in done.stderr
 
 
+# every hook subcommand claude-flow wires or lists, spelled out here (not taken from our
+# tables, so a name missing there fails): 2.7's ``hooks`` list, 3.43's ``hooks --help``,
+# and what 3.43's settings.json runs through hook-handler.cjs and auto-memory-hook.mjs
+CLAUDE_FLOW_2_HOOKS = (
+    "pre-task",
+    "post-task",
+    "pre-edit",
+    "post-edit",
+    "pre-bash",
+    "post-bash",
+    "pre-command",
+    "post-command",
+    "pre-search",
+    "post-search",
+    "mcp-initialized",
+    "agent-spawned",
+    "task-orchestrated",
+    "neural-trained",
+    "session-end",
+    "session-restore",
+    "notify",
+    "modify-bash",
+    "modify-file",
+    "modify-git-commit",
+)
+CLAUDE_FLOW_3_HOOKS = (
+    "pre-edit",
+    "post-edit",
+    "pre-command",
+    "post-command",
+    "pre-task",
+    "post-task",
+    "session-end",
+    "session-restore",
+    "route",
+    "explain",
+    "pretrain",
+    "build-agents",
+    "metrics",
+    "transfer",
+    "list",
+    "ls",
+    "intelligence",
+    "notify",
+    "worker",
+    "progress",
+    "statusline",
+    "coverage-route",
+    "coverage-suggest",
+    "coverage-gaps",
+    "token-optimize",
+    "model-route",
+    "model-outcome",
+    "model-stats",
+    "route-task",
+    "session-start",
+    "pre-bash",
+    "post-bash",
+    "teammate-idle",
+    "task-completed",
+    "refresh-funnel",
+    "refresh-advisor",
+    "compact-manual",
+    "compact-auto",
+    "status",
+    "stats",
+    "import",
+    "sync",
+)
+
+
+@pytest.mark.parametrize("name", sorted({*CLAUDE_FLOW_2_HOOKS, *CLAUDE_FLOW_3_HOOKS}))
+def test_every_claude_flow_hook_name_exits_0(project: Path, name: str):
+    done = run_cli("hooks", name, "--some-claude-flow-option", "x")
+
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "unknown hook" not in done.stderr
+    if "no memory effect" in done.stderr:  # said in one line, and nothing stored
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert stored_keys(project) == set()
+
+
 @pytest.mark.parametrize(
     "argv",
     [
