@@ -19,8 +19,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from lifecycle import MemoryLifecycleManager, codec
-from lifecycle.importers.claude_flow import DEFAULT_NAMESPACE, decode
-from lifecycle.keys import full_key, namespace_prefix
+from lifecycle.importers.claude_flow import decode
+from lifecycle.keys import DEFAULT_NAMESPACE, full_key, namespace_prefix
 
 from .errors import tool_errors
 from .models import MemoryUsageOutput, Seconds, UsageEntry
@@ -147,8 +147,7 @@ def memory_usage(
     if run is None:
         shown = action if len(action) <= 40 else action[:37] + "..."
         raise ToolError(f"unknown action {shown!r}; use one of: {', '.join(ACTIONS)}")
-    ns = None if namespace in (None, "", DEFAULT_NAMESPACE) else namespace
-    fields = run(manager_of(ctx), key, value, ns, ttl)
+    fields = run(manager_of(ctx), key, value, namespace, ttl)
     return MemoryUsageOutput(
         success=True,
         action=action,

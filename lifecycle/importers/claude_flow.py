@@ -8,9 +8,10 @@ Both keep one row per (namespace, key) in ``memory_entries``:
 * v2 (claude-flow 2.x, ``SqliteMemoryStore``): ``value`` text (large ones as
   ``__compressed__<base64>``), times in epoch seconds, ``ttl`` seconds.
 
-A key becomes ``<namespace>/<key>`` (the ``namespace`` argument's rule), except
-in claude-flow's ``default`` namespace, whose keys are taken as they are: what
-``memory_usage`` without a namespace writes. A value is decoded as JSON when it
+A key becomes ``<namespace>/<key>`` (the ``namespace`` argument's rule), so
+keys of claude-flow's ``default`` namespace are taken as they are: what
+``memory_usage`` or ``memory_store`` without a namespace (or with ``default``)
+writes. A value is decoded as JSON when it
 is JSON (claude-flow stores JSON as text and parses it on read), else kept as
 the string. The database is opened read-only.
 """
@@ -26,11 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportFormatError, LifecycleError
-from ..keys import full_key
+from ..keys import DEFAULT_NAMESPACE, full_key
 from ..manager import MemoryLifecycleManager
 from .apply import Candidate, ImportReport, apply
 
-DEFAULT_NAMESPACE = "default"
 MILLISECONDS_ABOVE = 1e11  # an epoch time this large is in milliseconds
 COMPRESSED = "__compressed__"  # claude-flow 2.x: base64 of the serialized text
 
@@ -101,7 +101,7 @@ def _candidates(
             continue
         where = f"{namespace or DEFAULT_NAMESPACE}/{key}"
         try:
-            full = _key(key, namespace)
+            full = full_key(key, str(namespace) if namespace else None)
         except LifecycleError as exc:
             report.found += 1
             report.reject(where, str(exc))
@@ -115,12 +115,6 @@ def _candidates(
         if expires_at is None and _seconds(ttl):
             expires_at = timestamp + float(ttl)
         yield Candidate(full, decode(raw), timestamp, expires_at, origin=where)
-
-
-def _key(key: Any, namespace: Any) -> str:
-    if not namespace or namespace == DEFAULT_NAMESPACE:
-        return full_key(key)
-    return full_key(key, str(namespace))
 
 
 def _seconds(value: Any) -> float | None:
