@@ -140,10 +140,12 @@ class MemoryLifecycleManager(Coordination):
         if_revision: int | None = None,
         lock: str | None = None,
         lock_token: int | None = None,
+        provenance_type: str | None = None,
     ) -> bool:
         """Store ``value`` under ``key``, merged by the key's conflict strategy; ``tags``
-        replaces the entry's tags (``[]`` clears them, ``None`` keeps them). False only
-        when a precondition (``if_revision``, ``lock`` + ``lock_token``) failed."""
+        replaces the entry's tags (``[]`` clears them, ``None`` keeps them), and
+        ``provenance_type`` says who or what produced the value (``None`` keeps it). False
+        only when a precondition (``if_revision``, ``lock`` + ``lock_token``) failed."""
         return self.write(_request(locals())).conflict is None
 
     def put(
@@ -161,6 +163,7 @@ class MemoryLifecycleManager(Coordination):
         if_revision: int | None = None,
         lock: str | None = None,
         lock_token: int | None = None,
+        provenance_type: str | None = None,
     ) -> StoreResult:
         """Like ``store`` but returns what happened (what the MCP tool reports)."""
         return self.write(_request(locals()))
@@ -219,9 +222,11 @@ class MemoryLifecycleManager(Coordination):
         limit: int = full_text.DEFAULT_LIMIT,
         cursor: str | None = None,
         namespace: str | None = None,
+        provenance_filter: builtins.list[str] | None = None,
     ) -> dict[str, Any]:
         """Full-text search, best match first: ``results`` and ``next_cursor`` (see
-        ``lifecycle.search`` for the syntax and the paging guarantee)."""
+        ``lifecycle.search`` for the syntax and the paging guarantee); with
+        ``provenance_filter``, only entries whose ``provenance_type`` is one of those."""
         return full_text.search(
             self._store,
             query,
@@ -230,6 +235,7 @@ class MemoryLifecycleManager(Coordination):
             limit=limit,
             cursor=cursor,
             namespace=namespace,
+            provenance_filter=provenance_filter,
             now=self.clock.now(),
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import codec, crdt, rules
+from . import codec, crdt, provenance, rules
 from .actors import display_actor
 from .arguments import decode_cursor, encode_cursor
 from .entry import Conflict, MemoryEntry
@@ -18,11 +18,11 @@ from .tags import check_tags
 
 MAX_LIST_LIMIT = 1000
 
-Found = tuple[Row, crdt.State, crdt.View]
+Found = tuple[Row, rules.Document, crdt.View]
 
 
 def read(store: Store, key: str, now: float) -> Found | None:
-    """The live entry under ``key``: its row, state and what a reader sees."""
+    """The live entry under ``key``: its row, document and what a reader sees."""
     row = store.get(key)
     if row is None or row.tombstone:
         return None
@@ -30,13 +30,14 @@ def read(store: Store, key: str, now: float) -> Found | None:
         if row.cleanup == CleanupStrategy.LAZY.value:
             store.delete_expired_key(key, now)
         return None
-    state = rules.decode(row).state
-    seen = crdt.view(row.strategy, state)
-    return (row, state, seen) if seen.exists else None
+    doc = rules.decode(row)
+    seen = crdt.view(row.strategy, doc.state)
+    return (row, doc, seen) if seen.exists else None
 
 
 def to_entry(found: Found) -> MemoryEntry:
-    row, state, seen = found
+    row, doc, seen = found
+    state = doc.state
     return MemoryEntry(
         key=row.key,
         value=seen.value,
@@ -55,6 +56,7 @@ def to_entry(found: Found) -> MemoryEntry:
         context=crdt.encode_context(state["vv"]) if row.strategy == crdt.MV else None,
         tags=row.tags,
         revision=row.revision,
+        provenance_type=provenance.visible(doc.provenance),
     )
 
 
