@@ -26,7 +26,7 @@ from .entry import DeleteResult, MemoryEntry, StoreResult
 from .errors import PolicyError
 from .gc import CleanupReport, MemoryGarbageCollector
 from .guards import check_guard
-from .keys import full_key
+from .keys import full_key, namespace_prefix
 from .paths import resolve
 from .policy import PolicySet, RetentionPolicy
 from .policy_watch import PolicyWatcher
@@ -286,9 +286,18 @@ class MemoryLifecycleManager(Coordination):
             deleted += self._writes.delete_keys(batch, tombstoned=False)
         return deleted
 
-    def cleanup(self, force: bool = False) -> dict[str, Any]:
-        """Collect expired entries (``force`` includes manual-strategy ones)."""
-        return self.collect(force=force).to_dict()
+    def cleanup(
+        self, force: bool = False, *, namespace: str | None = None, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Collect expired entries (``force`` includes manual-strategy ones), only under
+        ``<namespace>/`` when given (``default``: the whole store). ``dry_run`` deletes
+        nothing and reports what would go: ``would_delete_count``, ``by_namespace`` and
+        the first 100 ``keys``."""
+        prefix = namespace_prefix(namespace)
+        if dry_run:
+            self._policies.maybe_reload()
+            return self.gc.preview(force=force, prefix=prefix)
+        return self.collect(force=force, prefix=prefix).to_dict()
 
     def collect(self, force: bool = False, prefix: str = "") -> CleanupReport:
         self._policies.maybe_reload()
