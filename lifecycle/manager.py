@@ -206,12 +206,24 @@ class MemoryLifecycleManager(Coordination):
         cursor: str | None = None,
         tags: builtins.list[str] | None = None,
         namespace: str | None = None,
+        *,
+        offset: int = 0,
+        include_values: bool = False,
     ) -> dict[str, Any]:
         """Live entries in key order (under ``namespace``, carrying all of ``tags``); pass
-        ``next_cursor`` back to get the next page."""
+        ``next_cursor`` back to get the next page (or skip ``offset`` entries instead).
+        ``include_values`` adds each entry's ``value``."""
         now = self.clock.now()
         return reads.list_page(
-            self._store, prefix, limit, cursor, now, tags=tags, namespace=namespace
+            self._store,
+            prefix,
+            limit,
+            cursor,
+            now,
+            tags=tags,
+            namespace=namespace,
+            offset=offset,
+            include_values=include_values,
         )
 
     def search(

@@ -69,29 +69,61 @@ def list_page(
     *,
     tags: Any = None,
     namespace: str | None = None,
+    offset: int = 0,
+    include_values: bool = False,
 ) -> dict[str, Any]:
-    """Live entries in key order (under ``namespace``, carrying every one of ``tags``);
-    ``next_cursor`` continues after the last one."""
+    """Live entries in key order (under ``namespace``, carrying every one of ``tags``,
+    after skipping ``offset`` of them); ``next_cursor`` continues after the last one.
+    With ``include_values`` each entry carries its ``value`` (multi-value: the newest)."""
     prefix = scoped_prefix(prefix, namespace)
     wanted = check_tags(tags, field="tags filter") or ()
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidValueError(f"invalid limit {clip(limit)}: use 1-{MAX_LIST_LIMIT}")
-    after = decode_cursor(cursor) if cursor else None
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidValueError(f"invalid offset {clip(offset)}: use a whole number >= 0")
+    if offset and cursor:
+        raise InvalidValueError(
+            "offset and cursor both given: page with next_cursor, or with offset, not both"
+        )
+    after = decode_cursor(cursor) if cursor else _skip(store, prefix, offset, now, wanted)
     rows = store.list_rows(prefix, after, limit + 1, now, wanted)
     more = len(rows) > limit
     rows = rows[:limit]
+    entries = [_listed(r) for r in rows]
+    if include_values:
+        for entry, r in zip(entries, rows, strict=True):
+            entry["value"] = _value(r)
     return {
-        "entries": [
-            {
-                "key": r.key,
-                "policy": r.policy,
-                "size_bytes": r.size_bytes,
-                "expires_at": r.expires_at,
-                "updated_at": r.updated_at,
-                "tags": list(r.tags),
-                "revision": r.revision,
-            }
-            for r in rows
-        ],
+        "entries": entries,
         "next_cursor": encode_cursor(rows[-1].key) if more and rows else None,
     }
+
+
+def _skip(store: Store, prefix: str, offset: int, now: float, tags: tuple[str, ...]) -> str | None:
+    """The key ``offset`` live entries in (the page starts after it), read in bounded
+    batches; ``None`` when nothing is skipped."""
+    after: str | None = None
+    while offset > 0:
+        batch = store.list_rows(prefix, after, min(offset, MAX_LIST_LIMIT), now, tags)
+        if not batch:
+            break
+        after = batch[-1].key
+        offset -= len(batch)
+    return after
+
+
+def _listed(r: Row) -> dict[str, Any]:
+    return {
+        "key": r.key,
+        "policy": r.policy,
+        "size_bytes": r.size_bytes,
+        "expires_at": r.expires_at,
+        "updated_at": r.updated_at,
+        "tags": list(r.tags),
+        "revision": r.revision,
+    }
+
+
+def _value(r: Row) -> Any:
+    seen = crdt.view(r.strategy, rules.decode(r).state)
+    return seen.value if seen.exists else None
