@@ -19,9 +19,9 @@ from tests.support.store import (  # noqa: F401  (fixtures register under their 
 
 @pytest.fixture(name="m")
 def m_fixture(manager: MemoryLifecycleManager) -> MemoryLifecycleManager:
-    for i in range(1205):
-        manager.store(f"notes/{i:05}", {"n": i})
-    manager.store("other/x", "not under notes/")
+    items = [(f"notes/{i:05}", {"n": i}) for i in range(1205)] + [("other/x", "not notes/")]
+    manager.store_many(items[:1000])
+    manager.store_many(items[1000:])
     return manager
 
 
