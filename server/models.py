@@ -295,6 +295,7 @@ class UsageEntry(BaseModel):
 
     key: str = Field(description="The key within the namespace (what to pass back as key).")
     full_key: str = Field(description="The key as stored here, namespace applied.")
+    namespace: str = Field(default="default", description="The namespace it was found in.")
     value: Any = Field(default=None, description="The value (multi_value: the newest).")
     updated_at: float | None = None
     expires_at: float | None = None
@@ -316,7 +317,13 @@ class MemoryUsageOutput(BaseModel):
     value: Any = Field(default=None, description="retrieve: the value (null when not found).")
     deleted: bool | None = Field(default=None, description="delete: false if nothing to delete.")
     entries: list[UsageEntry] | None = Field(default=None, description="list: up to 100.")
-    count: int | None = Field(default=None, description="list: number of entries returned.")
+    pattern: str | None = Field(default=None, description="search: the pattern as given.")
+    results: list[UsageEntry] | None = Field(
+        default=None,
+        description="search: up to 50 entries whose key (within the namespace) or value "
+        "contains the pattern, in key order.",
+    )
+    count: int | None = Field(default=None, description="list, search: number of entries returned.")
     timestamp: str = Field(description="When the action ran (ISO 8601, UTC).")
 
 

@@ -365,8 +365,9 @@ TOOLS: ToolTable = {
         "claude-flow v2's memory tool: action store | retrieve | list | delete | search with "
         "key, value, namespace (the key becomes '<namespace>/<key>'; 'default' = no prefix) "
         "and ttl in seconds, on the same store and policies as memory_store. list returns up "
-        "to 100 entries with values; search takes its pattern in value (full-text: words, "
-        '"phrases", prefix*) and returns matching entries with values, best first.',
+        "to 100 entries with values; search takes its pattern in value and returns (as "
+        "results) the entries whose key or value contains it, case-insensitive, '*' "
+        "matching any run of characters ('*' alone: all).",
     ),
     "memory_store_batch": (
         memory_store_batch,
