@@ -60,14 +60,16 @@ def session_context(start: bool) -> Handler:
 
         session_id = args.session_id or inp.session_id
         name = "session-start" if start else "session-restore"
+        # claude-flow 3 runs session-restore at SessionStart: a session starting, as here
+        starting = start or (inp.event == "SessionStart" and not args.session_id)
         started = False
-        if start and session_id and session_id != "latest":
+        if starting and session_id and session_id != "latest":
             started = session_memory.record_session_start(manager, session_id, inp.text("source"))
-        if session_id in (None, "latest") and not start:
+        if session_id in (None, "latest") and not starting:
             session_id = session_memory.latest_saved_session(manager)
         if session_id == "latest":
             session_id = None
-        found = session_memory.context(manager, session_id, fall_back_to_latest=start)
+        found = session_memory.context(manager, session_id, fall_back_to_latest=starting)
         return {"hook": name, "recorded_start": started, **found}
 
     handler.__doc__ = (

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from lifecycle import session_memory
 from tests.support.claude_code import hook_commands, hook_input, path_with, run_hook
 from tests.support.cli import open_store, seed, stored_keys
 from tests.support.env import REPO
@@ -175,6 +176,20 @@ def test_session_start_restores_and_subagent_stop_records_a_task(project: Path):
         tasks = manager.list("swarm/shared/tasks/")["entries"]
         notes = manager.list("swarm/shared/notifications/")["entries"]
     assert len(tasks) == 1 and len(notes) == 1
+
+
+def test_session_restore_at_session_start_gives_a_new_session_the_last_saved_one(project: Path):
+    settings = switched(project)
+    seed(project, {"session/old/notes": "the API uses JWT"})
+    with open_store(project) as manager:
+        session_memory.save_state(manager, "old", summary=None, ended=True)
+    [restore] = ours(settings, "SessionStart")
+
+    done = run(restore, project, "SessionStart", source="startup")  # session sess-1 starts
+
+    assert "Saved session old" in done.stdout and "the API uses JWT" in done.stdout
+    with open_store(project) as manager:
+        assert manager.retrieve("session/sess-1")["source"] == "startup"
 
 
 EVENT_FIELDS: dict[str, dict[str, object]] = {
