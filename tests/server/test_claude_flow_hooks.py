@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.claude_flow import CLAUDE_FLOW_2_HOOKS, CLAUDE_FLOW_3_HOOKS
 from tests.support.cli import (
     claude_code_input,
     command,
@@ -351,77 +352,6 @@ def test_claude_flow_hooks_with_no_memory_effect_run_and_say_so(project: Path):
     done = hooks("route", "-t", "Fix the auth bug")
 
     assert "no memory effect" in done.stderr
-
-
-# every hook subcommand claude-flow wires or lists, spelled out here (not taken from our
-# tables, so a name missing there fails): 2.7's ``hooks`` list, 3.43's ``hooks --help``,
-# and what 3.43's settings.json runs through hook-handler.cjs and auto-memory-hook.mjs
-CLAUDE_FLOW_2_HOOKS = (
-    "pre-task",
-    "post-task",
-    "pre-edit",
-    "post-edit",
-    "pre-bash",
-    "post-bash",
-    "pre-command",
-    "post-command",
-    "pre-search",
-    "post-search",
-    "mcp-initialized",
-    "agent-spawned",
-    "task-orchestrated",
-    "neural-trained",
-    "session-end",
-    "session-restore",
-    "notify",
-    "modify-bash",
-    "modify-file",
-    "modify-git-commit",
-)
-CLAUDE_FLOW_3_HOOKS = (
-    "pre-edit",
-    "post-edit",
-    "pre-command",
-    "post-command",
-    "pre-task",
-    "post-task",
-    "session-end",
-    "session-restore",
-    "route",
-    "explain",
-    "pretrain",
-    "build-agents",
-    "metrics",
-    "transfer",
-    "list",
-    "ls",
-    "intelligence",
-    "notify",
-    "worker",
-    "progress",
-    "statusline",
-    "coverage-route",
-    "coverage-suggest",
-    "coverage-gaps",
-    "token-optimize",
-    "model-route",
-    "model-outcome",
-    "model-stats",
-    "route-task",
-    "session-start",
-    "pre-bash",
-    "post-bash",
-    "teammate-idle",
-    "task-completed",
-    "refresh-funnel",
-    "refresh-advisor",
-    "compact-manual",
-    "compact-auto",
-    "status",
-    "stats",
-    "import",
-    "sync",
-)
 
 
 @pytest.mark.parametrize("name", sorted({*CLAUDE_FLOW_2_HOOKS, *CLAUDE_FLOW_3_HOOKS}))

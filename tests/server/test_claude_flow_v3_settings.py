@@ -20,6 +20,7 @@ import pytest
 from lifecycle import session_memory
 from tests.support.claude_code import hook_commands, hook_input, path_with, run_hook
 from tests.support.cli import open_store, seed, stored_keys
+from tests.support.docs import example
 from tests.support.env import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "claude-flow" / "settings-v3.json"
@@ -36,12 +37,8 @@ MEMORY_SUBCOMMANDS = (
     "notify",
 )
 # docs/claude-flow.md, "Instead of claude-flow's memory": the command that points the memory
-# lines of a 3.x settings file at memory-lifecycle (GNU and BSD sed alike)
-SWITCH = (
-    r"sed -i.bak -E 's#node \\\"\$D/\.claude/helpers/hook-handler\.cjs\\\" "
-    r"(session-restore|session-end|pre-bash|post-bash|pre-edit|post-edit|post-task|notify)"
-    r"#memory-lifecycle hooks \1#' .claude/settings.json"
-)
+# lines of a 3.x settings file at memory-lifecycle, run here as the page gives it
+SWITCH = example("claude-flow.md", "switch-v3")
 SESSION = {
     "session/sess-1": {"open": True},
     "session/sess-1/notes": "n",
