@@ -33,6 +33,7 @@ class MemoryEntry(FrozenRecord):
         "expires_at",
         "key",
         "policy",
+        "provenance_type",
         "revision",
         "size_bytes",
         "stored_bytes",
@@ -56,6 +57,7 @@ class MemoryEntry(FrozenRecord):
     context: str | None
     tags: tuple[str, ...]
     revision: int  # the store revision of the entry's last change (for if_revision)
+    provenance_type: str | None  # who or what produced the value (lifecycle.provenance)
 
     def __init__(
         self,
@@ -74,6 +76,7 @@ class MemoryEntry(FrozenRecord):
         context: str | None = None,
         tags: tuple[str, ...] = (),
         revision: int = 0,
+        provenance_type: str | None = None,
     ) -> None:
         _set(self, "key", key)
         _set(self, "value", value)
@@ -90,6 +93,7 @@ class MemoryEntry(FrozenRecord):
         _set(self, "context", context)
         _set(self, "tags", tags)
         _set(self, "revision", revision)
+        _set(self, "provenance_type", provenance_type)
 
     @property
     def timestamp(self) -> float:

@@ -80,11 +80,8 @@ class MemoryGarbageCollector:
         """One pass; a whole-store pass (no ``prefix``) also forgets op ids older than
         ``op_id_window_seconds`` and trims the change log to ``change_log_max_entries``."""
         started = time.perf_counter()
-        strategies = [CleanupStrategy.LAZY.value, CleanupStrategy.SCHEDULED.value]
-        if force:
-            strategies.append(CleanupStrategy.MANUAL.value)
         now = self.clock.now()
-        swept = self.store.delete_expired(now, strategies, prefix)
+        swept = self.store.delete_expired(now, _strategies(force), prefix)
         if not prefix and op_id_window_seconds is not None:
             self.store.purge_ops(now - op_id_window_seconds)
         if not prefix and change_log_max_entries is not None:
@@ -102,6 +99,23 @@ class MemoryGarbageCollector:
         self.total_deleted += report.deleted_count
         return report
 
+    def preview(self, force: bool = False, prefix: str = "") -> dict[str, Any]:
+        """What ``collect`` would delete now, deleting nothing (a dry run): at least
+        ``dry_run``, ``would_delete_count``, ``by_namespace`` (per policy pattern) and
+        ``keys`` (the first 100, in key order)."""
+        started = time.perf_counter()
+        found = self.store.find_expired(self.clock.now(), _strategies(force), prefix)
+        return {
+            "dry_run": True,
+            "would_delete_count": sum(found.by_policy.values()),
+            "by_namespace": dict(found.by_policy),
+            "keys": list(found.sample_keys),
+            "deleted_count": 0,
+            "tombstones_purged": 0,
+            "forced": force,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+
     def collect_expired(
         self, policies: Iterable[RetentionPolicy] | None = None, force: bool = False
     ) -> int:
@@ -114,3 +128,11 @@ class MemoryGarbageCollector:
             "total_deleted": self.total_deleted,
             "last_run": self.last_report.to_dict() if self.last_report else None,
         }
+
+
+def _strategies(force: bool) -> list[str]:
+    """The cleanup strategies a pass collects: lazy and scheduled; manual when forced."""
+    strategies = [CleanupStrategy.LAZY.value, CleanupStrategy.SCHEDULED.value]
+    if force:
+        strategies.append(CleanupStrategy.MANUAL.value)
+    return strategies

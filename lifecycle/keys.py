@@ -13,6 +13,9 @@ import re
 from .errors import InvalidKeyError, clip
 
 MAX_KEY_LENGTH = 512
+# claude-flow's namespace of keys stored without one: no prefix here, so its
+# ``(key, namespace="default")`` calls and plain keys name the same entry
+DEFAULT_NAMESPACE = "default"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -82,7 +85,8 @@ def full_key(key: object, namespace: str | None = None) -> str:
 
 def namespace_prefix(namespace: str | None) -> str:
     """The key prefix a ``namespace`` argument stands for: ``coordination`` (or
-    ``coordination/*``) is ``coordination/``; no namespace is no prefix."""
+    ``coordination/*``) is ``coordination/``; no namespace, and claude-flow's
+    ``default``, is no prefix."""
     if namespace is None or namespace == "":
         return ""
     if not isinstance(namespace, str):
@@ -91,6 +95,8 @@ def namespace_prefix(namespace: str | None) -> str:
             namespace=clip(namespace),
         )
     ns = namespace[:-2] if namespace.endswith("/*") else namespace.rstrip("/")
+    if ns == DEFAULT_NAMESPACE:
+        return ""
     return validate_key(ns, what="namespace") + "/"
 
 

@@ -26,7 +26,7 @@ from .entry import DeleteResult, MemoryEntry, StoreResult
 from .errors import PolicyError
 from .gc import CleanupReport, MemoryGarbageCollector
 from .guards import check_guard
-from .keys import full_key
+from .keys import full_key, namespace_prefix
 from .paths import resolve
 from .policy import PolicySet, RetentionPolicy
 from .policy_watch import PolicyWatcher
@@ -140,10 +140,12 @@ class MemoryLifecycleManager(Coordination):
         if_revision: int | None = None,
         lock: str | None = None,
         lock_token: int | None = None,
+        provenance_type: str | None = None,
     ) -> bool:
         """Store ``value`` under ``key``, merged by the key's conflict strategy; ``tags``
-        replaces the entry's tags (``[]`` clears them, ``None`` keeps them). False only
-        when a precondition (``if_revision``, ``lock`` + ``lock_token``) failed."""
+        replaces the entry's tags (``[]`` clears them, ``None`` keeps them), and
+        ``provenance_type`` says who or what produced the value (``None`` keeps it). False
+        only when a precondition (``if_revision``, ``lock`` + ``lock_token``) failed."""
         return self.write(_request(locals())).conflict is None
 
     def put(
@@ -161,6 +163,7 @@ class MemoryLifecycleManager(Coordination):
         if_revision: int | None = None,
         lock: str | None = None,
         lock_token: int | None = None,
+        provenance_type: str | None = None,
     ) -> StoreResult:
         """Like ``store`` but returns what happened (what the MCP tool reports)."""
         return self.write(_request(locals()))
@@ -203,12 +206,24 @@ class MemoryLifecycleManager(Coordination):
         cursor: str | None = None,
         tags: builtins.list[str] | None = None,
         namespace: str | None = None,
+        *,
+        offset: int = 0,
+        include_values: bool = False,
     ) -> dict[str, Any]:
         """Live entries in key order (under ``namespace``, carrying all of ``tags``); pass
-        ``next_cursor`` back to get the next page."""
+        ``next_cursor`` back to get the next page (or skip ``offset`` entries instead).
+        ``include_values`` adds each entry's ``value``."""
         now = self.clock.now()
         return reads.list_page(
-            self._store, prefix, limit, cursor, now, tags=tags, namespace=namespace
+            self._store,
+            prefix,
+            limit,
+            cursor,
+            now,
+            tags=tags,
+            namespace=namespace,
+            offset=offset,
+            include_values=include_values,
         )
 
     def search(
@@ -219,9 +234,11 @@ class MemoryLifecycleManager(Coordination):
         limit: int = full_text.DEFAULT_LIMIT,
         cursor: str | None = None,
         namespace: str | None = None,
+        provenance_filter: builtins.list[str] | None = None,
     ) -> dict[str, Any]:
         """Full-text search, best match first: ``results`` and ``next_cursor`` (see
-        ``lifecycle.search`` for the syntax and the paging guarantee)."""
+        ``lifecycle.search`` for the syntax and the paging guarantee); with
+        ``provenance_filter``, only entries whose ``provenance_type`` is one of those."""
         return full_text.search(
             self._store,
             query,
@@ -230,6 +247,7 @@ class MemoryLifecycleManager(Coordination):
             limit=limit,
             cursor=cursor,
             namespace=namespace,
+            provenance_filter=provenance_filter,
             now=self.clock.now(),
         )
 
@@ -280,9 +298,18 @@ class MemoryLifecycleManager(Coordination):
             deleted += self._writes.delete_keys(batch, tombstoned=False)
         return deleted
 
-    def cleanup(self, force: bool = False) -> dict[str, Any]:
-        """Collect expired entries (``force`` includes manual-strategy ones)."""
-        return self.collect(force=force).to_dict()
+    def cleanup(
+        self, force: bool = False, *, namespace: str | None = None, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Collect expired entries (``force`` includes manual-strategy ones), only under
+        ``<namespace>/`` when given (``default``: the whole store). ``dry_run`` deletes
+        nothing and reports what would go: ``would_delete_count``, ``by_namespace`` and
+        the first 100 ``keys``."""
+        prefix = namespace_prefix(namespace)
+        if dry_run:
+            self._policies.maybe_reload()
+            return self.gc.preview(force=force, prefix=prefix)
+        return self.collect(force=force, prefix=prefix).to_dict()
 
     def collect(self, force: bool = False, prefix: str = "") -> CleanupReport:
         self._policies.maybe_reload()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import codec, crdt, rules
+from . import codec, crdt, provenance, rules
 from .actors import display_actor
 from .arguments import decode_cursor, encode_cursor
 from .entry import Conflict, MemoryEntry
@@ -18,11 +18,11 @@ from .tags import check_tags
 
 MAX_LIST_LIMIT = 1000
 
-Found = tuple[Row, crdt.State, crdt.View]
+Found = tuple[Row, rules.Document, crdt.View]
 
 
 def read(store: Store, key: str, now: float) -> Found | None:
-    """The live entry under ``key``: its row, state and what a reader sees."""
+    """The live entry under ``key``: its row, document and what a reader sees."""
     row = store.get(key)
     if row is None or row.tombstone:
         return None
@@ -30,13 +30,14 @@ def read(store: Store, key: str, now: float) -> Found | None:
         if row.cleanup == CleanupStrategy.LAZY.value:
             store.delete_expired_key(key, now)
         return None
-    state = rules.decode(row).state
-    seen = crdt.view(row.strategy, state)
-    return (row, state, seen) if seen.exists else None
+    doc = rules.decode(row)
+    seen = crdt.view(row.strategy, doc.state)
+    return (row, doc, seen) if seen.exists else None
 
 
 def to_entry(found: Found) -> MemoryEntry:
-    row, state, seen = found
+    row, doc, seen = found
+    state = doc.state
     return MemoryEntry(
         key=row.key,
         value=seen.value,
@@ -55,6 +56,7 @@ def to_entry(found: Found) -> MemoryEntry:
         context=crdt.encode_context(state["vv"]) if row.strategy == crdt.MV else None,
         tags=row.tags,
         revision=row.revision,
+        provenance_type=provenance.visible(doc.provenance),
     )
 
 
@@ -67,29 +69,61 @@ def list_page(
     *,
     tags: Any = None,
     namespace: str | None = None,
+    offset: int = 0,
+    include_values: bool = False,
 ) -> dict[str, Any]:
-    """Live entries in key order (under ``namespace``, carrying every one of ``tags``);
-    ``next_cursor`` continues after the last one."""
+    """Live entries in key order (under ``namespace``, carrying every one of ``tags``,
+    after skipping ``offset`` of them); ``next_cursor`` continues after the last one.
+    With ``include_values`` each entry carries its ``value`` (multi-value: the newest)."""
     prefix = scoped_prefix(prefix, namespace)
     wanted = check_tags(tags, field="tags filter") or ()
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidValueError(f"invalid limit {clip(limit)}: use 1-{MAX_LIST_LIMIT}")
-    after = decode_cursor(cursor) if cursor else None
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidValueError(f"invalid offset {clip(offset)}: use a whole number >= 0")
+    if offset and cursor:
+        raise InvalidValueError(
+            "offset and cursor both given: page with next_cursor, or with offset, not both"
+        )
+    after = decode_cursor(cursor) if cursor else _skip(store, prefix, offset, now, wanted)
     rows = store.list_rows(prefix, after, limit + 1, now, wanted)
     more = len(rows) > limit
     rows = rows[:limit]
+    entries = [_listed(r) for r in rows]
+    if include_values:
+        for entry, r in zip(entries, rows, strict=True):
+            entry["value"] = _value(r)
     return {
-        "entries": [
-            {
-                "key": r.key,
-                "policy": r.policy,
-                "size_bytes": r.size_bytes,
-                "expires_at": r.expires_at,
-                "updated_at": r.updated_at,
-                "tags": list(r.tags),
-                "revision": r.revision,
-            }
-            for r in rows
-        ],
+        "entries": entries,
         "next_cursor": encode_cursor(rows[-1].key) if more and rows else None,
     }
+
+
+def _skip(store: Store, prefix: str, offset: int, now: float, tags: tuple[str, ...]) -> str | None:
+    """The key ``offset`` live entries in (the page starts after it), read in bounded
+    batches; ``None`` when nothing is skipped."""
+    after: str | None = None
+    while offset > 0:
+        batch = store.list_rows(prefix, after, min(offset, MAX_LIST_LIMIT), now, tags)
+        if not batch:
+            break
+        after = batch[-1].key
+        offset -= len(batch)
+    return after
+
+
+def _listed(r: Row) -> dict[str, Any]:
+    return {
+        "key": r.key,
+        "policy": r.policy,
+        "size_bytes": r.size_bytes,
+        "expires_at": r.expires_at,
+        "updated_at": r.updated_at,
+        "tags": list(r.tags),
+        "revision": r.revision,
+    }
+
+
+def _value(r: Row) -> Any:
+    seen = crdt.view(r.strategy, rules.decode(r).state)
+    return seen.value if seen.exists else None

@@ -48,6 +48,7 @@ def _export_batch(store: Store, rows: list[Row]) -> Iterator[dict[str, Any]]:
             actor=row.actor,
             tombstone=row.tombstone,
             tags=doc.tags,
+            provenance=doc.provenance,
         ).to_dict()
 
 

@@ -17,6 +17,7 @@ from .errors import InvalidValueError
 from .guards import Guard, check_guard
 from .keys import full_key
 from .policy import PolicySet, RetentionPolicy
+from .provenance import check_provenance
 from .record import FrozenRecord
 from .tags import check_tags
 
@@ -37,6 +38,7 @@ class WriteRequest(FrozenRecord):
         "lock_token",
         "namespace",
         "op_id",
+        "provenance_type",
         "tags",
         "timestamp",
         "ttl_seconds",
@@ -54,6 +56,7 @@ class WriteRequest(FrozenRecord):
     if_revision: int | None  # compare-and-set: the key's current revision (0: absent)
     lock: str | None  # a guarded write: only while this lock is held ...
     lock_token: int | None  # ... with this fencing token
+    provenance_type: str | None  # who or what produced the value; None keeps the entry's
 
     def __init__(
         self,
@@ -69,6 +72,7 @@ class WriteRequest(FrozenRecord):
         if_revision: int | None = None,
         lock: str | None = None,
         lock_token: int | None = None,
+        provenance_type: str | None = None,
     ) -> None:
         _set(self, "key", key)
         _set(self, "value", value)
@@ -82,6 +86,7 @@ class WriteRequest(FrozenRecord):
         _set(self, "if_revision", if_revision)
         _set(self, "lock", lock)
         _set(self, "lock_token", lock_token)
+        _set(self, "provenance_type", provenance_type)
 
     @classmethod
     def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> WriteRequest:
@@ -136,6 +141,7 @@ class PreparedWrite(NamedTuple):
     tags: tuple[str, ...] | None  # sorted, unique; None = keep the entry's
     guard: Guard
     strategy: str  # the policy's conflict strategy (read once: an enum's value is not free)
+    provenance: str | None = None  # None = keep the entry's (lifecycle.provenance)
 
 
 def prepare(
@@ -178,4 +184,5 @@ def prepare(
         tags=check_tags(request.tags, k),
         guard=check_guard(request.if_revision, request.lock, request.lock_token, k),
         strategy=strategy,
+        provenance=check_provenance(request.provenance_type, k),
     )

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from . import codec, crdt, tags, text
+from . import codec, crdt, provenance, tags, text
 from .clock import Clock
 from .entry import StoreResult
 from .policy import RetentionPolicy, Settings
+from .provenance import ProvenanceState
 from .record import Record
 from .request import PreparedWrite
 from .store.base import Row
@@ -35,45 +36,59 @@ from .transfer import ExportedEntry
 
 
 class Document(Record):
-    """A row's payload: the CRDT state, the tags register (``lifecycle.tags``), plus the
-    op ids applied to the key for rows written before op ids moved to a table of their
-    own (read, never written)."""
+    """A row's payload: the CRDT state, the tags register (``lifecycle.tags``), the
+    provenance register (``lifecycle.provenance``), plus the op ids applied to the key
+    for rows written before op ids moved to a table of their own (read, never written)."""
 
-    __slots__ = ("legacy_ops", "state", "tags")
+    __slots__ = ("legacy_ops", "provenance", "state", "tags")
     state: crdt.State
     legacy_ops: dict[str, float]
     tags: tags.TagState | None
+    provenance: ProvenanceState | None
 
     def __init__(
         self,
         state: crdt.State,
         legacy_ops: dict[str, float] | None = None,
         tags: TagState | None = None,
+        provenance: ProvenanceState | None = None,
     ) -> None:
         self.state = state
         self.legacy_ops = dict() if legacy_ops is None else legacy_ops
         self.tags = tags
+        self.provenance = provenance
 
 
 def decode(row: Row) -> Document:
     doc = codec.decode(row.codec, row.payload)
-    return Document(doc["s"], dict(doc.get("o") or {}), doc.get("t"))
+    return Document(doc["s"], dict(doc.get("o") or {}), doc.get("t"), doc.get("p"))
 
 
 def encode(
-    state: crdt.State, raw_value: bytes | None = None, tag_state: tags.TagState | None = None
+    state: crdt.State,
+    raw_value: bytes | None = None,
+    tag_state: tags.TagState | None = None,
+    provenance_state: ProvenanceState | None = None,
 ) -> bytes:
     """The document's bytes. A winning last-write-wins write passes its value already
     serialized, and it is spliced in: on the hot path a value is serialized once."""
     if raw_value is None:
-        doc = {"s": state} if tag_state is None else {"s": state, "t": tag_state}
+        doc: dict[str, Any] = {"s": state}
+        if tag_state is not None:
+            doc["t"] = tag_state
+        if provenance_state is not None:
+            doc["p"] = provenance_state
         return codec.dumps(doc).encode("utf-8")
     head = (
         f'{{"s":{{"ts":{state["ts"]!r},"a":{codec.dumps(state["a"])},'
         f'"h":{codec.dumps(state["h"])},"v":'
     )
-    tail = b"}}" if tag_state is None else f'}},"t":{codec.dumps(tag_state)}}}'.encode()
-    return head.encode("utf-8") + raw_value + tail
+    tail = "}"
+    if tag_state is not None:
+        tail += f',"t":{codec.dumps(tag_state)}'
+    if provenance_state is not None:
+        tail += f',"p":{codec.dumps(provenance_state)}'
+    return head.encode("utf-8") + raw_value + (tail + "}").encode("utf-8")
 
 
 # ------------------------------------------------------------------ shared rules
@@ -123,6 +138,7 @@ def build_row(
     created_at: float | None = None,
     tag_state: tags.TagState | None = None,
     seen: crdt.View | None = None,
+    provenance_state: ProvenanceState | None = None,
 ) -> Row:
     """The row that stores ``state``: expiry from the policy (a tombstone's from its grace
     period), the document encoded and compressed by the policy's rules, and the text
@@ -132,7 +148,7 @@ def build_row(
     if seen is None:
         seen = crdt.view(strategy, state)
     codec_name, payload, raw_len = codec.encode_bytes(
-        encode(state, raw_value, tag_state),
+        encode(state, raw_value, tag_state, provenance_state),
         compress=policy.compression_enabled,
         threshold_bytes=policy.compression_threshold_bytes,
     )
@@ -235,6 +251,7 @@ def write(
     state, _ = base_state(row, doc, strategy, now)
     ts = w.timestamp if w.timestamp is not None else _stamp(clock, strategy, state)
     tag_state = _written_tags(row, doc, w, ts, now)
+    provenance_state = _written_provenance(row, doc, w, ts, now)
     if strategy == crdt.LWW:
         new = crdt.lww_merge(state, {"ts": ts, "a": w.actor, "h": w.data_hash, "v": w.value})
     elif strategy == crdt.MV:
@@ -259,6 +276,7 @@ def write(
         raw_value=w.data if strategy == crdt.LWW else None,
         tag_state=tag_state,
         seen=seen,
+        provenance_state=provenance_state,
     )
     return Outcome(stored, result(stored, new, now, applied=True, seen=seen), ops)
 
@@ -271,6 +289,18 @@ def _written_tags(
     gone = row is None or row.tombstone or expired(row.expires_at, now)
     current = tags.effective(doc.tags if doc is not None else None, gone)
     return current if w.tags is None else tags.stamp(current, w.tags, ts, w.actor)
+
+
+def _written_provenance(
+    row: Row | None, doc: Document | None, w: PreparedWrite, ts: float, now: float
+) -> ProvenanceState | None:
+    """The provenance after a write: its own when it names one, else the entry's (none
+    once the entry is gone), as for tags."""
+    gone = row is None or row.tombstone or expired(row.expires_at, now)
+    current = provenance.effective(doc.provenance if doc is not None else None, gone)
+    if w.provenance is None:
+        return current
+    return provenance.stamp(current, w.provenance, ts, w.actor)
 
 
 def unchanged(row: Row | None, w: PreparedWrite, now: float) -> StoreResult:
@@ -324,6 +354,11 @@ def forget(
         actor=scope.default_actor,
         tombstone_expires=scope.now + scope.settings.tombstone_grace_seconds,
         tag_state=tags.stamp(doc.tags, (), ts, actor) if doc.tags is not None else None,
+        provenance_state=(
+            provenance.stamp(doc.provenance, None, ts, actor)
+            if doc.provenance is not None
+            else None
+        ),
     )
     return "tombstoned", tombstone
 
@@ -369,9 +404,14 @@ def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:
     tag_state = tags.join(
         tags.effective(local_tags, local_gone), tags.effective(e.tags, incoming_expired)
     )
+    local_provenance = doc.provenance if doc is not None else None
+    provenance_state = provenance.join(
+        provenance.effective(local_provenance, local_gone),
+        provenance.effective(e.provenance, incoming_expired),
+    )
     if doc is not None:
         ops = {**doc.legacy_ops, **ops}
-    same = merged == local and tag_state == local_tags
+    same = merged == local and tag_state == local_tags and provenance_state == local_provenance
     if row is not None and not gone and same and row.strategy == strategy:
         return Merge("unchanged", None, ops)
     kept = None if gone else row
@@ -390,6 +430,7 @@ def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:
         if kept is None or kept.tombstone
         else min(kept.created_at, e.created_at),
         tag_state=tag_state,
+        provenance_state=provenance_state,
     )
     return Merge("created" if kept is None else "updated", stored, ops)
 

@@ -35,7 +35,7 @@ import math
 import time
 from typing import Any
 
-from . import codec, crdt, rules, text
+from . import codec, crdt, provenance, rules, text
 from .errors import InvalidValueError, LifecycleError
 from .keys import scoped_prefix
 from .query import fingerprint, match_words, parse
@@ -47,6 +47,7 @@ from .tags import check_tags
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 BACKFILL_BATCH = 500
+FILTER_BATCH = 200  # matches read per round when a filter the index cannot apply is given
 
 
 def search(
@@ -58,19 +59,27 @@ def search(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     namespace: str | None = None,
+    provenance_filter: Any = None,
     now: float,
 ) -> dict[str, Any]:
     """One page of matches: ``results`` (key, score, snippet, policy, revision,
-    updated_at, tags) and ``next_cursor``."""
+    updated_at, tags, value, provenance_type) and ``next_cursor``; with
+    ``provenance_filter``, only entries whose provenance is one of those."""
     parsed = parse(query)
     prefix = scoped_prefix(prefix, namespace)
     wanted = check_tags(tags, field="tags filter") or ()
+    allowed = provenance.check_filter(provenance_filter)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidValueError(f"invalid limit {limit!r}: use 1-{MAX_LIMIT}")
-    belongs = fingerprint(parsed, prefix, wanted)
+    belongs = fingerprint(parsed, prefix, wanted) + (f"|p:{allowed}" if allowed else "")
     after = _decode_cursor(cursor, belongs) if cursor else None
     ensure_indexed(store)
-    hits = store.search(parsed, prefix=prefix, tags=wanted, now=now, after=after, limit=limit + 1)
+    if allowed:
+        hits = _provenance_hits(store, parsed, prefix, wanted, now, after, limit + 1, allowed)
+    else:
+        hits = store.search(
+            parsed, prefix=prefix, tags=wanted, now=now, after=after, limit=limit + 1
+        )
     page = hits[:limit]
     exact, prefixes = match_words(parsed)
     last = page[-1] if page else None
@@ -86,30 +95,75 @@ def revision_of(row: Row) -> int | None:
     return None
 
 
+def _provenance_hits(
+    store: Store,
+    parsed: Any,
+    prefix: str,
+    tags: tuple[str, ...],
+    now: float,
+    after: tuple[float, str] | None,
+    want: int,
+    allowed: tuple[str, ...],
+) -> list[SearchHit]:
+    """Up to ``want`` matches, in rank order, whose provenance is one of ``allowed``
+    (an entry without one counts as claude-flow's ``unknown``). Provenance lives in
+    the stored document, not in the index, so matches are read in rounds and the
+    others skipped; the cursor stays the last returned ``(score, key)``."""
+    found: list[SearchHit] = []
+    while True:
+        batch = store.search(
+            parsed, prefix=prefix, tags=tags, now=now, after=after, limit=FILTER_BATCH
+        )
+        for hit in batch:
+            doc = _document(hit.row)
+            if doc is not None and provenance.filter_label(doc.provenance) in allowed:
+                found.append(hit)
+                if len(found) == want:
+                    return found
+        if len(batch) < FILTER_BATCH:
+            return found
+        after = (batch[-1].score, batch[-1].row.key)
+
+
 def _result(hit: SearchHit, exact: set[str], prefixes: tuple[str, ...]) -> dict[str, Any]:
     row = hit.row
+    doc = _document(row)
+    seen = _view(row, doc)
+    live = seen is not None and seen.exists
     return {
         "key": row.key,
         "score": hit.score,
-        "snippet": _snippet(row, exact, prefixes),
+        "snippet": _snippet(seen, exact, prefixes),
         "policy": row.policy,
         "revision": revision_of(row),
         "updated_at": row.updated_at,
         "tags": list(row.tags),
+        "value": seen.value if live and seen is not None else None,
+        "provenance_type": provenance.visible(doc.provenance) if doc is not None else None,
     }
 
 
-def _view(row: Row) -> crdt.View | None:
-    """What a reader sees of a row; ``None`` for a row that cannot be decoded (its
-    text is then the key's alone: one bad row must not break every search)."""
+def _document(row: Row) -> rules.Document | None:
+    """A row's stored document; ``None`` for a row that cannot be decoded (its text is
+    then the key's alone: one bad row must not break every search)."""
     try:
-        return crdt.view(row.strategy, rules.decode(row).state)
+        return rules.decode(row)
     except (LifecycleError, ValueError, KeyError, TypeError, OSError, EOFError):
         return None
 
 
-def _snippet(row: Row, exact: set[str], prefixes: tuple[str, ...]) -> str:
-    seen = _view(row)
+def _view(row: Row, doc: rules.Document | None = None) -> crdt.View | None:
+    """What a reader sees of a row; ``None`` for a row that cannot be decoded."""
+    doc = _document(row) if doc is None else doc
+    if doc is None:
+        return None
+    try:
+        return crdt.view(row.strategy, doc.state)
+    except (LifecycleError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _snippet(seen: crdt.View | None, exact: set[str], prefixes: tuple[str, ...]) -> str:
     if seen is None or not seen.exists:
         return ""
     texts = list(text.snippet_texts(seen))

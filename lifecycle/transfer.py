@@ -2,9 +2,9 @@
 
 Exports are how replicas converge (``export`` on one, ``import`` on another)
 and how data moves between stores (SQLite to PostgreSQL). Expiry metadata
-travels with each entry, so an import never extends a TTL. Tags travel as their
-own register (``lifecycle.tags``), an optional field: files written before tags
-existed read the same.
+travels with each entry, so an import never extends a TTL. Tags and provenance
+travel as their own registers (``lifecycle.tags``, ``lifecycle.provenance``),
+optional fields: files written before they existed read the same.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from .codec import check_json, dumps
 from .errors import ImportFormatError
 from .keys import validate_key
 from .policy import ConflictStrategy
+from .provenance import ProvenanceState
+from .provenance import valid as valid_provenance
 from .record import FrozenRecord
 from .tags import TagState
 from .tags import valid as valid_tags
@@ -35,6 +37,7 @@ class ExportedEntry(FrozenRecord):
         "expires_at",
         "key",
         "ops",
+        "provenance",
         "state",
         "strategy",
         "tags",
@@ -53,6 +56,7 @@ class ExportedEntry(FrozenRecord):
     actor: str
     tombstone: bool
     tags: TagState | None  # the tags register (lifecycle.tags); absent when never set
+    provenance: ProvenanceState | None  # lifecycle.provenance; absent when never set
 
     def __init__(
         self,
@@ -67,6 +71,7 @@ class ExportedEntry(FrozenRecord):
         actor: str = "",
         tombstone: bool = False,
         tags: TagState | None = None,
+        provenance: ProvenanceState | None = None,
     ) -> None:
         _set(self, "key", key)
         _set(self, "strategy", strategy)
@@ -79,6 +84,7 @@ class ExportedEntry(FrozenRecord):
         _set(self, "actor", actor)
         _set(self, "tombstone", tombstone)
         _set(self, "tags", tags)
+        _set(self, "provenance", provenance)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -96,6 +102,8 @@ class ExportedEntry(FrozenRecord):
         }
         if self.tags is not None:
             out["tags"] = self.tags
+        if self.provenance is not None:
+            out["provenance"] = self.provenance
         return out
 
 
@@ -216,6 +224,9 @@ def parse_entry(item: Mapping[str, Any], line: int | None = None) -> ExportedEnt
     tags = item.get("tags")
     if tags is not None and not valid_tags(tags):
         raise _fail(where, "field 'tags' must be {ts, a, v} with v a sorted list of valid tags")
+    provenance = item.get("provenance")
+    if provenance is not None and not valid_provenance(provenance):
+        raise _fail(where, "field 'provenance' must be {ts, a, v} with v null or 1-64 characters")
     return ExportedEntry(
         key=key,
         strategy=strategy,
@@ -228,6 +239,7 @@ def parse_entry(item: Mapping[str, Any], line: int | None = None) -> ExportedEnt
         actor=str(item.get("actor") or ""),
         tombstone=bool(item.get("tombstone", False)),
         tags=tags,
+        provenance=provenance,
     )
 
 

@@ -49,7 +49,8 @@ def _session_end(result: Mapping[str, Any]) -> str:
     session = f" {result['session_id']}" if result.get("session_id") else ""
     if result.get("kept_session"):
         head = (
-            f"session-end{session}: the session goes on (Stop), its entries are kept; "
+            f"session-end{session}: the session goes on ({result.get('event')}), its "
+            "entries are kept; "
             f"deleted {_entries(result['expired_deleted'])} expired"
         )
     else:

@@ -10,6 +10,7 @@ prefix. Each action is one function in ``ACTIONS``, so a new one is one entry.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -19,15 +20,16 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from lifecycle import MemoryLifecycleManager, codec
-from lifecycle.importers.claude_flow import DEFAULT_NAMESPACE, decode
-from lifecycle.keys import full_key, namespace_prefix
+from lifecycle.importers.claude_flow import decode
+from lifecycle.keys import DEFAULT_NAMESPACE, full_key, namespace_prefix
 
 from .errors import tool_errors
 from .models import MemoryUsageOutput, Seconds, UsageEntry
 from .state import manager_of
 
 LIST_LIMIT = 100  # claude-flow lists up to 100 entries
-SEARCH_LIMIT = 100
+SEARCH_LIMIT = 50  # and finds up to 50
+SCAN_PAGE = 1000
 
 
 def _needs_key(action: str, key: str | None) -> str:
@@ -66,9 +68,12 @@ def _retrieve(
 def _list(
     m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
 ) -> dict[str, Any]:
+    """Up to ``LIST_LIMIT`` entries of the namespace with their values, named as
+    claude-flow names them (without the namespace prefix)."""
     prefix = namespace_prefix(ns)
-    keys = [item["key"] for item in m.list(prefix, limit=LIST_LIMIT)["entries"]]
-    return _entries(m, keys, prefix)
+    page = m.list(prefix, limit=LIST_LIMIT, include_values=True)
+    entries = [_usage_entry(item, prefix, ns) for item in page["entries"]]
+    return {"entries": entries, "count": len(entries)}
 
 
 def _delete(
@@ -81,32 +86,48 @@ def _delete(
 def _search(
     m: MemoryLifecycleManager, key: str | None, value: Any, ns: str | None, ttl: float | None
 ) -> dict[str, Any]:
-    """claude-flow passes the pattern as ``value`` (or ``key``); ours is full-text search
-    over keys and values (words ANDed, ``"phrases"``, ``prefix*``), best match first."""
+    """claude-flow's search: entries of the namespace whose key (within it) or value
+    contains the pattern (passed as ``value``, or ``key``), case-insensitive, ``*`` any
+    run of characters (``*`` alone: all), at most ``SEARCH_LIMIT``, in key order."""
     pattern = value if isinstance(value, str) and value.strip() else key
     if not isinstance(pattern, str) or not pattern.strip():
         raise ToolError("memory_usage action 'search' needs a pattern in 'value', e.g. 'auth*'")
-    keys = [hit["key"] for hit in m.search(pattern, namespace=ns, limit=SEARCH_LIMIT)["results"]]
-    return _entries(m, keys, namespace_prefix(ns))
+    wanted = _pattern(pattern)
+    prefix = namespace_prefix(ns)
+    results: list[UsageEntry] = []
+    cursor = None
+    while len(results) < SEARCH_LIMIT:
+        page = m.list(prefix, limit=SCAN_PAGE, cursor=cursor, include_values=True)
+        for item in page["entries"]:
+            if wanted.search(item["key"][len(prefix) :]) or wanted.search(_text(item["value"])):
+                results.append(_usage_entry(item, prefix, ns))
+                if len(results) == SEARCH_LIMIT:
+                    break
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    return {"pattern": pattern, "results": results, "count": len(results)}
 
 
-def _entries(m: MemoryLifecycleManager, keys: list[str], prefix: str) -> dict[str, Any]:
-    """The result of list and search: each key's value, in order, named as claude-flow
-    names it (without the namespace prefix); a key gone since it was listed is left out."""
-    entries = []
-    for full in keys:
-        entry = m.retrieve_entry(full)
-        if entry is not None:
-            entries.append(
-                UsageEntry(
-                    key=full[len(prefix) :],
-                    full_key=full,
-                    value=entry.value,
-                    updated_at=entry.updated_at,
-                    expires_at=entry.expires_at,
-                )
-            )
-    return {"entries": entries, "count": len(entries)}
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """claude-flow's pattern as a regular expression: a substring, ``*`` any run."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.I | re.S)
+
+
+def _text(value: Any) -> str:
+    """A value as claude-flow matches it: its text, JSON for anything but a string."""
+    return value if isinstance(value, str) else codec.dumps(value)
+
+
+def _usage_entry(item: dict[str, Any], prefix: str, ns: str | None) -> UsageEntry:
+    return UsageEntry(
+        key=item["key"][len(prefix) :],
+        full_key=item["key"],
+        namespace=ns or DEFAULT_NAMESPACE,
+        value=item["value"],
+        updated_at=item["updated_at"],
+        expires_at=item["expires_at"],
+    )
 
 
 ActionFn = Callable[
@@ -147,8 +168,7 @@ def memory_usage(
     if run is None:
         shown = action if len(action) <= 40 else action[:37] + "..."
         raise ToolError(f"unknown action {shown!r}; use one of: {', '.join(ACTIONS)}")
-    ns = None if namespace in (None, "", DEFAULT_NAMESPACE) else namespace
-    fields = run(manager_of(ctx), key, value, ns, ttl)
+    fields = run(manager_of(ctx), key, value, namespace, ttl)
     return MemoryUsageOutput(
         success=True,
         action=action,

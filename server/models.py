@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny
 
 from lifecycle import DeleteResult, MemoryEntry, StoreResult
 
@@ -50,6 +50,9 @@ OPTIONAL_WRITE_FIELDS = {
     "(from memory_retrieve); 0 = only if the key does not exist.",
     "lock": "A guarded write: apply only while this lock (memory_lock) is held with lock_token.",
     "lock_token": "The token memory_lock returned for `lock`.",
+    "provenance_type": "Who or what produced the value (1-64 characters; claude-flow 3 uses "
+    "user_claim, agent_output, system_observation, tool_result, unknown): kept with the "
+    "entry like tags, filterable in memory_search. Omit to keep the entry's.",
 }
 
 Conflict = Literal["revision", "lock"] | None
@@ -137,6 +140,9 @@ class RetrieveOutput(BaseModel):
         description="The store revision of the entry's last change (0 when not found): pass "
         "it to memory_store / memory_delete as if_revision for a compare-and-set.",
     )
+    provenance_type: str | None = Field(
+        default=None, description="Who or what produced the value; null when never given."
+    )
 
     @classmethod
     def from_entry(cls, key: str, entry: MemoryEntry | None) -> RetrieveOutput:
@@ -158,6 +164,7 @@ class RetrieveOutput(BaseModel):
             strategy=entry.strategy,
             tags=list(entry.tags),
             revision=entry.revision,
+            provenance_type=entry.provenance_type,
         )
 
 
@@ -192,8 +199,17 @@ class ListEntry(BaseModel):
     revision: int = Field(description="The store revision of the entry's last change.")
 
 
+class ValuedListEntry(ListEntry):
+    """A listed entry with its value (memory_list with include_values)."""
+
+    value: Any = Field(description="The value (multi_value: the newest sibling).")
+
+
 class ListOutput(BaseModel):
-    entries: list[ListEntry] = Field(description="Live entries in key order.")
+    entries: list[SerializeAsAny[ListEntry]] = Field(
+        description="Live entries in key order; each also carries `value` when the call "
+        "asked for include_values."
+    )
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )
@@ -208,6 +224,15 @@ class CleanupOutput(BaseModel):
     )
     forced: bool = Field(
         default=False, description="Whether manual-strategy entries were included."
+    )
+    dry_run: bool = Field(
+        default=False, description="True when nothing was deleted: a preview (dryRun)."
+    )
+    would_delete_count: int | None = Field(
+        default=None, description="Dry run: the expired entries a cleanup would delete now."
+    )
+    keys: list[str] | None = Field(
+        default=None, description="Dry run: the first 100 keys it would delete, in key order."
     )
 
 
@@ -270,6 +295,7 @@ class UsageEntry(BaseModel):
 
     key: str = Field(description="The key within the namespace (what to pass back as key).")
     full_key: str = Field(description="The key as stored here, namespace applied.")
+    namespace: str = Field(default="default", description="The namespace it was found in.")
     value: Any = Field(default=None, description="The value (multi_value: the newest).")
     updated_at: float | None = None
     expires_at: float | None = None
@@ -291,7 +317,13 @@ class MemoryUsageOutput(BaseModel):
     value: Any = Field(default=None, description="retrieve: the value (null when not found).")
     deleted: bool | None = Field(default=None, description="delete: false if nothing to delete.")
     entries: list[UsageEntry] | None = Field(default=None, description="list: up to 100.")
-    count: int | None = Field(default=None, description="list: number of entries returned.")
+    pattern: str | None = Field(default=None, description="search: the pattern as given.")
+    results: list[UsageEntry] | None = Field(
+        default=None,
+        description="search: up to 50 entries whose key (within the namespace) or value "
+        "contains the pattern, in key order.",
+    )
+    count: int | None = Field(default=None, description="list, search: number of entries returned.")
     timestamp: str = Field(description="When the action ran (ISO 8601, UTC).")
 
 

@@ -67,6 +67,13 @@ def _entries(n: int) -> str:
 
 def format_cleanup(report: Mapping[str, Any]) -> str:
     forced = " (forced: manual entries included)" if report.get("forced") else ""
+    if report.get("dry_run"):
+        keys = report.get("keys") or []
+        shown = ": " + ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "") if keys else ""
+        return (
+            f"dry run: would delete {_entries(report['would_delete_count'])}"
+            f"{_by_namespace(report.get('by_namespace', {}))}{forced}{shown}; nothing deleted"
+        )
     return (
         f"deleted {_entries(report['deleted_count'])} in {report['duration_ms']:.1f} ms"
         f"{_by_namespace(report.get('by_namespace', {}))}{forced}"

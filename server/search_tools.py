@@ -6,7 +6,7 @@ few lines calling the engine's ``search``, returning the models below.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -28,6 +28,14 @@ class SearchResult(BaseModel):
     )
     updated_at: float = Field(description="Epoch seconds of the last write.")
     tags: list[str] = Field(description="The entry's tags, sorted.")
+    # claude-flow 3's result fields
+    value: Any = Field(default=None, description="The value (multi_value: the newest sibling).")
+    similarity: float | None = Field(
+        default=None, description="Similarity by meaning, 0-1; null for a keyword match."
+    )
+    provenance_type: str | None = Field(
+        default=None, description="Who or what produced the value; null when never given."
+    )
 
 
 class SearchOutput(BaseModel):
@@ -60,10 +68,38 @@ def memory_search(
         str | None, Field(description="The next_cursor of the previous page, unchanged.")
     ] = None,
     namespace: Annotated[
-        str | None, Field(description="Only keys under '<namespace>/' (claude-flow's namespace).")
+        str | None,
+        Field(
+            description="Only keys under '<namespace>/' (claude-flow's namespace; 'default' "
+            "= the whole store)."
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            le=1,
+            description="Minimum similarity (0-1) of a match by meaning; keyword matches are "
+            "not bounded by it.",
+        ),
+    ] = None,
+    smart: Annotated[
+        bool | None,
+        Field(description="claude-flow's: true = by meaning and words where available."),
+    ] = None,
+    provenance_filter: Annotated[
+        list[str] | None,
+        Field(
+            description="Only entries whose provenance_type is one of these (an entry stored "
+            "without one counts as 'unknown')."
+        ),
     ] = None,
 ) -> SearchOutput:
-    found = manager_of(ctx).search(query, prefix, tags, limit, cursor, namespace)
+    # threshold and smart bound and choose matching by meaning; keyword search (all there is
+    # without an embedding model) is the same with or without them
+    found = manager_of(ctx).search(
+        query, prefix, tags, limit, cursor, namespace, provenance_filter=provenance_filter
+    )
     return SearchOutput.model_validate(found)
 
 
@@ -76,6 +112,7 @@ SEARCH_TOOLS: ToolTable = {
         "in its value (nested ones, every multi_value sibling, compressed values). Use it "
         "to find what other agents wrote without knowing the key ('what did we decide "
         "about auth?' -> query 'auth decision'). Results are ranked best first with a "
-        "snippet; narrow with prefix, namespace or tags; page with next_cursor.",
+        "snippet and value; narrow with prefix, namespace, tags or provenance_filter; page with "
+        "next_cursor.",
     ),
 }

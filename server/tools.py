@@ -34,6 +34,7 @@ from .models import (
     Count,
     DeleteOutput,
     Flag,
+    ListEntry,
     ListOutput,
     NoopOutput,
     PreTaskOutput,
@@ -42,6 +43,7 @@ from .models import (
     SessionEndOutput,
     StatsOutput,
     StoreOutput,
+    ValuedListEntry,
 )
 from .search_tools import SEARCH_TOOLS
 from .state import manager_of
@@ -91,6 +93,9 @@ def memory_store(
             description="claude-flow's: false = create only (the same as if_revision 0); "
             "true or omitted = create or replace."
         ),
+    ] = None,
+    provenance_type: Annotated[
+        str | None, Field(description=OPTIONAL_WRITE_FIELDS["provenance_type"])
     ] = None,
 ) -> StoreOutput:
     # the tool's parameters are the write fields plus claude-flow's names for some of them
@@ -181,11 +186,34 @@ def memory_list(
         list[str] | None, Field(description="Only entries carrying all of these tags.")
     ] = None,
     namespace: Annotated[
-        str | None, Field(description="Only keys under '<namespace>/' (same as that prefix).")
+        str | None,
+        Field(
+            description="Only keys under '<namespace>/' (same as that prefix); 'default' = "
+            "the whole store."
+        ),
     ] = None,
+    offset: Annotated[
+        Count | None,
+        Field(description="claude-flow's paging: skip this many entries (key order) first."),
+    ] = None,
+    include_values: Annotated[
+        bool, Field(description="Also return each entry's value (default false).")
+    ] = False,
 ) -> ListOutput:
-    page = manager_of(ctx).list(prefix, limit, cursor, tags=tags, namespace=namespace)
-    return ListOutput.model_validate(page)
+    page = manager_of(ctx).list(
+        prefix,
+        limit,
+        cursor,
+        tags=tags,
+        namespace=namespace,
+        offset=offset or 0,
+        include_values=include_values,
+    )
+    entry = ValuedListEntry if include_values else ListEntry
+    return ListOutput(
+        entries=[entry.model_validate(e) for e in page["entries"]],
+        next_cursor=page["next_cursor"],
+    )
 
 
 @tool_errors
@@ -195,8 +223,26 @@ def memory_cleanup(
         Flag,
         Field(description="Also delete expired entries of manual-cleanup policies (JSON true)."),
     ] = False,
+    dry_run: Annotated[
+        Flag | None,
+        Field(
+            description="true = delete nothing; report what a cleanup would delete "
+            "(would_delete_count, by_namespace, keys)."
+        ),
+    ] = None,
+    dryRun: Annotated[  # claude-flow 3 spells it so
+        Flag | None, Field(description="claude-flow 3's name for dry_run (same meaning).")
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        Field(description="Only keys under '<namespace>/' ('default' = the whole store)."),
+    ] = None,
 ) -> CleanupOutput:
-    return CleanupOutput.model_validate(manager_of(ctx).cleanup(force=force))
+    if dry_run is not None and dryRun is not None and dry_run != dryRun:
+        raise ToolError(f"dryRun ({dryRun}) and dry_run ({dry_run}) differ; pass one")
+    preview = bool(dry_run or dryRun)
+    report = manager_of(ctx).cleanup(force=force, namespace=namespace, dry_run=preview)
+    return CleanupOutput.model_validate(report)
 
 
 @tool_errors
@@ -272,17 +318,18 @@ TOOLS: ToolTable = {
         "List memory entries",
         READ_ONLY,
         "List live entries in key order, optionally under a key prefix or namespace and "
-        "carrying given tags, with policy, size, expiry and tags (values are not included: "
-        "use memory_retrieve; to find entries by their words, use memory_search). Paginate "
-        "by passing next_cursor back as cursor until it is null.",
+        "carrying given tags, with policy, size, expiry and tags (values only with "
+        "include_values=true; to find entries by their words, use memory_search). Paginate "
+        "by passing next_cursor back as cursor until it is null (or by offset).",
     ),
     "memory_cleanup": (
         memory_cleanup,
         "Delete expired entries",
         DESTRUCTIVE,
         "Delete expired entries now (lazy and scheduled policies; force=true also manual "
-        "ones). Reports how many were deleted per policy pattern. Runs in the background "
-        "anyway; call it to reclaim space at once.",
+        "ones), optionally only under a namespace. Reports how many were deleted per policy "
+        "pattern; dryRun=true deletes nothing and reports what would go. Runs in the "
+        "background anyway; call it to reclaim space at once.",
     ),
     "memory_stats": (
         memory_stats,
@@ -318,8 +365,9 @@ TOOLS: ToolTable = {
         "claude-flow v2's memory tool: action store | retrieve | list | delete | search with "
         "key, value, namespace (the key becomes '<namespace>/<key>'; 'default' = no prefix) "
         "and ttl in seconds, on the same store and policies as memory_store. list returns up "
-        "to 100 entries with values; search takes its pattern in value (full-text: words, "
-        '"phrases", prefix*) and returns matching entries with values, best first.',
+        "to 100 entries with values; search takes its pattern in value and returns (as "
+        "results) the entries whose key or value contains it, case-insensitive, '*' "
+        "matching any run of characters ('*' alone: all).",
     ),
     "memory_store_batch": (
         memory_store_batch,

@@ -35,6 +35,8 @@ class Candidate:
     expires_at: float | None = None
     siblings: tuple[tuple[Any, float], ...] = ()
     origin: str = ""  # where it came from, for messages (a file, a row)
+    tags: tuple[str, ...] | None = None  # valid tags only (``importers.labels``)
+    provenance: str | None = None  # who or what produced the value (``lifecycle.provenance``)
 
 
 @dataclass
@@ -114,6 +116,11 @@ def _writes(
     values = [(c.value, c.timestamp)]
     if policy.conflict_strategy is ConflictStrategy.MULTI_VALUE:
         values = sorted([*c.siblings, *values], key=lambda vt: vt[1])[-policy.max_siblings :]
+    labels: dict[str, Any] = {}
+    if c.tags is not None:
+        labels["tags"] = list(c.tags)
+    if c.provenance is not None:
+        labels["provenance_type"] = c.provenance
     return [
         {
             "key": c.key,
@@ -122,6 +129,7 @@ def _writes(
             "ttl_seconds": ttl,
             "agent_id": f"{report.kind}-import",
             "op_id": op_id(report.kind, c.key, value, ts),
+            **labels,
         }
         for value, ts in values
     ]

@@ -4,13 +4,19 @@ Both keep one row per (namespace, key) in ``memory_entries``:
 
 * v3 (claude-flow 3.x): ``content`` text, ``created_at`` / ``updated_at`` /
   ``expires_at`` in epoch milliseconds, ``status`` (a deleted entry is kept
-  as ``deleted``), plus embeddings and tags;
+  as ``deleted``), ``tags`` (a JSON array), ``provenance_type`` (3.4x), plus
+  embeddings;
 * v2 (claude-flow 2.x, ``SqliteMemoryStore``): ``value`` text (large ones as
-  ``__compressed__<base64>``), times in epoch seconds, ``ttl`` seconds.
+  ``__compressed__<base64>``), times in epoch seconds, ``ttl`` seconds, tags (if
+  any) in the ``metadata`` JSON.
 
-A key becomes ``<namespace>/<key>`` (the ``namespace`` argument's rule), except
-in claude-flow's ``default`` namespace, whose keys are taken as they are: what
-``memory_usage`` without a namespace writes. A value is decoded as JSON when it
+Tags and provenance come along: tags that break our tag rules (over 64
+characters, more than 16) are left out and counted in the report's notes.
+
+A key becomes ``<namespace>/<key>`` (the ``namespace`` argument's rule), so
+keys of claude-flow's ``default`` namespace are taken as they are: what
+``memory_usage`` or ``memory_store`` without a namespace (or with ``default``)
+writes. A value is decoded as JSON when it
 is JSON (claude-flow stores JSON as text and parses it on read), else kept as
 the string. The database is opened read-only.
 """
@@ -25,12 +31,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFormatError, LifecycleError
-from ..keys import full_key
+from ..errors import ImportFormatError, InvalidValueError, LifecycleError
+from ..keys import DEFAULT_NAMESPACE, full_key
 from ..manager import MemoryLifecycleManager
+from ..provenance import check_provenance
+from ..tags import MAX_TAGS, check_tags
 from .apply import Candidate, ImportReport, apply
 
-DEFAULT_NAMESPACE = "default"
 MILLISECONDS_ABOVE = 1e11  # an epoch time this large is in milliseconds
 COMPRESSED = "__compressed__"  # claude-flow 2.x: base64 of the serialized text
 
@@ -90,18 +97,31 @@ def _candidates(
     conn: sqlite3.Connection, columns: set[str], report: ImportReport
 ) -> Iterator[Candidate]:
     text = "content" if "content" in columns else "value"
-    wanted = ["key", "namespace", text, "created_at", "updated_at", "expires_at", "ttl", "status"]
+    wanted = [
+        "key",
+        "namespace",
+        text,
+        "created_at",
+        "updated_at",
+        "expires_at",
+        "ttl",
+        "status",
+        "tags",
+        "metadata",
+        "provenance_type",
+    ]
     select = ", ".join(c if c in columns else "NULL" for c in wanted)
     report.notes.append(f"schema: claude-flow {'v3' if text == 'content' else 'v2'}")
+    dropped = 0
     rows = conn.execute(f"SELECT {select} FROM memory_entries ORDER BY namespace, key")
-    for key, namespace, raw, created, updated, expires, ttl, status in rows:
+    for key, namespace, raw, created, updated, expires, ttl, status, *labels in rows:
         if status == "deleted":
             report.found += 1
             report.skipped_deleted += 1
             continue
         where = f"{namespace or DEFAULT_NAMESPACE}/{key}"
         try:
-            full = _key(key, namespace)
+            full = full_key(key, str(namespace) if namespace else None)
         except LifecycleError as exc:
             report.found += 1
             report.reject(where, str(exc))
@@ -114,13 +134,69 @@ def _candidates(
         expires_at = _seconds(expires)
         if expires_at is None and _seconds(ttl):
             expires_at = timestamp + float(ttl)
-        yield Candidate(full, decode(raw), timestamp, expires_at, origin=where)
+        tags, left_out = _tags(labels[0], labels[1])
+        dropped += left_out
+        yield Candidate(
+            full,
+            decode(raw),
+            timestamp,
+            expires_at,
+            origin=where,
+            tags=tags,
+            provenance=_provenance(labels[2]),
+        )
+    if dropped:
+        report.notes.append(
+            f"{dropped} tags left out: over {MAX_TAGS} on an entry, or not 1-64 characters"
+        )
 
 
-def _key(key: Any, namespace: Any) -> str:
-    if not namespace or namespace == DEFAULT_NAMESPACE:
-        return full_key(key)
-    return full_key(key, str(namespace))
+def _tags(column: Any, metadata: Any) -> tuple[tuple[str, ...] | None, int]:
+    """An entry's tags (v3: the ``tags`` column, a JSON array; v2: ``metadata.tags``)
+    that follow our tag rules, and how many were left out; ``None`` when it has none."""
+    given = _json(column)
+    if given is None:
+        meta = _json(metadata)
+        given = meta.get("tags") if isinstance(meta, dict) else None
+    if isinstance(given, str):
+        given = given.split(",")
+    if not isinstance(given, list) or not given:
+        return None, 0
+    kept: list[str] = []
+    left_out = 0
+    for tag in given:
+        tag = tag.strip() if isinstance(tag, str) else tag
+        if tag in kept:
+            continue
+        try:
+            check_tags([tag])
+        except InvalidValueError:
+            left_out += 1
+            continue
+        if len(kept) == MAX_TAGS:
+            left_out += 1
+            continue
+        kept.append(tag)
+    return (tuple(sorted(kept)) if kept else None), left_out
+
+
+def _provenance(column: Any) -> str | None:
+    """claude-flow 3's ``provenance_type``, when it is a label we can keep."""
+    try:
+        return check_provenance(column) if isinstance(column, str) else None
+    except InvalidValueError:
+        return None
+
+
+def _json(text: Any) -> Any:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _seconds(value: Any) -> float | None:

@@ -294,6 +294,13 @@ class Store(Protocol):
         """Delete, in one transaction, expired rows under ``prefix`` whose cleanup is in
         ``strategies``, plus expired tombstones."""
 
+    def find_expired(
+        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+    ) -> SweepResult:
+        """What ``delete_expired`` with the same arguments would delete now, deleting
+        nothing (a cleanup's dry run): counts per policy, tombstones, the first keys in
+        key order. A read: it works on a read-only store."""
+
     def delete_expired_key(self, key: str, now: float) -> bool:
         """Lazy deletion of one key, only if it is still expired."""
 

@@ -440,6 +440,40 @@ class PostgresStore(PostgresCoordination):
                 by_policy[policy] = count
         return SweepResult(by_policy, tombstones, keys)
 
+    def find_expired(
+        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+    ) -> SweepResult:
+        cond = "expires_at <= %(now)s AND (tombstone OR cleanup = ANY(%(strategies)s))"
+        if prefix:
+            cond += " AND key >= %(low)s AND key < %(high)s"
+        query = (
+            f"SELECT policy, tombstone, COUNT(*), NULL FROM entries WHERE {cond} "
+            "GROUP BY policy, tombstone "
+            "UNION ALL "
+            f"(SELECT NULL, FALSE, 0, key FROM entries WHERE {cond} AND NOT tombstone "
+            "ORDER BY key LIMIT %(sample)s)"
+        )
+        args = {
+            "now": now,
+            "strategies": list(strategies),
+            "low": prefix,
+            "high": prefix + _TOP,
+            "sample": sample,
+        }
+        with self._connection() as conn:
+            rows = conn.execute(query, args).fetchall()
+        by_policy: dict[str, int] = {}
+        tombstones = 0
+        keys: list[str] = []
+        for policy, tombstone, count, key in rows:
+            if key is not None:
+                keys.append(key)
+            elif tombstone:
+                tombstones += count
+            else:
+                by_policy[policy] = count
+        return SweepResult(by_policy, tombstones, keys)
+
     def delete_expired_key(self, key: str, now: float) -> bool:
         query = (
             "WITH gone AS (DELETE FROM entries WHERE key = %(key)s AND expires_at <= %(now)s "

@@ -692,12 +692,7 @@ class SQLiteStore(SQLiteCoordination):
     def delete_expired(
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
     ) -> SweepResult:
-        marks = ",".join("?" * len(strategies)) or "NULL"
-        where = f"expires_at <= ? AND (tombstone = 1 OR cleanup IN ({marks}))"
-        params: tuple[object, ...] = (now, *strategies)
-        if prefix:
-            where += " AND key >= ? AND key < ?"
-            params += (prefix, prefix + "\U0010ffff")
+        where, params = _expired_condition(now, strategies, prefix)
         with self._write() as conn:
             counts = conn.execute(
                 f"SELECT policy, tombstone, COUNT(*) FROM entries WHERE {where} "
@@ -713,6 +708,24 @@ class SQLiteStore(SQLiteCoordination):
             sqlite_coord.log_expired(conn, where, params)
             conn.execute(f"DELETE FROM entries WHERE {where}", params)
         self._give_back()
+        by_policy = {p: n for p, t, n in counts if not t}
+        return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
+
+    def find_expired(
+        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+    ) -> SweepResult:
+        where, params = _expired_condition(now, strategies, prefix)
+        with self._errors():
+            conn = self._conn()
+            counts = conn.execute(
+                f"SELECT policy, tombstone, COUNT(*) FROM entries WHERE {where} "
+                "GROUP BY policy, tombstone",
+                params,
+            ).fetchall()
+            keys = conn.execute(
+                f"SELECT key FROM entries WHERE {where} AND tombstone = 0 ORDER BY key LIMIT ?",
+                (*params, sample),
+            ).fetchall()
         by_policy = {p: n for p, t, n in counts if not t}
         return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
 
@@ -851,3 +864,17 @@ class SQLiteStore(SQLiteCoordination):
             with suppress(sqlite3.Error):
                 own.close()
         self._gate.close()
+
+
+def _expired_condition(
+    now: float, strategies: Sequence[str], prefix: str
+) -> tuple[str, tuple[object, ...]]:
+    """The rows a sweep takes: expired tombstones, and expired entries whose cleanup
+    strategy is one of ``strategies``, under ``prefix``."""
+    marks = ",".join("?" * len(strategies)) or "NULL"
+    where = f"expires_at <= ? AND (tombstone = 1 OR cleanup IN ({marks}))"
+    params: tuple[object, ...] = (now, *strategies)
+    if prefix:
+        where += " AND key >= ? AND key < ?"
+        params += (prefix, prefix + _TOP)
+    return where, params

@@ -153,9 +153,18 @@ COMPAT_FLAGS: dict[str, tuple[str, ...]] = {
 
 ALIASES = {"pre-command": ("pre-bash",), "post-command": ("post-bash",)}
 
-# claude-flow hooks that have no memory effect here: they run, say so, and exit 0
+# claude-flow hooks that have no memory effect here: they run, say so, and exit 0. Those
+# that claude-flow 2.x lists or wires (``pre-search`` ... ``modify-git-commit``), those of
+# claude-flow 3.x's ``hooks --help``, and those its settings.json runs through
+# ``.claude/helpers/hook-handler.cjs`` (``compact-manual``, ``compact-auto``, ``status``,
+# ``stats``) and ``auto-memory-hook.mjs`` (``import``, ``sync``: its bridge to Claude
+# Code's own auto memory).
 IGNORED_HOOKS = (
+    "pre-search",
     "post-search",
+    "modify-bash",
+    "modify-file",
+    "modify-git-commit",
     "mcp-initialized",
     "agent-spawned",
     "task-orchestrated",
@@ -168,6 +177,7 @@ IGNORED_HOOKS = (
     "metrics",
     "transfer",
     "list",
+    "ls",  # list's alias
     "intelligence",
     "worker",
     "progress",
@@ -181,6 +191,14 @@ IGNORED_HOOKS = (
     "model-stats",
     "teammate-idle",
     "task-completed",
+    "refresh-funnel",
+    "refresh-advisor",
+    "compact-manual",
+    "compact-auto",
+    "status",
+    "stats",
+    "import",
+    "sync",
 )
 
 WORDS = ("pre-command", "post-command", "notify")  # take the command / message as words too

@@ -9,17 +9,27 @@ from typing import Any
 
 from .hook_input import Handler, HookInput
 
-KEEP_SESSION_EVENTS = ("Stop", "SubagentStop")  # the session goes on after these
+END_EVENT = "SessionEnd"  # the one Claude Code event after which a session is over
 
 log = logging.getLogger("memory_lifecycle.cli")
 
 
+def session_goes_on(event: str | None) -> bool:
+    """Whether the session outlives the event this hook runs from. Only Claude Code's
+    ``SessionEnd``, or no event at all (a command line, a script), ends it: claude-flow 3
+    runs ``session-end`` before every compaction (``PreCompact``), claude-flow 2 at
+    ``Stop``, and a session's memory must survive those. The event decides, whatever the
+    flags say."""
+    return event is not None and event != END_EVENT
+
+
 def session_end(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
-    """delete the session's entries (save, summarize, export metrics when asked)"""
+    """delete the session's entries at the real end of a session (SessionEnd, or no hook
+    event); from any other event (PreCompact, Stop, ...) keep them and print a summary"""
     from lifecycle import hooks, session_memory
 
     session_id = args.session_id or inp.session_id
-    keep = inp.event in KEEP_SESSION_EVENTS
+    keep = session_goes_on(inp.event)
     if not session_id:
         log.warning(
             "session-end: no session id (pass --session-id ID or pipe Claude Code's hook "
@@ -27,7 +37,7 @@ def session_end(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[
         )
     since = session_memory.session_started_at(manager, session_id)
     extra: dict[str, Any] = {}
-    if args.generate_summary or args.persist_state or args.export_metrics:
+    if keep or args.generate_summary or args.persist_state or args.export_metrics:
         extra["summary"] = session_memory.summarize(manager, session_id, since)
     if args.export_metrics:
         extra["metrics"] = session_memory.metrics(manager, extra["summary"], since)
@@ -40,7 +50,8 @@ def session_end(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[
             manager, session_id, summary=extra["summary"], ended=not keep
         )
     result = hooks.session_end(manager, session_id, keep_session=keep)
-    return {**result, **extra, "kept_session": bool(session_id) and keep}
+    kept = {"kept_session": True, "event": inp.event} if keep else {"kept_session": False}
+    return {**result, **extra, **kept}
 
 
 def session_context(start: bool) -> Handler:
@@ -49,14 +60,16 @@ def session_context(start: bool) -> Handler:
 
         session_id = args.session_id or inp.session_id
         name = "session-start" if start else "session-restore"
+        # claude-flow 3 runs session-restore at SessionStart: a session starting, as here
+        starting = start or (inp.event == "SessionStart" and not args.session_id)
         started = False
-        if start and session_id and session_id != "latest":
+        if starting and session_id and session_id != "latest":
             started = session_memory.record_session_start(manager, session_id, inp.text("source"))
-        if session_id in (None, "latest") and not start:
+        if session_id in (None, "latest") and not starting:
             session_id = session_memory.latest_saved_session(manager)
         if session_id == "latest":
             session_id = None
-        found = session_memory.context(manager, session_id, fall_back_to_latest=start)
+        found = session_memory.context(manager, session_id, fall_back_to_latest=starting)
         return {"hook": name, "recorded_start": started, **found}
 
     handler.__doc__ = (

@@ -11,6 +11,12 @@ from .common import emit, open_existing, open_manager, output_option, positive_f
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cleanup = sub.add_parser("cleanup", help="delete expired entries now")
     cleanup.add_argument("--force", action="store_true", help="include manual-strategy entries")
+    cleanup.add_argument(
+        "--namespace", metavar="NS", help="only keys under NS/ ('default': the whole store)"
+    )
+    cleanup.add_argument(
+        "--dry-run", action="store_true", help="report what would be deleted; delete nothing"
+    )
     output_option(cleanup)
     cleanup.set_defaults(handler=cmd_cleanup)
 
@@ -37,7 +43,7 @@ def _clock_time(text: str) -> tuple[int, int]:
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     with open_manager(args) as manager:
-        report = manager.cleanup(force=args.force)
+        report = manager.cleanup(force=args.force, namespace=args.namespace, dry_run=args.dry_run)
     emit(args, report, lambda r: f"cleanup: {output.format_cleanup(r)}")
     return 0
 

@@ -39,7 +39,7 @@ def test_fields_keep_their_declared_order_in_repr_and_asdict() -> None:
     assert list(asdict(entry)) == [
         "key", "value", "policy", "strategy", "actor", "created_at", "updated_at",
         "expires_at", "compressed", "size_bytes", "stored_bytes", "conflicts", "context",
-        "tags", "revision",
+        "tags", "revision", "provenance_type",
     ]  # fmt: skip
     assert repr(entry).startswith("MemoryEntry(key='k', value={'a': [1, {'b': 2}]}, policy=")
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.claude_flow import CLAUDE_FLOW_2_HOOKS, CLAUDE_FLOW_3_HOOKS
 from tests.support.cli import (
     claude_code_input,
     command,
@@ -351,6 +352,17 @@ def test_claude_flow_hooks_with_no_memory_effect_run_and_say_so(project: Path):
     done = hooks("route", "-t", "Fix the auth bug")
 
     assert "no memory effect" in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted({*CLAUDE_FLOW_2_HOOKS, *CLAUDE_FLOW_3_HOOKS}))
+def test_every_claude_flow_hook_name_exits_0(project: Path, name: str):
+    done = run_cli("hooks", name, "--some-claude-flow-option", "x")
+
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "unknown hook" not in done.stderr
+    if "no memory effect" in done.stderr:  # said in one line, and nothing stored
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert stored_keys(project) == set()
 
 
 @pytest.mark.parametrize(

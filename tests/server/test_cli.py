@@ -51,6 +51,29 @@ def test_cleanup_force_text_summary_names_the_namespaces(project: Path):
     assert stored_keys(project) == set()
 
 
+def test_cleanup_dry_run_in_a_namespace_says_what_would_go_and_deletes_nothing(project: Path):
+    seed(project, {}, expired={"swarm/shared/a": 1, "swarm/shared/b": 2, "coordination/x/y": 3})
+
+    text = run_cli("cleanup", "--namespace", "swarm/shared", "--dry-run")
+    done = run_cli("cleanup", "--namespace", "swarm", "--dry-run", "--output", "json")
+
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines() == [
+        "cleanup: dry run: would delete 2 entries (swarm/shared/*: 2): swarm/shared/a, "
+        "swarm/shared/b; nothing deleted"
+    ]
+    report = one_json(done.stdout)
+    assert (report["dry_run"], report["would_delete_count"], report["deleted_count"]) == (
+        True,
+        2,
+        0,
+    )
+    assert report["keys"] == ["swarm/shared/a", "swarm/shared/b"]
+    assert len(stored_keys(project)) == 3
+    assert run_cli("cleanup", "--namespace", "swarm").returncode == 0
+    assert stored_keys(project) == {"coordination/x/y"}
+
+
 def test_stats_json_counts_by_policy_pattern(project: Path):
     seed(
         project,

@@ -84,6 +84,75 @@ def test_session_end_flag_wins_over_the_stdin_session_id(project: Path):
     assert stored_keys(project) == {"session/sess-1/state"}
 
 
+SESSION = {
+    "session/sess-1": {"open": True},
+    "session/sess-1/notes": "n",
+    "coordination/sess-1/x": 1,
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "fields"),
+    [
+        ("PreCompact", {"trigger": "auto", "custom_instructions": ""}),
+        ("PreCompact", {"trigger": "manual", "custom_instructions": ""}),
+        ("Stop", {"stop_hook_active": False}),
+        ("SubagentStop", {"stop_hook_active": False}),
+        ("UserPromptSubmit", {"prompt": "go on"}),
+    ],
+)
+@pytest.mark.parametrize("flags", [[], ["--session-id", "sess-1"]])
+def test_session_end_from_any_event_but_session_end_keeps_every_entry(
+    project: Path, event: str, fields: dict[str, object], flags: list[str]
+):
+    seed(project, SESSION, expired={"coordination/old/step": 1})
+
+    done = run_cli(
+        "hooks", "session-end", *flags, stdin=claude_code_input(project, event, **fields)
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert stored_keys(project) == set(SESSION)  # the expired entry is collected, no other
+    assert done.stdout.splitlines()[0] == (
+        f"session-end sess-1: the session goes on ({event}), its entries are kept; "
+        "deleted 1 entry expired"
+    )
+    assert done.stdout.splitlines()[1].startswith("summary: ")
+
+
+def test_session_end_json_says_which_event_kept_the_session(project: Path):
+    seed(project, SESSION)
+
+    done = run_cli(
+        "hooks",
+        "session-end",
+        "--output",
+        "json",
+        stdin=claude_code_input(project, "PreCompact", trigger="auto"),
+    )
+
+    result = one_json(done.stdout)
+    assert (result["kept_session"], result["event"], result["session_deleted"]) == (
+        True,
+        "PreCompact",
+        0,
+    )
+    assert result["summary"]["tasks"] == 0
+
+
+def test_session_end_from_a_session_end_event_or_no_event_deletes_the_session(project: Path):
+    seed(project, SESSION)
+    json_in = json.dumps({"session_id": "sess-1", "cwd": str(project)})  # no hook_event_name
+
+    done = run_cli("hooks", "session-end", stdin=json_in)
+
+    assert done.returncode == 0, done.stderr
+    assert stored_keys(project) == set()
+    seed(project, SESSION)
+    run_cli("hooks", "session-end", stdin=claude_code_input(project, "SessionEnd"))
+    assert stored_keys(project) == set()
+
+
 def test_session_end_without_any_session_id_collects_expired_entries_and_says_why(project: Path):
     seed(project, {"session/abc/state": 1}, expired={"coordination/old/step": 1})
 

@@ -21,7 +21,7 @@ def export_state(project: Path) -> list[dict[str, object]]:
         return list(manager.export_entries())
 
 
-@pytest.mark.parametrize(("name", "found", "deleted"), [("v3", 8, 1), ("v2", 19, 0)])
+@pytest.mark.parametrize(("name", "found", "deleted"), [("v3", 10, 1), ("v2", 19, 0)])
 def test_a_claude_flow_database_imports_once_and_a_second_import_changes_nothing(
     project: Path, tmp_path: Path, name: str, found: int, deleted: int
 ):

@@ -74,12 +74,12 @@ async def test_memory_usage_store_retrieve_list_delete_over_stdio(tmp_path: Path
     assert default_ns["value"] == "plain" and default_ns["namespace"] == "default"
 
 
-async def test_memory_usage_search_finds_entries_by_their_words_in_a_namespace(
+async def test_memory_usage_search_matches_substrings_and_wildcards_as_claude_flow_does(
     tmp_path: Path,
 ) -> None:
     with bounded():
         async with Client(stdio_params(tmp_path / "memory")) as client:
-            for key, value in (("auth", "use JWT tokens"), ("db", "use postgres")):
+            for key, value in (("auth", "use JWT tokens"), ("db", "use postgres"), ("k8s", 1)):
                 await call(
                     client,
                     "memory_usage",
@@ -92,12 +92,29 @@ async def test_memory_usage_search_finds_entries_by_their_words_in_a_namespace(
             found = await call(
                 client, "memory_usage", action="search", value="jwt", namespace="decisions"
             )
-            prefixed = await call(client, "memory_usage", action="search", value="postg*")
+            letter = await call(
+                client, "memory_usage", action="search", value="k", namespace="decisions"
+            )
+            wildcard = await call(
+                client, "memory_usage", action="search", value="use*gres", namespace="decisions"
+            )
+            everything = await call(client, "memory_usage", action="search", value="*")
             no_pattern = await client.call_tool("memory_usage", {"action": "search"})
 
-    assert [(e["key"], e["value"]) for e in found["entries"]] == [("auth", "use JWT tokens")]
-    assert found["entries"][0]["full_key"] == "decisions/auth"
-    assert [e["full_key"] for e in prefixed["entries"]] == ["decisions/db"]
+    assert found["pattern"] == "jwt" and found["count"] == 1
+    assert [(r["key"], r["value"], r["namespace"]) for r in found["results"]] == [
+        ("auth", "use JWT tokens", "decisions")
+    ]
+    assert found["results"][0]["full_key"] == "decisions/auth"
+    assert [r["key"] for r in letter["results"]] == ["auth", "k8s"]  # tokens, k8s
+    assert [r["key"] for r in wildcard["results"]] == ["db"]
+    assert [r["key"] for r in everything["results"]] == [
+        "auth",
+        "decisions/auth",
+        "decisions/db",
+        "decisions/k8s",
+    ]
+    assert everything["namespace"] == "default" and everything["entries"] is None
     assert "needs a pattern" in error_text(no_pattern)
 
 

@@ -3,6 +3,7 @@ CLI (see tests/fixtures/claude-flow/README.md), imported on SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -44,7 +45,7 @@ def test_v3_database_imports_keys_namespaces_values_and_ttls(
 
     report = import_database(manager, copy("v3-memory.db", tmp_path)).to_dict()
 
-    assert (report["found"], report["imported"], report["unchanged"]) == (8, 6, 0)
+    assert (report["found"], report["imported"], report["unchanged"]) == (10, 8, 0)
     assert (report["skipped_expired"], report["skipped_deleted"], report["rejected"]) == (1, 1, 0)
     assert "schema: claude-flow v3" in report["notes"]
     assert manager.retrieve("auth/strategy") == "JWT with rotating refresh tokens"  # default ns
@@ -61,6 +62,57 @@ def test_v3_database_imports_keys_namespaces_values_and_ttls(
     assert architecture.strategy == "multi_value"
 
 
+def test_v3_tags_and_provenance_come_along(
+    manager: MemoryLifecycleManager, clock: ManualClock, tmp_path: Path
+):
+    clock.set(V3_AFTER_WRITES)
+
+    import_database(manager, copy("v3-memory.db", tmp_path))
+
+    design = manager.retrieve_entry("knowledge/api-design")  # --tags "api,design"
+    goal = manager.retrieve_entry("user/goal")  # --provenance user_claim --tags goal,planning
+    run = manager.retrieve_entry("results/test-run")  # --provenance tool_result
+    assert design is not None and design.tags == ("api", "design")
+    assert design.provenance_type == "unknown"  # claude-flow's default, carried as it is
+    assert goal is not None and (goal.tags, goal.provenance_type) == (
+        ("goal", "planning"),
+        "user_claim",
+    )
+    assert run is not None and (run.tags, run.provenance_type) == ((), "tool_result")
+    found = manager.search("friday", provenance_filter=["user_claim"], tags=["goal"])
+    assert [r["key"] for r in found["results"]] == ["user/goal"]
+
+
+def test_tags_that_break_our_rules_are_left_out_and_counted(
+    make_manager: Any, clock: ManualClock, tmp_path: Path
+):
+    database = tmp_path / "memory.db"
+    conn = sqlite3.connect(database)
+    conn.execute(
+        "CREATE TABLE memory_entries (id INTEGER PRIMARY KEY, key TEXT, value TEXT, "
+        "namespace TEXT, metadata TEXT, created_at INTEGER, updated_at INTEGER, ttl INTEGER, "
+        "expires_at INTEGER)"
+    )
+    many = [f"t{i:02}" for i in range(20)]
+    metadata = [json.dumps({"tags": ["ok", "x" * 65]}), json.dumps({"tags": many})]
+    for key, meta in zip(("a", "b"), metadata, strict=True):
+        conn.execute(
+            "INSERT INTO memory_entries (key, value, namespace, metadata, created_at, "
+            "updated_at) VALUES (?, '1', 'notes', ?, ?, ?)",
+            (key, meta, int(clock.time) - 10, int(clock.time) - 10),
+        )
+    conn.commit()
+    conn.close()
+    manager = make_manager()
+
+    report = import_database(manager, database).to_dict()
+
+    assert report["imported"] == 2
+    assert "5 tags left out" in " ".join(report["notes"])
+    assert manager.retrieve_entry("notes/a").tags == ("ok",)  # type: ignore[union-attr]
+    assert manager.retrieve_entry("notes/b").tags == tuple(many[:16])  # type: ignore[union-attr]
+
+
 def test_importing_the_same_database_again_changes_nothing(
     manager: MemoryLifecycleManager, clock: ManualClock, tmp_path: Path
 ):
@@ -71,7 +123,7 @@ def test_importing_the_same_database_again_changes_nothing(
 
     again = import_database(manager, database).to_dict()
 
-    assert (again["imported"], again["unchanged"]) == (0, 6)
+    assert (again["imported"], again["unchanged"]) == (0, 8)
     assert live(manager) == before
 
 
@@ -82,12 +134,14 @@ def test_entries_expired_by_their_ttl_or_our_policy_are_skipped(
 
     report = import_database(manager, copy("v3-memory.db", tmp_path)).to_dict()
 
-    assert (report["imported"], report["skipped_expired"]) == (4, 3)
+    assert (report["imported"], report["skipped_expired"]) == (6, 3)
     assert set(live(manager)) == {
         "auth/strategy",
         "knowledge/api-design",
         "knowledge/architecture",
         "swarm/decision",
+        "user/goal",
+        "results/test-run",
     }
 
 

@@ -277,7 +277,19 @@ def test_a_result_carries_key_score_snippet_policy_revision_time_and_tags(
     result = m.search("jwt")
     assert result["next_cursor"] is None
     (hit,) = result["results"]
-    assert set(hit) == {"key", "score", "snippet", "policy", "revision", "updated_at", "tags"}
+    assert set(hit) == {
+        "key",
+        "score",
+        "snippet",
+        "policy",
+        "revision",
+        "updated_at",
+        "tags",
+        "value",
+        "provenance_type",
+    }
+    assert hit["value"] == {"decision": "We decided to use JWT for auth."}
+    assert hit["provenance_type"] is None
     assert hit["key"] == "notes/auth"
     assert hit["snippet"] == "decision: We decided to use **JWT** for auth."
     assert hit["policy"] == "default"
