@@ -80,12 +80,6 @@ def search(
     }
 
 
-def revision_of(row: Row) -> int | None:
-    """The entry's revision once the store keeps revisions (another branch); until then
-    unknown. The one place to fill it in."""
-    return None
-
-
 def _result(hit: SearchHit, exact: set[str], prefixes: tuple[str, ...]) -> dict[str, Any]:
     row = hit.row
     return {
@@ -93,7 +87,7 @@ def _result(hit: SearchHit, exact: set[str], prefixes: tuple[str, ...]) -> dict[
         "score": hit.score,
         "snippet": _snippet(row, exact, prefixes),
         "policy": row.policy,
-        "revision": revision_of(row),
+        "revision": row.revision,
         "updated_at": row.updated_at,
         "tags": list(row.tags),
     }
