@@ -402,30 +402,9 @@ class PostgresStore(PostgresCoordination):
     def delete_expired(
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
     ) -> SweepResult:
-        # One statement: the DELETE's RETURNING feeds both the counts and the sample.
-        # FOR UPDATE SKIP LOCKED leaves rows a writer holds right now to the next sweep
-        # (it is probably renewing them), so a sweep never waits on, or deadlocks with,
-        # a writer; the outer WHERE repeats the test so a row renewed meanwhile stays.
-        cond = "expires_at <= %(now)s AND (tombstone OR cleanup = ANY(%(strategies)s))"
-        if prefix:
-            cond += " AND key >= %(low)s AND key < %(high)s"
-        query = (
-            f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
-            f"WHERE {cond} FOR UPDATE SKIP LOCKED) AND {cond} RETURNING key, policy, tombstone) "
-            f"{LOG_GONE} "
-            "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
-            "UNION ALL "
-            "(SELECT NULL, FALSE, 0, key FROM gone WHERE NOT tombstone LIMIT %(sample)s)"
-        )
-        args = {
-            "now": now,
-            "strategies": list(strategies),
-            "low": prefix,
-            "high": prefix + _TOP,
-            "sample": sample,
-        }
+        args = sweep_arguments(now, strategies, prefix, sample)
         with self._write() as conn:
-            rows = conn.execute(query, args).fetchall()
+            rows = conn.execute(sweep_statement(bool(prefix)), args).fetchall()
             if any(key is not None or not tombstone for _, tombstone, _, key in rows):
                 conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
         by_policy: dict[str, int] = {}
@@ -558,6 +537,39 @@ class PostgresStore(PostgresCoordination):
         self._close_listener()
         with suppress(Exception):
             self._pool.close(timeout=5.0)
+
+
+def sweep_statement(prefixed: bool) -> str:
+    """The sweep, one statement: the DELETE's RETURNING feeds both the counts and the
+    sample. FOR UPDATE SKIP LOCKED leaves rows a writer holds right now to the next sweep
+    (it is probably renewing them), so a sweep never waits on, or deadlocks with, a
+    writer; the outer WHERE repeats the test so a row renewed meanwhile stays. The
+    planner picks the expiry index or the key range by their statistics (a key range
+    holding few rows is the cheaper walk; autovacuum's ANALYZE keeps the numbers fresh),
+    unlike SQLite's, which without statistics preferred the key range always."""
+    cond = "expires_at <= %(now)s AND (tombstone OR cleanup = ANY(%(strategies)s))"
+    if prefixed:
+        cond += " AND key >= %(low)s AND key < %(high)s"
+    return (
+        f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
+        f"WHERE {cond} FOR UPDATE SKIP LOCKED) AND {cond} RETURNING key, policy, tombstone) "
+        f"{LOG_GONE} "
+        "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
+        "UNION ALL "
+        "(SELECT NULL, FALSE, 0, key FROM gone WHERE NOT tombstone LIMIT %(sample)s)"
+    )
+
+
+def sweep_arguments(
+    now: float, strategies: Sequence[str], prefix: str, sample: int
+) -> dict[str, object]:
+    return {
+        "now": now,
+        "strategies": list(strategies),
+        "low": prefix,
+        "high": prefix + _TOP,
+        "sample": sample,
+    }
 
 
 def _parse_url(url: str, shown: str) -> tuple[str, str, int, int]:

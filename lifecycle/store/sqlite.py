@@ -696,7 +696,10 @@ class SQLiteStore(SQLiteCoordination):
         where = f"expires_at <= ? AND (tombstone = 1 OR cleanup IN ({marks}))"
         params: tuple[object, ...] = (now, *strategies)
         if prefix:
-            where += " AND key >= ? AND key < ?"
+            # a filter on the expiry range, not a range of the key index: ``+key`` keeps the
+            # planner off the key index, which would walk every row under the prefix,
+            # expired or not (a hook's ``coordination/`` sweep grew with the store)
+            where += " AND +key >= ? AND +key < ?"
             params += (prefix, prefix + "\U0010ffff")
         with self._write() as conn:
             counts = conn.execute(
