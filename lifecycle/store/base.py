@@ -329,6 +329,12 @@ class Store(Protocol):
         """The store's size on disk, where the backend can tell (SQLite: the file plus its
         write-ahead log; PostgreSQL: the schema's tables with their indexes and TOAST)."""
 
+    def give_back_space(self) -> None:
+        """After a cleanup's deletes (its last step): return what they freed, best effort,
+        quickly when there is nothing to return (hooks run a cleanup on every task).
+        SQLite: rebuilds the search index when sweeps removed much of it, returns free
+        pages, empties the WAL after a large sweep; PostgreSQL: nothing (autovacuum)."""
+
     def compact(self) -> None:
         """Give space freed by deletes back where the backend needs asking (SQLite:
         converts a store made before incremental auto-vacuum, once, and empties the WAL;

@@ -526,6 +526,13 @@ class PostgresStore(PostgresCoordination):
             )
         return int(size)
 
+    def give_back_space(self) -> None:
+        """Nothing to do: autovacuum makes deleted rows' space, their search index (GIN)
+        entries included, reusable, and ANALYZE keeps the planner's numbers fresh. Unlike
+        SQLite's FTS5, a GIN index keeps no deletion markers that searches must skip:
+        vacuum removes dead entries from it. (A table's files do not shrink; only ``VACUUM
+        FULL``, which locks the table, returns that space to the operating system.)"""
+
     def compact(self) -> None:
         """Nothing to do: PostgreSQL's autovacuum makes deleted rows' space reusable."""
 

@@ -11,8 +11,9 @@ The files are private to the user and watched while open (``sqlite_files``): a
 write transaction first checks that the path still names the file its connection
 opened, so a store deleted under a running server is reopened, loudly, instead of
 acknowledging writes into an unlinked file. Space freed by deletes goes back to
-the filesystem: new stores use incremental auto-vacuum, run after each sweep
-(``_give_back``), and ``compact`` converts a store made before that, once.
+the filesystem: new stores use incremental auto-vacuum, run at the end of each
+cleanup (``give_back_space``), and ``compact`` converts a store made before that,
+once.
 """
 
 from __future__ import annotations
@@ -449,6 +450,7 @@ class SQLiteStore(SQLiteCoordination):
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._closed = False
+        self._swept = 0  # index entries deleted by sweeps since the space was given back
         self._gate = sqlite_gate.WriterGate(self.path, busy_timeout)
         self._prepare_files()
         self._migrate()
@@ -715,8 +717,8 @@ class SQLiteStore(SQLiteCoordination):
             ).fetchall()
             sqlite_coord.log_expired(conn, where, params)
             conn.execute(f"DELETE FROM entries WHERE {where}", params)
-        self._give_back()
         by_policy = {p: n for p, t, n in counts if not t}
+        self._swept += sum(by_policy.values())  # index entries gone: see _give_back
         return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
 
     def delete_expired_key(self, key: str, now: float) -> bool:
@@ -761,6 +763,7 @@ class SQLiteStore(SQLiteCoordination):
             conn.execute("DELETE FROM op_ids")
             sqlite_coord.forget_history(conn)
             count: int = conn.execute("DELETE FROM entries").rowcount
+        self._swept += count
         self._give_back()
         return count
 
@@ -821,11 +824,23 @@ class SQLiteStore(SQLiteCoordination):
 
     # ------------------------------------------------------------ giving space back
 
+    def give_back_space(self) -> None:
+        self._give_back()
+
     def _give_back(self) -> None:
-        """After deletes, best effort (see ``sqlite_space``): they are already committed."""
+        """After deletes, best effort (see ``sqlite_space``): they are already committed.
+        When this process's sweeps removed many index entries next to those left, the
+        search index is rebuilt first (``sqlite_search.optimize``), so the pages it held
+        for them are among those returned."""
+        swept, self._swept = self._swept, 0
         try:
-            sqlite_space.give_back(self._conn(), self._busy_ms)
+            conn = self._conn()
+            if sqlite_space.worth_optimizing(conn, swept):
+                with self._write() as conn:
+                    sqlite_search.optimize(conn)
+            sqlite_space.give_back(conn, self._busy_ms)
         except (sqlite3.Error, StoreError) as exc:
+            self._swept += swept  # the next cleanup tries again
             log.warning("store %s: space not given back yet: %s", self.path, clip_text(str(exc)))
 
     def compact(self) -> None:

@@ -225,6 +225,18 @@ def index_pending(
     return len(found)
 
 
+def optimize(conn: sqlite3.Connection) -> None:
+    """Merge the index into one segment, dropping what deleted entries left in it.
+
+    A contentless FTS5 index forgets an entry by appending a deletion marker; the
+    entry's postings stay in their segment until a merge reaches it, and big old
+    segments are merged rarely. After a sweep that removed most entries the index
+    kept them all (102 MB for a store emptied of a million entries, and a one-word
+    search read every marker: 339 ms instead of 1). Costs a pass over the index, so
+    it runs only after sweeps that removed much of it (``sqlite_space``)."""
+    conn.execute("INSERT INTO search(search) VALUES ('optimize')")
+
+
 def clear(store: SQLiteAccess) -> None:
     """Forget every index entry, every row marked unindexed, in one transaction."""
     with store._write() as conn:
