@@ -329,6 +329,11 @@ class Store(Protocol):
         """The store's size on disk, where the backend can tell (SQLite: the file plus its
         write-ahead log; PostgreSQL: the schema's tables with their indexes and TOAST)."""
 
+    def read_only(self) -> str | None:
+        """Why writes cannot work now, in a few words (SQLite: "its folder is on a
+        read-only file system", "the disk is full (0 bytes free)"), or None. Reads work
+        either way; a write is refused with one line saying this."""
+
     def give_back_space(self) -> None:
         """After a cleanup's deletes (its last step): return what they freed, best effort,
         quickly when there is nothing to return (hooks run a cleanup on every task).

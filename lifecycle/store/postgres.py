@@ -526,6 +526,11 @@ class PostgresStore(PostgresCoordination):
             )
         return int(size)
 
+    def read_only(self) -> str | None:
+        """None: the server decides (a read-only server refuses writes with its own error,
+        which the store reports as one line)."""
+        return None
+
     def give_back_space(self) -> None:
         """Nothing to do: autovacuum makes deleted rows' space, their search index (GIN)
         entries included, reusable, and ANALYZE keeps the planner's numbers fresh. Unlike

@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import StoreBusyError, StoreError, clip_text
-from . import sqlite_coord, sqlite_files, sqlite_gate, sqlite_search, sqlite_space
+from . import (
+    sqlite_coord,
+    sqlite_files,
+    sqlite_gate,
+    sqlite_read_only,
+    sqlite_search,
+    sqlite_space,
+)
 from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .sqlite_coord import SQLiteCoordination
 from .sqlite_files import DATABASE, DATABASE_AND_WAL, FileIdentity
@@ -340,9 +347,12 @@ class _Immediate:
 
     def _open(self) -> sqlite3.Connection:
         store = self._store
+        conn = store._conn()
+        if store._local.read_only:
+            raise store._read_only_error()
         store._gate.enter()  # writers queue here (sqlite_gate), before SQLite's lock
         try:
-            conn = store._begin(store._conn())
+            conn = store._begin(conn)
             moved = store._local.files.changed(DATABASE)
             if moved is not None:
                 with store._errors():
@@ -436,6 +446,7 @@ class _ThreadState(threading.local):
     conn: sqlite3.Connection | None = None
     files: FileIdentity
     next_check = 0.0
+    read_only = False  # ``conn`` was opened read-only because writing could not work
 
 
 class SQLiteStore(SQLiteCoordination):
@@ -451,6 +462,7 @@ class SQLiteStore(SQLiteCoordination):
         self._conns_lock = threading.Lock()
         self._closed = False
         self._swept = 0  # index entries deleted by sweeps since the space was given back
+        self._read_only: str | None = None  # why the last connection opened read-only
         self._gate = sqlite_gate.WriterGate(self.path, busy_timeout)
         self._prepare_files()
         self._migrate()
@@ -476,6 +488,9 @@ class SQLiteStore(SQLiteCoordination):
             now = time.monotonic()
             if now < local.next_check:
                 return conn
+            if local.read_only:  # writable again (space freed, remounted)? try, once a second
+                self._drop_connection()
+                return self._connect()
             moved = local.files.changed()
             if moved is None:
                 local.next_check = now + FILE_CHECK_SECONDS
@@ -491,26 +506,68 @@ class SQLiteStore(SQLiteCoordination):
             # on their own; here a fresh store is made as a first open would
             log.error("%s was deleted while this process had the store open", self.path)
             return self._recreate()
-        with self._errors():
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self._busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            files = FileIdentity(self.path)
-            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            # takes effect only in a new, empty file: older stores are converted by compact()
-            conn.execute(f"PRAGMA auto_vacuum = {sqlite_space.AUTO_VACUUM_INCREMENTAL}")
-            self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute(f"PRAGMA journal_size_limit = {sqlite_space.JOURNAL_SIZE_LIMIT}")
+        files = FileIdentity(self.path)
+        read_only = False
+        try:
+            conn = self._open_writable()
+        except sqlite3.OperationalError as exc:
+            if not sqlite_read_only.cannot_write(exc) or not self._has_data():
+                with self._errors():
+                    raise
+            with self._errors():
+                conn = sqlite_read_only.open_read_only(self.path, self._busy_timeout)
+            read_only = True
+            self._read_only = sqlite_files.unwritable(self.path) or f"SQLite said: {exc}"
+            log.info("store %s: opened read-only (%s)", self.path, self._read_only)
+        else:
+            self._read_only = None
         self._local.conn = conn
         self._local.files = files
+        self._local.read_only = read_only
         self._local.next_check = time.monotonic() + FILE_CHECK_SECONDS
         with self._conns_lock:
             self._conns.append(conn)
         return conn
+
+    def _open_writable(self) -> sqlite3.Connection:
+        """A connection set up for writing, writing nothing itself unless the store is new
+        (or not yet in WAL mode): opening a store only to read must work where nothing
+        can be written (a read-only mount, a full disk)."""
+        conn = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            new = conn.execute("PRAGMA page_count").fetchone()[0] == 0
+            if new:  # auto-vacuum is chosen before the first table (compact() converts others)
+                conn.execute(f"PRAGMA auto_vacuum = {sqlite_space.AUTO_VACUUM_INCREMENTAL}")
+            if new or conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit = {sqlite_space.JOURNAL_SIZE_LIMIT}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _has_data(self) -> bool:
+        """Whether the file holds a database (one that cannot be opened for writing is
+        then opened read-only; an empty one is a store still to be made)."""
+        try:
+            return self.path.stat().st_size > 0
+        except OSError:
+            return False
+
+    def read_only(self) -> str | None:
+        return self._read_only or sqlite_files.unwritable(self.path)
+
+    def _read_only_error(self, exc: BaseException | None = None) -> StoreError:
+        why = self.read_only() or (f"SQLite said: {exc}" if exc else "it cannot be written")
+        return StoreError(
+            f"store {self.path} is read-only ({why}); the write was not stored: "
+            + sqlite_read_only.fix_for(why),
+            path=str(self.path),
+        )
 
     def _reopen(self, moved: str) -> sqlite3.Connection:
         """The store file changed under this connection: open the file now at the path."""
@@ -572,6 +629,8 @@ class SQLiteStore(SQLiteCoordination):
         try:
             yield
         except sqlite3.OperationalError as exc:
+            if sqlite_read_only.cannot_write(exc) and self.read_only() is not None:
+                raise self._read_only_error(exc) from exc
             if _busy(exc):
                 raise StoreBusyError(
                     f"store {self.path} stayed locked for over {self._busy_timeout:g} s: {exc}; "
@@ -593,6 +652,10 @@ class SQLiteStore(SQLiteCoordination):
             ) from exc
 
     def _migrate(self) -> None:
+        """Apply the migrations this store lacks; a store that has them all is not written
+        (reads must work where nothing can be written)."""
+        if not self._migrations_pending():
+            return
         with self._write() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -606,6 +669,17 @@ class SQLiteStore(SQLiteCoordination):
                 for statement in filter(str.strip, statements):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
+
+    def _migrations_pending(self) -> bool:
+        conn = self._conn()
+        try:
+            done = {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return True
+            with self._errors():
+                raise
+        return not NUMBERED.keys() <= done
 
     def _write(self) -> _Immediate:
         return _Immediate(self)
