@@ -292,7 +292,8 @@ class Store(Protocol):
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
     ) -> SweepResult:
         """Delete, in one transaction, expired rows under ``prefix`` whose cleanup is in
-        ``strategies``, plus expired tombstones."""
+        ``strategies``, plus expired tombstones (PostgreSQL: in transactions of
+        ``SWEEP_BATCH`` rows, so each stays within the store's timeout)."""
 
     def delete_expired_key(self, key: str, now: float) -> bool:
         """Lazy deletion of one key, only if it is still expired."""

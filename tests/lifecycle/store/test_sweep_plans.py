@@ -90,3 +90,32 @@ def test_a_postgres_prefix_sweep_walks_the_expiry_index_once_the_table_is_analyz
         drop_schema(dsn, schema)
     assert "entries_expires_at" in plan, plan
     assert "entries_pkey" not in plan, plan  # no walk of the key range
+
+
+@pytest.mark.postgres
+def test_a_postgres_sweep_larger_than_a_batch_deletes_everything_in_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each batch is a transaction of its own, bounded by the store's timeout; together
+    they delete and report what one statement would have."""
+    from lifecycle import ManualClock, MemoryLifecycleManager
+    from lifecycle.store import postgres
+    from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
+
+    monkeypatch.setattr(postgres, "SWEEP_BATCH", 10)
+    dsn = postgres_dsn()
+    schema = new_schema()
+    clock = ManualClock(1_800_000_000.0)
+    try:
+        with MemoryLifecycleManager(store=with_schema(dsn, schema), clock=clock) as m:
+            m.store_many([{"key": f"coordination/a{i}", "value": i} for i in range(25)])
+            m.store("knowledge/kept", 1)
+            clock.tick(7200)  # past coordination/*'s hour
+            report = m.gc.collect()
+            assert report.deleted_count == 25
+            assert report.by_namespace == {"coordination/*": 25}
+            assert sorted(report.deleted_keys) == sorted(f"coordination/a{i}" for i in range(25))
+            assert m.retrieve("knowledge/kept") == 1
+            assert m.list("coordination/")["entries"] == []
+    finally:
+        drop_schema(dsn, schema)
