@@ -86,6 +86,7 @@ NUMBERED: dict[int, str | tuple[str, ...]] = {
     **dict(enumerate(MIGRATIONS, start=1)),
     3: sqlite_coord.MIGRATION,  # revisions, the change log, locks (sqlite_coord.py)
     4: sqlite_search.MIGRATION,  # the full-text index (sqlite_search.py)
+    5: sqlite_search.SWEEP_MIGRATION,  # sweeps unindex set-based (sqlite_search.py)
 }
 
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -790,7 +791,7 @@ class SQLiteStore(SQLiteCoordination):
                 (*params, sample),
             ).fetchall()
             sqlite_coord.log_expired(conn, where, params)
-            conn.execute(f"DELETE FROM entries WHERE {where}", params)
+            sqlite_search.delete_rows(conn, where, params)
         by_policy = {p: n for p, t, n in counts if not t}
         self._swept += sum(by_policy.values())  # index entries gone: see _give_back
         return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
@@ -836,7 +837,7 @@ class SQLiteStore(SQLiteCoordination):
         with self._write() as conn:
             conn.execute("DELETE FROM op_ids")
             sqlite_coord.forget_history(conn)
-            count: int = conn.execute("DELETE FROM entries").rowcount
+            count = sqlite_search.delete_all(conn)
         self._swept += count
         self._give_back()
         return count
