@@ -88,6 +88,8 @@ NUMBERED: dict[int, str | tuple[str, ...]] = {
     4: sqlite_search.MIGRATION,  # the full-text index (sqlite_search.py)
     5: sqlite_search.SWEEP_MIGRATION,  # sweeps unindex set-based (sqlite_search.py)
 }
+# Migrations a store opened read-only can go without: reads do not depend on them.
+READS_WITHOUT = frozenset({5})
 
 BUSY_TIMEOUT_SECONDS = 60.0
 FILE_CHECK_SECONDS = 1.0  # how stale a read may be after the file was replaced
@@ -655,7 +657,11 @@ class SQLiteStore(SQLiteCoordination):
     def _migrate(self) -> None:
         """Apply the migrations this store lacks; a store that has them all is not written
         (reads must work where nothing can be written)."""
-        if not self._migrations_pending():
+        pending = self._migrations_pending()
+        if not pending:
+            return
+        if pending <= READS_WITHOUT and self.read_only() is not None:
+            log.info("store %s: read-only, migrations %s wait for a writer", self.path, pending)
             return
         with self._write() as conn:
             conn.execute(
@@ -671,16 +677,16 @@ class SQLiteStore(SQLiteCoordination):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
 
-    def _migrations_pending(self) -> bool:
+    def _migrations_pending(self) -> set[int]:
         conn = self._conn()
         try:
             done = {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
-                return True
+                return set(NUMBERED)
             with self._errors():
                 raise
-        return not NUMBERED.keys() <= done
+        return set(NUMBERED) - done
 
     def _write(self) -> _Immediate:
         return _Immediate(self)

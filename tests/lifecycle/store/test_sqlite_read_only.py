@@ -180,3 +180,22 @@ def test_a_store_on_a_full_disk_answers_reads_and_refuses_writes_in_one_line(
     stats = json.loads(results["stats"].stdout)
     assert "disk is full" in (stats["read_only"] or ""), stats
     check_refused_write(results["put"], "disk is full")
+
+
+def test_a_read_only_store_made_before_the_last_migrations_still_answers_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migrations reads do not need (``READS_WITHOUT``) wait for a process that can write."""
+    require_mounts()
+    from lifecycle.store import sqlite
+
+    directory = tmp_path / "m"
+    older = {n: m for n, m in sqlite.NUMBERED.items() if n not in sqlite.READS_WITHOUT}
+    monkeypatch.setattr(sqlite, "NUMBERED", older)
+    seed(directory)
+    monkeypatch.undo()
+    done = {name: run(read_only(directory, cli(directory, *args))) for name, args in READS.items()}
+    check_reads(done)
+    check_refused_write(
+        run(read_only(directory, cli(directory, "put", "knowledge/new", "x"))), "read-only file"
+    )
