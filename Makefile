@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo serve test lint bench clean
+.PHONY: run demo serve test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,16 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,docs]'
+	touch $(DOCS_STAMP)
+
+# the manual (docs/*.md, the reference pages generated from the code) as a static site in
+# site/; --strict fails on a broken link or anchor. NO_MKDOCS_2_WARNING: Material's banner
+docs: $(DOCS_STAMP)  ## the docs site in site/ (strict: a broken link or anchor fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info site

@@ -16,6 +16,7 @@ so plain ``except ValueError`` keeps working::
     ├── ImportFormatError      (ValueError)   a bad line in an export file
     ├── CompactedError         (ValueError)   a change-feed cursor older than the log keeps
     ├── EntryNotFoundError     (LookupError)  a key that is not stored
+    ├── StoreNotFoundError     (LookupError)  a read where no store exists (reads create none)
     ├── LockTimeout            (TimeoutError) ``locked()`` could not take the lock in time
     └── StoreError                            the storage driver failed
         └── StoreBusyError                    the store stayed locked past the busy timeout
@@ -82,6 +83,10 @@ class ImportFormatError(LifecycleError, ValueError):
 
 class EntryNotFoundError(LifecycleError, LookupError):
     """A key that is not stored (or has expired)."""
+
+
+class StoreNotFoundError(LifecycleError, LookupError):
+    """A read asked for where no store exists: reading never creates one."""
 
 
 class CompactedError(LifecycleError, ValueError):

@@ -81,6 +81,11 @@ def project_root(cwd: Path | None = None) -> Path:
     return start
 
 
+def has_project_marker(folder: Path) -> bool:
+    """Whether ``folder`` holds any of the markers ``project_root`` looks for."""
+    return any((folder / m).exists() for m in (REPOSITORY_MARKER, *_MARKERS))
+
+
 def _folders_up(start: Path) -> Iterator[Path]:
     """``start`` and its ancestors, stopping below the home directory if inside it."""
     try:

@@ -28,32 +28,63 @@ MAX_BYTES_SETTING = 1 << 30
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+# The descriptions are the policy-file reference of the docs (docs/reference/generate.py)
+_TTL = "Time to live in seconds from the entry's last write; 0 = never expires."
+_CLEANUP = (
+    "When an expired entry is deleted: lazy = when read after expiry, and by any cleanup; "
+    "scheduled = by cleanup (background maintenance, the daemon, hooks); manual = only by "
+    "a forced cleanup or a delete. An expired entry is never returned, whatever this says."
+)
+_CONFLICT = (
+    "How concurrent writes combine: lww = the last write wins, by (timestamp, agent); "
+    "multi_value = concurrent writes kept as siblings; counter = each store adds its number."
+)
+
+
 class _PolicyFields(BaseModel):
     model_config = _STRICT
 
     ttl_seconds: float = Field(
-        default=_DEFAULT.ttl_seconds,
-        ge=0,
-        le=MAX_TTL_SECONDS,
+        default=_DEFAULT.ttl_seconds, ge=0, le=MAX_TTL_SECONDS, strict=True, description=_TTL
+    )
+    cleanup_strategy: CleanupStrategy = Field(
+        default=_DEFAULT.cleanup_strategy, description=_CLEANUP
+    )
+    conflict_strategy: ConflictStrategy = Field(
+        default=_DEFAULT.conflict_strategy, description=_CONFLICT
+    )
+    compression_enabled: bool = Field(
+        default=_DEFAULT.compression_enabled,
         strict=True,
-        description="0 = never expires",
+        description="Gzip values larger than compression_threshold_bytes.",
     )
-    cleanup_strategy: CleanupStrategy = _DEFAULT.cleanup_strategy
-    conflict_strategy: ConflictStrategy = _DEFAULT.conflict_strategy
-    compression_enabled: bool = Field(default=_DEFAULT.compression_enabled, strict=True)
     compression_threshold_bytes: int = Field(
-        default=_DEFAULT.compression_threshold_bytes, ge=0, le=MAX_BYTES_SETTING, strict=True
+        default=_DEFAULT.compression_threshold_bytes,
+        ge=0,
+        le=MAX_BYTES_SETTING,
+        strict=True,
+        description="Only values larger than this (serialized, in bytes) are compressed.",
     )
-    max_siblings: int = Field(default=_DEFAULT.max_siblings, ge=1, le=1024, strict=True)
+    max_siblings: int = Field(
+        default=_DEFAULT.max_siblings,
+        ge=1,
+        le=1024,
+        strict=True,
+        description="multi_value: keep at most this many siblings; the oldest go first.",
+    )
 
 
 class PolicyModel(_PolicyFields):
-    namespace: str = Field(min_length=1, max_length=MAX_KEY_LENGTH, strict=True)
-    ttl_seconds: float = Field(
-        ge=0, le=MAX_TTL_SECONDS, strict=True, description="0 = never expires"
+    namespace: str = Field(
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        strict=True,
+        description="The key pattern: '*' matches any characters, '/' included; '?' one. "
+        "An exact pattern beats a glob; among globs the most literal characters win.",
     )
-    cleanup_strategy: CleanupStrategy
-    conflict_strategy: ConflictStrategy
+    ttl_seconds: float = Field(ge=0, le=MAX_TTL_SECONDS, strict=True, description=_TTL)
+    cleanup_strategy: CleanupStrategy = Field(description=_CLEANUP)
+    conflict_strategy: ConflictStrategy = Field(description=_CONFLICT)
 
 
 class DefaultPolicyModel(_PolicyFields):
@@ -64,18 +95,40 @@ class SettingsModel(BaseModel):
     model_config = _STRICT
 
     max_value_bytes: int = Field(
-        default=_SETTINGS.max_value_bytes, ge=1, le=MAX_BYTES_SETTING, strict=True
+        default=_SETTINGS.max_value_bytes,
+        ge=1,
+        le=MAX_BYTES_SETTING,
+        strict=True,
+        description="The largest serialized value a write may store.",
     )
     tombstone_grace_seconds: float = Field(
-        default=_SETTINGS.tombstone_grace_seconds, ge=0, le=MAX_TTL_SECONDS, strict=True
+        default=_SETTINGS.tombstone_grace_seconds,
+        ge=0,
+        le=MAX_TTL_SECONDS,
+        strict=True,
+        description="How long a delete is remembered (its tombstone) so that importing an "
+        "older export does not bring the entry back; replicas must exchange exports within it.",
     )
     op_id_window_seconds: float = Field(
-        default=_SETTINGS.op_id_window_seconds, ge=0, le=MAX_TTL_SECONDS, strict=True
+        default=_SETTINGS.op_id_window_seconds,
+        ge=0,
+        le=MAX_TTL_SECONDS,
+        strict=True,
+        description="How long a retried op_id is recognised and counted once.",
     )
     max_clock_skew_seconds: float = Field(
-        default=_SETTINGS.max_clock_skew_seconds, ge=0, le=MAX_TTL_SECONDS, strict=True
+        default=_SETTINGS.max_clock_skew_seconds,
+        ge=0,
+        le=MAX_TTL_SECONDS,
+        strict=True,
+        description="How far ahead of the store's clock a write's timestamp may be.",
     )
-    change_log_max_entries: int = Field(default=_SETTINGS.change_log_max_entries, ge=1, strict=True)
+    change_log_max_entries: int = Field(
+        default=_SETTINGS.change_log_max_entries,
+        ge=1,
+        strict=True,
+        description="How many of the newest changes the change feed (memory_changes) keeps.",
+    )
     op_id_window: int | None = Field(
         default=None, ge=1, strict=True, description="deprecated: the old per-key count"
     )

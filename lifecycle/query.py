@@ -10,11 +10,14 @@ symbols separate words and are otherwise ignored, so a query can hold any
 character without breaking anything: no part of it reaches a database query
 parser as syntax. What other search syntaxes treat as operators is refused
 with a message that says what to write instead (``AND``/``OR``/``NOT``/``NEAR``
-in capitals, ``-word``), because silently searching for the word ``OR`` would
-answer a different question than the one asked.
+in capitals, FTS5's proximity forms ``NEAR(a b)`` and ``NEAR/3``, ``-word``), because
+silently searching for the word ``OR`` would answer a different question than the one
+asked.
 """
 
 from __future__ import annotations
+
+import re
 
 from .digests import sha1_hex
 from .errors import InvalidQueryError
@@ -24,6 +27,8 @@ from .text import MAX_TOKEN_CHARS, normalize, token_pattern
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TOKENS = 64
 _OPERATORS = ("AND", "OR", "NOT", "NEAR")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PROXIMITY = re.compile(r"NEAR(/\d*)?(\(|$)")  # FTS5's NEAR(a b), NEAR/3, NEAR/3(a b)
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -56,6 +61,12 @@ def parse(query: object) -> Query:
         )
     if not query.strip():
         raise _fail("it is empty; pass one or more words, e.g. 'auth decision'")
+    surrogate = _SURROGATE.search(query)
+    if surrogate:
+        raise _fail(
+            f"lone surrogate {surrogate.group()!r} at position {surrogate.start()} is not "
+            "valid Unicode; send the query as valid UTF-8 text"
+        )
     terms: list[Term] = []
     at = 0
     while at < len(query):
@@ -99,6 +110,12 @@ def _word(chunk: str, terms: list[Term]) -> None:
             f"{chunk!r} is not an operator here: every word must match (AND) already; "
             f"drop it, run one search per alternative, or write {chunk.lower()!r} "
             "to search for the word itself"
+        )
+    if chunk != "NEAR" and _PROXIMITY.match(chunk):
+        raise _fail(
+            f"{_shown(chunk)}: proximity search (NEAR(a b), NEAR/N) is not supported; every "
+            "word must match already, anywhere in the entry: drop NEAR, or quote words that "
+            "must be adjacent as a phrase, e.g. '\"auth token\"'"
         )
     if len(chunk) > 1 and chunk[0] == "-" and chunk[1] != "-" and _raw_tokens(chunk[1:]):
         raise _fail(

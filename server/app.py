@@ -16,11 +16,15 @@ from functools import partial
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp_types import SetLevelRequestParams
 
 from lifecycle import MemoryLifecycleManager, __version__
 from lifecycle.clock import Clock
 from lifecycle.store import Store, redact_url
 
+from . import sdk
+from .client_logs import ClientLogs
+from .errors import tool_name_check
 from .resources import register_resources
 from .scheduler import MaintenanceScheduler, resolve_interval
 from .state import AppState
@@ -29,6 +33,7 @@ from .tools import build_tools
 
 SERVER_NAME = "memory-lifecycle"
 SHUTDOWN_WAIT_SECONDS = 1.0
+PROMPT_METHODS = ("prompts/list", "prompts/get")
 STOPPED_MESSAGE = "memory-lifecycle stopped: maintenance shut down, store closed"
 
 log = logging.getLogger("memory_lifecycle.server")
@@ -58,6 +63,7 @@ def build_server(
     """
     interval = resolve_interval(maintenance_interval)
     events = StoreEvents()  # the subscription bus: fed by the store's change feed
+    client_logs = ClientLogs()  # log lines for the clients that call logging/setLevel
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -69,6 +75,7 @@ def build_server(
         try:
             async with anyio.create_task_group() as background:
                 background.start_soon(follower.run)
+                background.start_soon(client_logs.run)
                 maintenance.start()
                 log.info("memory-lifecycle serving %s", redact_url(manager.store_url))
                 try:
@@ -81,6 +88,7 @@ def build_server(
             manager.close()
             log.info(STOPPED_MESSAGE)
 
+    tools = build_tools(bench_noop_tool=bench_noop)
     mcp: MCPServer[AppState] = MCPServer(
         SERVER_NAME,
         title="Memory lifecycle",
@@ -90,9 +98,16 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=events,
-        tools=build_tools(bench_noop_tool=bench_noop),
+        tools=tools,
     )
     register_resources(mcp)
+    for method in PROMPT_METHODS:  # no prompts: advertise none, a call is -32601
+        sdk.remove_request_handler(mcp, method)
+    sdk.check_tool_calls(mcp, tool_name_check(t.name for t in tools))
+    sdk.add_request_handler(
+        mcp, "logging/setLevel", SetLevelRequestParams, client_logs.on_set_level
+    )
+    sdk.handshake_only_capability(mcp, "logging")  # 2026-07-28 has no logging/setLevel
     return mcp
 
 

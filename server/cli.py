@@ -14,7 +14,10 @@ warning); ``--debug`` shows the traceback as well.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -26,7 +29,8 @@ from .commands import COMMANDS, register
 from .commands.common import PROG, CommandParser, SoftUsageError, UsageError
 from .logs import configure_logging
 
-_GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store")
+EXIT_READER_GONE = 128 + signal.SIGPIPE  # 141, as for a process SIGPIPE ended
+_GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store", "--output")
 
 log = logging.getLogger("memory_lifecycle.cli")
 
@@ -43,6 +47,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--policy-file", metavar="FILE", help="retention policies YAML")
     parser.add_argument(
         "--store", metavar="URL", help="store URL: a path, sqlite:///, postgresql://"
+    )
+    parser.add_argument(
+        "--output",
+        dest="global_output",
+        metavar="FORMAT",
+        help="text or json: the command's --output, given before the command",
     )
     parser.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
     parser.add_argument(
@@ -100,6 +110,27 @@ def _version_format(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; a reader that goes away (``| head``) ends it quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at interpreter exit, where a failure is a traceback
+    except BrokenPipeError:
+        return _reader_gone()
+    return code
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed its end: stop without a word (what was asked for was done
+    or is moot) and exit as a process killed by SIGPIPE would, so a shell pipeline with
+    ``pipefail`` still sees the output was cut short."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
+        os.close(devnull)
+    return EXIT_READER_GONE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if _version_format(argv) == "json":  # plain --version is argparse's
         output.dump_json({"name": PROG, "version": __version__}, sys.stdout)
@@ -117,12 +148,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         warn_unknown(args, unknown)
     _configure_logging(args)
     try:
+        _apply_global_output(args)
+    except UsageError as exc:
+        parser.error(str(exc))
+    try:
         code: int = args.handler(args)
         return code
     except UsageError as exc:
         parser.exit(2, f"{PROG}: error: {_one_line(str(exc))}\n")
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # the reader went away: main() ends quietly
     except (LifecycleError, OSError) as exc:
         return _fail(args, _describe(exc))
     except Exception as exc:  # a bug: say so in one line, the traceback is behind --debug
@@ -130,10 +167,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0  # pragma: no cover  (parser.exit raised)
 
 
+def _apply_global_output(args: argparse.Namespace) -> None:
+    """``memory-lifecycle --output json stats`` means ``stats --output json``. The
+    command's own ``--output json`` wins over a global ``text``; a hook takes any value,
+    as its own option does (it warns and uses text)."""
+    given = args.global_output
+    if given is None:
+        return
+    if not hasattr(args, "output"):
+        raise UsageError(f"--output does not apply to {args.command}: it has no --output option")
+    if args.command not in ("hook", "hooks") and given not in output.OUTPUT_FORMATS:
+        raise UsageError(f"--output {given!r}: use text or json")
+    if args.output == "text":
+        args.output = given
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
-    """Long-running commands log what they do; one-shot ones only warnings and errors."""
+    """Long-running commands log what they do; one-shot ones only warnings and errors, in
+    the ``memory-lifecycle: warning: ...`` style of their other messages."""
     quiet = args.command not in ("daemon", "serve", "ui")
-    configure_logging(logging.WARNING if quiet else logging.INFO, debug=args.debug)
+    configure_logging(logging.WARNING if quiet else logging.INFO, debug=args.debug, one_shot=quiet)
 
 
 def _describe(exc: BaseException) -> str:

@@ -9,14 +9,15 @@ does not declare becomes an ``UnknownArgumentError``: the SDK shows a schema
 failure's text, and ours is one sentence naming the closest valid argument; other
 schema failures are one bounded line (``ArgumentsError``). A resource URI that
 names no valid key is the caller's mistake: "invalid params" (-32602), like a
-missing entry, not an internal error (-32603).
+missing entry, not an internal error (-32603). A tool name the server does not serve
+is an error result naming the tools (``tool_name_check``).
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lifecycle import EntryNotFoundError, InvalidKeyError, LifecycleError
-from lifecycle.errors import clip_text
+from lifecycle.errors import clip, clip_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -121,3 +122,19 @@ class UnknownArgumentError(ValidationError):
         return cls.from_exception_data(
             tool, [InitErrorDetails(type=error, loc=(shown,), input=None)]
         )
+
+
+def tool_name_check(names: Iterable[str]) -> Callable[[str], None]:
+    """A check for ``sdk.check_tool_calls``: a name this server does not serve is an error
+    result naming the closest tool and listing them all (the SDK says "Unknown tool: X")."""
+    known = sorted(names)
+    served = frozenset(known)
+
+    def check(name: str) -> None:
+        if name in served:
+            return
+        close = difflib.get_close_matches(name[:100], known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ToolError(f"unknown tool {clip(name, 60)}; {hint}the tools are: {', '.join(known)}")
+
+    return check

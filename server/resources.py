@@ -33,6 +33,7 @@ from mcp_types import (
 )
 
 from lifecycle import EntryNotFoundError, LifecycleError
+from lifecycle.errors import clip
 from lifecycle.keys import MAX_KEY_LENGTH
 
 from . import sdk
@@ -57,21 +58,22 @@ def read_entry(key: str, ctx: Context) -> str:
     return json.dumps(entry.to_dict(), ensure_ascii=False)
 
 
-def refuse_long_uris(mcp: MCPServer[Any]) -> None:
-    """A URI longer than any key's is refused before the SDK echoes it: its "Unknown
-    resource: <uri>" error and its log line would carry all of it (100 KB and more)."""
-    read = mcp.read_resource
-
-    async def read_resource(uri: Any, context: Any = None) -> Any:
-        if len(str(uri)) > MAX_URI_CHARS:
-            raise MCPError(
-                INVALID_PARAMS,
-                f"resource URI of {len(str(uri))} characters: entries are memory://<key> "
-                f"with keys of at most {MAX_KEY_LENGTH} characters",
-            )
-        return await read(uri, context)
-
-    mcp.read_resource = read_resource  # type: ignore[method-assign]
+def check_uri(uri: str) -> None:
+    """Refuse a URI that cannot name an entry, before the SDK looks it up: its "Unknown
+    resource: <uri>" says nothing of what would work, and for a URI longer than any key's
+    (100 KB and more) its error and its log line would carry all of it."""
+    if len(uri) > MAX_URI_CHARS:
+        raise MCPError(
+            INVALID_PARAMS,
+            f"resource URI of {len(uri)} characters: entries are memory://<key> "
+            f"with keys of at most {MAX_KEY_LENGTH} characters",
+        )
+    if not uri.startswith(URI_PREFIX):
+        raise MCPError(
+            INVALID_PARAMS,
+            f"unknown resource {clip(uri, 200)}: this server's resources are its entries, "
+            "memory://<key> (resources/list lists them)",
+        )
 
 
 async def list_entries(
@@ -108,4 +110,4 @@ def register_resources(mcp: MCPServer[Any]) -> None:
         mime_type="application/json",
         security=ResourceSecurity(exempt_params={"key"}),
     )(read_entry)
-    refuse_long_uris(mcp)
+    sdk.check_resource_reads(mcp, check_uri)

@@ -25,6 +25,7 @@ from lifecycle import ConfigurationError, MemoryLifecycleManager
 from . import sdk
 from .allowed_hosts import allowed_hosts, host_name
 from .app import build_server
+from .http_input import MCP_PATH, ReadableErrors
 from .logs import configure_logging
 from .serving import exit_code_for, http_token, listen, protect, serve_app, stop_on_signal, url_of
 
@@ -138,8 +139,9 @@ async def _serve_http(
     # Host and Origin are checked by HostCheck for every bind (the SDK's own check covers
     # only three loopback binds and cannot be told about --allowed-host)
     off = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    app = mcp.streamable_http_app(host=host, transport_security=off)
+    app = mcp.streamable_http_app(host=host, transport_security=off, streamable_http_path=MCP_PATH)
     stop_dashboard = mount_dashboard(app, open_manager)
     log.info("dashboard: %s", url_of(host, port, DASHBOARD_PATH + "/"))
-    protected = protect(app, token, hosts, browser_paths=(DASHBOARD_PATH,))
+    readable = ReadableErrors(app, MCP_PATH)  # a batch: one short -32600, as over stdio
+    protected = protect(readable, token, hosts, browser_paths=(DASHBOARD_PATH,))
     await serve_app(protected, listener, host, port, stopping=stop_dashboard)

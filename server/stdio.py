@@ -9,7 +9,8 @@ falls short three ways, each fixed here:
   an integer over 4,300 digits, a lone surrogate) is dropped without an answer,
   so the client waits forever. Here it gets a JSON-RPC error, ``-32700`` (parse
   error) or ``-32600`` (valid JSON that is not a JSON-RPC message), with
-  ``id: null`` as JSON-RPC prescribes when the id cannot be read.
+  ``id: null`` as JSON-RPC prescribes when the id cannot be read
+  (``server.jsonrpc_input``, whose words HTTP shares).
 - At stdin EOF the SDK cancels requests still in progress, so
   ``printf "$INIT\\n$NOTIF\\n$CALL\\n" | memory-lifecycle serve`` answered the call
   with "Connection closed" and never stored. Here EOF waits (up to
@@ -23,7 +24,6 @@ falls short three ways, each fixed here:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -38,10 +38,10 @@ import anyio.lowlevel
 import mcp_types as types
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
-from pydantic import ValidationError
 
 from lifecycle import ConfigurationError
-from lifecycle.errors import clip_text
+
+from .jsonrpc_input import error, read_message
 
 MAX_LINE_BYTES = 64 << 20  # one message; a batch of 1,000 large values fits
 DRAIN_SECONDS = 30.0
@@ -217,45 +217,8 @@ def _track(message: types.JSONRPCMessage, pending: _Pending) -> None:
 def _parse(line: bytes | _Oversized) -> types.JSONRPCMessage | None:
     """The message on a line; a JSON-RPC error to send back; None for a blank line."""
     if isinstance(line, _Oversized):
-        return _error(types.PARSE_ERROR, f"a message over {MAX_LINE_BYTES} bytes; ignored")
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _error(types.PARSE_ERROR, f"not UTF-8: byte {exc.start} is {line[exc.start]:#04x}")
-    if not text.strip():
-        return None
-    try:
-        return types.jsonrpc_message_adapter.validate_json(text, by_name=False)
-    except ValidationError as exc:
-        problems = exc.errors()
-        if any(p["type"] == "json_invalid" for p in problems):
-            return _error(types.PARSE_ERROR, str(problems[0]["msg"]))
-        return _error(
-            types.INVALID_REQUEST,
-            "not a JSON-RPC 2.0 request, notification or response",
-            _request_id(text),
-        )
-
-
-def _request_id(text: str) -> Any:
-    """The id of a well-formed JSON object that is not a valid message, if it has one."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    request_id = data.get("id") if isinstance(data, dict) else None
-    if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
-        return None
-    return request_id if len(str(request_id)) <= 200 else None
-
-
-def _error(code: int, message: str, request_id: Any = None) -> types.JSONRPCError:
-    title = "Parse error" if code == types.PARSE_ERROR else "Invalid request"
-    return types.JSONRPCError(
-        jsonrpc="2.0",
-        id=request_id,
-        error=types.ErrorData(code=code, message=f"{title}: {clip_text(message, 200)}"),
-    )
+        return error(types.PARSE_ERROR, f"a message over {MAX_LINE_BYTES} bytes; ignored")
+    return read_message(line)
 
 
 @contextmanager

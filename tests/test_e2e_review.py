@@ -81,6 +81,7 @@ def test_an_import_error_about_one_entry_names_the_file_as_well_as_the_line(
 
 
 def test_exporting_to_a_directory_says_it_is_a_directory(tmp_path: Path) -> None:
+    MemoryLifecycleManager(memory_dir=tmp_path / "memory").close()
     result = run_cli("--memory-dir", str(tmp_path / "memory"), "export", str(tmp_path))
 
     assert result.returncode == 1

@@ -1,4 +1,4 @@
-"""The seed's file-per-key layout: ``<DIR>/*.json`` plus ``<DIR>/../memory.db``.
+"""The original file-per-key layout (``--from seed``): ``<DIR>/*.json`` plus ``<DIR>/../memory.db``.
 
 The design this project started from kept each key in ``DIR/<key with '/' and
 ':' as '_'>.json``::

@@ -20,6 +20,7 @@ __all__ = [
     "Transaction",
     "open_store",
     "redact_url",
+    "sqlite_file",
 ]
 
 
@@ -37,20 +38,30 @@ def open_store(url: str | Path) -> Store:
                 path=redact_url(text),
             ) from exc
         return PostgresStore(text)
-    if text.startswith("sqlite:///"):
-        return SQLiteStore(text[len("sqlite:///") :])  # sqlite:////abs keeps its leading /
+    path = sqlite_file(text)
+    if path is not None:
+        return SQLiteStore(path)
     if text.startswith("sqlite://"):
         raise ConfigurationError(
             f"store URL {text!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db",
             path=text,
         )
+    raise ConfigurationError(
+        f"store URL {redact_url(text)!r} has an unknown scheme; use a file path, "
+        "sqlite:///path or postgresql://user@host/db",
+        path=redact_url(text),
+    )
+
+
+def sqlite_file(url: str | Path) -> Path | None:
+    """The SQLite file a store URL names: a plain path or ``sqlite:///path``
+    (``sqlite:////abs`` keeps its leading /); None for any other URL."""
+    text = str(url)
+    if text.startswith("sqlite:///"):
+        return Path(text[len("sqlite:///") :])
     if "://" in text:
-        raise ConfigurationError(
-            f"store URL {redact_url(text)!r} has an unknown scheme; use a file path, "
-            "sqlite:///path or postgresql://user@host/db",
-            path=redact_url(text),
-        )
-    return SQLiteStore(text)
+        return None
+    return Path(text)
 
 
 def redact_url(url: str) -> str:

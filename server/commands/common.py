@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .. import output
@@ -95,6 +96,47 @@ def open_manager(args: argparse.Namespace) -> MemoryLifecycleManager:
     from lifecycle import MemoryLifecycleManager
 
     return MemoryLifecycleManager(args.memory_dir, args.policy_file, args.store)
+
+
+def open_existing(args: argparse.Namespace) -> MemoryLifecycleManager:
+    """The manager for a read command (``get``, ``list``, ``search``, ``stats``,
+    ``export``, ``locks``): a SQLite store that is not there yet is a ``StoreNotFoundError``
+    saying where it looked and how to make one, instead of a new, empty store file that a
+    read in the wrong folder would leave behind. Writes create the store as before."""
+    from lifecycle.errors import StoreNotFoundError
+    from lifecycle.paths import resolve
+    from lifecycle.store import sqlite_file
+
+    url = resolve(args.memory_dir, args.policy_file, args.store).store_url
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StoreNotFoundError(
+            f"no store at {path} ({_store_origin(args)}): nothing has been stored there "
+            f"yet. A write creates it ({PROG} put KEY VALUE, a hook, or the MCP server); "
+            "to read another store pass --memory-dir DIR or --store URL",
+            path=str(path),
+        )
+    return open_manager(args)
+
+
+def _store_origin(args: argparse.Namespace) -> str:
+    """Where the store's location came from, for the message above."""
+    from lifecycle.paths import ENV_DIR, ENV_PROJECT, ENV_STORE, has_project_marker, project_root
+
+    if args.store is not None:
+        return "from --store"
+    if args.memory_dir is not None:
+        return "from --memory-dir"
+    for name in (ENV_STORE, ENV_DIR):
+        if os.environ.get(name):
+            return f"from ${name}"
+    start = Path(os.environ.get(ENV_PROJECT) or os.getcwd()).resolve()
+    root = project_root()
+    if root != start:
+        return f"in the project {root}, found from {start}"
+    if has_project_marker(root):
+        return f"in the project {root}"
+    return f"no .git, .claude/ or .mcp.json in {start} or above it"
 
 
 def output_option(parser: argparse.ArgumentParser) -> None:

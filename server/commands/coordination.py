@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from .. import output
-from .common import emit, open_manager, output_option
+from .common import emit, open_existing, open_manager, output_option
 
 WATCH_WAIT_SECONDS = 10.0  # one long-poll; a change ends it at once
 WATCH_PAGE = 1000
@@ -50,7 +50,7 @@ def _revision(text: str) -> int:
 
 
 def cmd_locks(args: argparse.Namespace) -> int:
-    with open_manager(args) as manager:
+    with open_existing(args) as manager:
         held = manager.list_locks()
     emit(args, {"locks": held, "count": len(held)}, format_locks)
     return 0

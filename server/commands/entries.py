@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import output
-from .common import PROG, emit, open_manager, output_option
+from .common import PROG, emit, open_existing, open_manager, output_option
 
 DEFAULT_LIST_LIMIT = 100
 
@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="T",
         help="a tag for search and list filters (repeat for several; replaces the entry's tags)",
     )
+    put.add_argument(
+        "--keep-siblings",
+        action="store_true",
+        help="on a multi-value key, add this value beside the current ones instead of "
+        "replacing them",
+    )
     output_option(put)
     put.set_defaults(handler=cmd_put)
 
@@ -51,6 +57,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument("prefix", nargs="?", default="", help="only keys starting with this")
     ls.add_argument("--limit", type=int, default=DEFAULT_LIST_LIMIT, help="page size (1-1000)")
     ls.add_argument("--cursor", help="next_cursor of the previous page")
+    ls.add_argument(
+        "--tag",
+        action="append",
+        dest="tags",
+        metavar="T",
+        help="only entries tagged T (repeat: entries carrying all of them)",
+    )
     output_option(ls)
     ls.set_defaults(handler=cmd_list)
 
@@ -87,7 +100,7 @@ def _missing(args: argparse.Namespace, result: Mapping[str, Any], what: str) -> 
 def cmd_get(args: argparse.Namespace) -> int:
     from ..models import RetrieveOutput
 
-    with open_manager(args) as manager:
+    with open_existing(args) as manager:
         entry = manager.retrieve_entry(args.key)
     result = RetrieveOutput.from_entry(args.key, entry).model_dump(mode="json")
     if entry is None:
@@ -104,11 +117,19 @@ def cmd_get(args: argparse.Namespace) -> int:
 
 
 def cmd_put(args: argparse.Namespace) -> int:
+    """A person's write: on a multi-value key it replaces the values it has seen (it reads
+    the key's context first), so two ``put``s in a row leave one value. Each command is a
+    new actor, so without the context every ``put`` would pile up one more sibling."""
     from ..models import StoreOutput
 
     with open_manager(args) as manager:
+        seen = None if args.keep_siblings else manager.retrieve_entry(args.key)
         stored = manager.put(
-            args.key, parse_value(args.value), ttl_seconds=args.ttl_seconds, tags=args.tags
+            args.key,
+            parse_value(args.value),
+            ttl_seconds=args.ttl_seconds,
+            tags=args.tags,
+            context=seen.context if seen is not None else None,
         )
     emit(args, StoreOutput.from_result(stored).model_dump(mode="json"), format_put)
     return 0
@@ -117,8 +138,10 @@ def cmd_put(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from ..models import ListOutput
 
-    with open_manager(args) as manager:
-        page = manager.list(prefix=args.prefix, limit=args.limit, cursor=args.cursor)
+    with open_existing(args) as manager:
+        page = manager.list(
+            prefix=args.prefix, limit=args.limit, cursor=args.cursor, tags=args.tags
+        )
     emit(args, ListOutput.model_validate(page).model_dump(mode="json"), format_list)
     return 0
 
@@ -148,7 +171,7 @@ def format_put(result: Mapping[str, Any]) -> str:
     return f"stored {result['key']} ({where}; expires {expiry})"
 
 
-_LIST_COLUMNS = ("key", "policy", "size", "expires")
+_LIST_COLUMNS = ("key", "policy", "tags", "size", "expires")
 
 
 def format_list(page: Mapping[str, Any]) -> str:
@@ -156,7 +179,13 @@ def format_list(page: Mapping[str, Any]) -> str:
     if not page["entries"]:
         return "no entries"
     rows = [
-        (e["key"], e["policy"], output.human_bytes(e["size_bytes"]), _expiry(e["expires_at"]))
+        (
+            e["key"],
+            e["policy"],
+            ",".join(e["tags"]) or "-",
+            output.human_bytes(e["size_bytes"]),
+            _expiry(e["expires_at"]),
+        )
         for e in page["entries"]
     ]
     widths = [max(len(r[i]) for r in (_LIST_COLUMNS, *rows)) for i in range(len(_LIST_COLUMNS))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import output
-from .common import emit, open_manager, output_option, positive_float
+from .common import emit, open_existing, open_manager, output_option, positive_float
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +43,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    with open_manager(args) as manager:
+    with open_existing(args) as manager:
         stats = manager.get_stats()
     emit(args, stats, output.format_stats)
     return 0

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import output
-from .common import emit, open_manager, output_option
+from .common import emit, open_existing, open_manager, output_option
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    with open_manager(args) as manager:
+    with open_existing(args) as manager:
         found = manager.search(
             args.query, args.prefix, args.tags, args.limit, args.cursor, args.namespace
         )

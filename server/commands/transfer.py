@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import output
-from .common import PROG, emit, open_manager, output_option
+from .common import PROG, emit, open_existing, open_manager, output_option
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp = sub.add_parser(
         "import",
         help="merge an export by the CRDT rules ('-' = stdin), or migrate claude-flow's "
-        "database (--from claude-flow .swarm/memory.db) or the seed's files "
+        "database (--from claude-flow .swarm/memory.db) or a file-per-key store "
         "(--from seed .claude-flow/memory)",
     )
     imp.add_argument("file", metavar="PATH")
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dest="source",
         choices=SOURCES,
         default="export",
-        help="what PATH is: our export (default), claude-flow's memory.db, the seed's memory dir",
+        help="what PATH is: our export (default), claude-flow's memory.db, a file-per-key dir",
     )
     output_option(imp)
     imp.set_defaults(handler=cmd_import)
@@ -70,7 +70,7 @@ def _export_target(name: str) -> Iterator[TextIO]:
 def cmd_export(args: argparse.Namespace) -> int:
     from lifecycle.transfer import write_jsonl
 
-    with open_manager(args) as manager, _export_target(args.file) as out:
+    with open_existing(args) as manager, _export_target(args.file) as out:
         count = write_jsonl(manager.export_entries(), out)
     result = {"exported": count, "file": args.file}
     # with '-', stdout carries the entries: the summary goes to stderr

@@ -36,7 +36,9 @@ from lifecycle import (
 )
 from lifecycle.errors import clip
 
+from .natural_order import list_page
 from .params import Params
+from .policy_table import stats_with_policies
 
 MAX_WAIT_SECONDS = 30.0  # a long-poll's bound (the engine's, too)
 WAIT_SLICE_SECONDS = 5.0  # between slices a long-poll notices a client that went away
@@ -77,7 +79,7 @@ class Api:
 
     async def stats(self, request: Request) -> JSONResponse:
         Params(request.query_params, ())
-        result = await self._call(self._m.get_stats)
+        result = await self._call(stats_with_policies, self._m)
         return reply({**result, "now": self._m.clock.now()})
 
     async def expiries(self, request: Request) -> JSONResponse:
@@ -92,21 +94,28 @@ class Api:
         return reply({"locks": held, "now": self._m.clock.now()})
 
     async def entries(self, request: Request) -> JSONResponse:
-        """A page of entries: ``q`` searches (best match first), else the list in key
-        order; both under ``prefix``, carrying every ``tag``."""
+        """A page of entries: ``q`` searches (best match first, ``order: "rank"``), else
+        the list in natural key order (``natural_order``); both under ``prefix``,
+        carrying every ``tag``."""
         p = Params(request.query_params, ("q", "prefix", "tag", "limit", "cursor"))
         query, prefix, tags = p.text("q").strip(), p.text("prefix"), p.texts("tag") or None
         limit, cursor = p.whole("limit", DEFAULT_PAGE), p.text("cursor") or None
         if query:
             found = await self._call(self._m.search, query, prefix, tags, limit, cursor)
-            rows = found["results"]
+            rows, order = found["results"], "rank"
         else:
-            found = await self._call(self._m.list, prefix, limit, cursor, tags)
-            rows = found["entries"]
+            assert limit is not None
+            found = await self._call(list_page, self._m, prefix, tags, limit, cursor)
+            rows, order = found["entries"], found["order"]
         mode = "search" if query else "list"
-        now = self._m.clock.now()
         return reply(
-            {"mode": mode, "entries": rows, "next_cursor": found["next_cursor"], "now": now}
+            {
+                "mode": mode,
+                "order": order,
+                "entries": rows,
+                "next_cursor": found["next_cursor"],
+                "now": self._m.clock.now(),
+            }
         )
 
     async def entry(self, request: Request) -> JSONResponse:

@@ -70,3 +70,31 @@ def test_match_words_are_the_exact_tokens_and_the_prefixes() -> None:
 def test_a_query_that_is_not_a_string_is_refused(value: object) -> None:
     with pytest.raises(InvalidQueryError, match="not a string"):
         parse(value)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["NEAR(auth token)", "auth NEAR/3 token", "NEAR/3(auth token)", "NEAR/ auth", "x NEAR("],
+)
+def test_proximity_syntax_is_refused_saying_what_to_write(query: str) -> None:
+    with pytest.raises(InvalidQueryError) as refused:
+        parse(query)
+    message = str(refused.value)
+    assert "proximity search (NEAR(a b), NEAR/N) is not supported" in message
+    assert "as a phrase" in message
+
+
+@pytest.mark.parametrize("query", ["near(auth token)", "nearby/3 auth", "NEARBY auth", "NEAR3"])
+def test_words_that_only_look_like_near_are_searched(query: str) -> None:
+    assert parse(query).terms
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [("auth \ud800", "'\\ud800' at position 5"), ("\udcff", "'\\udcff' at position 0")],
+)
+def test_a_lone_surrogate_is_refused_by_name(query: str, shown: str) -> None:
+    with pytest.raises(InvalidQueryError) as refused:
+        parse(query)
+    assert f"lone surrogate {shown} is not valid Unicode" in str(refused.value)
+    str(refused.value).encode("utf-8")  # the message itself is printable anywhere

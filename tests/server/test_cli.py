@@ -93,6 +93,7 @@ def test_stats_text_is_a_table_by_policy_with_totals(project: Path):
 def test_a_bad_policy_file_fails_with_one_line_naming_file_and_field(project: Path, tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("namespaces:\n  - namespace: 'x/*'\n    ttl_seconds: -5\n")
+    open_store(project).close()  # the store is there: the policy file is the problem
 
     for args in (
         ["--policy-file", str(bad), "stats"],

@@ -42,6 +42,7 @@ def next_change(
 
 
 def test_locks_lists_what_is_held_as_a_table_and_as_json(project: Path) -> None:
+    open_store(project).close()
     assert run_cli("locks", cwd=project).stdout.strip() == "no locks held"
     with open_store(project) as m:
         held = m.lock("deploy", owner="agent-7", ttl_seconds=600)

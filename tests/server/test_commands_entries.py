@@ -90,6 +90,7 @@ def test_get_of_a_multi_value_key_notes_the_concurrent_values(project: Path):
 
 
 def test_a_missing_key_exits_1_for_get_and_delete(project: Path):
+    open_store(project).close()
     for args in (("get", "notes/none"), ("delete", "notes/none")):
         done = run_cli(*args)
         assert_one_line_error(done, "no entry 'notes/none'")
@@ -130,7 +131,7 @@ def test_list_pages_by_prefix_in_text_and_json(project: Path):
 
     text = run_cli("list", "notes/", "--limit", "2")
     lines = text.stdout.splitlines()
-    assert lines[0].split() == ["key", "policy", "size", "expires"]
+    assert lines[0].split() == ["key", "policy", "tags", "size", "expires"]
     assert [line.split()[0] for line in lines[2:4]] == ["notes/a", "notes/b"]
     assert lines[4] == f"more: add --cursor={cursor}"
     assert run_cli("list", "nothing/").stdout == "no entries\n"
@@ -186,3 +187,52 @@ def test_the_entry_commands_do_not_import_the_mcp_sdk(project: Path):
         timeout=30,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_two_puts_on_a_multi_value_key_leave_one_value(project: Path):
+    for value in ('"REST"', '"GraphQL"'):
+        assert run_cli("put", "knowledge/style", value).returncode == 0
+
+    with open_store(project) as m:
+        entry = m.retrieve_entry("knowledge/style")
+    assert entry is not None and entry.strategy == "multi_value"
+    assert (entry.value, entry.conflicts) == ("GraphQL", ())
+
+
+def test_put_replaces_the_siblings_it_has_seen_and_keep_siblings_adds_one(project: Path):
+    with open_store(project) as m:
+        m.store("knowledge/api", "REST", agent_id="architect")
+        m.store("knowledge/api", "gRPC", agent_id="coder")
+
+    kept = run_cli("put", "knowledge/api", '"GraphQL"', "--keep-siblings", "--output", "json")
+    with open_store(project) as m:
+        after_keep = m.retrieve_entry("knowledge/api")
+    replaced = run_cli("put", "knowledge/api", '"SOAP"')
+    with open_store(project) as m:
+        after_put = m.retrieve_entry("knowledge/api")
+
+    assert kept.returncode == 0 and replaced.returncode == 0, kept.stderr + replaced.stderr
+    assert after_keep is not None and len(after_keep.conflicts) == 2
+    assert {after_keep.value, *(c.value for c in after_keep.conflicts)} == {
+        "REST",
+        "gRPC",
+        "GraphQL",
+    }
+    assert after_put is not None and (after_put.value, after_put.conflicts) == ("SOAP", ())
+
+
+def test_list_filters_by_every_tag_given_and_shows_tags(project: Path):
+    with open_store(project) as m:
+        m.store("knowledge/auth", "use JWT", tags=["adr", "security"])
+        m.store("knowledge/db", "postgres", tags=["adr"])
+        m.store("knowledge/misc", "x")
+
+    one = one_json(run_cli("list", "--tag", "adr", "--output", "json").stdout)
+    both = one_json(run_cli("list", "--tag", "adr", "--tag", "security", "--output", "json").stdout)
+    text = run_cli("list", "knowledge/").stdout.splitlines()
+
+    assert [e["key"] for e in one["entries"]] == ["knowledge/auth", "knowledge/db"]
+    assert [e["key"] for e in both["entries"]] == ["knowledge/auth"]
+    rows = {line.split()[0]: line.split()[2] for line in text[2:]}
+    assert rows == {"knowledge/auth": "adr,security", "knowledge/db": "adr", "knowledge/misc": "-"}
+    assert run_cli("list", "--tag", "nope").stdout == "no entries\n"

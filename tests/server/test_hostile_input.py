@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.lifecycle.test_policy_file import GOOD, alias_bomb
-from tests.support.cli import run_cli
+from tests.support.cli import open_store, run_cli
 from tests.support.server import raw_stdio_server
 
 pytestmark = pytest.mark.slow
@@ -76,6 +76,7 @@ def test_a_hostile_policy_file_is_one_line_and_exit_1(
 ) -> None:
     policy = tmp_path / "hostile.yaml"
     policy.write_text(text)
+    open_store(project).close()  # the store is there: the policy file is the problem
     done = run_cli("--policy-file", str(policy), "stats", timeout=60)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()

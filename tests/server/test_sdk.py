@@ -65,3 +65,43 @@ def test_tools_are_the_sdks_public_tool_objects_with_strict_arguments() -> None:
     tools = build_tools()
     assert tools and all(isinstance(t, Tool) for t in tools)
     assert all(t.parameters.get("additionalProperties") is False for t in tools)
+
+
+def test_removing_a_handler_still_drops_its_capability() -> None:
+    server: MCPServer[object] = MCPServer("probe")
+    assert server._lowlevel_server.get_capabilities().prompts is not None  # the SDK's default
+    for method in ("prompts/list", "prompts/get"):
+        sdk.remove_request_handler(server, method)
+        assert server._lowlevel_server.get_request_handler(method) is None
+    assert server._lowlevel_server.get_capabilities().prompts is None
+
+
+async def test_tool_calls_and_resource_reads_still_go_through_the_checks() -> None:
+    server: MCPServer[object] = MCPServer("probe")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    @server.resource("probe://{name}")
+    def probe(name: str) -> str:
+        return name
+
+    seen: list[str] = []
+    sdk.check_tool_calls(server, seen.append)
+    sdk.check_resource_reads(server, seen.append)
+    with bounded():
+        async with Client(server, mode="legacy") as client:
+            await client.call_tool("echo", {"text": "hi"})
+            await client.read_resource("probe://x")
+    assert seen == ["echo", "probe://x"]
+
+
+def test_capabilities_are_still_derived_per_protocol_version() -> None:
+    server: MCPServer[object] = MCPServer("probe")
+    lowlevel = server._lowlevel_server
+    assert "protocol_version" in inspect.signature(lowlevel.get_capabilities).parameters
+    sdk.handshake_only_capability(server, "tools")
+    assert lowlevel.get_capabilities().tools is not None
+    assert lowlevel.get_capabilities(protocol_version="2025-11-25").tools is not None
+    assert lowlevel.get_capabilities(protocol_version="2026-07-28").tools is None

@@ -109,6 +109,29 @@ def test_json_that_is_not_json_rpc_is_an_invalid_request_with_its_id(tmp_path: P
     }
 
 
+def test_a_lone_surrogate_in_a_search_query_is_named_not_a_hex_escape(tmp_path: Path) -> None:
+    search = (
+        b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"memory_search",'
+        b'"arguments":{"query":"auth \\ud800"}}}'
+    )
+    answers = run_piped(
+        tmp_path / "memory", [json.dumps(INIT).encode(), json.dumps(NOTIF).encode(), search]
+    )
+    error = answers[-1]["error"]
+    assert error["code"] == -32700
+    assert error["message"].startswith("Parse error: a lone surrogate (\\ud800) at line 1")
+    assert "hex escape" not in error["message"]
+
+
+def test_a_batch_is_one_invalid_request_naming_batches(tmp_path: Path) -> None:
+    batch = json.dumps([{"jsonrpc": "2.0", "id": 1, "method": "ping"}]).encode()
+    answers = run_piped(
+        tmp_path / "memory", [json.dumps(INIT).encode(), json.dumps(NOTIF).encode(), batch]
+    )
+    assert answers[-1]["error"]["code"] == -32600
+    assert "batch" in answers[-1]["error"]["message"]
+
+
 def test_requests_sent_just_before_stdin_closes_are_finished_before_exit(tmp_path: Path) -> None:
     calls = [call(i, "memory_store", key=f"knowledge/n{i}", value=i) for i in range(1, 21)]
     answers = run_piped(

@@ -8,6 +8,7 @@
   const LONG_POLL_SECONDS = 25;
   const REQUEST_SECONDS = 20;
   const PAGE_SIZE = 25;
+  const RECENT = 20; // changes shown in the recent-changes list
   const TICK_MS = 10000; // stats, locks and the chart move with time, not only with writes
   const MAX_SHOWN_CHARS = 200000;
   const COLORS = ["#2f6fde", "#1f9d55", "#d9822b", "#8e44ad", "#c4342d", "#13a3a3", "#b7791f", "#5c6bc0"];
@@ -21,6 +22,7 @@
     selected: null, // the key shown in the detail panel
     shown: null, // the entry shown there (its revision guards a delete)
     horizon: 86400,
+    changes: [], // the newest RECENT changes seen, newest first
     serverNow: 0,
     serverNowAt: 0,
     colors: new Map(),
@@ -120,6 +122,44 @@
     return delta >= 0 ? `in ${span(delta)}` : `${span(delta)} ago`;
   }
 
+  // a TTL as set in the policy file: whole units when it is one (600 -> "10 min")
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    if (seconds === 0) return "never";
+    for (const [unit, size] of [["d", 86400], ["h", 3600], ["min", 60]]) {
+      if (seconds >= size && seconds % size === 0) return `${seconds / size} ${unit}`;
+    }
+    return seconds < 60 ? `${seconds} s` : span(seconds);
+  }
+
+  // an entry's revision; a result that does not carry one shows a dash, never "null"
+  function revisionText(revision) {
+    return revision === null || revision === undefined ? "—" : String(revision);
+  }
+
+  // a search snippet marks each matching word **like this**: draw it as <mark>, as text
+  // (a word is letters and digits only, so a "**" of the value itself stays as it is)
+  function highlighted(snippet) {
+    const out = document.createDocumentFragment();
+    let at = 0;
+    for (const match of snippet.matchAll(/\*\*([\p{L}\p{N}\p{M}]+)\*\*/gu)) {
+      out.append(snippet.slice(at, match.index), el("mark", { text: match[1] }));
+      at = match.index + match[0].length;
+    }
+    out.append(snippet.slice(at));
+    return out;
+  }
+
+  // each cell but the first gets its column's name, which the narrow layout shows
+  // before the value (a table row becomes a card there)
+  function labelled(table, row) {
+    const names = [...document.querySelectorAll(`#${table} thead th`)].map((th) => th.textContent.trim());
+    [...row.children].forEach((cell, i) => {
+      if (i > 0 && names[i]) cell.dataset.label = names[i];
+    });
+    return row;
+  }
+
   function stamp(ts) {
     return ts === null || ts === undefined ? "" : new Date(ts * 1000).toLocaleString();
   }
@@ -186,39 +226,44 @@
     for (const p of stats.policies) {
       colorOf(p.pattern);
       const saved = p.total_bytes ? Math.round((1 - p.stored_bytes / p.total_bytes) * 100) : 0;
-      body.append(
-        el(
-          "tr",
-          { "data-pattern": p.pattern },
-          el("td", { className: "key" }, path(p.pattern)),
-          el("td", { className: "num", text: String(p.entries) }),
-          el("td", { className: "num", text: bytes(p.total_bytes) }),
-          el("td", { className: "num", text: bytes(p.stored_bytes) }),
-          el("td", {
-            className: "num",
-            text: p.compressed ? `${saved}% saved` : "—",
-            title: `${p.compressed} of ${p.entries} entries stored gzip-compressed`,
-          }),
-          el("td", { className: "num", text: String(p.expired_pending) }),
-          timeCell(p.next_expiry),
-        ),
-      );
-    }
-    if (!stats.policies.length) body.append(el("tr", {}, el("td", { className: "empty", colspan: "7", text: "no entries yet" })));
-    const saved = stats.total_bytes ? Math.round((1 - stats.stored_bytes / stats.total_bytes) * 100) : 0;
-    $("#policies tfoot").replaceChildren(
-      el(
+      const gone = p.configured ? {} : { title: "no longer in the policy file: its entries keep the rules they were written with" };
+      const row = el(
         "tr",
-        {},
-        el("td", { text: "total" }),
-        el("td", { className: "num", text: String(stats.total_entries) }),
-        el("td", { className: "num", text: bytes(stats.total_bytes) }),
-        el("td", { className: "num", text: bytes(stats.stored_bytes) }),
-        el("td", { className: "num", text: stats.compressed_entries ? `${saved}% saved` : "—" }),
-        el("td", { className: "num", text: String(stats.expired_pending) }),
-        el("td"),
-      ),
+        { "data-pattern": p.pattern },
+        el("td", { className: "key", ...gone }, path(p.pattern)),
+        el("td", { className: "ttl", text: duration(p.ttl_seconds), ...(p.ttl_seconds ? { title: `${p.ttl_seconds} s` } : {}) }),
+        el("td", { className: "cleanup", text: p.cleanup_strategy || "—" }),
+        el("td", { className: "conflicts", text: p.conflict_strategy || "—" }),
+        el("td", { className: "num", text: String(p.entries) }),
+        el("td", { className: "num", text: bytes(p.total_bytes) }),
+        el("td", { className: "num", text: bytes(p.stored_bytes) }),
+        el("td", {
+          className: "num",
+          text: p.compressed ? `${saved}% saved` : "—",
+          title: `${p.compressed} of ${p.entries} entries stored gzip-compressed`,
+        }),
+        el("td", { className: "num", text: String(p.expired_pending) }),
+        timeCell(p.next_expiry),
+      );
+      body.append(labelled("policies", row));
+    }
+    if (!stats.policies.length) body.append(el("tr", {}, el("td", { className: "empty", colspan: "10", text: "no entries yet" })));
+    const saved = stats.total_bytes ? Math.round((1 - stats.stored_bytes / stats.total_bytes) * 100) : 0;
+    const total = el(
+      "tr",
+      {},
+      el("td", { text: "total" }),
+      el("td"),
+      el("td"),
+      el("td"),
+      el("td", { className: "num", text: String(stats.total_entries) }),
+      el("td", { className: "num", text: bytes(stats.total_bytes) }),
+      el("td", { className: "num", text: bytes(stats.stored_bytes) }),
+      el("td", { className: "num", text: stats.compressed_entries ? `${saved}% saved` : "—" }),
+      el("td", { className: "num", text: String(stats.expired_pending) }),
+      el("td"),
     );
+    $("#policies tfoot").replaceChildren(labelled("policies", total));
     $("#totals").textContent =
       `revision ${stats.revision} · ${stats.tombstones} tombstones · ${stats.locks_held} locks held` +
       (stats.db_size_bytes === null ? "" : ` · ${bytes(stats.db_size_bytes)} on disk`) +
@@ -289,26 +334,38 @@
     const body = $("#locks tbody");
     body.replaceChildren();
     for (const lock of data.locks) {
-      body.append(
-        el(
-          "tr",
-          { "data-lock": lock.name },
-          el("td", { className: "key" }, path(lock.name)),
-          el("td", { text: lock.owner }),
-          el("td", { className: "num", text: String(lock.token) }),
-          timeCell(lock.expires_at),
-        ),
+      const row = el(
+        "tr",
+        { "data-lock": lock.name },
+        el("td", { className: "key" }, path(lock.name)),
+        el("td", { text: lock.owner }),
+        el("td", { className: "num", text: String(lock.token) }),
+        timeCell(lock.expires_at),
       );
+      body.append(labelled("locks", row));
     }
     if (!data.locks.length) body.append(el("tr", {}, el("td", { className: "empty", colspan: "4", text: "no locks held" })));
   }
 
   // ---------------------------------------------------------------- entries
 
-  async function loadEntries(changed = new Set()) {
+  // what api/entries is asked for: the filters, the page's cursor (a search mode
+  // selector would add its parameter here)
+  function entriesQuery() {
     const { q, prefix, tags } = state.filters;
-    const cursor = state.cursors[state.page];
-    const data = await api(`api/entries${query({ q, prefix, tag: tags, cursor, limit: PAGE_SIZE })}`);
+    return query({ q, prefix, tag: tags, cursor: state.cursors[state.page], limit: PAGE_SIZE });
+  }
+
+  async function loadEntries(changed = new Set()) {
+    let data;
+    try {
+      data = await api(`api/entries${entriesQuery()}`);
+    } catch (e) {
+      if (e.status !== 400) throw e;
+      showInvalidFilters(e.message); // said by the search box, and in the table
+      return;
+    }
+    showFilterError("");
     setNow(data.now);
     state.nextCursor = data.next_cursor;
     const searching = data.mode === "search";
@@ -316,9 +373,9 @@
     const body = $("#entries tbody");
     body.replaceChildren();
     for (const entry of data.entries) {
-      const open = el("button", { type: "button", className: "link", onclick: () => select(entry.key) }, path(entry.key));
+      const open = el("button", { type: "button", className: "link", onclick: () => select(entry.key, true) }, path(entry.key));
       const keyCell = el("td", { className: "key" }, open);
-      if (searching && entry.snippet) keyCell.append(el("span", { className: "snippet", text: entry.snippet }));
+      if (searching && entry.snippet) keyCell.append(el("span", { className: "snippet" }, highlighted(entry.snippet)));
       const row = el(
         "tr",
         { "data-key": entry.key },
@@ -328,19 +385,61 @@
         el("td", { className: "num", text: searching ? entry.score.toFixed(2) : bytes(entry.size_bytes) }),
         timeCell(entry.updated_at),
         searching ? el("td", { className: "muted", text: "—" }) : timeCell(entry.expires_at),
-        el("td", { className: "num", text: String(entry.revision) }),
+        el("td", { className: "num rev", text: revisionText(entry.revision) }),
       );
       if (entry.key === state.selected) row.classList.add("selected");
       if (changed.has(entry.key)) row.classList.add("changed");
-      body.append(row);
+      body.append(labelled("entries", row));
     }
     if (!data.entries.length) {
+      const { q, prefix, tags } = state.filters;
       const what = q || prefix || tags.length ? "nothing matches these filters" : "no entries";
       body.append(el("tr", {}, el("td", { className: "empty", colspan: "7", text: what })));
     }
     $("#prev").disabled = state.page === 0;
     $("#next").disabled = !state.nextCursor;
-    $("#page").textContent = `page ${state.page + 1}`;
+    const page = $("#page");
+    page.textContent = `page ${state.page + 1}` + (data.order === "text" ? " · keys in text order" : "");
+    page.title = data.order === "text" ? "over 1000 entries match: narrow them with a prefix or a tag to sort keys naturally" : "";
+  }
+
+  // a filter the server refused: the reason under the search box, the input marked,
+  // and the table says why it lists nothing (it never shows an unfiltered list instead)
+  function showInvalidFilters(message) {
+    showFilterError(message);
+    const row = el(
+      "td",
+      { className: "empty invalid", colspan: "7" },
+      el("strong", { text: "Nothing is listed: the filters above are not valid." }),
+      el("br"),
+      message,
+    );
+    $("#entries tbody").replaceChildren(el("tr", { "data-invalid": "" }, row));
+    state.nextCursor = null;
+    $("#prev").disabled = true;
+    $("#next").disabled = true;
+    $("#page").textContent = "";
+  }
+
+  function showFilterError(message) {
+    const box = $("#filter-error");
+    const appearing = box.hidden && message;
+    box.textContent = message;
+    box.hidden = !message;
+    if (appearing) box.scrollIntoView({ block: "nearest" }); // below the box being typed in
+    const field = !message
+      ? null
+      : /^invalid query\b/.test(message)
+        ? "q"
+        : /\btags?\b/.test(message)
+          ? "tags"
+          : /\bprefix\b/.test(message)
+            ? "prefix"
+            : "q";
+    for (const id of ["q", "prefix", "tags"]) {
+      if (id === field) $(`#${id}`).setAttribute("aria-invalid", "true");
+      else $(`#${id}`).removeAttribute("aria-invalid");
+    }
   }
 
   function setFilters() {
@@ -356,12 +455,35 @@
 
   // ---------------------------------------------------------------- one entry
 
-  async function select(key) {
+  // show ``key`` in the detail panel; ``reveal``: a person picked it, so bring the
+  // panel into view when it is not (on a phone it is below the whole list)
+  async function select(key, reveal = false) {
     state.selected = key;
     for (const row of document.querySelectorAll("#entries tbody tr")) {
       row.classList.toggle("selected", row.dataset.key === key);
     }
-    await loadDetail();
+    try {
+      await loadDetail();
+    } catch (e) {
+      notify(e.message, "error");
+    }
+    if (reveal && key === state.selected) bringIntoView($("#detail"), $("#detail-title"));
+  }
+
+  function bringIntoView(panel, focus) {
+    const box = panel.getBoundingClientRect();
+    const visible = box.top >= 0 && box.top < window.innerHeight * 0.75;
+    if (visible) return;
+    panel.scrollIntoView({ block: "start" });
+    focus.focus({ preventScroll: true }); // a screen reader follows to what was opened
+  }
+
+  function backToList() {
+    const row = state.selected === null ? null : document.querySelector(`#entries tbody tr[data-key="${CSS.escape(state.selected)}"]`);
+    const target = row || $("#entries-panel");
+    target.scrollIntoView({ block: "center" });
+    const button = row && row.querySelector("button");
+    if (button) button.focus({ preventScroll: true });
   }
 
   async function loadDetail() {
@@ -382,7 +504,7 @@
     const meta = $("#detail-meta");
     meta.replaceChildren();
     const facts = [
-      ["revision", String(entry.revision)],
+      ["revision", revisionText(entry.revision)],
       ["actor", entry.actor],
       ["policy", `${entry.policy} (${entry.strategy})`],
       ["updated", `${stamp(entry.updated_at)} (${when(entry.updated_at)})`],
@@ -460,6 +582,49 @@
     await refresh();
   }
 
+  // ---------------------------------------------------------------- recent changes
+
+  // the list starts with the last RECENT revisions of the change feed, then grows with
+  // what the live feed brings (the same api/changes, so nothing is read twice)
+  async function loadRecent(head) {
+    let page;
+    try {
+      page = await api(`api/changes${query({ since: Math.max(0, head - RECENT) })}`);
+    } catch (e) {
+      if (e.status !== 410 || !e.body || !e.body.oldest) throw e;
+      page = await api(`api/changes${query({ since: e.body.oldest - 1 })}`); // compacted
+    }
+    addChanges(page.changes, false);
+  }
+
+  function addChanges(changes, live) {
+    const seen = new Set(state.changes.map((c) => `${c.revision} ${c.key}`));
+    const fresh = changes.filter((c) => !seen.has(`${c.revision} ${c.key}`));
+    state.changes = [...fresh, ...state.changes]
+      .sort((a, b) => b.revision - a.revision || a.key.localeCompare(b.key))
+      .slice(0, RECENT);
+    drawChanges(live ? new Set(fresh) : new Set());
+  }
+
+  function drawChanges(fresh) {
+    const body = $("#changes tbody");
+    body.replaceChildren();
+    for (const change of state.changes) {
+      const open = el("button", { type: "button", className: "link", onclick: () => select(change.key, true) }, path(change.key));
+      const row = el(
+        "tr",
+        { "data-revision": String(change.revision), "data-op": change.op },
+        el("td", { className: "key" }, open),
+        el("td", { className: "op", text: change.op }),
+        el("td", { className: "num", text: String(change.revision) }),
+        el("td", { className: "key" }, path(change.policy)),
+      );
+      if (fresh.has(change)) row.classList.add("changed");
+      body.append(labelled("changes", row));
+    }
+    if (!state.changes.length) body.append(el("tr", {}, el("td", { className: "empty", colspan: "4", text: "no changes yet" })));
+  }
+
   // ---------------------------------------------------------------- live updates
 
   async function refresh(changed = new Set()) {
@@ -506,7 +671,10 @@
         const page = await api(url, {}, LONG_POLL_SECONDS + REQUEST_SECONDS);
         setLive("live");
         delay = 500;
-        if (page.changes.length) refreshSoon(page.changes.map((c) => c.key));
+        if (page.changes.length) {
+          refreshSoon(page.changes.map((c) => c.key));
+          addChanges(page.changes, true);
+        }
         since = page.next;
       } catch (e) {
         setLive("down", e.message);
@@ -553,6 +721,7 @@
       loadExpiries().catch((e) => notify(e.message, "error"));
     });
     $("#delete").addEventListener("click", deleteShown);
+    $("#back").addEventListener("click", backToList);
     $("#cleanup").addEventListener("click", cleanup);
     // the cursor first, then the first load: a change made in between is not missed
     let since = null;
@@ -562,7 +731,10 @@
     } catch (e) {
       setLive("down", e.message);
     }
-    await refresh();
+    await Promise.all([
+      refresh(),
+      since === null ? null : loadRecent(since).catch((e) => notify(e.message, "error")),
+    ]);
     setInterval(() => {
       Promise.all([loadStats(), loadLocks(), loadExpiries()]).catch((e) => notify(e.message, "error"));
     }, TICK_MS);

@@ -5,11 +5,14 @@ long-poll, and bad input answered with a clear JSON error that changes nothing."
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
 import pytest
 
+from lifecycle import ManualClock, MemoryLifecycleManager
+from server.ui import natural_order
 from server.ui.app import DASHBOARD_PATH
 from tests.support.dashboard import (  # noqa: F401  (fixtures register under their pytest names)
     Dashboard,
@@ -62,6 +65,52 @@ async def test_stats_show_entries_bytes_compression_and_expired_pending_per_patt
     assert stats["now"] == pytest.approx(now)
 
 
+async def test_every_policy_shows_its_ttl_and_strategies_entries_or_not(
+    dashboard: Dashboard,
+) -> None:
+    d = dashboard
+    d.m.store("job/a", 1)
+    stats = await ok(d, "api/stats")
+    rows = stats["policies"]
+    assert [r["pattern"] for r in rows] == ["big/*", "job/*", "keep/*", "mv/*", "tmp/*", "default"]
+    by = {r["pattern"]: r for r in rows}
+    assert by["job/*"]["entries"] == 1
+    assert by["tmp/*"] == {
+        "pattern": "tmp/*",
+        "configured": True,
+        "ttl_seconds": 600,
+        "cleanup_strategy": "lazy",
+        "conflict_strategy": "lww",
+        "entries": 0,  # a policy that holds nothing yet still shows its rules
+        "total_bytes": 0,
+        "stored_bytes": 0,
+        "compressed": 0,
+        "expired_pending": 0,
+        "next_expiry": None,
+    }
+    assert (by["mv/*"]["ttl_seconds"], by["mv/*"]["conflict_strategy"]) == (0, "multi_value")
+    assert by["keep/*"]["cleanup_strategy"] == "manual"
+    assert by["default"]["configured"] is True
+
+
+async def test_a_pattern_no_longer_configured_keeps_its_counts_without_rules(
+    dashboard: Dashboard, store_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.yaml"
+    rule = '{namespace: "old/*", ttl_seconds: 60, cleanup_strategy: lazy, conflict_strategy: lww}'
+    old.write_text(f"namespaces:\n  - {rule}\n")
+    with MemoryLifecycleManager(policy_file=old, store=store_url, clock=clock) as before:
+        before.store("old/a", 1)  # written under a policy the dashboard's file no longer has
+    stats = await ok(dashboard, "api/stats")
+    row = {r["pattern"]: r for r in stats["policies"]}["old/*"]
+    assert row["entries"] == 1 and row["configured"] is False
+    assert (row["ttl_seconds"], row["cleanup_strategy"], row["conflict_strategy"]) == (
+        None,
+        None,
+        None,
+    )
+
+
 async def test_expiries_count_what_expires_in_each_slice_ahead(dashboard: Dashboard) -> None:
     d = dashboard
     d.m.store("tmp/a", 1)  # +10 min: first hour
@@ -108,6 +157,55 @@ async def test_entries_page_in_key_order_under_a_prefix_with_tags(dashboard: Das
     assert set(row) >= {"policy", "size_bytes", "expires_at", "updated_at", "revision", "tags"}
 
 
+async def test_entries_list_in_natural_key_order_across_pages(dashboard: Dashboard) -> None:
+    d = dashboard
+    numbers = [1, 2, 6, 9, 10, 12, 20, 100, 101]
+    for n in reversed(numbers):
+        d.m.store(f"job/task{n}", n)
+    d.m.store("job/task06", 6)  # the same number: the text settles it
+    seen, cursor = [], None
+    while True:
+        page = await ok(d, "api/entries", prefix="job/", limit=4, cursor=cursor or "")
+        assert page["order"] == "natural"
+        seen += [e["key"] for e in page["entries"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    expected = [f"job/task{n}" for n in numbers]
+    expected.insert(2, "job/task06")
+    assert seen == expected
+
+
+async def test_an_entry_added_between_pages_shifts_nothing(dashboard: Dashboard) -> None:
+    d = dashboard
+    for n in (1, 2, 3, 4):
+        d.m.store(f"job/{n}", n)
+    first = await ok(d, "api/entries", prefix="job/", limit=2)
+    d.m.store("job/0", 0)  # before the cursor: neither repeated nor skipping one
+    second = await ok(d, "api/entries", prefix="job/", limit=2, cursor=first["next_cursor"])
+    assert [e["key"] for e in second["entries"]] == ["job/3", "job/4"]
+
+
+async def test_beyond_the_window_the_list_pages_in_text_order(
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(natural_order, "WINDOW", 4)  # (1000 in use)
+    d = dashboard
+    for n in (1, 2, 10, 11, 12, 20):
+        d.m.store(f"job/{n}", n)
+    seen, cursor = [], None
+    while True:
+        page = await ok(d, "api/entries", prefix="job/", limit=4, cursor=cursor or "")
+        assert page["order"] == "text"
+        seen += [e["key"] for e in page["entries"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["job/1", "job/10", "job/11", "job/12", "job/2", "job/20"]
+    narrowed = await ok(d, "api/entries", prefix="job/1", limit=4)
+    assert narrowed["order"] == "natural"  # few enough again under a narrower prefix
+
+
 async def test_a_search_narrows_the_entries_best_match_first(dashboard: Dashboard) -> None:
     d = dashboard
     d.m.store("job/auth", {"note": "rotate the auth tokens hourly"}, tags=["auth"])
@@ -130,6 +228,8 @@ async def test_bad_paging_and_unknown_parameters_are_refused(dashboard: Dashboar
     assert "invalid limit 0" in await refused(dashboard, "api/entries", limit=0)
     assert "whole number" in await refused(dashboard, "api/entries", limit="ten")
     assert "invalid cursor" in await refused(dashboard, "api/entries", cursor="%%%")
+    assert "invalid cursor '~%%%'" in await refused(dashboard, "api/entries", cursor="~%%%")
+    assert "invalid limit 1001" in await refused(dashboard, "api/entries", limit=1001)
     assert "did you mean 'prefix'" in await refused(dashboard, "api/entries", prefx="job/")
 
 

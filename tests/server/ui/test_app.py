@@ -14,6 +14,7 @@ from tests.support.dashboard import (  # noqa: F401  (fixtures register under th
     dashboard_fixture,
     open_dashboard_fixture,
 )
+from tests.support.env import REPO
 from tests.support.store import store_url_factory_fixture, store_url_fixture  # noqa: F401
 
 pytestmark = pytest.mark.anyio
@@ -73,3 +74,17 @@ def test_the_assets_work_offline_and_stay_small() -> None:
         assert not urls, f"{name} refers to {urls}"
         assert "<script>" not in text and " on" + "click=" not in text  # no inline script
     assert total < MAX_ASSET_BYTES, total
+
+
+def test_the_docs_page_documents_every_endpoint_and_part_of_the_page() -> None:
+    docs = REPO / "docs"
+    page = (docs / "dashboard.md").read_text()
+    script = asset("app.js").decode()
+    for name in set(re.findall(r"api/(\w+)", script)):
+        assert f"/ui/api/{name}" in page, f"docs/dashboard.md: api/{name} is missing"
+    html = asset("index.html").decode()
+    for heading in re.findall(r"<h2[^>]*>\s*([A-Z][a-z]+(?: [a-z]+)*)", html):
+        assert f"**{heading}**" in page, f"docs/dashboard.md: the {heading} part is missing"
+    for picture in re.findall(r"\]\(([\w-]+\.png)\)", page):
+        assert (docs / picture).read_bytes().startswith(b"\x89PNG"), picture
+    assert "](ui.png)" in page and "](ui-phone.png)" in page
