@@ -86,6 +86,9 @@ class MemoryGarbageCollector:
             self.store.purge_ops(now - op_id_window_seconds)
         if not prefix and change_log_max_entries is not None:
             self.store.compact_changes(change_log_max_entries)
+        # last, after every write of the pass: space given back before the change log's
+        # trim would be taken again by it (the WAL outgrew its cap that way)
+        self.store.give_back_space()
         report = CleanupReport(
             deleted_count=sum(swept.by_policy.values()),
             by_namespace=dict(swept.by_policy),

@@ -107,12 +107,21 @@ class PolicyWatcher:
         except UnicodeDecodeError as exc:
             raise PolicyError(f"{source}: not UTF-8 text: {exc}", path=source) from exc
         policies = parse_policies(text, source)
-        document = json.dumps(policies_to_document(policies), separators=(",", ":"))
-        self._store.set_meta(POLICY_CACHE_META, f"{tag}\n{document}")
+        if self._store.read_only() is None:  # only a cache: a read-only store goes without
+            document = json.dumps(policies_to_document(policies), separators=(",", ":"))
+            self._store.set_meta(POLICY_CACHE_META, f"{tag}\n{document}")
         return policies
 
     def _sync_fingerprint(self) -> None:
         if self._store.get_meta(POLICY_META) == self.policies.fingerprint:
+            return
+        why = self._store.read_only()
+        if why is not None:  # reads must work: entries keep the expiry they were stored with
+            log.info(
+                "policies changed, but the store is read-only (%s): entries keep their "
+                "stored expiry until a writable process opens it",
+                why,
+            )
             return
         reapply(self._store, self.policies)
         self._store.set_meta(POLICY_META, self.policies.fingerprint)

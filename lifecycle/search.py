@@ -89,12 +89,6 @@ def search(
     }
 
 
-def revision_of(row: Row) -> int | None:
-    """The entry's revision once the store keeps revisions (another branch); until then
-    unknown. The one place to fill it in."""
-    return None
-
-
 def _provenance_hits(
     store: Store,
     parsed: Any,
@@ -135,7 +129,7 @@ def _result(hit: SearchHit, exact: set[str], prefixes: tuple[str, ...]) -> dict[
         "score": hit.score,
         "snippet": _snippet(seen, exact, prefixes),
         "policy": row.policy,
-        "revision": revision_of(row),
+        "revision": row.revision,
         "updated_at": row.updated_at,
         "tags": list(row.tags),
         "value": seen.value if live and seen is not None else None,

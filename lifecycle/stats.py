@@ -26,6 +26,7 @@ def summarize(
         "locks_held": len(store.list_locks(now)),
         "revision": store.current_revision(),
         "db_size_bytes": store.size_bytes(),
+        "read_only": store.read_only(),  # why writes cannot work now, else None
         "store": store.url,
         "policy_source": policies.source,
         "policy_error": policy_error,

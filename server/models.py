@@ -257,6 +257,11 @@ class StatsOutput(BaseModel):
     locks_held: int = Field(default=0, description="Locks (memory_lock) held right now.")
     revision: int = Field(default=0, description="The store's latest revision.")
     db_size_bytes: int | None = Field(default=None, description="Store size on disk, if known.")
+    read_only: str | None = Field(
+        default=None,
+        description="Why the store cannot be written now (a read-only file system, a full "
+        "disk); reads still work. Null when writes can work.",
+    )
     policy_source: str | None = Field(default=None, description="Where the policies came from.")
     policy_error: str | None = Field(
         default=None,

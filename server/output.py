@@ -117,6 +117,8 @@ def format_stats(stats: Mapping[str, Any], now: float | None = None) -> str:
         return "  ".join(parts).rstrip()
 
     head = [f"store: {stats.get('store', '?')}", f"policies: {stats.get('policy_source', '?')}"]
+    if stats.get("read_only"):
+        head.append(f"read-only: {stats['read_only']} (reads work, writes are refused)")
     table = [line(_STATS_COLUMNS), line(tuple("-" * w for w in widths)), *map(line, rows)]
     tail = []
     if stats.get("tombstones"):

@@ -23,8 +23,9 @@ class SearchResult(BaseModel):
         description="Text of the value around the first match, matched words **marked**."
     )
     policy: str = Field(description="The retention policy pattern that governs the key.")
-    revision: int | None = Field(
-        default=None, description="The entry's revision, where the store keeps revisions."
+    revision: int = Field(
+        description="The store revision of the entry's last change: pass it to memory_store "
+        "/ memory_delete as if_revision for a compare-and-set."
     )
     updated_at: float = Field(description="Epoch seconds of the last write.")
     tags: list[str] = Field(description="The entry's tags, sorted.")

@@ -292,7 +292,8 @@ class Store(Protocol):
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
     ) -> SweepResult:
         """Delete, in one transaction, expired rows under ``prefix`` whose cleanup is in
-        ``strategies``, plus expired tombstones."""
+        ``strategies``, plus expired tombstones (PostgreSQL: in transactions of
+        ``SWEEP_BATCH`` rows, so each stays within the store's timeout)."""
 
     def find_expired(
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
@@ -335,6 +336,17 @@ class Store(Protocol):
     def size_bytes(self) -> int | None:
         """The store's size on disk, where the backend can tell (SQLite: the file plus its
         write-ahead log; PostgreSQL: the schema's tables with their indexes and TOAST)."""
+
+    def read_only(self) -> str | None:
+        """Why writes cannot work now, in a few words (SQLite: "its folder is on a
+        read-only file system", "the disk is full (0 bytes free)"), or None. Reads work
+        either way; a write is refused with one line saying this."""
+
+    def give_back_space(self) -> None:
+        """After a cleanup's deletes (its last step): return what they freed, best effort,
+        quickly when there is nothing to return (hooks run a cleanup on every task).
+        SQLite: rebuilds the search index when sweeps removed much of it, returns free
+        pages, empties the WAL after a large sweep; PostgreSQL: nothing (autovacuum)."""
 
     def compact(self) -> None:
         """Give space freed by deletes back where the backend needs asking (SQLite:

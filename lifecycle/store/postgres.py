@@ -19,8 +19,12 @@ the schema holding the tables (created if missing; default
 without seeing each other. Connections come from a small pool because the
 MCP server runs its tools on worker threads.
 
-When the database cannot be reached, a call fails within about libpq's
-``connect_timeout`` (5 s unless the URL sets it) with a "cannot reach" error,
+Every call is bounded by the URL's ``timeout`` (seconds, default 10): waiting for a
+pooled connection and running on it together, also when the server stops answering
+on an open connection (``postgres_deadline``: a watchdog cuts the call off, the
+connection is discarded). When the database cannot be reached, a call fails within
+about libpq's ``connect_timeout`` (5 s, or ``timeout`` if less, unless the URL sets
+it) with a "cannot reach" error,
 instead of waiting for the pool's 30 s timeout; and the first call after the
 server is back succeeds at once, instead of after the pool's reconnection
 backoff. A call that finds no pooled connection within ``QUICK_WAIT_SECONDS``
@@ -32,6 +36,7 @@ waiting for the pool as before.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -51,6 +56,7 @@ from . import postgres_changelog, postgres_search, redact_url
 from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .postgres_changelog import LOG_GONE
 from .postgres_coord import PostgresCoordination
+from .postgres_deadline import NoAnswer, Watchdog
 from .postgres_rows import COLUMNS as _COLUMNS
 from .postgres_rows import row_from as _row
 from .postgres_tx import PostgresTransaction, prepare_script
@@ -103,17 +109,19 @@ NUMBERED: dict[int, str] = {
 }
 
 DEFAULT_SCHEMA = "memory_lifecycle"
-LOCK_TIMEOUT_SECONDS = 60.0  # like SQLite's busy timeout: wait for a writer, then say so
-POOL_TIMEOUT_SECONDS = 30.0
+DEFAULT_TIMEOUT_SECONDS = 10.0  # the URL's ``timeout``: the bound of every call
+LOCK_TIMEOUT_SECONDS = 60.0  # a lock wait, like SQLite's busy timeout (if ``timeout`` allows)
 CONNECT_TIMEOUT_SECONDS = 5  # libpq's connect_timeout, unless the URL sets its own
+MIN_CONNECT_TIMEOUT_SECONDS = 2  # libpq's own minimum
 QUICK_WAIT_SECONDS = 1.0  # a pooled connection normally comes at once; else probe
 RECONNECT_GIVE_UP_SECONDS = 10.0
 IDLE_CHECK_SECONDS = 2.0
+SWEEP_BATCH = 10_000  # expired rows deleted per statement (and transaction)
 DEFAULT_POOL_MIN = 1
 DEFAULT_POOL_MAX = 8
 _TOP = "\U0010ffff"  # above every other character in byte order, as in SQLite's ranges
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_OUR_PARAMS = ("schema", "pool_min_size", "pool_max_size")
+_OUR_PARAMS = ("schema", "pool_min_size", "pool_max_size", "timeout")
 
 
 def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
@@ -129,13 +137,17 @@ class PostgresStore(PostgresCoordination):
     def __init__(self, url: str) -> None:
         self._password = urlsplit(url).password or ""
         self.url = self._scrub(redact_url(url))
-        conninfo, schema, pool_min, pool_max = _parse_url(url, self.url)
+        conninfo, schema, pool_min, pool_max, timeout = _parse_url(url, self.url)
         self.schema = schema
         self._conninfo = conninfo
         self._pool_sizes = (pool_min, pool_max)
+        self._timeout = timeout
+        self._watchdog = Watchdog(schema)
         self._connect_kwargs: dict[str, object] = {"autocommit": True}
         if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(conninfo):
-            self._connect_kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+            self._connect_kwargs["connect_timeout"] = max(
+                MIN_CONNECT_TIMEOUT_SECONDS, min(CONNECT_TIMEOUT_SECONDS, math.ceil(timeout))
+            )
         self._closed = False
         self._unreachable = False  # the last connection attempt failed: probe first
         self._lock = threading.Lock()
@@ -154,7 +166,7 @@ class PostgresStore(PostgresCoordination):
             kwargs=self._connect_kwargs,
             configure=self._configure_pooled,
             check=self._check,
-            timeout=POOL_TIMEOUT_SECONDS,
+            timeout=self._timeout,
             # give up a reconnection loop soon: the next checkout starts a fresh attempt
             # instead of waiting out a backoff that doubles up to minutes
             reconnect_timeout=RECONNECT_GIVE_UP_SECONDS,
@@ -172,13 +184,22 @@ class PostgresStore(PostgresCoordination):
 
     def _configure_pooled(self, conn: psycopg.Connection) -> None:
         """A pooled connection also prepares the write transaction's statements
-        (``postgres_tx``): one message, when the pool opens the connection."""
-        conn.execute(
-            sql.SQL("SET search_path TO {}; SET lock_timeout = {}; ").format(
-                sql.Identifier(self.schema), sql.Literal(f"{int(LOCK_TIMEOUT_SECONDS * 1000)}ms")
+        (``postgres_tx``): one message, when the pool opens the connection. Its statements
+        and lock waits stop at the call's timeout on the server too, so work the client
+        gave up on (``postgres_deadline``) does not run on."""
+        limit = int(self._timeout * 1000)
+        lock_limit = min(limit, int(LOCK_TIMEOUT_SECONDS * 1000))
+        with self._deadline(conn, time.monotonic() + self._timeout):
+            conn.execute(
+                sql.SQL(
+                    "SET search_path TO {}; SET lock_timeout = {}; SET statement_timeout = {}; "
+                ).format(
+                    sql.Identifier(self.schema),
+                    sql.Literal(f"{lock_limit}ms"),
+                    sql.Literal(f"{limit}ms"),
+                )
             )
-        )
-        self._prepare(conn)
+            self._prepare(conn)
 
     def _prepare(self, conn: psycopg.Connection) -> None:
         conn.execute(prepare_script(self._space, self.channel).encode())
@@ -187,8 +208,32 @@ class PostgresStore(PostgresCoordination):
         """Probe a connection that sat idle before handing it out: after a database
         restart the pool reconnects instead of failing the next call. Connections in
         steady use skip the round trip."""
-        if time.monotonic() - self._last_used.get(conn, 0.0) > IDLE_CHECK_SECONDS:
-            psycopg_pool.ConnectionPool.check_connection(conn)
+        now = time.monotonic()
+        if now - self._last_used.get(conn, 0.0) > IDLE_CHECK_SECONDS:
+            try:
+                with self._deadline(conn, now + self._timeout):
+                    psycopg_pool.ConnectionPool.check_connection(conn)
+            except NoAnswer:
+                self._unreachable = True  # the waiting call says so (the pool hides this)
+                raise
+
+    @contextmanager
+    def _deadline(self, conn: psycopg.Connection, deadline: float) -> Iterator[None]:
+        """Run on ``conn`` until ``deadline`` at most (``postgres_deadline``): past it the
+        watchdog shuts the socket and this raises ``NoAnswer``."""
+        token = self._watchdog.arm(conn, deadline)
+        message = f"no answer from the database within {self._timeout:g} s (the URL's timeout)"
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            if self._watchdog.disarm(token):
+                raise NoAnswer(message) from exc
+            raise
+        except BaseException:
+            self._watchdog.disarm(token)
+            raise
+        if self._watchdog.disarm(token):  # fired as the call ended: the connection is cut
+            raise NoAnswer(message)
 
     def _scrub(self, text: str) -> str:
         """One line, no password: libpq's messages span lines and may echo the conninfo."""
@@ -204,7 +249,7 @@ class PostgresStore(PostgresCoordination):
             yield
         except psycopg_pool.PoolTimeout as exc:
             raise StoreBusyError(
-                f"store {self.url}: no database connection within {POOL_TIMEOUT_SECONDS:g} s "
+                f"store {self.url}: no database connection within {self._timeout:g} s "
                 f"({self._scrub(str(exc))}): the server is unreachable, or all "
                 "pool_max_size connections stayed busy; check the server, or raise "
                 "pool_max_size in the store URL",
@@ -212,8 +257,15 @@ class PostgresStore(PostgresCoordination):
             ) from exc
         except (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected) as exc:
             raise StoreBusyError(
-                f"store {self.url} stayed locked for over {LOCK_TIMEOUT_SECONDS:g} s: "
+                f"store {self.url} stayed locked for over "
+                f"{min(self._timeout, LOCK_TIMEOUT_SECONDS):g} s: "
                 f"{self._scrub(str(exc))}; another process holds a long write transaction",
+                path=self.url,
+            ) from exc
+        except pg_errors.QueryCanceled as exc:
+            raise StoreBusyError(
+                f"store {self.url}: the database took over {self._timeout:g} s "
+                f"({self._scrub(str(exc))}); it is overloaded, or raise timeout in the store URL",
                 path=self.url,
             ) from exc
         except psycopg.OperationalError as exc:
@@ -234,27 +286,36 @@ class PostgresStore(PostgresCoordination):
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection for one call, all of it (the wait for the connection
+        included) bounded by the store's ``timeout``."""
         if self._closed:
             raise StoreError(f"store {self.url} is closed", path=self.url)
+        deadline = time.monotonic() + self._timeout
         with self._errors():
-            pool, conn = self._checkout()
+            pool, conn = self._checkout(deadline)
             try:
-                with conn:  # as ConnectionPool.connection(): commit or roll back, keep open
+                with self._deadline(conn, deadline), conn:  # commit or roll back, keep open
                     yield conn
                     self._last_used[conn] = time.monotonic()
             finally:
-                pool.putconn(conn)
+                pool.putconn(conn)  # a connection cut off is broken: the pool discards it
 
-    def _checkout(self) -> tuple[psycopg_pool.ConnectionPool, psycopg.Connection]:
-        """A pooled connection, failing fast when the server cannot be reached."""
+    def _checkout(self, deadline: float) -> tuple[psycopg_pool.ConnectionPool, psycopg.Connection]:
+        """A pooled connection by ``deadline``, failing fast when the server cannot be reached."""
         if self._unreachable:
             self._probe()
-        for wait in (QUICK_WAIT_SECONDS, POOL_TIMEOUT_SECONDS - QUICK_WAIT_SECONDS):
+        for quick in (True, False):
             pool = self._pool
+            left = max(deadline - time.monotonic(), 0.001)
+            wait = min(QUICK_WAIT_SECONDS, self._timeout / 2, left) if quick else left
             try:
                 return pool, pool.getconn(timeout=wait)
-            except psycopg_pool.PoolTimeout:
-                if wait != QUICK_WAIT_SECONDS:
+            except psycopg_pool.PoolTimeout as exc:
+                if self._unreachable:  # the pooled connection's check got no answer
+                    raise NoAnswer(
+                        f"no answer from the database within {self._timeout:g} s"
+                    ) from exc
+                if not quick:
                     raise
             except psycopg_pool.PoolClosed:
                 if pool is self._pool:  # the store closed, not a pool replaced meanwhile
@@ -262,7 +323,7 @@ class PostgresStore(PostgresCoordination):
                 continue
             self._probe()  # unreachable: raises now; reachable: the pool is busy, or replaced
         pool = self._pool  # replaced while this call waited on the old one: one more try
-        return pool, pool.getconn(timeout=QUICK_WAIT_SECONDS)
+        return pool, pool.getconn(timeout=max(deadline - time.monotonic(), QUICK_WAIT_SECONDS))
 
     def _probe(self) -> None:
         """Connect directly: an unreachable server raises ("cannot reach", within the
@@ -402,43 +463,28 @@ class PostgresStore(PostgresCoordination):
     def delete_expired(
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
     ) -> SweepResult:
-        # One statement: the DELETE's RETURNING feeds both the counts and the sample.
-        # FOR UPDATE SKIP LOCKED leaves rows a writer holds right now to the next sweep
-        # (it is probably renewing them), so a sweep never waits on, or deadlocks with,
-        # a writer; the outer WHERE repeats the test so a row renewed meanwhile stays.
-        cond = "expires_at <= %(now)s AND (tombstone OR cleanup = ANY(%(strategies)s))"
-        if prefix:
-            cond += " AND key >= %(low)s AND key < %(high)s"
-        query = (
-            f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
-            f"WHERE {cond} FOR UPDATE SKIP LOCKED) AND {cond} RETURNING key, policy, tombstone) "
-            f"{LOG_GONE} "
-            "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
-            "UNION ALL "
-            "(SELECT NULL, FALSE, 0, key FROM gone WHERE NOT tombstone LIMIT %(sample)s)"
-        )
-        args = {
-            "now": now,
-            "strategies": list(strategies),
-            "low": prefix,
-            "high": prefix + _TOP,
-            "sample": sample,
-        }
-        with self._write() as conn:
-            rows = conn.execute(query, args).fetchall()
-            if any(key is not None or not tombstone for _, tombstone, _, key in rows):
-                conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
+        # in batches of SWEEP_BATCH rows, a transaction each: every call is bounded by the
+        # store's timeout, and a million expired rows in one statement would not be
         by_policy: dict[str, int] = {}
         tombstones = 0
         keys: list[str] = []
-        for policy, tombstone, count, key in rows:
-            if key is not None:
-                keys.append(key)
-            elif tombstone:
-                tombstones += count
-            else:
-                by_policy[policy] = count
-        return SweepResult(by_policy, tombstones, keys)
+        while True:
+            args = sweep_arguments(now, strategies, prefix, sample - len(keys))
+            with self._write() as conn:
+                rows = conn.execute(sweep_statement(bool(prefix)), args).fetchall()
+                if any(key is not None or not tombstone for _, tombstone, _, key in rows):
+                    conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
+            deleted = 0
+            for policy, tombstone, count, key in rows:
+                deleted += count
+                if key is not None:
+                    keys.append(key)
+                elif tombstone:
+                    tombstones += count
+                else:
+                    by_policy[policy] = by_policy.get(policy, 0) + count
+            if deleted < SWEEP_BATCH:
+                return SweepResult(by_policy, tombstones, keys)
 
     def find_expired(
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
@@ -581,6 +627,18 @@ class PostgresStore(PostgresCoordination):
             )
         return int(size)
 
+    def read_only(self) -> str | None:
+        """None: the server decides (a read-only server refuses writes with its own error,
+        which the store reports as one line)."""
+        return None
+
+    def give_back_space(self) -> None:
+        """Nothing to do: autovacuum makes deleted rows' space, their search index (GIN)
+        entries included, reusable, and ANALYZE keeps the planner's numbers fresh. Unlike
+        SQLite's FTS5, a GIN index keeps no deletion markers that searches must skip:
+        vacuum removes dead entries from it. (A table's files do not shrink; only ``VACUUM
+        FULL``, which locks the table, returns that space to the operating system.)"""
+
     def compact(self) -> None:
         """Nothing to do: PostgreSQL's autovacuum makes deleted rows' space reusable."""
 
@@ -590,11 +648,47 @@ class PostgresStore(PostgresCoordination):
                 return
             self._closed = True
         self._close_listener()
+        self._watchdog.close()
         with suppress(Exception):
             self._pool.close(timeout=5.0)
 
 
-def _parse_url(url: str, shown: str) -> tuple[str, str, int, int]:
+def sweep_statement(prefixed: bool) -> str:
+    """One batch of the sweep (``SWEEP_BATCH`` rows at most), one statement: the DELETE's
+    RETURNING feeds both the counts and the sample. FOR UPDATE SKIP LOCKED leaves rows a
+    writer holds right now to the next sweep (it is probably renewing them), so a sweep
+    never waits on, or deadlocks with, a writer; the outer WHERE repeats the test so a row
+    renewed meanwhile stays. The planner picks the expiry index or the key range by their
+    statistics (a key range holding few rows is the cheaper walk; autovacuum's ANALYZE
+    keeps the numbers fresh), unlike SQLite's, which without statistics preferred the key
+    range always."""
+    cond = "expires_at <= %(now)s AND (tombstone OR cleanup = ANY(%(strategies)s))"
+    if prefixed:
+        cond += " AND key >= %(low)s AND key < %(high)s"
+    return (
+        f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
+        f"WHERE {cond} LIMIT {SWEEP_BATCH} FOR UPDATE SKIP LOCKED) AND {cond} "
+        "RETURNING key, policy, tombstone) "
+        f"{LOG_GONE} "
+        "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
+        "UNION ALL "
+        "(SELECT NULL, FALSE, 0, key FROM gone WHERE NOT tombstone LIMIT %(sample)s)"
+    )
+
+
+def sweep_arguments(
+    now: float, strategies: Sequence[str], prefix: str, sample: int
+) -> dict[str, object]:
+    return {
+        "now": now,
+        "strategies": list(strategies),
+        "low": prefix,
+        "high": prefix + _TOP,
+        "sample": sample,
+    }
+
+
+def _parse_url(url: str, shown: str) -> tuple[str, str, int, int, float]:
     """Split our own parameters off the URL; the rest goes to libpq unchanged."""
     parts = urlsplit(url)
     ours: dict[str, str] = {}
@@ -622,8 +716,26 @@ def _parse_url(url: str, shown: str) -> tuple[str, str, int, int]:
             )
         sizes.append(int(text))
     pool_min, pool_max = sizes[0], max(sizes)
+    timeout = _timeout(ours.get("timeout"), shown)
     if not any(name == "application_name" for name, _ in theirs):
         theirs.append(("application_name", "memory-lifecycle"))  # visible in pg_stat_activity
     # quote, not quote_plus: libpq reads "+" as a plus, so a space must travel as %20
     conninfo = urlunsplit(parts._replace(query=urlencode(theirs, quote_via=quote)))
-    return conninfo, schema, pool_min, pool_max
+    return conninfo, schema, pool_min, pool_max, timeout
+
+
+def _timeout(text: str | None, shown: str) -> float:
+    """The ``timeout`` parameter: seconds, a positive finite number."""
+    if text is None:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise ConfigurationError(
+            f"store URL {shown}: timeout={text[:20]!r} must be a number of seconds above 0 "
+            f"(default {DEFAULT_TIMEOUT_SECONDS:g})",
+            path=shown,
+        )
+    return value

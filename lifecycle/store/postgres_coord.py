@@ -43,6 +43,13 @@ class PostgresCoordination:
 
         def _write(self) -> AbstractContextManager[psycopg.Connection]: ...
 
+        _connect_kwargs: dict[str, object]
+        _timeout: float
+
+        def _deadline(
+            self, conn: psycopg.Connection, deadline: float
+        ) -> AbstractContextManager[None]: ...
+
     _listener: ChangeListener | None = None
 
     @property
@@ -96,7 +103,13 @@ class PostgresCoordination:
             if self._closed:
                 raise StoreError(f"store {self.url} is closed", path=self.url)
             if self._listener is None:
-                self._listener = ChangeListener(self._conninfo, self.channel)
+                self._listener = ChangeListener(
+                    self._conninfo,
+                    self.channel,
+                    self._connect_kwargs,
+                    self._deadline,
+                    self._timeout,
+                )
             return self._listener
 
     def _close_listener(self) -> None:

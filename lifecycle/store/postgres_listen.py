@@ -5,6 +5,11 @@ once the transaction has committed); one listener thread per store holds a
 dedicated connection that ``LISTEN``s and wakes every waiter of this process. Waits
 also wake at least every ``SAFETY_POLL_SECONDS``, so a lost listener connection
 costs latency, never a missed change: the waiter re-reads the log anyway.
+
+A listening connection only reads, so a server that stops answering would leave it
+waiting forever, deaf after the server is back. So it is pinged (``SELECT 1``) when
+it has been quiet for the store's ``timeout``, under the same deadline as every call
+(``postgres_deadline``); no answer, and it is dropped and opened again.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import psycopg
 from psycopg import sql
@@ -32,9 +39,19 @@ def channel_name(schema: str) -> str:
 class ChangeListener:
     """One LISTEN connection per store, started on the first wait, waking every waiter."""
 
-    def __init__(self, conninfo: str, channel: str) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        channel: str,
+        connect_kwargs: dict[str, object],
+        deadline: Callable[[psycopg.Connection, float], AbstractContextManager[None]],
+        timeout: float,
+    ) -> None:
         self._conninfo = conninfo
         self._channel = channel
+        self._connect_kwargs = {**connect_kwargs, "autocommit": True}
+        self._deadline = deadline  # bounds a ping (the store's ``_deadline``)
+        self._timeout = timeout
         self._generation = 0
         self._cond = threading.Condition()
         self._ready = threading.Event()
@@ -77,13 +94,20 @@ class ChangeListener:
     def _run(self) -> None:
         while not self._closed:
             try:
-                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10) as conn:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                with psycopg.connect(self._conninfo, **self._connect_kwargs) as conn:  # type: ignore[arg-type]
+                    with self._deadline(conn, time.monotonic() + self._timeout):
+                        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     self._bump()  # (re)connected: anything may have happened meanwhile
                     self._ready.set()
+                    heard = time.monotonic()
                     while not self._closed:
                         for _ in conn.notifies(timeout=SAFETY_POLL_SECONDS / 2):
                             self._bump()
+                            heard = time.monotonic()
+                        if time.monotonic() - heard >= self._timeout:  # still there?
+                            with self._deadline(conn, time.monotonic() + self._timeout):
+                                conn.execute("SELECT 1")
+                            heard = time.monotonic()
             except psycopg.Error as exc:
                 self._ready.set()  # waiters fall back to the safety poll meanwhile
                 log.warning("change listener lost its connection (%s); reconnecting", exc)

@@ -11,8 +11,9 @@ The files are private to the user and watched while open (``sqlite_files``): a
 write transaction first checks that the path still names the file its connection
 opened, so a store deleted under a running server is reopened, loudly, instead of
 acknowledging writes into an unlinked file. Space freed by deletes goes back to
-the filesystem: new stores use incremental auto-vacuum, run after each sweep
-(``_give_back``), and ``compact`` converts a store made before that, once.
+the filesystem: new stores use incremental auto-vacuum, run at the end of each
+cleanup (``give_back_space``), and ``compact`` converts a store made before that,
+once.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import StoreBusyError, StoreError, clip_text
-from . import sqlite_coord, sqlite_files, sqlite_gate, sqlite_search, sqlite_space
+from . import (
+    sqlite_coord,
+    sqlite_files,
+    sqlite_gate,
+    sqlite_read_only,
+    sqlite_search,
+    sqlite_space,
+)
 from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .sqlite_coord import SQLiteCoordination
 from .sqlite_files import DATABASE, DATABASE_AND_WAL, FileIdentity
@@ -78,7 +86,10 @@ NUMBERED: dict[int, str | tuple[str, ...]] = {
     **dict(enumerate(MIGRATIONS, start=1)),
     3: sqlite_coord.MIGRATION,  # revisions, the change log, locks (sqlite_coord.py)
     4: sqlite_search.MIGRATION,  # the full-text index (sqlite_search.py)
+    5: sqlite_search.SWEEP_MIGRATION,  # sweeps unindex set-based (sqlite_search.py)
 }
+# Migrations a store opened read-only can go without: reads do not depend on them.
+READS_WITHOUT = frozenset({5})
 
 BUSY_TIMEOUT_SECONDS = 60.0
 FILE_CHECK_SECONDS = 1.0  # how stale a read may be after the file was replaced
@@ -339,9 +350,12 @@ class _Immediate:
 
     def _open(self) -> sqlite3.Connection:
         store = self._store
+        conn = store._conn()
+        if store._local.read_only:
+            raise store._read_only_error()
         store._gate.enter()  # writers queue here (sqlite_gate), before SQLite's lock
         try:
-            conn = store._begin(store._conn())
+            conn = store._begin(conn)
             moved = store._local.files.changed(DATABASE)
             if moved is not None:
                 with store._errors():
@@ -435,6 +449,7 @@ class _ThreadState(threading.local):
     conn: sqlite3.Connection | None = None
     files: FileIdentity
     next_check = 0.0
+    read_only = False  # ``conn`` was opened read-only because writing could not work
 
 
 class SQLiteStore(SQLiteCoordination):
@@ -449,6 +464,8 @@ class SQLiteStore(SQLiteCoordination):
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._closed = False
+        self._swept = 0  # index entries deleted by sweeps since the space was given back
+        self._read_only: str | None = None  # why the last connection opened read-only
         self._gate = sqlite_gate.WriterGate(self.path, busy_timeout)
         self._prepare_files()
         self._migrate()
@@ -474,6 +491,9 @@ class SQLiteStore(SQLiteCoordination):
             now = time.monotonic()
             if now < local.next_check:
                 return conn
+            if local.read_only:  # writable again (space freed, remounted)? try, once a second
+                self._drop_connection()
+                return self._connect()
             moved = local.files.changed()
             if moved is None:
                 local.next_check = now + FILE_CHECK_SECONDS
@@ -489,26 +509,68 @@ class SQLiteStore(SQLiteCoordination):
             # on their own; here a fresh store is made as a first open would
             log.error("%s was deleted while this process had the store open", self.path)
             return self._recreate()
-        with self._errors():
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self._busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            files = FileIdentity(self.path)
-            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            # takes effect only in a new, empty file: older stores are converted by compact()
-            conn.execute(f"PRAGMA auto_vacuum = {sqlite_space.AUTO_VACUUM_INCREMENTAL}")
-            self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute(f"PRAGMA journal_size_limit = {sqlite_space.JOURNAL_SIZE_LIMIT}")
+        files = FileIdentity(self.path)
+        read_only = False
+        try:
+            conn = self._open_writable()
+        except sqlite3.OperationalError as exc:
+            if not sqlite_read_only.cannot_write(exc) or not self._has_data():
+                with self._errors():
+                    raise
+            with self._errors():
+                conn = sqlite_read_only.open_read_only(self.path, self._busy_timeout)
+            read_only = True
+            self._read_only = sqlite_files.unwritable(self.path) or f"SQLite said: {exc}"
+            log.info("store %s: opened read-only (%s)", self.path, self._read_only)
+        else:
+            self._read_only = None
         self._local.conn = conn
         self._local.files = files
+        self._local.read_only = read_only
         self._local.next_check = time.monotonic() + FILE_CHECK_SECONDS
         with self._conns_lock:
             self._conns.append(conn)
         return conn
+
+    def _open_writable(self) -> sqlite3.Connection:
+        """A connection set up for writing, writing nothing itself unless the store is new
+        (or not yet in WAL mode): opening a store only to read must work where nothing
+        can be written (a read-only mount, a full disk)."""
+        conn = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            new = conn.execute("PRAGMA page_count").fetchone()[0] == 0
+            if new:  # auto-vacuum is chosen before the first table (compact() converts others)
+                conn.execute(f"PRAGMA auto_vacuum = {sqlite_space.AUTO_VACUUM_INCREMENTAL}")
+            if new or conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit = {sqlite_space.JOURNAL_SIZE_LIMIT}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _has_data(self) -> bool:
+        """Whether the file holds a database (one that cannot be opened for writing is
+        then opened read-only; an empty one is a store still to be made)."""
+        try:
+            return self.path.stat().st_size > 0
+        except OSError:
+            return False
+
+    def read_only(self) -> str | None:
+        return self._read_only or sqlite_files.unwritable(self.path)
+
+    def _read_only_error(self, exc: BaseException | None = None) -> StoreError:
+        why = self.read_only() or (f"SQLite said: {exc}" if exc else "it cannot be written")
+        return StoreError(
+            f"store {self.path} is read-only ({why}); the write was not stored: "
+            + sqlite_read_only.fix_for(why),
+            path=str(self.path),
+        )
 
     def _reopen(self, moved: str) -> sqlite3.Connection:
         """The store file changed under this connection: open the file now at the path."""
@@ -570,6 +632,8 @@ class SQLiteStore(SQLiteCoordination):
         try:
             yield
         except sqlite3.OperationalError as exc:
+            if sqlite_read_only.cannot_write(exc) and self.read_only() is not None:
+                raise self._read_only_error(exc) from exc
             if _busy(exc):
                 raise StoreBusyError(
                     f"store {self.path} stayed locked for over {self._busy_timeout:g} s: {exc}; "
@@ -591,6 +655,14 @@ class SQLiteStore(SQLiteCoordination):
             ) from exc
 
     def _migrate(self) -> None:
+        """Apply the migrations this store lacks; a store that has them all is not written
+        (reads must work where nothing can be written)."""
+        pending = self._migrations_pending()
+        if not pending:
+            return
+        if pending <= READS_WITHOUT and self.read_only() is not None:
+            log.info("store %s: read-only, migrations %s wait for a writer", self.path, pending)
+            return
         with self._write() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -604,6 +676,17 @@ class SQLiteStore(SQLiteCoordination):
                 for statement in filter(str.strip, statements):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
+
+    def _migrations_pending(self) -> set[int]:
+        conn = self._conn()
+        try:
+            done = {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return set(NUMBERED)
+            with self._errors():
+                raise
+        return set(NUMBERED) - done
 
     def _write(self) -> _Immediate:
         return _Immediate(self)
@@ -706,9 +789,9 @@ class SQLiteStore(SQLiteCoordination):
                 (*params, sample),
             ).fetchall()
             sqlite_coord.log_expired(conn, where, params)
-            conn.execute(f"DELETE FROM entries WHERE {where}", params)
-        self._give_back()
+            sqlite_search.delete_rows(conn, where, params)
         by_policy = {p: n for p, t, n in counts if not t}
+        self._swept += sum(by_policy.values())  # index entries gone: see _give_back
         return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
 
     def find_expired(
@@ -770,7 +853,8 @@ class SQLiteStore(SQLiteCoordination):
         with self._write() as conn:
             conn.execute("DELETE FROM op_ids")
             sqlite_coord.forget_history(conn)
-            count: int = conn.execute("DELETE FROM entries").rowcount
+            count = sqlite_search.delete_all(conn)
+        self._swept += count
         self._give_back()
         return count
 
@@ -831,11 +915,23 @@ class SQLiteStore(SQLiteCoordination):
 
     # ------------------------------------------------------------ giving space back
 
+    def give_back_space(self) -> None:
+        self._give_back()
+
     def _give_back(self) -> None:
-        """After deletes, best effort (see ``sqlite_space``): they are already committed."""
+        """After deletes, best effort (see ``sqlite_space``): they are already committed.
+        When this process's sweeps removed many index entries next to those left, the
+        search index is rebuilt first (``sqlite_search.optimize``), so the pages it held
+        for them are among those returned."""
+        swept, self._swept = self._swept, 0
         try:
-            sqlite_space.give_back(self._conn(), self._busy_ms)
+            conn = self._conn()
+            if sqlite_space.worth_optimizing(conn, swept):
+                with self._write() as conn:
+                    sqlite_search.optimize(conn)
+            sqlite_space.give_back(conn, self._busy_ms)
         except (sqlite3.Error, StoreError) as exc:
+            self._swept += swept  # the next cleanup tries again
             log.warning("store %s: space not given back yet: %s", self.path, clip_text(str(exc)))
 
     def compact(self) -> None:
@@ -875,6 +971,9 @@ def _expired_condition(
     where = f"expires_at <= ? AND (tombstone = 1 OR cleanup IN ({marks}))"
     params: tuple[object, ...] = (now, *strategies)
     if prefix:
-        where += " AND key >= ? AND key < ?"
+        # a filter on the expiry range, not a range of the key index: ``+key`` keeps the
+        # planner off the key index, which would walk every row under the prefix,
+        # expired or not (a hook's ``coordination/`` sweep grew with the store)
+        where += " AND +key >= ? AND +key < ?"
         params += (prefix, prefix + _TOP)
     return where, params

@@ -65,10 +65,12 @@ def held_lock(conn: sqlite3.Connection, name: str, now: float) -> int | None:
 
 def log_expired(conn: sqlite3.Connection, where: str, params: tuple[object, ...]) -> None:
     """Log an ``expire`` change for each live row ``where`` selects, before it is deleted
-    (tombstones were already logged as deletes: purging one changes nothing visible)."""
+    (tombstones were already logged as deletes: purging one changes nothing visible).
+    ``ORDER BY +key`` sorts what ``where`` found: ordering by the key index instead would
+    walk every row of the store to find the expired ones."""
     conn.execute(
         "INSERT INTO changes (key, op, policy) SELECT key, 'expire', policy FROM entries "
-        f"WHERE {where} AND tombstone = 0 ORDER BY key",
+        f"WHERE {where} AND tombstone = 0 ORDER BY +key",
         params,
     )
 

@@ -122,6 +122,29 @@ class FileIdentity:
         return None
 
 
+FULL_BELOW_BYTES = 64 << 10  # less free space than a WAL's first frames and -shm need
+
+
+def unwritable(path: Path) -> str | None:
+    """Why the store's files cannot be written now (a read-only mount, no permission, a
+    full disk), or None: what ``stats`` reports and a refused write says."""
+    folder = path.parent
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return None
+    if fs.f_flag & os.ST_RDONLY:
+        return "its folder is on a read-only file system"
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return f"this user may not write {path}"
+    if not os.access(folder, os.W_OK) and not os.path.exists(f"{path}-wal"):
+        return f"this user may not create files in {folder}"
+    free = (fs.f_bfree if os.geteuid() == 0 else fs.f_bavail) * fs.f_frsize
+    if free < FULL_BELOW_BYTES:
+        return f"the disk is full ({free} bytes free)"
+    return None
+
+
 def size_on_disk(path: Path) -> int:
     """Bytes the store occupies: the database file plus its write-ahead log (the small
     ``-shm`` index is not counted). Free pages inside the file count until maintenance

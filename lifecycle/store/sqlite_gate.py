@@ -29,6 +29,7 @@ re-entrant (a write transaction that reopens the store runs the migrations insid
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -134,13 +135,15 @@ class WriterGate:
             except FileExistsError:
                 fd = os.open(self._path, flags)
         except OSError as exc:
-            self._off(f"cannot open it: {exc.strerror}")
+            # on a read-only file system the write itself fails next, saying so: a warning
+            # about fairness would only mislead
+            self._off(f"cannot open it: {exc.strerror}", warn=exc.errno != errno.EROFS)
             return None
         file = self._local.file = _Descriptor(fd)
         return file
 
-    def _off(self, why: str) -> None:
-        if not self._warned:
+    def _off(self, why: str, warn: bool = True) -> None:
+        if warn and not self._warned:
             self._warned = True
             log.warning(
                 "writers' gate %s: %s; writers of this store wait by polling (SQLite's busy "

@@ -4,6 +4,10 @@ SQLite keeps the pages of deleted rows as free pages inside the file, and a WAL
 file keeps its high-water size: a store that held a million entries stayed at
 272 MB (plus a 274 MB WAL) after all of them were cleaned up. So:
 
+- the full-text index keeps a deleted entry's postings until its segment is
+  merged, so after sweeps that removed at least ``OPTIMIZE_MIN_ROWS`` entries and
+  at least one for every ``OPTIMIZE_LIVE_PER_SWEPT`` entries left, the index is
+  merged into one segment (``sqlite_search.optimize``): its old pages become free;
 - new stores use ``auto_vacuum = INCREMENTAL`` (it can only be set before the
   first table exists), and after a sweep that freed at least
   ``VACUUM_MIN_FREE_PAGES`` pages, ``incremental_vacuum`` returns them;
@@ -15,7 +19,9 @@ file keeps its high-water size: a store that held a million entries stayed at
   lock (writers wait, within their busy timeout); afterwards the mode says it is
   done, so it never runs again.
 
-Everything here runs after the deletes committed, so a failure (a reader that
+All of it runs at the end of a cleanup, after its last write (the change log's trim
+included: run before it, the WAL would be filled again at once). Everything here
+runs after the deletes committed, so a failure (a reader that
 keeps the WAL busy, a disk too full for the VACUUM's copy) loses nothing: it is
 logged and tried again next time.
 """
@@ -34,8 +40,19 @@ JOURNAL_SIZE_LIMIT = 64 << 20
 VACUUM_MIN_FREE_PAGES = 32  # a little free space is reused by later writes
 TRUNCATE_WAL_FREED_PAGES = 1024  # 4 MiB of 4 KiB pages
 CHECKPOINT_BUSY_MS = 1000  # a checkpoint waits this long for readers, then tries next time
+OPTIMIZE_MIN_ROWS = 1000  # index entries swept before the index is worth merging
+OPTIMIZE_LIVE_PER_SWEPT = 4  # ... and at most this many entries left per entry swept
 
 log = logging.getLogger("memory_lifecycle.store")
+
+
+def worth_optimizing(conn: sqlite3.Connection, swept: int) -> bool:
+    """Whether ``swept`` deleted index entries make merging the index pay: its cost is
+    a pass over what is left, so it runs when the sweeps removed a good share of it."""
+    if swept < OPTIMIZE_MIN_ROWS:
+        return False
+    left = int(conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+    return left <= swept * OPTIMIZE_LIVE_PER_SWEPT
 
 
 def give_back(conn: sqlite3.Connection, busy_ms: int) -> None:

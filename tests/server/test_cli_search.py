@@ -123,7 +123,7 @@ def test_a_long_snippet_is_cut_to_the_width() -> None:
                 "score": 1.5,
                 "snippet": "word " * 100,
                 "policy": "default",
-                "revision": None,
+                "revision": 7,
                 "updated_at": 0.0,
                 "tags": [],
             }

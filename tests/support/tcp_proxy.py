@@ -3,8 +3,10 @@
 The store connects to the proxy, the proxy to the real server. ``stop()`` closes
 the listening socket and every relayed connection (the server looks down: new
 connections are refused, open ones are cut); ``blackhole()`` accepts connections
-but never answers (the server looks unreachable: connects hang); ``start()``
-listens on the same port again. The real server is never touched.
+but never answers (the server looks unreachable: connects hang); ``stall()`` stops
+relaying but keeps every socket open, old and new (the server looks frozen, or
+partitioned away: nothing is refused, nothing comes back) until ``resume()``;
+``start()`` listens on the same port again. The real server is never touched.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
@@ -26,6 +29,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._forward = True
         self._stopping = threading.Event()
+        self._stalled = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self, *, forward: bool = True) -> None:
@@ -43,6 +47,15 @@ class TcpProxy:
         """Connections are accepted and then nothing: like a dropped route."""
         self.stop()
         self.start(forward=False)
+
+    def stall(self) -> None:
+        """Relay nothing more, in either direction, and close nothing: open connections
+        wait forever, new ones are accepted and never answered."""
+        self._stalled.set()
+
+    def resume(self) -> None:
+        """Relay again what the stalled connections sent meanwhile, and new connections."""
+        self._stalled.clear()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -77,7 +90,7 @@ class TcpProxy:
             except OSError:
                 return
             self._track(client)
-            if not self._forward:
+            if not self._forward or self._stalled.is_set():
                 continue  # held open, never answered
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
@@ -92,6 +105,9 @@ class TcpProxy:
         watch = self._watcher(a)
         try:
             while not self._stopping.is_set():
+                if self._stalled.is_set():
+                    time.sleep(0.02)  # the bytes wait in the kernel's buffers
+                    continue
                 ready, _, _ = select.select(list(peers), [], [], 0.2)
                 for sock in ready:
                     data = sock.recv(65536)

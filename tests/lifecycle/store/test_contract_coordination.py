@@ -161,7 +161,7 @@ def _insert_rows_the_old_way(backend: str, url: str, keys: list[str]) -> None:
         return
     import psycopg
 
-    conninfo, schema, _, _ = postgres_store._parse_url(url, url)
+    conninfo, schema, *_ = postgres_store._parse_url(url, url)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {schema}")
         conn.cursor().executemany(

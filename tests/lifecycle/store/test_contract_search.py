@@ -298,6 +298,18 @@ def test_a_result_carries_key_score_snippet_policy_revision_time_and_tags(
     assert isinstance(hit["score"], float) and hit["score"] > 0
 
 
+def test_a_result_carries_the_entrys_real_revision(m: MemoryLifecycleManager) -> None:
+    m.store("notes/a", "first draft about kafka")
+    m.store("notes/b", "kafka again")
+    m.store("notes/a", "second draft about kafka")
+    revisions = {r["key"]: r["revision"] for r in m.search("kafka")["results"]}
+    for key in ("notes/a", "notes/b"):
+        entry = m.retrieve_entry(key)
+        assert entry is not None
+        assert revisions[key] == entry.revision
+    assert revisions["notes/a"] > revisions["notes/b"] > 0
+
+
 def test_better_matches_rank_first(m: MemoryLifecycleManager) -> None:
     m.store("notes/once", "a long note that mentions kafka once among many other words here")
     m.store("notes/often", "kafka kafka kafka")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from lifecycle import MemoryLifecycleManager, StoreError
+from lifecycle import LifecycleError, MemoryLifecycleManager, StoreError
 from lifecycle.store import open_store
 from lifecycle.store.postgres import IDLE_CHECK_SECONDS
 from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
@@ -158,3 +158,66 @@ def test_threads_calling_as_the_server_comes_back_all_succeed(
             seconds = time.monotonic() - started
     assert values == [1] * 32
     assert seconds < RECOVERY_BOUND
+
+
+# ---------------------------------------------------------------- a server that stops answering
+
+TIMEOUT = 1.0  # the store URL's timeout in these tests: short, so they are quick
+CUT_OFF_BOUND = TIMEOUT + 0.75  # the watchdog's own slack, on a busy 2-core machine
+
+
+@pytest.mark.parametrize("idle", [False, True], ids=["in-use", "idle-then-checked"])
+def test_a_call_on_a_pooled_connection_fails_within_the_timeout_when_the_server_goes_silent(
+    proxied: tuple[TcpProxy, str], idle: bool
+) -> None:
+    """The socket stays open and nothing comes back (a partition, a frozen host): the
+    call on the connection already in the pool is cut off at the URL's timeout, later
+    calls fail within the connect timeout, and once the server answers again the store
+    recovers by itself."""
+    proxy, url = proxied
+    with MemoryLifecycleManager(store=f"{url}&timeout={TIMEOUT:g}") as m:
+        m.store("knowledge/a", 1)
+        if idle:  # the pool probes a connection idle this long before handing it out
+            time.sleep(IDLE_CHECK_SECONDS + 0.5)
+        proxy.stall()
+        first = timed_failure(lambda: m.retrieve("knowledge/a"))
+        later = [timed_failure(lambda: m.store("knowledge/b", 2)) for _ in range(2)]
+        proxy.resume()
+        value, recovery = timed(lambda: m.retrieve("knowledge/a"))
+        m.store("knowledge/c", 3)
+        assert m.retrieve("knowledge/c") == 3
+    message, seconds = first
+    assert seconds < CUT_OFF_BOUND, first
+    assert "cannot reach the database" in message and "within 1 s" in message, message
+    for message, seconds in [first, *later]:
+        assert "\n" not in message and "Traceback" not in message
+        assert seconds < FAIL_FAST_BOUND, (message, seconds)
+    assert value == 1
+    assert recovery < RECOVERY_BOUND
+
+
+def test_the_timeout_parameter_must_be_a_positive_number() -> None:
+    dsn = postgres_dsn()
+    for bad in ("0", "-1", "soon", "inf"):
+        with pytest.raises(LifecycleError, match=f"timeout={bad!r} must be a number of seconds"):
+            open_store(f"{with_schema(dsn, new_schema())}&timeout={bad}")
+
+
+def test_the_change_listener_notices_a_silent_server_and_listens_again_once_it_answers(
+    proxied: tuple[TcpProxy, str],
+) -> None:
+    """A LISTEN connection only reads, so without a ping it would wait on a dead
+    connection forever and never hear a change again."""
+    proxy, url = proxied
+    store = open_store(f"{url}&timeout={TIMEOUT:g}")
+    try:
+        before = store.change_token()  # starts the listener
+        proxy.stall()
+        time.sleep(3 * TIMEOUT)  # quiet for the timeout, then a ping that gets no answer
+        proxy.resume()
+        deadline = time.monotonic() + 15
+        while store.change_token() == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert store.change_token() != before  # reconnected: a new LISTEN is in place
+    finally:
+        store.close()
