@@ -140,29 +140,41 @@ def _insertion(
     indent = text[clean.rfind("\n", 0, first) + 1 : first]
     if indent.strip():  # something else before the first member on its line
         indent = _line_indent(text, first)
-    nested = [n for _, _, n in target.members if n.kind != "scalar"]
-    one_line = bool(nested) and all("\n" not in clean[n.start : n.end] for n in nested)
-    body = compact if one_line else _expanded(value, indent, st)
+    depths = [_one_line_depth(clean, n) for _, _, n in target.members if n.kind != "scalar"]
+    body = _expanded(value, indent, st, min((d for d in depths if d is not None), default=None))
     where = newline_at + 1
     return text[:where] + indent + head + body + "," + st.newline + text[where:]
 
 
-def _expanded(value: Any, indent: str, st: _Style) -> str:
-    """``value`` over several lines as a person writes it: objects one member a line,
-    a list of plain values (``"args": ["serve"]``) and an empty container on one line."""
+def _one_line_depth(clean: str, node: _Node) -> int | None:
+    """How deep in ``node`` values sit on one line (0: all of it), None if nowhere."""
+    if "\n" not in clean[node.start : node.end]:
+        return 0
+    inner = [_one_line_depth(clean, n) for _, _, n in node.members if n.kind != "scalar"]
+    found = [d for d in inner if d is not None]
+    return 1 + min(found) if found else None
+
+
+def _expanded(value: Any, indent: str, st: _Style, one_line_at: int | None = None) -> str:
+    """``value`` laid out as a person writes it: from depth ``one_line_at`` on (as its
+    neighbours are), and always for a list of plain values (``"args": ["serve"]``) or an
+    empty container, on one line; above it one member a line."""
     inline = json.dumps(value, ensure_ascii=False, separators=(st.comma, st.colon))
     plain = not isinstance(value, (dict, list)) or not value
-    if plain or (isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)):
+    if plain or one_line_at == 0:
         return inline
+    if isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value):
+        return inline
+    deeper = None if one_line_at is None else one_line_at - 1
     inner = indent + st.unit
     if isinstance(value, dict):
         items = [
-            json.dumps(k, ensure_ascii=False) + st.colon + _expanded(v, inner, st)
+            json.dumps(k, ensure_ascii=False) + st.colon + _expanded(v, inner, st, deeper)
             for k, v in value.items()
         ]
         opening, closing = "{", "}"
     else:
-        items = [_expanded(v, inner, st) for v in value]
+        items = [_expanded(v, inner, st, deeper) for v in value]
         opening, closing = "[", "]"
     lines = ("," + st.newline).join(inner + item for item in items)
     return opening + st.newline + lines + st.newline + indent + closing

@@ -41,8 +41,19 @@ CONFIG = {
 }
 CLIENTS = tuple(CONFIG)
 # the few variables of its own environment Codex passes on to a stdio server
-_CODEX_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "USER", "__CF_USER_TEXT_ENCODING", "LANG",
-              "LC_ALL", "TERM", "TMPDIR", "TZ")
+_CODEX_ENV = (
+    "HOME",
+    "LOGNAME",
+    "PATH",
+    "SHELL",
+    "USER",
+    "__CF_USER_TEXT_ENCODING",
+    "LANG",
+    "LC_ALL",
+    "TERM",
+    "TMPDIR",
+    "TZ",
+)
 _VSCODE_VAR = re.compile(r"\$\{(workspaceFolder|userHome|env:([A-Za-z_][A-Za-z0-9_]*))\}")
 _GEMINI_VAR = re.compile(r"\$(?:(\w+)|\{([^}]+?)(?::-([^}]*))?\})")
 
@@ -63,9 +74,7 @@ def entry(project: Path, client: str) -> dict[str, Any]:
     return servers["memory-lifecycle"]
 
 
-def server_params(
-    project: Path, client: str, folder: Path, **extra: str
-) -> StdioServerParameters:
+def server_params(project: Path, client: str, folder: Path, **extra: str) -> StdioServerParameters:
     """The server of ``project`` as ``client`` running in ``folder`` starts it."""
     e = entry(project, client)
     if client == "claude-code":
@@ -73,8 +82,9 @@ def server_params(
     env = child_env(**extra)
     if client == "codex":
         own = {k: env[k] for k in _CODEX_ENV if k in env}
+        env = {**own, **e.get("env", {})}
         return StdioServerParameters(
-            command=e["command"], args=e.get("args", []), env={**own, **e.get("env", {})}, cwd=folder
+            command=e["command"], args=e.get("args", []), env=env, cwd=folder
         )
     if client == "gemini":
         sub = lambda s: _gemini_expand(s, env)  # noqa: E731
