@@ -378,7 +378,7 @@ async def test_the_server_each_client_starts_from_root_or_subfolder_uses_the_pro
     assert run_cli("init", "--client", client, cwd=project).returncode == 0
     sub = subfolder(project)
 
-    for where, folder in (("root", project), ("sub", sub)):
+    for where, folder in (("sub", sub), ("root", project)):  # sub first: no store yet
         params = server_params(project, client, folder, PATH=path_with(TOOL_BIN))
         with bounded():
             async with Client(params) as session:
