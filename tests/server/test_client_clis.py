@@ -55,8 +55,10 @@ def cli(name: str) -> str:
 def scratch_env(home: Path, **extra: str) -> dict[str, str]:
     """A clean HOME (and XDG folders) so the CLI sees no user's settings or logins."""
     home.mkdir(exist_ok=True)
-    cli_bin = os.environ.get(ENV_BIN, "")
-    path = path_with(TOOL_BIN) + (os.pathsep + cli_bin if cli_bin else "")
+    cli_bin = os.environ.get(ENV_BIN)  # before PATH: the node CI installed beside them wins
+    path = (
+        path_with(TOOL_BIN) if not cli_bin else f"{TOOL_BIN}{os.pathsep}{path_with(Path(cli_bin))}"
+    )
     xdg = {f"XDG_{k}_HOME": str(home / v) for k, v in _XDG.items()}
     (home / "tmp").mkdir(exist_ok=True)  # their crash reports and caches stay in the test
     env = {"HOME": str(home), "TMPDIR": str(home / "tmp"), "PATH": path, "NO_COLOR": "1"}
