@@ -52,17 +52,16 @@ DB_NAME = "memory.db"
 REPOSITORY_MARKER = ".git"
 _MARKERS = (".claude", ".claude-flow", MCP_CONFIG)
 _MCP_CONFIG_MAX_BYTES = 1 << 20
-# Each coding agent's project file and where in it the servers are (``init --client``).
-CLIENT_CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (MCP_CONFIG, ("mcpServers",)),  # Claude Code (and Copilot's portable format)
-    (".codex/config.toml", ("mcp_servers",)),
-    (".gemini/settings.json", ("mcpServers",)),
-    (".vscode/mcp.json", ("servers",)),
-    (".cursor/mcp.json", ("mcpServers",)),
-    ("opencode.json", ("mcp",)),
-    ("opencode.json", ("mcp", "servers")),
-    ("opencode.jsonc", ("mcp",)),
-    ("opencode.jsonc", ("mcp", "servers")),
+# Each coding agent's project file and where in it its servers may be (``init --client``).
+_SERVERS = (("mcpServers",),)
+CLIENT_CONFIGS: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+    (MCP_CONFIG, _SERVERS),  # Claude Code (and Copilot's portable format)
+    (".codex/config.toml", (("mcp_servers",),)),
+    (".gemini/settings.json", _SERVERS),
+    (".vscode/mcp.json", (("servers",),)),
+    (".cursor/mcp.json", _SERVERS),
+    ("opencode.json", (("mcp",), ("mcp", "servers"))),  # opencode 1.x, V2
+    ("opencode.jsonc", (("mcp",), ("mcp", "servers"))),
 )
 
 
@@ -119,11 +118,12 @@ def _folders_up(start: Path) -> Iterator[Path]:
 
 def sets_server_up(folder: Path) -> bool:
     """Whether a coding agent's project file in ``folder`` starts memory-lifecycle."""
-    return any(registers_server(folder / name, keys) for name, keys in CLIENT_CONFIGS)
+    return any(registers_server(folder / name, places) for name, places in CLIENT_CONFIGS)
 
 
-def registers_server(config: Path, keys: tuple[str, ...] = ("mcpServers",)) -> bool:
-    """Whether this client file starts memory-lifecycle (by server name or command).
+def registers_server(config: Path, places: tuple[tuple[str, ...], ...] = _SERVERS) -> bool:
+    """Whether this client file starts memory-lifecycle (by server name or command) from
+    any of ``places`` (the keys leading to a servers table).
 
     A file that does not parse (JSON with comments, TOML on Python 3.10) counts when
     it names memory-lifecycle at all: this only decides where a project's root is.
@@ -137,9 +137,13 @@ def registers_server(config: Path, keys: tuple[str, ...] = ("mcpServers",)) -> b
         doc: Any = _parse_toml(raw) if config.suffix == ".toml" else json.loads(raw)
     except (ValueError, RecursionError, ImportError):
         return SERVER_NAME.encode() in raw
-    for key in keys:
-        doc = doc.get(key) if isinstance(doc, dict) else None
-    return registered_in(doc) is not None
+    for keys in places:
+        servers = doc
+        for key in keys:
+            servers = servers.get(key) if isinstance(servers, dict) else None
+        if registered_in(servers) is not None:
+            return True
+    return False
 
 
 def _parse_toml(raw: bytes) -> Any:

@@ -460,3 +460,13 @@ def test_gemini_session_end_hook_clears_the_sessions_memory(project: Path):
 
     assert done.returncode == 0, done.stderr
     assert stored_keys(project) == {"knowledge/kept"}
+
+
+def test_no_file_of_any_client_holds_a_path_of_this_machine(tmp_path: Path, project: Path):
+    done = run_cli("init", str(project), "--client", "all", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    for name in (*CONFIG.values(), ".claude/settings.json"):
+        text = (project / name).read_text()
+        for machine_path in (str(project), str(REPO), str(Path.home()), str(TOOL_BIN)):
+            assert machine_path not in text, (name, machine_path)
