@@ -15,7 +15,8 @@ from typing import Any
 
 from lifecycle.paths import MCP_CONFIG, SERVER_NAME, registered_in
 
-from .config_file import COMMAND, Addition, ConfigFile, add_member, section
+from .addition import Addition
+from .config_file import COMMAND, ConfigFile, add_member, section
 from .hooks import HookSpec, wire
 
 SERVER_ENTRY: dict[str, Any] = {"type": "stdio", "command": COMMAND, "args": ["serve"], "env": {}}

@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .addition import Addition
 from .claude_code import mcp_servers
-from .config_file import COMMAND, Addition, ConfigFile
+from .config_file import COMMAND, ConfigFile
 
 CONFIG = Path(".codex") / "config.toml"
 SERVER_ENTRY: dict[str, Any] = {"command": COMMAND, "args": ["serve"]}

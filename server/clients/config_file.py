@@ -14,20 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from . import json_text, toml_text
+from .addition import Addition
 from .json_text import Dialect, invalid
 
 COMMAND = "memory-lifecycle"
-
-
-@dataclass(frozen=True)
-class Addition:
-    """``value`` added under ``key`` to the object at ``at`` (to the list, when ``key`` is
-    None); ``changes`` are the report's lines for it."""
-
-    at: tuple[str, ...]
-    key: str | None
-    value: Any
-    changes: tuple[str, ...]
 
 
 Plan = Callable[[Any, Path], list[Addition]]

@@ -12,8 +12,9 @@ from typing import Any
 
 from lifecycle.paths import ENV_PROJECT_DIR
 
+from .addition import Addition
 from .claude_code import mcp_servers
-from .config_file import COMMAND, Addition, ConfigFile
+from .config_file import COMMAND, ConfigFile
 from .vscode import WORKSPACE
 
 CONFIG = Path(".cursor") / "mcp.json"

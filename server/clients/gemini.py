@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import json_text
+from .addition import Addition
 from .claude_code import HOOK_TIMEOUT_SECONDS, mcp_servers
-from .config_file import COMMAND, Addition, ConfigFile
+from .config_file import COMMAND, ConfigFile
 from .hooks import HookSpec, wire
 
 SETTINGS = Path(".gemini") / "settings.json"

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config_file import COMMAND, Addition, kind, require_object
+from .addition import Addition
+from .config_file import COMMAND, kind, require_object
 from .json_text import invalid
 
 

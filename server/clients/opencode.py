@@ -16,8 +16,9 @@ from typing import Any
 from lifecycle.paths import registered_in
 
 from . import json_text
+from .addition import Addition
 from .claude_code import mcp_servers
-from .config_file import COMMAND, Addition, ConfigFile, section
+from .config_file import COMMAND, ConfigFile, section
 
 CONFIG = Path("opencode.json")
 CONFIG_WITH_COMMENTS = Path("opencode.jsonc")

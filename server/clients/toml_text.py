@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import ParseError
 
+from .addition import Addition
 from .json_text import invalid
-
-if TYPE_CHECKING:
-    from .config_file import Addition
 
 
 def parse(text: str, path: Path) -> Any:

@@ -15,8 +15,9 @@ from typing import Any
 from lifecycle.paths import ENV_PROJECT_DIR
 
 from . import json_text
+from .addition import Addition
 from .claude_code import mcp_servers
-from .config_file import COMMAND, Addition, ConfigFile
+from .config_file import COMMAND, ConfigFile
 
 CONFIG = Path(".vscode") / "mcp.json"
 WORKSPACE = "${workspaceFolder}"
