@@ -37,7 +37,7 @@ class ConfigFile:
             toml_text.parse(text, path) if self.toml else json_text.parse(text, path, self.dialect)
         )
 
-    def render(self, before: str | None, doc: Any, additions: list[Addition]) -> str:
+    def render(self, before: str | None, additions: list[Addition]) -> str:
         """The file's text with every addition made (a new file when ``before`` is None)."""
         if self.toml:
             return toml_text.apply(before or "", additions)

@@ -23,7 +23,8 @@ def merge_gitignore(text: str | None) -> tuple[str, list[str]]:
     lines = {line.strip().lstrip("/") for line in text.splitlines()}
     if lines & _IGNORED_ALREADY:
         return text, []
+    nl = "\r\n" if "\r\n" in text else "\n"
     if text and not text.endswith("\n"):
-        text += "\n"
-    block = f"# memory-lifecycle store (one per machine)\n{STORE_IGNORE}\n"
-    return text + ("\n" if text else "") + block, [f"ignore {STORE_IGNORE}"]
+        text += nl
+    block = f"# memory-lifecycle store (one per machine){nl}{STORE_IGNORE}{nl}"
+    return text + (nl if text else "") + block, [f"ignore {STORE_IGNORE}"]

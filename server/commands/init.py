@@ -78,8 +78,10 @@ def plan(project: Path, named: list[Client] | None = None) -> list[FileChange]:
 
 
 def _read(path: Path) -> str | None:
+    """The file's text as it is on disk (a CRLF file's line ends kept), None if absent."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as f:
+            return f.read()
     except FileNotFoundError:
         return None
     except UnicodeDecodeError:
@@ -95,7 +97,7 @@ def _config_change(project: Path, config: ConfigFile) -> FileChange:
     doc = None if before is None else config.parse(before, path)
     additions = config.plan(doc, path)
     changes = [line for a in additions for line in a.changes]
-    after = config.render(before, doc, additions) if additions else None
+    after = config.render(before, additions) if additions else None
     return FileChange(config.path, before, after, changes)
 
 
@@ -121,7 +123,7 @@ def write(project: Path, change: FileChange) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with temporary.open("x", encoding="utf-8") as f:
+        with temporary.open("x", encoding="utf-8", newline="") as f:
             f.write(change.after)
         if target.exists():
             shutil.copymode(target, temporary)

@@ -470,3 +470,14 @@ def test_no_file_of_any_client_holds_a_path_of_this_machine(tmp_path: Path, proj
         text = (project / name).read_text()
         for machine_path in (str(project), str(REPO), str(Path.home()), str(TOOL_BIN)):
             assert machine_path not in text, (name, machine_path)
+
+
+def test_a_windows_file_keeps_its_crlf_line_ends(project: Path):
+    before = '{\r\n  "mcpServers": {\r\n    "github": {"command": "gh"}\r\n  }\r\n}\r\n'
+    (project / ".mcp.json").write_bytes(before.encode())
+
+    assert run_cli("init", cwd=project).returncode == 0
+
+    after = (project / ".mcp.json").read_bytes().decode()
+    assert after.count("\r\n") == after.count("\n") == before.count("\n") + 1
+    assert removed_lines(before, after) == []
