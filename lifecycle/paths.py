@@ -15,6 +15,12 @@ search for the project root starts, not the answer. Walking up from there:
    ``.mcp.json``;
 4. else the starting folder itself.
 
+Other coding agents start the server too (``memory-lifecycle init --client``):
+a folder whose Codex, Gemini, VS Code, Cursor or opencode configuration runs
+memory-lifecycle is a project root like one whose ``.mcp.json`` does, and
+``MEMORY_LIFECYCLE_PROJECT_DIR`` (what VS Code and Cursor set from their
+``${workspaceFolder}``) starts the walk like ``CLAUDE_PROJECT_DIR``.
+
 The walk stops below the home directory when it starts inside it: ``~/.claude/``
 is Claude Code's user configuration, not a project. Order of precedence for
 each location: explicit argument, environment, project root.
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +43,7 @@ ENV_DIR = "MEMORY_LIFECYCLE_DIR"
 ENV_POLICY = "MEMORY_LIFECYCLE_POLICY_FILE"
 ENV_STORE = "MEMORY_LIFECYCLE_STORE"
 ENV_PROJECT = "CLAUDE_PROJECT_DIR"
+ENV_PROJECT_DIR = "MEMORY_LIFECYCLE_PROJECT_DIR"  # any client: where the walk starts
 SERVER_NAME = "memory-lifecycle"
 MCP_CONFIG = ".mcp.json"
 DEFAULT_MEMORY_DIR = Path(".claude-flow") / "memory"
@@ -44,6 +52,17 @@ DB_NAME = "memory.db"
 REPOSITORY_MARKER = ".git"
 _MARKERS = (".claude", ".claude-flow", MCP_CONFIG)
 _MCP_CONFIG_MAX_BYTES = 1 << 20
+# Each coding agent's project file and where in it its servers may be (``init --client``).
+_SERVERS = (("mcpServers",),)
+CLIENT_CONFIGS: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+    (MCP_CONFIG, _SERVERS),  # Claude Code (and Copilot's portable format)
+    (".codex/config.toml", (("mcp_servers",),)),
+    (".gemini/settings.json", _SERVERS),
+    (".vscode/mcp.json", (("servers",),)),
+    (".cursor/mcp.json", _SERVERS),
+    ("opencode.json", (("mcp",), ("mcp", "servers"))),  # opencode 1.x, V2
+    ("opencode.jsonc", (("mcp",), ("mcp", "servers"))),
+)
 
 
 class ResolvedPaths(FrozenRecord):
@@ -64,13 +83,11 @@ class ResolvedPaths(FrozenRecord):
 
 def project_root(cwd: Path | None = None) -> Path:
     """The project's root folder: where its one store and its policy file live."""
-    env = os.environ.get(ENV_PROJECT)
+    env = os.environ.get(ENV_PROJECT_DIR) or os.environ.get(ENV_PROJECT)
     start = (Path(env).expanduser() if env else (cwd or Path.cwd())).resolve()
     chain = list(_folders_up(start))
     for folder in chain:
-        if (folder / DEFAULT_MEMORY_DIR / DB_NAME).is_file() or registers_server(
-            folder / MCP_CONFIG
-        ):
+        if (folder / DEFAULT_MEMORY_DIR / DB_NAME).is_file() or sets_server_up(folder):
             return folder
     for folder in chain:
         if (folder / REPOSITORY_MARKER).exists():
@@ -99,27 +116,62 @@ def _folders_up(start: Path) -> Iterator[Path]:
         yield folder
 
 
-def registers_server(mcp_config: Path) -> bool:
-    """Whether this ``.mcp.json`` starts memory-lifecycle (by server name or command)."""
+def sets_server_up(folder: Path) -> bool:
+    """Whether a coding agent's project file in ``folder`` starts memory-lifecycle."""
+    return any(registers_server(folder / name, places) for name, places in CLIENT_CONFIGS)
+
+
+def registers_server(config: Path, places: tuple[tuple[str, ...], ...] = _SERVERS) -> bool:
+    """Whether this client file starts memory-lifecycle (by server name or command) from
+    any of ``places`` (the keys leading to a servers table).
+
+    A file that does not parse (JSON with comments, TOML on Python 3.10) counts when
+    it names memory-lifecycle at all: this only decides where a project's root is.
+    """
     try:
-        with mcp_config.open("rb") as f:
-            doc: Any = json.loads(f.read(_MCP_CONFIG_MAX_BYTES))
-    except (OSError, ValueError):
+        with config.open("rb") as f:
+            raw = f.read(_MCP_CONFIG_MAX_BYTES)
+    except OSError:
         return False
-    return registered_server(doc) is not None
+    try:
+        doc: Any = _parse_toml(raw) if config.suffix == ".toml" else json.loads(raw)
+    except (ValueError, RecursionError, ImportError):
+        return SERVER_NAME.encode() in raw
+    for keys in places:
+        servers = doc
+        for key in keys:
+            servers = servers.get(key) if isinstance(servers, dict) else None
+        if registered_in(servers) is not None:
+            return True
+    return False
+
+
+def _parse_toml(raw: bytes) -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads(raw.decode("utf-8"))
+    raise ImportError("tomllib")  # Python 3.10: the plain check above
 
 
 def registered_server(mcp_config: Any) -> str | None:
     """The name under which a parsed ``.mcp.json`` registers memory-lifecycle, if it does."""
     servers = mcp_config.get("mcpServers") if isinstance(mcp_config, dict) else None
+    return registered_in(servers)
+
+
+def registered_in(servers: Any) -> str | None:
+    """The name under which a client's servers table runs memory-lifecycle, if it does:
+    the server's name, or its command (a string, or opencode's list) or arguments."""
     if not isinstance(servers, dict):
         return None
     for name, server in servers.items():
         if name == SERVER_NAME:
-            return name
+            return str(name)
         if isinstance(server, dict):
-            args = server.get("args")
-            words = [server.get("command"), *(args if isinstance(args, list) else [])]
+            command, args = server.get("command"), server.get("args")
+            words = [*(command if isinstance(command, list) else [command])]
+            words += args if isinstance(args, list) else []
             if any(isinstance(w, str) and SERVER_NAME in w for w in words):
                 return str(name)
     return None

@@ -66,6 +66,8 @@ def test_the_checkouts_hooks_run_in_a_subfolder_use_the_checkouts_store(clone: P
         done = run_hook(command, sub, event_input(sub, event, "sess-3"))
         assert done.returncode == 0, (command, done.stderr)
 
-    # session removed, expired collected, the subagent task pre-task recorded
+    # session removed, expired collected, the subagent task recorded and then finished
     assert stored_keys(clone) == {"knowledge/kept", "swarm/shared/tasks/toolu_01"}
+    with open_store(clone) as m:
+        assert m.retrieve("swarm/shared/tasks/toolu_01")["status"] == "completed"
     assert not (sub / ".claude-flow").exists()

@@ -1,11 +1,12 @@
-"""``init``: set a project up for Claude Code in one step.
+"""``init``: set a project up for its coding agents in one step.
 
-Registers the server in ``.mcp.json``, wires the hooks in
-``.claude/settings.json``, writes the default policy file if there is none and
-ignores the store in ``.gitignore``. Every file is read and merged before any
-is written, so a file init cannot read (invalid JSON, a ``hooks`` that is not
-an object) stops it with nothing changed. The merges themselves are in
-``server.claude_config``.
+For each client named with ``--client`` (Claude Code by default), registers the
+server in the file that agent reads and wires the hooks it has that map to
+ours; whichever clients are named, writes the default policy file if there is
+none and ignores the store in ``.gitignore``. Every file is read and merged
+before any is written, so a file init cannot read (invalid JSON or TOML, a
+``hooks`` that is not an object) stops it with nothing changed. What each
+client reads and gets is in ``server.clients``.
 """
 
 from __future__ import annotations
@@ -15,22 +16,20 @@ import difflib
 import os
 import shutil
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from lifecycle import paths
 from lifecycle.errors import ConfigurationError
 
-from .. import claude_config, output
-from .common import PROG, output_option
+from .. import clients, output
+from ..clients import Client, project_files
+from ..clients.config_file import COMMAND, ConfigFile
+from .common import PROG, UsageError, output_option
 
-MCP_CONFIG = Path(paths.MCP_CONFIG)
-SETTINGS = Path(".claude") / "settings.json"
 GITIGNORE = Path(".gitignore")
-POLICY_TEMPLATE = "memory-retention-policies.yaml"  # package data of `lifecycle`
+default_policies = project_files.default_policies
 
 
 @dataclass
@@ -51,32 +50,38 @@ class FileChange:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     init = sub.add_parser(
-        "init", help="set a project up for Claude Code: server, hooks, policies, .gitignore"
+        "init",
+        help="set a project up for its coding agents: server, hooks, policies, .gitignore",
     )
     init.add_argument("project_dir", nargs="?", default=".", metavar="PROJECT_DIR")
+    init.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"the agent to set up: {', '.join(clients.CLIENTS)} or {clients.ALL} "
+        f"(repeatable; default {clients.DEFAULT})",
+    )
     init.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
     output_option(init)
     init.set_defaults(handler=cmd_init)
 
 
-def default_policies() -> str:
-    """The shipped default policy file (the same text as this repository's own)."""
-    return resources.files("lifecycle").joinpath(POLICY_TEMPLATE).read_text(encoding="utf-8")
-
-
-def plan(project: Path) -> list[FileChange]:
+def plan(project: Path, named: list[Client] | None = None) -> list[FileChange]:
     """Every change init would make; raises before anything is written."""
+    configs = [f for client in named or clients.select([]) for f in client.files(project)]
     return [
-        _json_change(project, MCP_CONFIG, claude_config.merge_server),
-        _json_change(project, SETTINGS, claude_config.merge_hooks),
+        *(_config_change(project, config) for config in configs),
         _policy_change(project),
         _text_change(project, GITIGNORE),
     ]
 
 
 def _read(path: Path) -> str | None:
+    """The file's text as it is on disk (a CRLF file's line ends kept), None if absent."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as f:
+            return f.read()
     except FileNotFoundError:
         return None
     except UnicodeDecodeError:
@@ -86,14 +91,14 @@ def _read(path: Path) -> str | None:
         ) from None
 
 
-def _json_change(
-    project: Path, rel: Path, merge: Callable[[Any, Path], tuple[Any, list[str]]]
-) -> FileChange:
-    before = _read(project / rel)
-    doc = None if before is None else claude_config.parse_json(before, project / rel)
-    merged, changes = merge(doc, project / rel)
-    after = claude_config.render_json(merged, before) if changes else None
-    return FileChange(rel, before, after, changes)
+def _config_change(project: Path, config: ConfigFile) -> FileChange:
+    path = project / config.path
+    before = _read(path)
+    doc = None if before is None else config.parse(before, path)
+    additions = config.plan(doc, path)
+    changes = [line for a in additions for line in a.changes]
+    after = config.render(before, additions) if additions else None
+    return FileChange(config.path, before, after, changes)
 
 
 def _policy_change(project: Path) -> FileChange:
@@ -106,7 +111,7 @@ def _policy_change(project: Path) -> FileChange:
 
 def _text_change(project: Path, rel: Path) -> FileChange:
     before = _read(project / rel)
-    after, changes = claude_config.merge_gitignore(before)
+    after, changes = project_files.merge_gitignore(before)
     return FileChange(rel, before, after if changes else None, changes)
 
 
@@ -118,7 +123,7 @@ def write(project: Path, change: FileChange) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with temporary.open("x", encoding="utf-8") as f:
+        with temporary.open("x", encoding="utf-8", newline="") as f:
             f.write(change.after)
         if target.exists():
             shutil.copymode(target, temporary)
@@ -129,15 +134,15 @@ def write(project: Path, change: FileChange) -> None:
 
 def warnings(project: Path) -> list[str]:
     found = []
-    if shutil.which(claude_config.COMMAND) is None:
+    if shutil.which(COMMAND) is None:
         here = Path(sys.argv[0]).resolve().parent
-        where = f" ({here})" if (here / claude_config.COMMAND).is_file() else ""
+        where = f" ({here})" if (here / COMMAND).is_file() else ""
         found.append(
-            f"'{claude_config.COMMAND}' is not on PATH here, so Claude Code cannot start the "
+            f"'{COMMAND}' is not on PATH here, so the coding agents cannot start the "
             "server or the hooks; install it as a tool (pipx install, see the README) or add "
             f"its folder{where} to PATH"
         )
-    parent = next((p for p in project.parents if paths.registers_server(p / MCP_CONFIG)), None)
+    parent = next((p for p in project.parents if paths.sets_server_up(p)), None)
     if parent is not None:
         found.append(
             f"{parent} already sets memory-lifecycle up; {project} becomes a separate project "
@@ -153,11 +158,15 @@ def cmd_init(args: argparse.Namespace) -> int:
             f"{project}: not a directory; name the project's folder (or create it first)",
             path=str(project),
         )
-    changes = plan(project)
+    try:
+        named = clients.select(args.client)
+    except clients.UnknownClient as exc:
+        raise UsageError(str(exc)) from None
+    changes = plan(project, named)
     if not args.dry_run:
         for change in changes:
             write(project, change)
-    report = _report(project, changes, args.dry_run, warnings(project))
+    report = _report(project, named, changes, args.dry_run, warnings(project))
     for warning in report["warnings"]:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     if args.output == "json":
@@ -168,7 +177,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _report(
-    project: Path, changes: list[FileChange], dry_run: bool, found: list[str]
+    project: Path, named: list[Client], changes: list[FileChange], dry_run: bool, found: list[str]
 ) -> dict[str, Any]:
     files = []
     for c in changes:
@@ -179,11 +188,13 @@ def _report(
         files.append(entry)
     return {
         "project": str(project),
+        "clients": [c.name for c in named],
         "dry_run": dry_run,
         "changed": any(c.after is not None for c in changes),
         "files": files,
         "store": str(project / paths.DEFAULT_MEMORY_DIR / paths.DB_NAME),
         "warnings": found,
+        "next": [c.note.format(project=project) for c in named if c.note],
     }
 
 
@@ -221,4 +232,5 @@ def format_init(report: dict[str, Any], changes: list[FileChange]) -> str:
         lines += ["", "dry run: nothing written"]
     else:
         lines.append(f"store: {report['store']} (from any folder of the project)")
+        lines += [f"next: {step}" for step in report["next"]]
     return "\n".join(lines)

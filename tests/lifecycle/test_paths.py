@@ -159,3 +159,54 @@ def test_the_home_directory_is_never_the_project_root(tmp_path: Path, monkeypatc
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(scratch)
     assert resolve().store_url == _store_of(scratch)
+
+
+# Each coding agent's file, as init --client writes it (plus the forms a user may have).
+CLIENT_FILES = {
+    "codex": (".codex/config.toml", '[mcp_servers.memory]\ncommand = "memory-lifecycle"\n'),
+    "gemini": (".gemini/settings.json", '{"mcpServers": {"m": {"command": "memory-lifecycle"}}}'),
+    "gemini-comments": (
+        ".gemini/settings.json",
+        '{\n  // mine\n  "mcpServers": {"m": {"command": "memory-lifecycle"}}\n}',
+    ),
+    "vscode": (".vscode/mcp.json", '{"servers": {"memory-lifecycle": {"command": "uvx"}}}'),
+    "cursor": (".cursor/mcp.json", '{"mcpServers": {"m": {"args": ["memory-lifecycle"]}}}'),
+    "opencode": ("opencode.json", '{"mcp": {"m": {"command": ["memory-lifecycle", "serve"]}}}'),
+    "opencode-v2": ("opencode.json", '{"mcp": {"servers": {"memory-lifecycle": {}}}}'),
+    "opencode-jsonc": ("opencode.jsonc", '{"mcp": {"memory-lifecycle": {},},}'),
+}
+
+
+@pytest.mark.parametrize("client", CLIENT_FILES)
+def test_a_parent_whose_client_file_runs_the_server_wins_over_a_nested_repository(
+    project: Path, monkeypatch, client: str
+) -> None:
+    name, text = CLIENT_FILES[client]
+    (project / name).parent.mkdir(parents=True, exist_ok=True)
+    (project / name).write_text(text)
+    nested = project / "vendor" / "lib"
+    (nested / ".git").mkdir(parents=True)
+    monkeypatch.chdir(nested)
+    assert resolve().store_url == _store_of(project)
+
+
+def test_a_client_file_running_other_servers_only_is_no_registration(project: Path, monkeypatch):
+    (project / ".codex").mkdir()
+    (project / ".codex" / "config.toml").write_text('[mcp_servers.gh]\ncommand = "gh-mcp"\n')
+    nested = project / "vendor" / "lib"
+    (nested / ".git").mkdir(parents=True)
+    monkeypatch.chdir(nested)
+    assert resolve().store_url == _store_of(nested)
+
+
+def test_memory_lifecycle_project_dir_starts_the_walk_before_claude_project_dir(
+    tmp_path: Path, monkeypatch
+) -> None:
+    workspace = tmp_path / "workspace"
+    (workspace / ".git").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # an editor runs the server in a folder of its own
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(elsewhere))
+    monkeypatch.setenv("MEMORY_LIFECYCLE_PROJECT_DIR", str(workspace))
+    assert resolve().store_url == _store_of(workspace)

@@ -319,7 +319,7 @@ def test_hook_path_does_not_import_mcp(project: Path):
     assert not {m for m in modules if m in web or m.startswith(tuple(f"{w}." for w in web))}
 
 
-def test_claude_code_settings_wire_session_hooks_and_pre_task_through_scripts_hook():
+def test_claude_code_settings_wire_session_hooks_and_subagent_tasks_through_scripts_hook():
     settings = json.loads((REPO / ".claude" / "settings.json").read_text())
     wired = {}
     for event, groups in settings["hooks"].items():
@@ -332,11 +332,13 @@ def test_claude_code_settings_wire_session_hooks_and_pre_task_through_scripts_ho
         ("SessionStart", None),
         ("SessionEnd", None),
         ("PreToolUse", "Agent|Task"),
+        ("PostToolUse", "Agent|Task"),
     }
     assert wired[("SessionStart", None)].endswith("exec ./scripts/hook session-start")
     # found from any subfolder: walk up from $CLAUDE_PROJECT_DIR to scripts/hook
     assert wired[("SessionEnd", None)].endswith("exec ./scripts/hook session-end")
     assert wired[("PreToolUse", "Agent|Task")].endswith("exec ./scripts/hook pre-task")
+    assert wired[("PostToolUse", "Agent|Task")].endswith("exec ./scripts/hook post-task")
 
 
 @pytest.mark.skipif(not (REPO / ".venv" / "bin" / "memory-lifecycle").exists(), reason="no .venv")

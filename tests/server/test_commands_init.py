@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from server.claude_config import HOOKS, SERVER_ENTRY, STORE_IGNORE
+from server.clients.claude_code import HOOKS, SERVER_ENTRY
+from server.clients.project_files import STORE_IGNORE
 from server.commands.init import default_policies
 from tests.support.claude_code import (
     event_input,
@@ -74,6 +75,10 @@ def ours(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [g for g in groups if any("memory-lifecycle" in h["command"] for h in g["hooks"])]
 
 
+def theirs(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [g for g in groups if g not in ours(groups)]
+
+
 def test_init_merges_into_existing_files_and_keeps_everything_else(project: Path):
     existing_project(project)
 
@@ -89,7 +94,7 @@ def test_init_merges_into_existing_files_and_keeps_everything_else(project: Path
         k: v for k, v in EXISTING_SETTINGS.items() if k != "hooks"
     }
     for event, groups in EXISTING_SETTINGS["hooks"].items():
-        assert settings["hooks"][event][: len(groups)] == groups  # theirs first, untouched
+        assert theirs(settings["hooks"][event]) == groups  # theirs kept, in their order
     assert sorted(c for _, _, c in hook_commands(settings) if "memory-lifecycle" in c) == sorted(
         spec.command for spec in HOOKS
     )
@@ -202,6 +207,12 @@ def test_a_server_and_hooks_already_wired_by_any_path_are_kept_as_they_are(proje
                     "hooks": [{"type": "command", "command": f"{tool} hooks pre-task"}],
                 }
             ],
+            "PostToolUse": [
+                {
+                    "matcher": "Task",
+                    "hooks": [{"type": "command", "command": f"{tool} hook post-task"}],
+                }
+            ],
         }
     }
     (project / ".mcp.json").write_text(json.dumps(mcp))
@@ -290,6 +301,8 @@ def test_each_hook_init_wrote_run_from_a_subfolder_uses_the_projects_store(proje
         assert done.returncode == 0, (command, done.stderr)
         assert "Traceback" not in done.stderr
 
-    # session removed, expired collected, the subagent task pre-task recorded
+    # session removed, expired collected, the subagent task recorded and then finished
     assert stored_keys(project) == {"knowledge/kept", "swarm/shared/tasks/toolu_01"}
+    with open_store(project) as m:
+        assert m.retrieve("swarm/shared/tasks/toolu_01")["status"] == "completed"
     assert not (sub / ".claude-flow").exists()

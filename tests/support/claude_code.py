@@ -77,16 +77,18 @@ def hook_input(folder: Path, event: str, **fields: object) -> str:
 
 
 def event_input(folder: Path, event: str, session_id: str) -> str:
-    """A realistic stdin for ``event``: SessionEnd's reason, PreToolUse's subagent call."""
+    """A realistic stdin for ``event``: SessionEnd's reason, Pre/PostToolUse's subagent call."""
     fields: dict[str, object] = {"session_id": session_id}
     if event == "SessionEnd":
         fields["reason"] = "clear"
-    elif event == "PreToolUse":
+    elif event in ("PreToolUse", "PostToolUse"):
         fields |= {
             "tool_name": "Agent",
             "tool_use_id": "toolu_01",
             "tool_input": {"description": "review", "prompt": "review the diff"},
         }
+        if event == "PostToolUse":
+            fields["tool_response"] = {"content": [{"type": "text", "text": "looks good"}]}
     elif event == "SessionStart":
         fields["source"] = "startup"
     return hook_input(folder, event, **fields)
