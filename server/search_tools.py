@@ -6,7 +6,7 @@ few lines calling the engine's ``search``, returning the models below.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -28,6 +28,14 @@ class SearchResult(BaseModel):
     )
     updated_at: float = Field(description="Epoch seconds of the last write.")
     tags: list[str] = Field(description="The entry's tags, sorted.")
+    similarity: float | None = Field(
+        default=None,
+        description="Cosine similarity to the query (0-1; semantic and hybrid modes); "
+        "null for a keyword-only match.",
+    )
+    matched: Literal["keyword", "semantic", "both"] = Field(
+        default="keyword", description="Which ranking found the entry."
+    )
 
 
 class SearchOutput(BaseModel):
@@ -35,6 +43,15 @@ class SearchOutput(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` (with the same query and filters) for the next page; "
         "null on the last page."
+    )
+    mode: Literal["keyword", "semantic", "hybrid"] = Field(
+        default="keyword", description="The mode that ran."
+    )
+    pending: int = Field(
+        default=0,
+        description="Live entries not embedded yet (matched by keywords only until the "
+        "background indexer or `memory-lifecycle index` embeds them); 0 when search by "
+        "meaning is off.",
     )
 
 
@@ -62,8 +79,34 @@ def memory_search(
     namespace: Annotated[
         str | None, Field(description="Only keys under '<namespace>/' (claude-flow's namespace).")
     ] = None,
+    mode: Annotated[
+        Literal["keyword", "semantic", "hybrid"] | None,
+        Field(
+            description="keyword: words must match; semantic: by meaning (cosine similarity "
+            "of embeddings); hybrid: both rankings fused. Default: hybrid when an embedding "
+            "model is available, else keyword. Wins over smart."
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            le=1,
+            description="Minimum similarity (0-1) of a semantic match (default 0); keyword "
+            "matches are not bounded by it.",
+        ),
+    ] = None,
+    smart: Annotated[
+        bool | None,
+        Field(
+            description="claude-flow's flag: true = hybrid where a model is available, "
+            "else keyword (never an error)."
+        ),
+    ] = None,
 ) -> SearchOutput:
-    found = manager_of(ctx).search(query, prefix, tags, limit, cursor, namespace)
+    found = manager_of(ctx).search(
+        query, prefix, tags, limit, cursor, namespace, mode=mode, threshold=threshold, smart=smart
+    )
     return SearchOutput.model_validate(found)
 
 
@@ -72,10 +115,12 @@ SEARCH_TOOLS: ToolTable = {
         memory_search,
         "Search memory entries",
         READ_ONLY,
-        "Full-text search over every live entry: the words of its key and of every string "
-        "in its value (nested ones, every multi_value sibling, compressed values). Use it "
-        "to find what other agents wrote without knowing the key ('what did we decide "
-        "about auth?' -> query 'auth decision'). Results are ranked best first with a "
-        "snippet; narrow with prefix, namespace or tags; page with next_cursor.",
+        "Search every live entry: the words of its key and of every string in its value "
+        "(nested ones, every multi_value sibling, compressed values), and, where an "
+        "embedding model is available, their meaning: 'how do we log users in' finds "
+        "'we use JWT tokens for API authentication'. Use it to find what other agents "
+        "wrote without knowing the key. Results are ranked best first with a snippet; "
+        "narrow with prefix, namespace or tags; page with next_cursor; mode picks "
+        "keyword, semantic or hybrid (the default when a model is available).",
     ),
 }

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import StoreBusyError, StoreError, clip_text
-from . import sqlite_coord, sqlite_files, sqlite_gate, sqlite_search, sqlite_space
+from . import sqlite_coord, sqlite_files, sqlite_gate, sqlite_search, sqlite_space, sqlite_vectors
 from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .sqlite_coord import SQLiteCoordination
 from .sqlite_files import DATABASE, DATABASE_AND_WAL, FileIdentity
@@ -78,6 +78,7 @@ NUMBERED: dict[int, str | tuple[str, ...]] = {
     **dict(enumerate(MIGRATIONS, start=1)),
     3: sqlite_coord.MIGRATION,  # revisions, the change log, locks (sqlite_coord.py)
     4: sqlite_search.MIGRATION,  # the full-text index (sqlite_search.py)
+    6: sqlite_vectors.MIGRATION,  # embeddings for semantic search (sqlite_vectors.py)
 }
 
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -656,6 +657,9 @@ class SQLiteStore(SQLiteCoordination):
 
     def clear_search_index(self) -> None:
         sqlite_search.clear(self)
+
+    def vectors(self) -> sqlite_vectors.SQLiteVectors:
+        return sqlite_vectors.SQLiteVectors(self)
 
     def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
         where = "" if include_tombstones else "WHERE tombstone = 0"

@@ -277,7 +277,12 @@ def test_a_result_carries_key_score_snippet_policy_revision_time_and_tags(
     result = m.search("jwt")
     assert result["next_cursor"] is None
     (hit,) = result["results"]
-    assert set(hit) == {"key", "score", "snippet", "policy", "revision", "updated_at", "tags"}
+    assert set(hit) == {
+        "key", "score", "snippet", "policy", "revision", "updated_at", "tags", "similarity",
+        "matched",
+    }  # fmt: skip
+    assert result["mode"] == "keyword" and hit["matched"] == "keyword"
+    assert hit["similarity"] is None
     assert hit["key"] == "notes/auth"
     assert hit["snippet"] == "decision: We decided to use **JWT** for auth."
     assert hit["policy"] == "default"
