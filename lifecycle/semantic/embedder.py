@@ -60,6 +60,20 @@ def fetch(name: str, allow_download: bool) -> Path:
     return Path(where)
 
 
+_loaded: dict[tuple[ModelSource, Path], Embedder] = {}
+_loading = threading.Lock()
+
+
+def load(source: ModelSource, folder: Path) -> Embedder:
+    """The model in ``folder``, loaded once per process (several managers share it: a
+    loaded model is some 100 MB and a second to load)."""
+    with _loading:
+        found = _loaded.get((source, folder))
+        if found is None or found.model_id != model_id(source, folder):
+            found = _loaded[(source, folder)] = Embedder(source, folder)
+        return found
+
+
 class Embedder:
     """A loaded model: ``embed(texts)`` gives normalized float32 rows."""
 

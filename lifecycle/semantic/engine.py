@@ -96,6 +96,16 @@ class SemanticEngine:
             )
         return source, folder, None
 
+    def cannot_try(self) -> str | None:
+        """Why loading the model is not worth trying (no extra, a bad folder, a failed
+        load), or None: it is loaded, in a folder, or a hub model worth fetching."""
+        source, folder, why = self.status()
+        if source is None or folder is not None:
+            return why
+        if source.path is not None or (self._failed is not None and self._failed[0] == source):
+            return why
+        return None
+
     def embedder(self, allow_download: bool = True) -> Embedder:
         """The loaded model (loading it now if needed); raises ``SemanticUnavailableError``."""
         source, folder, why = self.status()
@@ -112,10 +122,10 @@ class SemanticEngine:
         return self._embedder
 
     def _load(self, source: ModelSource, folder: Path | None) -> Embedder:
-        from .embedder import Embedder, ModelLoadError, fetch
+        from .embedder import ModelLoadError, fetch, load
 
         try:
-            return Embedder(source, folder or fetch(source.name, allow_download=True))
+            return load(source, folder or fetch(source.name, allow_download=True))
         except ModelLoadError as exc:
             self._failed = (source, str(exc))
             raise _unavailable(str(exc)) from exc
@@ -288,6 +298,16 @@ class SemanticEngine:
             raise InvalidValueError(f"invalid limit {limit!r}: use a whole number from 1, or none")
         embedder = self.embedder(allow_download=True)
         return index_pending(self._store, embedder, self._clock, limit=limit, progress=progress)
+
+    def index_step(self, limit: int) -> int:
+        """Embed up to ``limit`` pending entries and bring the in-memory copy up to date;
+        return how many vectors were saved (the server's background runs)."""
+        from .indexer import embed_some
+
+        embedder = self.embedder(allow_download=True)
+        saved = embed_some(self._store, embedder, self._clock, limit=limit)
+        self._current_index(embedder)
+        return saved
 
     def stats(self, now: float) -> dict[str, Any]:
         """``embedded_entries``, ``pending_embeddings``, ``embedding_model``,

@@ -43,20 +43,13 @@ def index_pending(
     started = time.perf_counter()
     vectors = store.vectors()
     model = embedder.model_id
-    total = vectors.counts(model, clock.now())
-    todo = total.live - total.embedded if limit is None else min(limit, total.live - total.embedded)
-    done = 0
-    after = ""
-    while limit is None or done < limit:
-        size = batch if limit is None else min(batch, limit - done)
-        now = clock.now()
-        found = vectors.pending(model, now, after, size)
-        if not found:
-            break
-        done += vectors.save(model, _vectors(embedder, found), now)
-        after = found[-1].row.key
-        if progress is not None:
-            progress(min(done, todo), todo)
+    todo = 0
+    if progress is not None:
+        total = vectors.counts(model, clock.now())
+        todo = total.live - total.embedded if limit is None else min(limit, total.live)
+    done = embed_some(
+        store, embedder, clock, limit=limit, batch=batch, progress=progress, todo=todo
+    )
     after_run = vectors.counts(model, clock.now())
     return {
         "indexed": done,
@@ -65,6 +58,34 @@ def index_pending(
         "model": embedder.source.label,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
     }
+
+
+def embed_some(
+    store: Store,
+    embedder: Embedder,
+    clock: Clock,
+    *,
+    limit: int | None,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    todo: int = 0,
+) -> int:
+    """The pass itself, without the counts: how many vectors it saved (the server's
+    background runs call this, ``limit`` at a time)."""
+    vectors = store.vectors()
+    done = 0
+    after = ""
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        now = clock.now()
+        found = vectors.pending(embedder.model_id, now, after, size)
+        if not found:
+            break
+        done += vectors.save(embedder.model_id, _vectors(embedder, found), now)
+        after = found[-1].row.key
+        if progress is not None:
+            progress(min(done, todo), todo)
+    return done
 
 
 def _vectors(embedder: Embedder, found: list[PendingRow]) -> list[NewVector]:

@@ -49,7 +49,7 @@ CREATE TRIGGER entries_vectors_tombstone AFTER UPDATE OF tombstone ON entries
     EXECUTE FUNCTION vectors_drop_tombstoned();
 """
 
-SWEEP_MARGIN_SECONDS = 60.0
+SWEEP_MARGIN_SECONDS = 10.0
 _QUALIFIED = ", ".join(f"e.{c.strip()}" for c in COLUMNS.split(","))
 _STATE = (
     "SELECT e.key, e.expires_at, e.revision, v.for_revision, v.text_hash, v.scale, v.vector "

@@ -44,6 +44,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     output_option(search)
     search.set_defaults(handler=cmd_search)
 
+    reindex = sub.add_parser("reindex", help="rebuild the search index of every entry")
+    output_option(reindex)
+    reindex.set_defaults(handler=cmd_reindex)
+
     index = sub.add_parser(
         "index",
         help="embed the entries pending for search by meaning",
@@ -54,10 +58,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     index.add_argument("--limit", type=int, metavar="N", help="embed at most N entries")
     output_option(index)
     index.set_defaults(handler=cmd_index)
-
-    reindex = sub.add_parser("reindex", help="rebuild the search index of every entry")
-    output_option(reindex)
-    reindex.set_defaults(handler=cmd_reindex)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
