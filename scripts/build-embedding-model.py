@@ -94,7 +94,8 @@ def build(folder: Path, cache: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=HOME / "models" / "all-MiniLM-L6-v2")
+    default = HOME / "models" / "all-MiniLM-L6-v2"
+    parser.add_argument("folder", nargs="?", type=Path, default=default)
     parser.add_argument("--cache", type=Path, default=HOME / "wheels", help="where wheels are kept")
     args = parser.parse_args(argv)
     folder = args.folder.expanduser().resolve()

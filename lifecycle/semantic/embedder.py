@@ -149,11 +149,15 @@ class Embedder:
 
 
 def _tokenizer(path: Path, max_tokens: int) -> Tokenizer:
+    """Truncation at the model's longest input, padding to the longest text of each batch
+    (a tokenizer.json often pads every text to a fixed length: 128 for all-MiniLM-L6-v2,
+    which made an 8-word query cost as much as a 100-word note)."""
     tokenizer = Tokenizer.from_file(str(path))
     tokenizer.enable_truncation(max_tokens)
-    if tokenizer.padding is None:
-        pad = tokenizer.token_to_id("[PAD]")
-        tokenizer.enable_padding(pad_id=pad or 0, pad_token="[PAD]" if pad is not None else "")
+    padding = tokenizer.padding or {}
+    token = padding.get("pad_token") or "[PAD]"
+    pad_id = padding.get("pad_id", tokenizer.token_to_id(token) or 0)
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=token)
     return tokenizer
 
 
