@@ -14,7 +14,7 @@
 
   const $ = (selector) => document.querySelector(selector);
   const state = {
-    filters: { q: "", prefix: "", tags: [] },
+    filters: { q: "", prefix: "", tags: [], searchMode: "" },
     cursors: [null], // the cursor of each page seen so far (null: the first page)
     page: 0,
     nextCursor: null,
@@ -305,10 +305,17 @@
 
   // ---------------------------------------------------------------- entries
 
+  // a search result's match column: the similarity where meaning found it, else the score
+  function matchText(entry) {
+    return entry.similarity == null ? entry.score.toFixed(2) : `${Math.round(entry.similarity * 100)}%`;
+  }
+
   async function loadEntries(changed = new Set()) {
-    const { q, prefix, tags } = state.filters;
+    const { q, prefix, tags, searchMode } = state.filters;
     const cursor = state.cursors[state.page];
-    const data = await api(`api/entries${query({ q, prefix, tag: tags, cursor, limit: PAGE_SIZE })}`);
+    const params = { q, prefix, tag: tags, cursor, limit: PAGE_SIZE };
+    if (q && searchMode) params.search_mode = searchMode;
+    const data = await api(`api/entries${query(params)}`);
     setNow(data.now);
     state.nextCursor = data.next_cursor;
     const searching = data.mode === "search";
@@ -325,7 +332,7 @@
         keyCell,
         el("td", { className: "key" }, path(entry.policy)),
         el("td", {}, ...entry.tags.map((t) => el("span", { className: "tag", text: t }))),
-        el("td", { className: "num", text: searching ? entry.score.toFixed(2) : bytes(entry.size_bytes) }),
+        el("td", { className: "num", text: searching ? matchText(entry) : bytes(entry.size_bytes) }),
         timeCell(entry.updated_at),
         searching ? el("td", { className: "muted", text: "—" }) : timeCell(entry.expires_at),
         el("td", { className: "num", text: String(entry.revision) }),
@@ -348,6 +355,7 @@
       q: $("#q").value.trim(),
       prefix: $("#prefix").value.trim(),
       tags: $("#tags").value.split(/[\s,]+/).filter(Boolean),
+      searchMode: $("#search-mode").value,
     };
     state.cursors = [null];
     state.page = 0;
@@ -532,6 +540,7 @@
 
   async function start() {
     const typed = debounce(setFilters, 250);
+    $("#search-mode").addEventListener("change", setFilters);
     for (const id of ["#q", "#prefix", "#tags"]) {
       $(id).addEventListener("input", typed);
       $(id).addEventListener("keydown", (e) => {
