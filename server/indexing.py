@@ -27,7 +27,8 @@ log = logging.getLogger("memory_lifecycle.server.indexing")
 
 ENV_INTERVAL = "MEMORY_LIFECYCLE_INDEX_SECONDS"
 DEFAULT_INTERVAL_SECONDS = 2.0
-BATCH = 128
+BATCH = 64  # about half a second of embedding on 2 cores: what shutdown may wait for
+MAX_BACKOFF_SECONDS = 60.0
 LEASE = "semantic-indexer"
 LEASE_SECONDS = 120.0
 
@@ -57,16 +58,22 @@ class BackgroundIndexer:
         """Run until cancelled (the lifespan cancels it on shutdown)."""
         if self.interval_seconds <= 0:
             return
+        failed_in_a_row = 0
         while True:
             try:
                 await anyio.to_thread.run_sync(self.run_once)
+                failed_in_a_row = 0
             except LifecycleError as exc:
+                failed_in_a_row += 1
                 self.failures += 1
                 log.error("background indexing failed: %s; the next run still happens", exc)
             except Exception:
+                failed_in_a_row += 1
                 self.failures += 1
                 log.exception("background indexing failed; the next run still happens")
-            await anyio.sleep(self.interval_seconds)
+            # a store that keeps failing (read-only, unreachable) is retried less and less often
+            pause = self.interval_seconds * 2 ** min(failed_in_a_row, 6)
+            await anyio.sleep(min(pause, max(self.interval_seconds, MAX_BACKOFF_SECONDS)))
 
     def run_once(self) -> int:
         """One bounded step: how many vectors it saved."""

@@ -292,19 +292,19 @@ class SemanticEngine:
     def index(self, limit: int | None = None, progress: Progress | None = None) -> dict[str, Any]:
         """Embed what is pending now (``indexer.index_pending``); raises
         ``SemanticUnavailableError`` when there is no model."""
-        from .indexer import index_pending
-
         if limit is not None and (type(limit) is not int or limit < 1):
             raise InvalidValueError(f"invalid limit {limit!r}: use a whole number from 1, or none")
         embedder = self.embedder(allow_download=True)
+        from .indexer import index_pending
+
         return index_pending(self._store, embedder, self._clock, limit=limit, progress=progress)
 
     def index_step(self, limit: int) -> int:
         """Embed up to ``limit`` pending entries and bring the in-memory copy up to date;
         return how many vectors were saved (the server's background runs)."""
+        embedder = self.embedder(allow_download=True)
         from .indexer import embed_some
 
-        embedder = self.embedder(allow_download=True)
         saved = embed_some(self._store, embedder, self._clock, limit=limit)
         self._current_index(embedder)
         return saved
