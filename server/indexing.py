@@ -22,6 +22,7 @@ import anyio
 
 from lifecycle import LifecycleError, MemoryLifecycleManager
 from lifecycle.maintenance import holder_id
+from lifecycle.semantic.engine import SemanticUnavailableError
 
 log = logging.getLogger("memory_lifecycle.server.indexing")
 
@@ -93,7 +94,12 @@ class BackgroundIndexer:
         if not store.acquire_lease(LEASE, self.holder, now, LEASE_SECONDS):
             semantic.refresh()
             return 0
-        saved = semantic.index_step(self.batch)
+        try:
+            saved = semantic.index_step(self.batch)
+        except SemanticUnavailableError as exc:  # e.g. the default model cannot be fetched
+            log.warning("no background indexing: %s", exc)
+            self._off_logged = True
+            return 0
         self._seen_revision = revision
         self._more = saved >= self.batch
         self.embedded += saved

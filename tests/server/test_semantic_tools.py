@@ -13,6 +13,7 @@ import pytest
 from mcp import Client
 
 from server.app import build_server
+from server.indexing import BackgroundIndexer
 from tests.support.cli import assert_one_line_error, one_json, open_store, run_cli
 from tests.support.semantic import model_folder
 from tests.support.server import bounded, error_text, stdio_params, structured
@@ -113,3 +114,27 @@ def test_the_cli_indexes_with_a_report_and_searches_in_each_mode(project: Path) 
 def test_the_cli_index_without_a_model_is_one_clear_line(project: Path) -> None:
     done = run_cli("index", MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH=str(project / "none"))
     assert_one_line_error(done, "search by meaning is off", "none does not exist")
+
+
+def test_one_server_embeds_at_a_time_and_the_others_only_read_its_vectors(
+    make_manager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH", str(model_folder()))
+    first, second = make_manager("shared"), make_manager("shared")
+    for i in range(70):
+        first.store(f"notes/{i:02}", f"note {i} about the deploy")
+    one, two = BackgroundIndexer(first, batch=64), BackgroundIndexer(second, batch=64)
+
+    assert one.run_once() == 64  # one bounded batch
+    assert two.run_once() == 0  # the lease is the first server's
+    assert one.run_once() == 6 and one.run_once() == 0  # the rest, then nothing to do
+    found = second.search("deploy note", mode="semantic", limit=100)
+    assert found["pending"] == 0 and len(found["results"]) == 70
+
+
+def test_without_a_model_the_background_indexer_does_nothing(make_manager: Any) -> None:
+    m = make_manager()
+    m.store("notes/a", "text")
+    indexer = BackgroundIndexer(m)
+    assert indexer.run_once() == 0 and indexer.run_once() == 0
+    assert m.get_stats()["embedding_error"] is not None
