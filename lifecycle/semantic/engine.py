@@ -73,12 +73,12 @@ class SemanticEngine:
     def status(self) -> tuple[ModelSource | None, Path | None, str | None]:
         """``(source, local folder, None)`` when a model is available without a download,
         else ``(source or None, None, why not)``. Imports nothing heavy."""
+        source = self._source()
+        if self._embedder is not None and self._embedder.source == source:
+            return source, self._embedder.folder, None  # loaded: nothing to look at
         missing = missing_extra()
         if missing is not None:
             return None, None, missing
-        source = self._source()
-        if self._embedder is not None and self._embedder.source == source:
-            return source, self._embedder.folder, None
         if self._failed is not None and self._failed[0] == source:
             return source, None, self._failed[1]
         if source.path is not None:

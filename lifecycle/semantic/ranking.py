@@ -85,14 +85,15 @@ def semantic(
     """The best ``count`` entries by similarity that pass ``filters``, strictly after
     ``after`` (a cursor's ``(similarity, key)``), best first, ties in key order."""
     out: list[Ranked] = []
-    for chunk in _walk(index, query, filters.prefix, now, threshold, after):
-        rows = vectors.rows([key for key, _ in chunk])
-        for key, similarity in chunk:
-            row = rows.get(key)
-            if row is not None and filters.accepts(row, now):
-                out.append(Ranked(row, similarity, similarity, "semantic"))
-                if len(out) == count:
-                    return out
+    with index.lock:  # the copy does not change under the walk (a refresh waits for it)
+        for chunk in _walk(index, query, filters.prefix, now, threshold, after):
+            rows = vectors.rows([key for key, _ in chunk])
+            for key, similarity in chunk:
+                row = rows.get(key)
+                if row is not None and filters.accepts(row, now):
+                    out.append(Ranked(row, similarity, similarity, "semantic"))
+                    if len(out) == count:
+                        return out
     return out
 
 
@@ -105,12 +106,12 @@ def _walk(
     after: tuple[float, str] | None,
 ) -> Iterator[list[tuple[str, float]]]:
     """Candidates best first, in growing chunks: ``(key, similarity)``."""
-    keys, sims = _scores(index, query, prefix, now, threshold, after)
+    keys, slots, sims = _scores(index, query, prefix, now, threshold, after)
     taken = 0
     want = FIRST_WALK
     while taken < len(sims):
-        order = _top(keys, sims, min(len(sims), taken + want))
-        chunk = [(keys[i], float(sims[i])) for i in order[taken:]]
+        order = _top(keys, slots, sims, min(len(sims), taken + want))
+        chunk = [(keys[slots[i]], float(sims[i])) for i in order[taken:]]
         if after is not None:
             chunk = [(k, s) for k, s in chunk if s < after[0] or k > after[1]]
         taken = len(order)
@@ -126,37 +127,36 @@ def _scores(
     now: float,
     threshold: float,
     after: tuple[float, str] | None,
-) -> tuple[list[str], np.ndarray]:
-    """The keys and similarities of every candidate, under the index's lock (the copy is
-    not changed while it is read)."""
+) -> tuple[list[str | None], np.ndarray, np.ndarray]:
+    """The slot keys, and the slots and similarities of every candidate (the caller holds
+    the index's lock)."""
     ints, scales = quantize(query.reshape(1, -1))
-    with index.lock:
-        slots = index.slots_under(prefix)
-        size = index.size
-        if slots is None:
-            dots = dot_int8(index.matrix[:size], ints[0])
-            slot_scales, expires = index.scales[:size], index.expires[:size]
-            slots = np.arange(size)
-        else:
-            dots = dot_int8(index.matrix[slots], ints[0])
-            slot_scales, expires = index.scales[slots], index.expires[slots]
-        sims = dots.astype(np.float32) * slot_scales * np.float32(scales[0])
-        keep = (expires > now) & (slot_scales > 0) & (sims >= np.float32(threshold))
-        if after is not None:
-            keep &= sims <= np.float32(after[0])
-        chosen = np.nonzero(keep)[0]
-        keys = [index.keys[int(slots[i])] for i in chosen]
-    return keys, sims[chosen]  # type: ignore[return-value]
+    slots = index.slots_under(prefix)
+    size = index.size
+    if slots is None:
+        dots = dot_int8(index.matrix[:size], ints[0])
+        slot_scales, expires = index.scales[:size], index.expires[:size]
+    else:
+        dots = dot_int8(index.matrix[slots], ints[0])
+        slot_scales, expires = index.scales[slots], index.expires[slots]
+    keys = index.keys
+    sims = dots.astype(np.float32) * slot_scales * np.float32(scales[0])
+    keep = (expires > now) & (slot_scales > 0) & (sims >= np.float32(threshold))
+    if after is not None:
+        keep &= sims <= np.float32(after[0])
+    chosen = np.nonzero(keep)[0]
+    found = chosen if slots is None else slots[chosen]
+    return keys, found, sims[chosen]
 
 
-def _top(keys: list[str], sims: np.ndarray, k: int) -> list[int]:
+def _top(keys: list[str | None], slots: np.ndarray, sims: np.ndarray, k: int) -> list[int]:
     """Indices of the ``k`` best (and any tied with the k-th), by similarity then key."""
     if k < len(sims):
         kth = np.partition(-sims, k - 1)[k - 1]
         chosen = np.nonzero(-sims <= kth)[0]
     else:
         chosen = np.arange(len(sims))
-    return sorted((int(i) for i in chosen), key=lambda i: (-float(sims[i]), keys[i]))
+    return sorted((int(i) for i in chosen), key=lambda i: (-float(sims[i]), keys[slots[i]] or ""))
 
 
 # ------------------------------------------------------------------ hybrid

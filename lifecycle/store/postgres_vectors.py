@@ -38,7 +38,7 @@ CREATE TABLE vectors (
     saved BIGINT NOT NULL
 );
 CREATE INDEX vectors_saved ON vectors (saved);
-INSERT INTO counters VALUES ('vectors_saved', 0);
+INSERT INTO meta VALUES ('vectors_saved', '0');
 CREATE FUNCTION vectors_drop_tombstoned() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM vectors WHERE key = NEW.key;
@@ -63,10 +63,13 @@ _SAVE = (
     "for_revision = excluded.for_revision, text_hash = excluded.text_hash, "
     "scale = excluded.scale, vector = excluded.vector, saved = excluded.saved"
 )
-# the counter row is locked until commit, so batches commit in the order of their numbers:
+# the meta row is locked until commit, so batches commit in the order of their numbers:
 # a reader that sees batch N has seen every batch before it
-_BUMP = "UPDATE counters SET value = value + 1 WHERE name = 'vectors_saved' RETURNING value"
-_SAVED = "SELECT value FROM counters WHERE name = 'vectors_saved'"
+_BUMP = (
+    "UPDATE meta SET value = (value::bigint + 1)::text WHERE name = 'vectors_saved' "
+    "RETURNING value::bigint"
+)
+_SAVED = "SELECT value::bigint FROM meta WHERE name = 'vectors_saved'"
 
 
 def _state(r: Sequence[Any]) -> VectorState:

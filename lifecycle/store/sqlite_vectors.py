@@ -36,7 +36,7 @@ MIGRATION: tuple[str, ...] = (
         saved INTEGER NOT NULL
     )""",
     "CREATE INDEX vectors_saved ON vectors(saved)",
-    "INSERT INTO counters VALUES ('vectors_saved', 0)",
+    "INSERT INTO meta VALUES ('vectors_saved', '0')",  # (meta: any store has it, migration 1)
     """CREATE TRIGGER entries_vectors_delete AFTER DELETE ON entries BEGIN
         DELETE FROM vectors WHERE entry_id = old.id;
     END""",
@@ -60,8 +60,11 @@ _SAVE = (
     "for_revision = excluded.for_revision, text_hash = excluded.text_hash, "
     "scale = excluded.scale, vector = excluded.vector, saved = excluded.saved"
 )
-_BUMP = "UPDATE counters SET value = value + 1 WHERE name = 'vectors_saved' RETURNING value"
-_SAVED = "SELECT value FROM counters WHERE name = 'vectors_saved'"
+_BUMP = (
+    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'vectors_saved' "
+    "RETURNING CAST(value AS INTEGER)"
+)
+_SAVED = "SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'vectors_saved'"
 _IN_KEYS = "(SELECT value FROM json_each(?))"
 
 

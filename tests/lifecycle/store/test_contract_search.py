@@ -420,7 +420,7 @@ REFUSED = [
 def test_a_hostile_query_is_searched_as_words(m: MemoryLifecycleManager, query: str) -> None:
     m.store("notes/hit", "auth token naïve café 東京 " + "x" * 128)
     result = m.search(query)
-    assert set(result) == {"results", "next_cursor"}
+    assert set(result) == {"results", "next_cursor", "mode", "pending"}
     assert all(r["key"] == "notes/hit" for r in result["results"])
 
 
