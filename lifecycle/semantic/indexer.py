@@ -43,6 +43,7 @@ def index_pending(
     started = time.perf_counter()
     vectors = store.vectors()
     model = embedder.model_id
+    vectors.forget(keep_model=model)  # another model's vectors are of no use any more
     todo = 0
     if progress is not None:
         total = vectors.counts(model, clock.now())

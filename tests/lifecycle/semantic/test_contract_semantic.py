@@ -297,3 +297,24 @@ def test_without_a_model_semantic_is_one_clear_error_and_keyword_is_unchanged(
     assert found["mode"] == "keyword" and found["pending"] == 0 and keys(found) == ["notes/auth"]
     stats = m.get_stats()
     assert stats["embedding_model"] is None and "nowhere" in stats["embedding_error"]
+
+
+def test_an_index_run_forgets_the_vectors_of_another_model(m: MemoryLifecycleManager) -> None:
+    m.index()
+    vectors = m.backend.vectors()
+    model = m.semantic.embedder().model_id
+    (first, *_) = vectors.pending("another-model", 0, "", 1)
+    vectors.save("another-model", [_copy_of(vectors, model, first.row.key)], 0)
+    assert vectors.counts("another-model", 0).embedded == 1
+
+    m.index()
+
+    assert vectors.counts("another-model", 0).embedded == 0
+    assert vectors.counts(model, 0).embedded == 5
+
+
+def _copy_of(vectors: Any, model: str, key: str) -> Any:
+    from lifecycle.store.vectors import NewVector
+
+    (state,) = vectors.states_of(model, [key])
+    return NewVector(key, state.revision, state.text_hash, state.scale, state.vector)
