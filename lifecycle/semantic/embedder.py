@@ -92,6 +92,9 @@ class Embedder:
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
             options.inter_op_num_threads = 1
+            # no busy-waiting between operators: the machine is shared with the agents
+            # (same speed alone, measured; under load spinning threads only burn CPU)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(
                 str(onnx_file), options, providers=["CPUExecutionProvider"]
             )
