@@ -5,6 +5,7 @@ says what is embedded; and without a model, one clear error. The CLI's ``index``
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from mcp import Client
 
 from server.app import build_server
+from server.commands.search import ProgressBar
 from server.indexing import BackgroundIndexer
 from tests.support.cli import assert_one_line_error, one_json, open_store, run_cli
 from tests.support.semantic import model_folder
@@ -138,3 +140,23 @@ def test_without_a_model_the_background_indexer_does_nothing(make_manager: Any) 
     indexer = BackgroundIndexer(m)
     assert indexer.run_once() == 0 and indexer.run_once() == 0
     assert m.get_stats()["embedding_error"] is not None
+
+
+def test_index_reports_progress_and_the_bar_draws_it_on_one_line(
+    make_manager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH", str(model_folder()))
+    m = make_manager()
+    for i in range(70):
+        m.store(f"notes/{i:02}", f"note {i}")
+    seen: list[tuple[int, int]] = []
+    m.index(progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(64, 70), (70, 70)]
+
+    out = io.StringIO()
+    bar = ProgressBar(out, width=10)
+    bar.update(3, 10)
+    bar.update(10, 10)
+    bar.close()
+    assert out.getvalue().endswith("\rembedding [##########] 10/10\n")
+    assert "\n" not in out.getvalue()[:-1]  # redrawn in place
