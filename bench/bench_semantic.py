@@ -21,8 +21,9 @@ size         bytes the vector table adds per entry (SQLite file growth / entries
 
     python -m bench.bench_semantic [--quick] [--entries N] [--json]
 
-Needs the semantic extra and a model folder (MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH,
-else the one scripts/build-embedding-model.py builds); says so and exits 0 without.
+Needs the semantic extra and a model folder (MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH, else
+MEMORY_LIFECYCLE_TEST_EMBEDDING_MODEL_PATH as CI sets it, else the one
+scripts/build-embedding-model.py builds by default); says so and exits 0 without.
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ from lifecycle.semantic.source import ENV_MODEL_PATH, folder_problem, missing_ex
 
 DEFAULT_FOLDER = Path.home() / ".cache" / "memory-lifecycle" / "models" / "all-MiniLM-L6-v2"
 MODES = ("keyword", "semantic", "hybrid")
+ENV_TEST_MODEL_PATH = "MEMORY_LIFECYCLE_TEST_EMBEDDING_MODEL_PATH"
 
 
 def model_folder() -> Path | None:
-    folder = Path(os.environ.get(ENV_MODEL_PATH, "").strip() or DEFAULT_FOLDER)
+    named = os.environ.get(ENV_MODEL_PATH) or os.environ.get(ENV_TEST_MODEL_PATH)  # (CI's)
+    folder = Path((named or "").strip() or DEFAULT_FOLDER)
     why = missing_extra() or folder_problem(folder)
     if why is not None:
         print(f"bench_semantic skipped: {why}", file=sys.stderr)

@@ -22,10 +22,11 @@ vector (a trigger on SQLite, a foreign key and a trigger on PostgreSQL).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
-if TYPE_CHECKING:
-    from .base import Row
+# ``Row`` (store.base) is written ``Any`` here: base.py imports this module for the Store
+# contract, and no module imports itself back through others (tests/test_architecture.py)
+Row = Any
 
 
 class VectorState(NamedTuple):
