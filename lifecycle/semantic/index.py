@@ -31,9 +31,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..store import Store
+from ..store.base import Row
 from ..store.vectors import VectorState, VectorStore
 from .document import embedding_text, text_hash
-from .quantize import from_bytes
 
 LOAD_BATCH = 5000
 FREE = -math.inf  # the expiry of a free slot: never live
@@ -122,30 +122,44 @@ class VectorIndex:
                 self.pending.pop(key, None)
         unsure = [s for s in states if s.vector is not None and s.vector_revision != s.revision]
         rows = vectors.rows([s.key for s in unsure]) if unsure else {}
+        slots: list[int] = []
+        chunks: list[bytes] = []
+        scales: list[float] = []
+        expiries: list[float] = []
         for state in states:
-            vector = from_bytes(state.vector, self.dims) if state.vector is not None else None
-            current = vector is not None and state.scale is not None
-            if current and state.vector_revision != state.revision:
-                row = rows.get(state.key)
-                current = row is not None and text_hash(embedding_text(row)) == state.text_hash
             expires = math.inf if state.expires_at is None else float(state.expires_at)
-            if current:
-                assert vector is not None and state.scale is not None
-                self._put(state.key, vector, float(state.scale), expires)
+            if self._current(state, rows):
+                assert state.vector is not None and state.scale is not None
+                slots.append(self._slot_of(state.key))
+                chunks.append(state.vector)
+                scales.append(state.scale)
+                expiries.append(expires)
                 self.pending.pop(state.key, None)
             else:
                 self._drop(state.key)
                 self.pending[state.key] = expires
+        if slots:  # one numpy assignment for the batch (a full load is 5,000 at a time)
+            ints = np.frombuffer(b"".join(chunks), dtype=np.int8).reshape(len(slots), self.dims)
+            self.matrix[slots] = ints
+            self.scales[slots] = scales
+            self.expires[slots] = expiries
 
-    def _put(self, key: str, vector: np.ndarray, scale: float, expires: float) -> None:
+    def _current(self, state: VectorState, rows: dict[str, Row]) -> bool:
+        """Whether the stored vector may be used for the entry as it is now."""
+        if state.vector is None or state.scale is None or len(state.vector) != self.dims:
+            return False
+        if state.vector_revision == state.revision:
+            return True
+        row = rows.get(state.key)  # changed since: usable only if its text did not
+        return row is not None and text_hash(embedding_text(row)) == state.text_hash
+
+    def _slot_of(self, key: str) -> int:
         slot = self._slots.get(key)
         if slot is None:
             slot = self._free.pop() if self._free else self._grow()
             self._slots[key] = slot
             self.keys[slot] = key
-        self.matrix[slot] = vector
-        self.scales[slot] = scale
-        self.expires[slot] = expires
+        return slot
 
     def _grow(self) -> int:
         slot = len(self.keys)

@@ -27,9 +27,3 @@ def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def to_bytes(row: np.ndarray) -> bytes:
     return row.astype(np.int8).tobytes()
 
-
-def from_bytes(data: bytes, dims: int) -> np.ndarray | None:
-    """The int8 row of stored bytes; None when they do not hold ``dims`` components."""
-    if len(data) != dims:
-        return None
-    return np.frombuffer(data, dtype=np.int8)

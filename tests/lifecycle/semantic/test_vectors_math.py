@@ -11,7 +11,7 @@ from lifecycle.semantic.document import MAX_CHARS, embedding_text, text_hash
 np = pytest.importorskip("numpy", reason="the semantic extra is not installed")
 pytest.importorskip("onnxruntime", reason="the semantic extra is not installed")
 
-from lifecycle.semantic.quantize import from_bytes, quantize, to_bytes  # noqa: E402
+from lifecycle.semantic.quantize import quantize, to_bytes  # noqa: E402
 from lifecycle.semantic.scan import dot_int8  # noqa: E402
 
 
@@ -37,11 +37,6 @@ def test_the_scan_is_the_exact_int8_product_at_any_size() -> None:
         query = rng.integers(-127, 128, 384, dtype=np.int8)
         expected = matrix.astype(np.int32) @ query.astype(np.int32)
         assert np.array_equal(dot_int8(matrix, query), expected)
-
-
-def test_stored_bytes_of_another_size_are_not_read_as_a_vector() -> None:
-    assert from_bytes(b"\x01" * 383, 384) is None
-    assert list(from_bytes(b"\x01\xff", 2)) == [1, -1]  # type: ignore[arg-type]
 
 
 def test_the_embedded_text_is_key_strings_and_tags_and_its_hash_follows_only_them(
