@@ -26,4 +26,3 @@ def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def to_bytes(row: np.ndarray) -> bytes:
     return row.astype(np.int8).tobytes()
-
