@@ -31,6 +31,8 @@ from .paths import resolve
 from .policy import PolicySet, RetentionPolicy
 from .policy_watch import PolicyWatcher
 from .request import WriteRequest, requests_from
+from .semantic.engine import SemanticEngine
+from .semantic.source import ModelSource, model_source
 from .sessions import session_keys
 from .store import Store, open_store
 from .writes import Writer
@@ -75,6 +77,8 @@ class MemoryLifecycleManager(Coordination):
         self._writes = Writer(
             self._store, self.clock, self._policies, self._component, self.agent_id
         )
+        # recall by meaning: loads nothing until a search by meaning or index() needs it
+        self.semantic = SemanticEngine(self._store, self.clock, self._model_source)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -235,12 +239,16 @@ class MemoryLifecycleManager(Coordination):
         cursor: str | None = None,
         namespace: str | None = None,
         provenance_filter: builtins.list[str] | None = None,
+        mode: str | None = None,
+        threshold: float | None = None,
+        smart: bool | None = None,
     ) -> dict[str, Any]:
-        """Full-text search, best match first: ``results`` and ``next_cursor`` (see
-        ``lifecycle.search`` for the syntax and the paging guarantee); with
+        """Search, best match first: ``results``, ``next_cursor``, ``mode`` (what ran) and
+        ``pending``. ``mode`` is ``keyword`` (full text: ``lifecycle.search`` tells the
+        syntax and the paging guarantee), ``semantic`` or ``hybrid`` (by meaning:
+        ``lifecycle.semantic``); the default is hybrid when a model is available. With
         ``provenance_filter``, only entries whose ``provenance_type`` is one of those."""
-        return full_text.search(
-            self._store,
+        return self.semantic.search(
             query,
             prefix=prefix,
             tags=tags,
@@ -248,8 +256,19 @@ class MemoryLifecycleManager(Coordination):
             cursor=cursor,
             namespace=namespace,
             provenance_filter=provenance_filter,
-            now=self.clock.now(),
+            mode=mode,
+            threshold=threshold,
+            smart=smart,
         )
+
+    def index(self, limit: int | None = None, progress: Any = None) -> dict[str, Any]:
+        """Embed the entries pending for search by meaning now: ``embedded`` (live entries
+        with a current vector after the run), ``indexed`` (embedded by this run),
+        ``pending``, ``model``. ``progress(done, total)`` is called after each batch."""
+        return self.semantic.index(limit, progress)
+
+    def _model_source(self) -> ModelSource:
+        return model_source(self.policies.settings.embedding_model_path, self.policy_file)
 
     def reindex(self) -> dict[str, Any]:
         """Rebuild the search index of every entry: ``indexed``, ``duration_ms``."""
@@ -327,7 +346,9 @@ class MemoryLifecycleManager(Coordination):
         return True
 
     def get_stats(self) -> dict[str, Any]:
-        return stats.summarize(self._store, self.policies, self.clock.now(), self.policy_error)
+        now = self.clock.now()
+        summary = stats.summarize(self._store, self.policies, now, self.policy_error)
+        return {**summary, **self.semantic.stats(now)}
 
     def upcoming_expiries(
         self,

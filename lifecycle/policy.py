@@ -128,6 +128,7 @@ class Settings(FrozenRecord):
 
     __slots__ = (
         "change_log_max_entries",
+        "embedding_model_path",
         "max_clock_skew_seconds",
         "max_value_bytes",
         "op_id_window",
@@ -145,6 +146,9 @@ class Settings(FrozenRecord):
     # count, not an age, so the log stays bounded whatever the write rate
     change_log_max_entries: int
     op_id_window: int | None  # the old per-key count; accepted, no longer used
+    # a local folder holding the embedding model for search by meaning (relative to the
+    # policy file's folder); MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH wins over it
+    embedding_model_path: str | None
 
     def __init__(
         self,
@@ -154,6 +158,7 @@ class Settings(FrozenRecord):
         max_clock_skew_seconds: float = 300,
         change_log_max_entries: int = 100_000,
         op_id_window: int | None = None,
+        embedding_model_path: str | None = None,
     ) -> None:
         _set(self, "max_value_bytes", max_value_bytes)
         _set(self, "tombstone_grace_seconds", tombstone_grace_seconds)
@@ -161,6 +166,7 @@ class Settings(FrozenRecord):
         _set(self, "max_clock_skew_seconds", max_clock_skew_seconds)
         _set(self, "change_log_max_entries", change_log_max_entries)
         _set(self, "op_id_window", op_id_window)
+        _set(self, "embedding_model_path", embedding_model_path)
 
 
 def _builtin(ns: str, ttl: float, cleanup: str, conflict: str) -> RetentionPolicy:

@@ -132,6 +132,13 @@ class SettingsModel(BaseModel):
     op_id_window: int | None = Field(
         default=None, ge=1, strict=True, description="deprecated: the old per-key count"
     )
+    embedding_model_path: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        strict=True,
+        description="a folder holding model.onnx and tokenizer.json (search by meaning)",
+    )
 
 
 class PolicyFileModel(BaseModel):

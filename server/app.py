@@ -25,6 +25,7 @@ from lifecycle.store import Store, redact_url
 from . import sdk
 from .client_logs import ClientLogs
 from .errors import tool_name_check
+from .indexing import BackgroundIndexer
 from .resources import register_resources
 from .scheduler import MaintenanceScheduler, resolve_interval
 from .state import AppState
@@ -71,15 +72,17 @@ def build_server(
         manager = await anyio.to_thread.run_sync(open_manager)
         maintenance = MaintenanceScheduler(manager, interval)
         follower = ChangeFollower(events, manager)
+        indexer = BackgroundIndexer(manager)  # search by meaning: embeds off the write path
         await follower.start()
         try:
             async with anyio.create_task_group() as background:
                 background.start_soon(follower.run)
                 background.start_soon(client_logs.run)
+                background.start_soon(indexer.run)
                 maintenance.start()
                 log.info("memory-lifecycle serving %s", redact_url(manager.store_url))
                 try:
-                    yield AppState(manager, maintenance, events, follower)
+                    yield AppState(manager, maintenance, events, follower, indexer)
                 finally:
                     background.cancel_scope.cancel()
         finally:

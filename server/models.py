@@ -269,6 +269,18 @@ class StatsOutput(BaseModel):
         "in force until it is fixed); null when the file in force is the file on disk.",
     )
     policies: list[PolicyStatsOutput] = Field(default_factory=list)
+    embedded_entries: int = Field(
+        default=0, description="Live entries with a current embedding (search by meaning)."
+    )
+    pending_embeddings: int = Field(
+        default=0, description="Live entries not embedded yet (keyword matches only until then)."
+    )
+    embedding_model: str | None = Field(
+        default=None, description="The embedding model in use; null when search by meaning is off."
+    )
+    embedding_error: str | None = Field(
+        default=None, description="Why search by meaning is off; null when it is on."
+    )
 
 
 class SessionEndOutput(BaseModel):

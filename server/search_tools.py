@@ -6,7 +6,7 @@ few lines calling the engine's ``search``, returning the models below.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -32,10 +32,15 @@ class SearchResult(BaseModel):
     # claude-flow 3's result fields
     value: Any = Field(default=None, description="The value (multi_value: the newest sibling).")
     similarity: float | None = Field(
-        default=None, description="Similarity by meaning, 0-1; null for a keyword match."
+        default=None,
+        description="Cosine similarity to the query (0-1; semantic and hybrid modes); "
+        "null for a keyword-only match.",
     )
     provenance_type: str | None = Field(
         default=None, description="Who or what produced the value; null when never given."
+    )
+    matched: Literal["keyword", "semantic", "both"] = Field(
+        default="keyword", description="Which ranking found the entry."
     )
 
 
@@ -44,6 +49,15 @@ class SearchOutput(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` (with the same query and filters) for the next page; "
         "null on the last page."
+    )
+    mode: Literal["keyword", "semantic", "hybrid"] = Field(
+        default="keyword", description="The mode that ran."
+    )
+    pending: int = Field(
+        default=0,
+        description="Live entries not embedded yet (matched by keywords only until the "
+        "background indexer or `memory-lifecycle index` embeds them); 0 when search by "
+        "meaning is off.",
     )
 
 
@@ -75,19 +89,6 @@ def memory_search(
             "= the whole store)."
         ),
     ] = None,
-    threshold: Annotated[
-        float | None,
-        Field(
-            ge=0,
-            le=1,
-            description="Minimum similarity (0-1) of a match by meaning; keyword matches are "
-            "not bounded by it.",
-        ),
-    ] = None,
-    smart: Annotated[
-        bool | None,
-        Field(description="claude-flow's: true = by meaning and words where available."),
-    ] = None,
     provenance_filter: Annotated[
         list[str] | None,
         Field(
@@ -95,11 +96,42 @@ def memory_search(
             "without one counts as 'unknown')."
         ),
     ] = None,
+    mode: Annotated[
+        Literal["keyword", "semantic", "hybrid"] | None,
+        Field(
+            description="keyword: words must match; semantic: by meaning (cosine similarity "
+            "of embeddings); hybrid: both rankings fused. Default: hybrid when an embedding "
+            "model is available, else keyword. Wins over smart."
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            le=1,
+            description="Minimum similarity (0-1) of a semantic match (default 0); keyword "
+            "matches are not bounded by it.",
+        ),
+    ] = None,
+    smart: Annotated[
+        bool | None,
+        Field(
+            description="claude-flow's flag: true = hybrid where a model is available, "
+            "else keyword (never an error)."
+        ),
+    ] = None,
 ) -> SearchOutput:
-    # threshold and smart bound and choose matching by meaning; keyword search (all there is
-    # without an embedding model) is the same with or without them
     found = manager_of(ctx).search(
-        query, prefix, tags, limit, cursor, namespace, provenance_filter=provenance_filter
+        query,
+        prefix,
+        tags,
+        limit,
+        cursor,
+        namespace,
+        provenance_filter=provenance_filter,
+        mode=mode,
+        threshold=threshold,
+        smart=smart,
     )
     return SearchOutput.model_validate(found)
 
@@ -109,11 +141,13 @@ SEARCH_TOOLS: ToolTable = {
         memory_search,
         "Search memory entries",
         READ_ONLY,
-        "Full-text search over every live entry: the words of its key and of every string "
-        "in its value (nested ones, every multi_value sibling, compressed values). Use it "
-        "to find what other agents wrote without knowing the key ('what did we decide "
-        "about auth?' -> query 'auth decision'). Results are ranked best first with a "
-        "snippet and value; narrow with prefix, namespace, tags or provenance_filter; page with "
-        "next_cursor.",
+        "Search every live entry: the words of its key and of every string in its value "
+        "(nested ones, every multi_value sibling, compressed values), and, where an "
+        "embedding model is available, their meaning: 'how do we log users in' finds "
+        "'we use JWT tokens for API authentication'. Use it to find what other agents "
+        "wrote without knowing the key. Results are ranked best first with a snippet and "
+        "the value; narrow with prefix, namespace, tags or provenance_filter; page with "
+        "next_cursor; mode picks keyword, semantic or hybrid (the default when a model is "
+        "available).",
     ),
 }

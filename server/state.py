@@ -10,6 +10,7 @@ from mcp.server.mcpserver import Context
 
 from lifecycle import MemoryLifecycleManager
 
+from .indexing import BackgroundIndexer
 from .scheduler import MaintenanceScheduler
 from .subscriptions import ChangeFollower, StoreEvents
 
@@ -20,6 +21,7 @@ class AppState:
     maintenance: MaintenanceScheduler
     events: StoreEvents
     follower: ChangeFollower
+    indexer: BackgroundIndexer | None = None
 
 
 def manager_of(ctx: Context[Any, Any]) -> MemoryLifecycleManager:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from tests.support.env import ENV_VARS
+from tests.support.env import ENV_VARS, HUB_OFFLINE
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +16,9 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test runs in its own project directory with no inherited configuration."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    for name, value in HUB_OFFLINE.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))  # no model cached
     project = tmp_path / "project"
     project.mkdir()
     (project / ".git").mkdir()  # marks the project root for path resolution

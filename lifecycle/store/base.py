@@ -14,6 +14,7 @@ from typing import NamedTuple, Protocol
 
 from ..record import Record
 from .text_index import Query, SearchDoc
+from .vectors import VectorStore
 
 
 class Row(Record):
@@ -281,6 +282,9 @@ class Store(Protocol):
 
     def clear_search_index(self) -> None:
         """Forget every index entry (``reindex``; ``index_pending`` then rebuilds them)."""
+
+    def vectors(self) -> VectorStore:
+        """The table of embeddings for semantic search (``store.vectors``)."""
 
     def keys_with_prefix(self, prefix: str, limit: int) -> list[str]:
         """Keys of live (non-tombstone) rows under ``prefix``, expired ones included."""

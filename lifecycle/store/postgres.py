@@ -52,7 +52,7 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from ..errors import ConfigurationError, StoreBusyError, StoreError
-from . import postgres_changelog, postgres_search, redact_url
+from . import postgres_changelog, postgres_search, postgres_vectors, redact_url
 from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .postgres_changelog import LOG_GONE
 from .postgres_coord import PostgresCoordination
@@ -106,6 +106,7 @@ NUMBERED: dict[int, str] = {
     **dict(enumerate(MIGRATIONS, start=1)),
     3: postgres_changelog.MIGRATION,  # revisions, the change log, locks (postgres_changelog.py)
     4: postgres_search.MIGRATION,  # the full-text index (postgres_search.py)
+    6: postgres_vectors.MIGRATION,  # embeddings for semantic search (postgres_vectors.py)
 }
 
 DEFAULT_SCHEMA = "memory_lifecycle"
@@ -435,6 +436,9 @@ class PostgresStore(PostgresCoordination):
 
     def clear_search_index(self) -> None:
         postgres_search.clear(self)
+
+    def vectors(self) -> postgres_vectors.PostgresVectors:
+        return postgres_vectors.PostgresVectors(self)
 
     def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
         where = "" if include_tombstones else "AND NOT tombstone"

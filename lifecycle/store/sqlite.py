@@ -37,6 +37,7 @@ from . import (
     sqlite_read_only,
     sqlite_search,
     sqlite_space,
+    sqlite_vectors,
 )
 from .base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from .sqlite_coord import SQLiteCoordination
@@ -87,9 +88,10 @@ NUMBERED: dict[int, str | tuple[str, ...]] = {
     3: sqlite_coord.MIGRATION,  # revisions, the change log, locks (sqlite_coord.py)
     4: sqlite_search.MIGRATION,  # the full-text index (sqlite_search.py)
     5: sqlite_search.SWEEP_MIGRATION,  # sweeps unindex set-based (sqlite_search.py)
+    6: sqlite_vectors.MIGRATION,  # embeddings for semantic search (sqlite_vectors.py)
 }
 # Migrations a store opened read-only can go without: reads do not depend on them.
-READS_WITHOUT = frozenset({5})
+READS_WITHOUT = frozenset({5, 6})
 
 BUSY_TIMEOUT_SECONDS = 60.0
 FILE_CHECK_SECONDS = 1.0  # how stale a read may be after the file was replaced
@@ -739,6 +741,9 @@ class SQLiteStore(SQLiteCoordination):
 
     def clear_search_index(self) -> None:
         sqlite_search.clear(self)
+
+    def vectors(self) -> sqlite_vectors.SQLiteVectors:
+        return sqlite_vectors.SQLiteVectors(self)
 
     def iter_rows(self, include_tombstones: bool = True) -> Iterator[Row]:
         where = "" if include_tombstones else "WHERE tombstone = 0"

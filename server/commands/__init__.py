@@ -44,6 +44,7 @@ COMMANDS = {
     "import": "transfer",
     "search": "search",
     "reindex": "search",
+    "index": "search",
     "locks": "coordination",
     "watch": "coordination",
     "get": "entries",

@@ -94,15 +94,22 @@ class Api:
         return reply({"locks": held, "now": self._m.clock.now()})
 
     async def entries(self, request: Request) -> JSONResponse:
-        """A page of entries: ``q`` searches (best match first, ``order: "rank"``), else
-        the list in natural key order (``natural_order``); both under ``prefix``,
-        carrying every ``tag``."""
-        p = Params(request.query_params, ("q", "prefix", "tag", "limit", "cursor"))
+        """A page of entries: ``q`` searches (best match first, ``order: "rank"``;
+        ``search_mode`` keyword, semantic or hybrid, default: hybrid when a model is
+        available), else the list in natural key order (``natural_order``); both under
+        ``prefix``, carrying every ``tag``."""
+        names = ("q", "prefix", "tag", "limit", "cursor", "search_mode")
+        p = Params(request.query_params, names)
         query, prefix, tags = p.text("q").strip(), p.text("prefix"), p.texts("tag") or None
         limit, cursor = p.whole("limit", DEFAULT_PAGE), p.text("cursor") or None
+        search_mode = p.text("search_mode") or None
+        extra: dict[str, object] = {}
         if query:
-            found = await self._call(self._m.search, query, prefix, tags, limit, cursor)
+            found = await self._call(
+                partial(self._m.search, mode=search_mode), query, prefix, tags, limit, cursor
+            )
             rows, order = found["results"], "rank"
+            extra = {"search_mode": found["mode"], "pending": found["pending"]}
         else:
             assert limit is not None
             found = await self._call(list_page, self._m, prefix, tags, limit, cursor)
@@ -116,6 +123,7 @@ class Api:
                 "next_cursor": found["next_cursor"],
                 "now": self._m.clock.now(),
             }
+            | extra
         )
 
     async def entry(self, request: Request) -> JSONResponse:

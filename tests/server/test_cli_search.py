@@ -54,6 +54,8 @@ def test_search_filters_by_tag_prefix_and_limit_and_prints_json(project: Path) -
         "tags",
         "value",
         "provenance_type",
+        "similarity",
+        "matched",
     }
     both = run_cli("search", "auth", "--tag", "decision", "--tag", "nope", "--output", "json")
     assert one_json(both.stdout)["results"] == []

@@ -23,6 +23,17 @@ from tests.support.env import PYTHON, child_env
 
 pytestmark = pytest.mark.slow
 
+# search by meaning (issue 23): never on a write path, even with a model configured
+SEMANTIC = (
+    "numpy",
+    "onnxruntime",
+    "tokenizers",
+    "huggingface_hub",
+    "lifecycle.semantic.embedder",
+    "lifecycle.semantic.index",
+    "lifecycle.semantic.indexer",
+    "lifecycle.semantic.ranking",
+)
 HEAVY = (
     "mcp",
     "pydantic",
@@ -38,6 +49,7 @@ HEAVY = (
     "httpx",
     "lifecycle.store.postgres",
     "lifecycle.policy_schema",
+    *SEMANTIC,
 )
 # the command modules no hook needs
 OTHER_COMMANDS = tuple(f"server.commands.{m}" for m in MODULE_NAMES if m != "hook")
@@ -52,11 +64,13 @@ PROBE = (
 )
 
 
-def _modules_after(project: Path, *argv: str, stdin: str = "") -> set[str]:
+def _modules_after(
+    project: Path, *argv: str, stdin: str = "", env: dict[str, str] | None = None
+) -> set[str]:
     done = subprocess.run(
         [PYTHON, "-c", PROBE, *argv],
         cwd=project,
-        env=child_env(),
+        env=child_env(**(env or {})),
         input=stdin,
         capture_output=True,
         text=True,
@@ -65,6 +79,10 @@ def _modules_after(project: Path, *argv: str, stdin: str = "") -> set[str]:
     assert done.returncode == 0, done.stderr
     loaded: set[str] = set(json.loads(done.stderr.strip().splitlines()[-1]))
     return loaded
+
+
+def _embedding_stack(modules: set[str]) -> set[str]:
+    return {m for m in modules if m in SEMANTIC or m.startswith(tuple(f"{h}." for h in SEMANTIC))}
 
 
 def _heavy(modules: set[str]) -> set[str]:
@@ -111,6 +129,29 @@ def test_claude_codes_stdin_json_hook_loads_no_heavy_stack(repo_project: Path) -
 
     assert "lifecycle.hooks" in modules
     assert _heavy(modules) == set()
+
+
+def test_a_put_and_a_plain_write_load_no_embedding_stack_even_with_a_model_configured(
+    repo_project: Path, tmp_path: Path
+) -> None:
+    env = {"MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH": str(tmp_path / "model")}  # set, not needed
+    modules = _modules_after(repo_project, "put", "notes/a", "we use JWT", env=env)
+    assert "server.commands.entries" in modules  # it ran
+    assert _embedding_stack(modules) == set()
+
+    write = (
+        "import json, sys\n"
+        "from lifecycle import MemoryLifecycleManager\n"
+        "with MemoryLifecycleManager() as m:\n"
+        "    m.store('notes/b', 'we deploy on Fridays'); m.store_many([('notes/c', 'x')])\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", write], cwd=repo_project, env=child_env(**env), capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _embedding_stack(set(json.loads(done.stdout))) == set()
 
 
 def test_importing_the_engine_package_loads_no_submodule() -> None:

@@ -160,16 +160,9 @@ async def test_search_over_real_stdio(tmp_path: Path) -> None:
             again = await call(client, "memory_search", query='"use JWT"', tags=["auth"])
     schema = tools["memory_search"].input_schema
     assert set(schema["properties"]) == {
-        "query",
-        "prefix",
-        "tags",
-        "limit",
-        "cursor",
-        "namespace",
-        "threshold",
-        "smart",
-        "provenance_filter",
-    }
+        "query", "prefix", "tags", "limit", "cursor", "namespace", "provenance_filter", "mode",
+        "threshold", "smart",
+    }  # fmt: skip
     assert schema["required"] == ["query"]
     assert tools["memory_search"].annotations.read_only_hint is True  # type: ignore[union-attr]
     assert {r["key"] for r in first["results"] + second["results"]} == {

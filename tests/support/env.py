@@ -19,12 +19,18 @@ ENV_VARS = (
     "MEMORY_LIFECYCLE_ALLOWED_HOSTS",
     "CLAUDE_PROJECT_DIR",
     "MEMORY_LIFECYCLE_PROJECT_DIR",
+    "MEMORY_LIFECYCLE_EMBEDDING_MODEL",
+    "MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH",
 )
+# no test reaches a model hub: tests that need a model get a local folder (tests/support/
+# semantic.py), and a default model is looked for in an empty cache, offline
+HUB_OFFLINE = {"HF_HUB_OFFLINE": "1"}
 
 
 def child_env(**extra: str) -> dict[str, str]:
     """Environment for subprocesses: this interpreter's, minus inherited configuration."""
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(HUB_OFFLINE)
     env.update(extra)
     return env

@@ -15,7 +15,7 @@
 
   const $ = (selector) => document.querySelector(selector);
   const state = {
-    filters: { q: "", prefix: "", tags: [] },
+    filters: { q: "", prefix: "", tags: [], searchMode: "" },
     cursors: [null], // the cursor of each page seen so far (null: the first page)
     page: 0,
     nextCursor: null,
@@ -349,11 +349,17 @@
 
   // ---------------------------------------------------------------- entries
 
-  // what api/entries is asked for: the filters, the page's cursor (a search mode
-  // selector would add its parameter here)
+  // a search result's match column: the similarity where meaning found it, else the score
+  function matchText(entry) {
+    return entry.similarity == null ? entry.score.toFixed(2) : `${Math.round(entry.similarity * 100)}%`;
+  }
+
+  // what api/entries is asked for: the filters, the search mode, the page's cursor
   function entriesQuery() {
-    const { q, prefix, tags } = state.filters;
-    return query({ q, prefix, tag: tags, cursor: state.cursors[state.page], limit: PAGE_SIZE });
+    const { q, prefix, tags, searchMode } = state.filters;
+    const params = { q, prefix, tag: tags, cursor: state.cursors[state.page], limit: PAGE_SIZE };
+    if (q && searchMode) params.search_mode = searchMode;
+    return query(params);
   }
 
   async function loadEntries(changed = new Set()) {
@@ -382,7 +388,7 @@
         keyCell,
         el("td", { className: "key" }, path(entry.policy)),
         el("td", {}, ...entry.tags.map((t) => el("span", { className: "tag", text: t }))),
-        el("td", { className: "num", text: searching ? entry.score.toFixed(2) : bytes(entry.size_bytes) }),
+        el("td", { className: "num", text: searching ? matchText(entry) : bytes(entry.size_bytes) }),
         timeCell(entry.updated_at),
         searching ? el("td", { className: "muted", text: "—" }) : timeCell(entry.expires_at),
         el("td", { className: "num rev", text: revisionText(entry.revision) }),
@@ -447,6 +453,7 @@
       q: $("#q").value.trim(),
       prefix: $("#prefix").value.trim(),
       tags: $("#tags").value.split(/[\s,]+/).filter(Boolean),
+      searchMode: $("#search-mode").value,
     };
     state.cursors = [null];
     state.page = 0;
@@ -700,6 +707,7 @@
 
   async function start() {
     const typed = debounce(setFilters, 250);
+    $("#search-mode").addEventListener("change", setFilters);
     for (const id of ["#q", "#prefix", "#tags"]) {
       $(id).addEventListener("input", typed);
       $(id).addEventListener("keydown", (e) => {

@@ -278,18 +278,13 @@ def test_a_result_carries_key_score_snippet_policy_revision_time_and_tags(
     assert result["next_cursor"] is None
     (hit,) = result["results"]
     assert set(hit) == {
-        "key",
-        "score",
-        "snippet",
-        "policy",
-        "revision",
-        "updated_at",
-        "tags",
-        "value",
-        "provenance_type",
-    }
+        "key", "score", "snippet", "policy", "revision", "updated_at", "tags", "value",
+        "provenance_type", "similarity", "matched",
+    }  # fmt: skip
     assert hit["value"] == {"decision": "We decided to use JWT for auth."}
     assert hit["provenance_type"] is None
+    assert result["mode"] == "keyword" and hit["matched"] == "keyword"
+    assert hit["similarity"] is None
     assert hit["key"] == "notes/auth"
     assert hit["snippet"] == "decision: We decided to use **JWT** for auth."
     assert hit["policy"] == "default"
@@ -439,7 +434,7 @@ REFUSED = [
 def test_a_hostile_query_is_searched_as_words(m: MemoryLifecycleManager, query: str) -> None:
     m.store("notes/hit", "auth token naïve café 東京 " + "x" * 128)
     result = m.search(query)
-    assert set(result) == {"results", "next_cursor"}
+    assert set(result) == {"results", "next_cursor", "mode", "pending"}
     assert all(r["key"] == "notes/hit" for r in result["results"])
 
 

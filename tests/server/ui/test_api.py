@@ -19,6 +19,7 @@ from tests.support.dashboard import (  # noqa: F401  (fixtures register under th
     dashboard_fixture,
     open_dashboard_fixture,
 )
+from tests.support.semantic import embedding_model_fixture  # noqa: F401
 from tests.support.store import (  # noqa: F401
     backend_fixture,
     store_url_factory_fixture,
@@ -217,6 +218,33 @@ async def test_a_search_narrows_the_entries_best_match_first(dashboard: Dashboar
     assert all("snippet" in e and "score" in e for e in found["entries"])
     narrowed = await ok(d, "api/entries", q="auth", prefix="job/", tag="auth")
     assert [e["key"] for e in narrowed["entries"]] == ["job/auth"]
+
+
+async def test_the_search_box_offers_the_modes_and_says_how_to_get_search_by_meaning(
+    dashboard: Dashboard, embedding_model: object
+) -> None:
+    d = dashboard
+    d.m.store("job/auth", {"note": "We sign API users in with JWT tokens"})
+    d.m.store("job/db", {"note": "move to PostgreSQL"})
+    await anyio.to_thread.run_sync(d.m.index)
+    meaning = await ok(d, "api/entries", q="how do people log in", search_mode="semantic", limit=1)
+    assert meaning["search_mode"] == "semantic" and meaning["pending"] == 0
+    assert [e["key"] for e in meaning["entries"]] == ["job/auth"]
+    assert 0 < meaning["entries"][0]["similarity"] <= 1
+    default = await ok(d, "api/entries", q="JWT")
+    assert default["search_mode"] == "hybrid" and default["entries"][0]["key"] == "job/auth"
+    words = await ok(d, "api/entries", q="how do people log in", search_mode="keyword")
+    assert words["search_mode"] == "keyword" and words["entries"] == []
+    assert "keyword, semantic or hybrid" in await refused(d, "api/entries", q="x", search_mode="x")
+
+
+async def test_without_a_model_the_search_box_by_meaning_is_a_clear_error(
+    dashboard: Dashboard,
+) -> None:
+    dashboard.m.store("job/auth", {"note": "JWT"})
+    error = await refused(dashboard, "api/entries", q="log in", search_mode="semantic")
+    assert error.startswith("search by meaning is off")
+    assert (await ok(dashboard, "api/entries", q="JWT"))["search_mode"] == "keyword"
 
 
 async def test_a_query_with_no_words_is_a_clear_error(dashboard: Dashboard) -> None:

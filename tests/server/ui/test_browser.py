@@ -455,3 +455,33 @@ def test_on_a_phone_opening_an_entry_brings_it_into_view(open_page: Any) -> None
     p.click("#back")  # and back to where the entry is in the list
     assert page.in_view("#entries tbody tr.selected")
     assert not page.in_view("#detail")
+
+
+def test_the_search_box_searches_by_meaning_and_shows_the_similarity(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.semantic import model_folder
+
+    env = {"MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH": str(model_folder())}
+    monkeypatch.setenv("MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH", str(model_folder()))  # seeding
+    memory = tmp_path / "memory"
+    with MemoryLifecycleManager(memory_dir=memory, policy_file=POLICIES) as m:
+        seed(m)
+        m.index()
+    port = free_port()
+    with ui_server(memory, port, policy_file=POLICIES, **env):
+        page = Page(browser, f"http://127.0.0.1:{port}/ui/")
+        p = page.page
+        p.select_option("#search-mode", "semantic")
+        p.fill("#q", "who is working on what")
+        p.wait_for_function(
+            "() => [...document.querySelectorAll('#entries tbody tr[data-key] td.num')]"
+            ".some(td => td.textContent.endsWith('%'))"
+        )
+        first = page.row(page.shown_keys()[0]).locator("td.num").first.inner_text()
+        assert first.endswith("%") and 0 < int(first[:-1]) <= 100
+        p.select_option("#search-mode", "keyword")
+        p.wait_for_selector("#entries td.empty")  # no entry holds all those words
+        errors = page.errors
+        page.close()
+    assert errors == []
