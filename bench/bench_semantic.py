@@ -41,7 +41,7 @@ from typing import Any
 from bench.corpus import Corpus
 from bench.recall_set import IDENTIFIERS, MEMORIES, PARAPHRASES
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.semantic.source import ENV_MODEL_PATH, folder_problem, missing_extra
+from lifecycle.search.semantic.source import ENV_MODEL_PATH, folder_problem, missing_extra
 
 DEFAULT_FOLDER = Path.home() / ".cache" / "memory-lifecycle" / "models" / "all-MiniLM-L6-v2"
 MODES = ("keyword", "semantic", "hybrid")
@@ -102,8 +102,8 @@ def indexing(tmp: Path, entries: int) -> tuple[float, float]:
 def latency(tmp: Path, entries: int, real: int, queries: int) -> dict[str, float]:
     import numpy as np
 
-    from lifecycle.semantic.document import embedding_text, text_hash
-    from lifecycle.semantic.quantize import quantize, to_bytes
+    from lifecycle.search.semantic.document import embedding_text, text_hash
+    from lifecycle.search.semantic.quantize import quantize, to_bytes
     from lifecycle.store.vectors import NewVector
 
     corpus = Corpus(seed=3)
@@ -164,7 +164,7 @@ def latency(tmp: Path, entries: int, real: int, queries: int) -> dict[str, float
 def scan_million() -> float:
     import numpy as np
 
-    from lifecycle.semantic.scan import dot_int8
+    from lifecycle.search.semantic.scan import dot_int8
 
     matrix = np.random.default_rng(2).integers(-127, 128, (1_000_000, 384), dtype=np.int8)
     query = matrix[7]

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.store.sqlite import SQLiteStore
+from lifecycle.store.sqlite.store import SQLiteStore
 
 NOW = 1_800_000_000.0
 POLICIES = """

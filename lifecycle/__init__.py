@@ -15,11 +15,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .clock import HybridLogicalClock, ManualClock
-    from .codec import MemoryCompressor
-    from .crdt import CRDTResolver
-    from .entry import Conflict, DeleteResult, MemoryEntry, StoreResult
-    from .errors import (
+    from lifecycle.basics.clock import HybridLogicalClock, ManualClock
+    from lifecycle.entries.codec import MemoryCompressor
+    from lifecycle.entries.crdt import CRDTResolver
+    from lifecycle.entries.entry import Conflict, DeleteResult, MemoryEntry, StoreResult
+    from lifecycle.errors import (
         CompactedError,
         ConfigurationError,
         EntryNotFoundError,
@@ -35,9 +35,14 @@ if TYPE_CHECKING:
         StoreError,
         ValueTooLargeError,
     )
-    from .gc import CleanupReport, MemoryGarbageCollector
-    from .manager import MemoryLifecycleManager
-    from .policy import CleanupStrategy, ConflictStrategy, PolicySet, RetentionPolicy
+    from lifecycle.gc import CleanupReport, MemoryGarbageCollector
+    from lifecycle.manager import MemoryLifecycleManager
+    from lifecycle.policies.retention import (
+        CleanupStrategy,
+        ConflictStrategy,
+        PolicySet,
+        RetentionPolicy,
+    )
 
 __all__ = [
     "CRDTResolver",
@@ -75,14 +80,14 @@ __version__ = "0.1.0"
 
 # each exported name -> the submodule that defines it
 _HOMES = {
-    "HybridLogicalClock": "clock",
-    "ManualClock": "clock",
-    "MemoryCompressor": "codec",
-    "CRDTResolver": "crdt",
-    "Conflict": "entry",
-    "DeleteResult": "entry",
-    "MemoryEntry": "entry",
-    "StoreResult": "entry",
+    "HybridLogicalClock": "basics.clock",
+    "ManualClock": "basics.clock",
+    "MemoryCompressor": "entries.codec",
+    "CRDTResolver": "entries.crdt",
+    "Conflict": "entries.entry",
+    "DeleteResult": "entries.entry",
+    "MemoryEntry": "entries.entry",
+    "StoreResult": "entries.entry",
     "CompactedError": "errors",
     "ConfigurationError": "errors",
     "EntryNotFoundError": "errors",
@@ -100,10 +105,10 @@ _HOMES = {
     "CleanupReport": "gc",
     "MemoryGarbageCollector": "gc",
     "MemoryLifecycleManager": "manager",
-    "CleanupStrategy": "policy",
-    "ConflictStrategy": "policy",
-    "PolicySet": "policy",
-    "RetentionPolicy": "policy",
+    "CleanupStrategy": "policies.retention",
+    "ConflictStrategy": "policies.retention",
+    "PolicySet": "policies.retention",
+    "RetentionPolicy": "policies.retention",
 }
 
 

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import ManualClock, MemoryLifecycleManager
+from lifecycle import ManualClock, MemoryLifecycleManager
 
 
 def _show(label: str, value: object) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import InvalidValueError
-from .guards import shown
-from .store import Store
+from lifecycle.entries.preconditions import shown
+from lifecycle.errors import InvalidValueError
+from lifecycle.store import Store
 
 DEFAULT_HORIZON_SECONDS = 86400.0
 DEFAULT_BUCKETS = 24

@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from .clock import Clock, HybridLogicalClock
-from .policy import CleanupStrategy, RetentionPolicy
-from .record import Record
-from .store import Store
+from lifecycle.basics.clock import Clock, HybridLogicalClock
+from lifecycle.basics.dataclass_lite import Record
+from lifecycle.policies.retention import CleanupStrategy, RetentionPolicy
+from lifecycle.store import Store
 
 
 class CleanupReport(Record):

@@ -16,11 +16,11 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigurationError, LifecycleError
-from .store import Store
+from lifecycle.errors import ConfigurationError, LifecycleError
+from lifecycle.store import Store
 
 if TYPE_CHECKING:
-    from .manager import MemoryLifecycleManager
+    from lifecycle.manager import MemoryLifecycleManager
 
 ENV_INTERVAL = "MEMORY_LIFECYCLE_MAINTENANCE_SECONDS"
 DEFAULT_INTERVAL_SECONDS = 300.0

@@ -16,26 +16,27 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import expiries, reads, replication, rules, stats
-from . import search as full_text
-from .actors import component, default_agent_id, replica_id
-from .arguments import check_actor
-from .clock import Clock, HybridLogicalClock
-from .coordination import Coordination
-from .entry import DeleteResult, MemoryEntry, StoreResult
-from .errors import PolicyError
-from .gc import CleanupReport, MemoryGarbageCollector
-from .guards import check_guard
-from .keys import full_key, namespace_prefix
-from .paths import resolve
-from .policy import PolicySet, RetentionPolicy
-from .policy_watch import PolicyWatcher
-from .request import WriteRequest, requests_from
-from .semantic.engine import SemanticEngine
-from .semantic.source import ModelSource, model_source
-from .sessions import session_keys
-from .store import Store, open_store
-from .writes import Writer
+from lifecycle import expiries, reads, replication, stats
+from lifecycle.basics.arguments import check_actor
+from lifecycle.basics.clock import Clock, HybridLogicalClock
+from lifecycle.basics.keys import full_key, namespace_prefix
+from lifecycle.coordination.api import Coordination
+from lifecycle.entries import transitions
+from lifecycle.entries.actors import component, default_agent_id, replica_id
+from lifecycle.entries.entry import DeleteResult, MemoryEntry, StoreResult
+from lifecycle.entries.preconditions import check_guard
+from lifecycle.entries.write_request import WriteRequest, requests_from
+from lifecycle.errors import PolicyError
+from lifecycle.gc import CleanupReport, MemoryGarbageCollector
+from lifecycle.paths import resolve
+from lifecycle.policies.retention import PolicySet, RetentionPolicy
+from lifecycle.policy_watch import PolicyWatcher
+from lifecycle.search import keyword as full_text
+from lifecycle.search.semantic.engine import SemanticEngine
+from lifecycle.search.semantic.source import ModelSource, model_source
+from lifecycle.sessions import session_keys
+from lifecycle.store import Store, open_store
+from lifecycle.writes import Writer
 
 SESSION_BATCH = 500
 
@@ -124,8 +125,10 @@ class MemoryLifecycleManager(Coordination):
     def _component(self, agent_id: str | None) -> str:
         return component(agent_id or self.agent_id, self.replica_id)
 
-    def _scope(self, key: str, now: float) -> rules.Scope:
-        return rules.Scope(self.policies.match(key), self.policies.settings, now, self.agent_id)
+    def _scope(self, key: str, now: float) -> transitions.Scope:
+        return transitions.Scope(
+            self.policies.match(key), self.policies.settings, now, self.agent_id
+        )
 
     # ------------------------------------------------------------ writes
 
@@ -244,9 +247,9 @@ class MemoryLifecycleManager(Coordination):
         smart: bool | None = None,
     ) -> dict[str, Any]:
         """Search, best match first: ``results``, ``next_cursor``, ``mode`` (what ran) and
-        ``pending``. ``mode`` is ``keyword`` (full text: ``lifecycle.search`` tells the
+        ``pending``. ``mode`` is ``keyword`` (full text: ``lifecycle.search.keyword`` tells the
         syntax and the paging guarantee), ``semantic`` or ``hybrid`` (by meaning:
-        ``lifecycle.semantic``); the default is hybrid when a model is available. With
+        ``lifecycle.search.semantic``); the default is hybrid when a model is available. With
         ``provenance_filter``, only entries whose ``provenance_type`` is one of those."""
         return self.semantic.search(
             query,

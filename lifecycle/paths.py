@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .record import FrozenRecord
+from lifecycle.basics.dataclass_lite import FrozenRecord
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 

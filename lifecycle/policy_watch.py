@@ -14,17 +14,17 @@ import logging
 import time
 from pathlib import Path
 
-from . import rules
-from .digests import sha256_hex
-from .errors import PolicyError
-from .policy import (
+from lifecycle.basics.digests import sha256_hex
+from lifecycle.entries import transitions
+from lifecycle.errors import PolicyError
+from lifecycle.policies.file import parse_policies
+from lifecycle.policies.retention import (
     PolicySet,
     builtin_policies,
     policies_from_document,
     policies_to_document,
 )
-from .policy_file import parse_policies
-from .store import Store
+from lifecycle.store import Store
 
 log = logging.getLogger("memory_lifecycle")
 
@@ -136,7 +136,7 @@ def reapply(store: Store, policies: PolicySet) -> int:
     changed = [
         row.key
         for row in store.iter_rows(include_tombstones=False)
-        if rules.reapply_policy(row, policies.match(row.key))
+        if transitions.reapply_policy(row, policies.match(row.key))
     ]
     for start in range(0, len(changed), REAPPLY_BATCH):
         batch = changed[start : start + REAPPLY_BATCH]
@@ -144,6 +144,6 @@ def reapply(store: Store, policies: PolicySet) -> int:
             for key in batch:
                 row = tx.get(key)
                 if row is not None and not row.tombstone:
-                    rules.reapply_policy(row, policies.match(key))
+                    transitions.reapply_policy(row, policies.match(key))
                     tx.put(row, change=False)  # metadata only: no new revision
     return len(changed)

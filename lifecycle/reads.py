@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import codec, crdt, provenance, rules
-from .actors import display_actor
-from .arguments import decode_cursor, encode_cursor
-from .entry import Conflict, MemoryEntry
-from .errors import InvalidValueError, clip
-from .keys import scoped_prefix
-from .policy import CleanupStrategy
-from .store import Row, Store
-from .tags import check_tags
+from lifecycle.basics.arguments import decode_cursor, encode_cursor
+from lifecycle.basics.keys import scoped_prefix
+from lifecycle.entries import codec, crdt, provenance, transitions
+from lifecycle.entries.actors import display_actor
+from lifecycle.entries.entry import Conflict, MemoryEntry
+from lifecycle.entries.tags import check_tags
+from lifecycle.errors import InvalidValueError, clip
+from lifecycle.policies.retention import CleanupStrategy
+from lifecycle.store import Row, Store
 
 MAX_LIST_LIMIT = 1000
 
-Found = tuple[Row, rules.Document, crdt.View]
+Found = tuple[Row, transitions.Document, crdt.View]
 
 
 def read(store: Store, key: str, now: float) -> Found | None:
@@ -26,11 +26,11 @@ def read(store: Store, key: str, now: float) -> Found | None:
     row = store.get(key)
     if row is None or row.tombstone:
         return None
-    if rules.expired(row.expires_at, now):
+    if transitions.expired(row.expires_at, now):
         if row.cleanup == CleanupStrategy.LAZY.value:
             store.delete_expired_key(key, now)
         return None
-    doc = rules.decode(row)
+    doc = transitions.decode(row)
     seen = crdt.view(row.strategy, doc.state)
     return (row, doc, seen) if seen.exists else None
 
@@ -125,5 +125,5 @@ def _listed(r: Row) -> dict[str, Any]:
 
 
 def _value(r: Row) -> Any:
-    seen = crdt.view(r.strategy, rules.decode(r).state)
+    seen = crdt.view(r.strategy, transitions.decode(r).state)
     return seen.value if seen.exists else None

@@ -1,6 +1,6 @@
 """Export and merge: how stores converge.
 
-The merge rules are the entry rules of live writes (``lifecycle.rules``): the
+The merge rules are the entry rules of live writes (``lifecycle.entries.transitions``): the
 same starting state, the same CRDT joins. What only replication adds is the
 batching and the report: every line of an import is checked before anything
 is merged, so a bad file changes nothing.
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from . import rules
-from .clock import Clock
-from .store import Row, Store
-from .transfer import ExportedEntry, parse_entry
+from lifecycle.basics.clock import Clock
+from lifecycle.entries import transitions
+from lifecycle.entries.export_format import ExportedEntry, parse_entry
+from lifecycle.store import Row, Store
 
 MERGE_BATCH = 500
 
@@ -35,12 +35,12 @@ def _export_batch(store: Store, rows: list[Row]) -> Iterator[dict[str, Any]]:
         return
     ops = store.applied_ops([r.key for r in rows])
     for row in rows:
-        doc = rules.decode(row)
+        doc = transitions.decode(row)
         yield ExportedEntry(
             key=row.key,
             strategy=row.strategy,
             state=doc.state,
-            ops=rules.export_ops(doc, ops.get(row.key, {})),
+            ops=transitions.export_ops(doc, ops.get(row.key, {})),
             created_at=row.created_at,
             updated_at=row.updated_at,
             expires_at=row.expires_at,
@@ -55,7 +55,7 @@ def _export_batch(store: Store, rows: list[Row]) -> Iterator[dict[str, Any]]:
 def merge_entries(
     store: Store,
     clock: Clock,
-    scope_for: Callable[[str, float], rules.Scope],
+    scope_for: Callable[[str, float], transitions.Scope],
     entries: Iterable[Mapping[str, Any]],
 ) -> dict[str, int]:
     """Merge exported entries by the CRDT rules; report what happened to each."""
@@ -67,7 +67,7 @@ def merge_entries(
             now = clock.now()
             for e in batch:
                 clock.observe(e.updated_at)
-                outcome = rules.merge(tx.get(e.key), e, scope_for(e.key, now))
+                outcome = transitions.merge(tx.get(e.key), e, scope_for(e.key, now))
                 report["merged"] += 1
                 report[outcome.kind] += 1
                 if outcome.row is not None:

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from .keys import check_session_id
-from .store import Store
+from lifecycle.basics.keys import check_session_id
+from lifecycle.store import Store
 
 MAX_SESSION_KEYS = 100_000
 

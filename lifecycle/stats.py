@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .policy import PolicySet
-from .store import Store
+from lifecycle.policies.retention import PolicySet
+from lifecycle.store import Store
 
 
 def summarize(

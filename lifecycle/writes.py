@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from . import guards, rules
-from .clock import Clock
-from .entry import DeleteResult, StoreResult
-from .errors import InvalidValueError
-from .guards import Guard
-from .policy_watch import PolicyWatcher
-from .record import replace
-from .request import MAX_BATCH, PreparedWrite, WriteRequest, prepare
-from .store import Row, Store, Transaction
+from lifecycle.basics.clock import Clock
+from lifecycle.basics.dataclass_lite import replace
+from lifecycle.entries import preconditions, transitions
+from lifecycle.entries.entry import DeleteResult, StoreResult
+from lifecycle.entries.preconditions import Guard
+from lifecycle.entries.write_request import MAX_BATCH, PreparedWrite, WriteRequest, prepare
+from lifecycle.errors import InvalidValueError
+from lifecycle.policy_watch import PolicyWatcher
+from lifecycle.store import Row, Store, Transaction
 
 
 class _Rejected(Exception):
@@ -52,12 +52,12 @@ class Writer:
         self._component = component
         self._agent_id = agent_id
 
-    def _scope(self, policy_key: str | PreparedWrite, now: float) -> rules.Scope:
+    def _scope(self, policy_key: str | PreparedWrite, now: float) -> transitions.Scope:
         settings = self._policies.policies.settings
         if isinstance(policy_key, PreparedWrite):
-            return rules.Scope(policy_key.policy, settings, now, self._agent_id)
+            return transitions.Scope(policy_key.policy, settings, now, self._agent_id)
         policy = self._policies.policies.match(policy_key)
-        return rules.Scope(policy, settings, now, self._agent_id)
+        return transitions.Scope(policy, settings, now, self._agent_id)
 
     # ------------------------------------------------------------ writes
 
@@ -73,7 +73,7 @@ class Writer:
         prepared = [prepare(r, policies, now, self._component) for r in requests]
         if not prepared:
             return []
-        guards.check_issued(
+        preconditions.check_issued(
             self._store, [w.guard.lock_token for w in prepared if w.guard.lock_token]
         )
         try:
@@ -95,8 +95,8 @@ class Writer:
             before.setdefault(w.key, row)
             why = (
                 None
-                if w.guard is guards.NO_GUARD
-                else guards.conflict(tx, row, w.guard, now, changed=w.key in changed)
+                if w.guard is preconditions.NO_GUARD
+                else preconditions.conflict(tx, row, w.guard, now, changed=w.key in changed)
             )
             if why is not None or failed:
                 failed = failed or why is not None
@@ -119,26 +119,26 @@ class Writer:
     def _apply(self, tx: Transaction, w: PreparedWrite, row: Row | None, now: float) -> StoreResult:
         scope = self._scope(w, now)
         applied = w.op_id is not None and tx.op_applied(w.key, w.op_id)
-        outcome = rules.write(row, w, self._clock, scope, op_applied=applied)
+        outcome = transitions.write(row, w, self._clock, scope, op_applied=applied)
         if outcome.row is not None:
             tx.put(outcome.row)
         tx.record_ops(w.key, outcome.ops)
         result = outcome.result
         if not result.applied:  # (an applied write gets its revision at commit)
-            result = replace(result, revision=guards.current_revision(row, now))
+            result = replace(result, revision=preconditions.current_revision(row, now))
         return result
 
     # ------------------------------------------------------------ deletes
 
     def delete(self, key: str, guard: Guard) -> DeleteResult:
         """Delete one key if its preconditions hold."""
-        guards.check_issued(self._store, [guard.lock_token] if guard.lock_token else [])
+        preconditions.check_issued(self._store, [guard.lock_token] if guard.lock_token else [])
         with self._store.transaction([key]) as tx:
             now = self._clock.now()
             row = tx.get(key)
-            why = guards.conflict(tx, row, guard, now)
+            why = preconditions.conflict(tx, row, guard, now)
             if why is not None:
-                return DeleteResult(key, False, guards.current_revision(row, now), why)
+                return DeleteResult(key, False, preconditions.current_revision(row, now), why)
             kind = self._forget(tx, key, row, now)
         deleted = kind == "tombstoned"
         return DeleteResult(key, deleted, tx.revisions[key] if deleted else 0)
@@ -158,7 +158,7 @@ class Writer:
         self, tx: Transaction, key: str, row: Row | None, now: float
     ) -> Literal["absent", "removed", "tombstoned"]:
         scope = self._scope(key, now)
-        kind, tombstone = rules.forget(row, self._clock, scope, self._component(None))
+        kind, tombstone = transitions.forget(row, self._clock, scope, self._component(None))
         if kind == "removed":
             tx.remove(key, "expire")  # it had expired: for the change feed, an expiry
         elif tombstone is not None:
@@ -175,5 +175,7 @@ def _stamped(result: StoreResult, revision: int) -> StoreResult:
 
 def _refused(w: PreparedWrite, row: Row | None, now: float, why: str | None) -> StoreResult:
     return replace(
-        rules.unchanged(row, w, now), revision=guards.current_revision(row, now), conflict=why
+        transitions.unchanged(row, w, now),
+        revision=preconditions.current_revision(row, now),
+        conflict=why,
     )

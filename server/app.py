@@ -19,7 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import SetLevelRequestParams
 
 from lifecycle import MemoryLifecycleManager, __version__
-from lifecycle.clock import Clock
+from lifecycle.basics.clock import Clock
 from lifecycle.store import Store, redact_url
 
 from . import sdk

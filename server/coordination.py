@@ -17,7 +17,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from lifecycle.locks import DEFAULT_TTL_SECONDS, MAX_WAIT_SECONDS
+from lifecycle.coordination.locks import DEFAULT_TTL_SECONDS, MAX_WAIT_SECONDS
 
 from .errors import engine_errors, tool_errors
 from .models import Count, Seconds

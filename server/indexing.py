@@ -22,7 +22,7 @@ import anyio
 
 from lifecycle import LifecycleError, MemoryLifecycleManager
 from lifecycle.maintenance import holder_id
-from lifecycle.semantic.engine import SemanticUnavailableError
+from lifecycle.search.semantic.engine import SemanticUnavailableError
 
 log = logging.getLogger("memory_lifecycle.server.indexing")
 

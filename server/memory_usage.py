@@ -19,9 +19,10 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from lifecycle import MemoryLifecycleManager, codec
+from lifecycle import MemoryLifecycleManager
+from lifecycle.basics.keys import DEFAULT_NAMESPACE, full_key, namespace_prefix
+from lifecycle.entries import codec
 from lifecycle.importers.claude_flow import decode
-from lifecycle.keys import DEFAULT_NAMESPACE, full_key, namespace_prefix
 
 from .errors import tool_errors
 from .models import MemoryUsageOutput, Seconds, UsageEntry

@@ -33,8 +33,8 @@ from mcp_types import (
 )
 
 from lifecycle import EntryNotFoundError, LifecycleError
+from lifecycle.basics.keys import MAX_KEY_LENGTH
 from lifecycle.errors import clip
-from lifecycle.keys import MAX_KEY_LENGTH
 
 from . import sdk
 from .errors import resource_errors

@@ -37,7 +37,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
 
 from lifecycle import CompactedError, LifecycleError, MemoryLifecycleManager
-from lifecycle.keys import validate_key
+from lifecycle.basics.keys import validate_key
 
 from .sdk import connection_of
 

@@ -20,9 +20,9 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from lifecycle import hooks
-from lifecycle.keys import full_key
-from lifecycle.request import MAX_BATCH, WRITE_FIELDS, WriteRequest
+from lifecycle.basics.keys import full_key
+from lifecycle.entries.write_request import MAX_BATCH, WRITE_FIELDS, WriteRequest
+from lifecycle.hooks import actions
 
 from .coordination import COORDINATION_TOOLS
 from .errors import ArgumentsError, UnknownArgumentError, tool_errors
@@ -255,7 +255,7 @@ def hook_session_end(
     session_id: Annotated[str, Field(description="The session that ended (one path segment).")],
     ctx: Context,
 ) -> SessionEndOutput:
-    return SessionEndOutput.model_validate(hooks.session_end(manager_of(ctx), session_id))
+    return SessionEndOutput.model_validate(actions.session_end(manager_of(ctx), session_id))
 
 
 @tool_errors
@@ -264,7 +264,7 @@ def hook_pre_task(
     task_id: Annotated[str | None, Field(description="The task about to start.")] = None,
     description: Annotated[str | None, Field(description="What the task is about.")] = None,
 ) -> PreTaskOutput:
-    return PreTaskOutput.model_validate(hooks.pre_task(manager_of(ctx), task_id, description))
+    return PreTaskOutput.model_validate(actions.pre_task(manager_of(ctx), task_id, description))
 
 
 @tool_errors

@@ -26,7 +26,8 @@ import pytest
 from mcp import Client
 from mcp.types import Tool
 
-from lifecycle import MemoryLifecycleManager, policy_schema
+from lifecycle import MemoryLifecycleManager
+from lifecycle.policies import schema
 from server.app import build_server
 from server.cli import build_parser
 from tests.support.cli import run_cli
@@ -177,9 +178,9 @@ def test_every_command_and_option_is_in_the_cli_reference() -> None:
 def test_every_policy_file_field_is_in_the_policy_reference_with_its_default() -> None:
     page = generated("reference/policy-file.md")
     models = {
-        "## `namespaces[]`: one policy per key pattern": policy_schema.PolicyModel,
-        "## `default`: keys that match no pattern": policy_schema.DefaultPolicyModel,
-        "## `settings`: store-wide": policy_schema.SettingsModel,
+        "## `namespaces[]`: one policy per key pattern": schema.PolicyModel,
+        "## `default`: keys that match no pattern": schema.DefaultPolicyModel,
+        "## `settings`: store-wide": schema.SettingsModel,
     }
     for heading, model in models.items():
         block = heading_block(page, heading)
@@ -203,7 +204,7 @@ def test_every_module_is_in_the_module_map_with_its_docstring() -> None:
     for path in modules:
         relative = path.relative_to(REPO).as_posix()
         assert f"| `{relative}` |" in page, relative
-    doc = ast.get_docstring(ast.parse((REPO / "lifecycle" / "crdt.py").read_text()))
+    doc = ast.get_docstring(ast.parse((REPO / "lifecycle" / "entries" / "crdt.py").read_text()))
     assert doc and " ".join(doc.split("\n\n")[0].split()) in page
 
 

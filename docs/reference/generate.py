@@ -9,7 +9,7 @@ and never committed (a copy would go stale the day a tool gains a field):
 - ``reference/cli.md``: every command and option of ``memory-lifecycle``, walked from
   the argparse parser (``server.cli.build_parser``);
 - ``reference/policy-file.md``: every field of the policy file, from its pydantic schema
-  (``lifecycle.policy_schema``), and the shipped default file;
+  (``lifecycle.policies.schema``), and the shipped default file;
 - ``reference/modules.md``: every module of ``lifecycle/`` and ``server/`` with the first
   paragraph of its docstring, read from the source without importing it.
 
@@ -365,7 +365,7 @@ def _action_default(action: argparse.Action) -> str:
 
 def policy_page() -> str:
     """The policy-file reference, from the pydantic models that validate the file."""
-    from lifecycle import policy_schema as schema
+    from lifecycle.policies import schema
 
     shipped = (REPO / "lifecycle" / "memory-retention-policies.yaml").read_text()
     lines = [

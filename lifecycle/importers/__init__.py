@@ -13,6 +13,6 @@ source again changes nothing.
 
 from __future__ import annotations
 
-from .apply import Candidate, ImportReport, apply
+from lifecycle.importers.apply import Candidate, ImportReport, apply
 
 __all__ = ["Candidate", "ImportReport", "apply"]

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..codec import dumps
-from ..errors import LifecycleError
-from ..manager import MemoryLifecycleManager
-from ..policy import ConflictStrategy
+from lifecycle.entries.codec import dumps
+from lifecycle.errors import LifecycleError
+from lifecycle.manager import MemoryLifecycleManager
+from lifecycle.policies.retention import ConflictStrategy
 
 BATCH = 500  # writes per transaction (store_many takes up to 1,000)
 MAX_REPORTED_REJECTS = 20
@@ -36,7 +36,9 @@ class Candidate:
     siblings: tuple[tuple[Any, float], ...] = ()
     origin: str = ""  # where it came from, for messages (a file, a row)
     tags: tuple[str, ...] | None = None  # valid tags only (``importers.labels``)
-    provenance: str | None = None  # who or what produced the value (``lifecycle.provenance``)
+    provenance: str | None = (
+        None  # who or what produced the value (``lifecycle.entries.provenance``)
+    )
 
 
 @dataclass

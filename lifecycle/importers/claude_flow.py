@@ -31,12 +31,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFormatError, InvalidValueError, LifecycleError
-from ..keys import DEFAULT_NAMESPACE, full_key
-from ..manager import MemoryLifecycleManager
-from ..provenance import check_provenance
-from ..tags import MAX_TAGS, check_tags
-from .apply import Candidate, ImportReport, apply
+from lifecycle.basics.keys import DEFAULT_NAMESPACE, full_key
+from lifecycle.entries.provenance import check_provenance
+from lifecycle.entries.tags import MAX_TAGS, check_tags
+from lifecycle.errors import ImportFormatError, InvalidValueError, LifecycleError
+from lifecycle.importers.apply import Candidate, ImportReport, apply
+from lifecycle.manager import MemoryLifecycleManager
 
 MILLISECONDS_ABOVE = 1e11  # an epoch time this large is in milliseconds
 COMPRESSED = "__compressed__"  # claude-flow 2.x: base64 of the serialized text

@@ -27,9 +27,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFormatError
-from ..manager import MemoryLifecycleManager
-from .apply import Candidate, ImportReport, apply
+from lifecycle.errors import ImportFormatError
+from lifecycle.importers.apply import Candidate, ImportReport, apply
+from lifecycle.manager import MemoryLifecycleManager
 
 METADATA_DB = "memory.db"
 GZIP_MAGIC = b"\x1f\x8b"

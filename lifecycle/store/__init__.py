@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigurationError
-from .base import Change, ChangePage, LockState, PolicyStats, Row, Store, SweepResult, Transaction
-from .sqlite import SQLiteStore
+from lifecycle.errors import ConfigurationError
+from lifecycle.store.base import (
+    Change,
+    ChangePage,
+    LockState,
+    PolicyStats,
+    Row,
+    Store,
+    SweepResult,
+    Transaction,
+)
+from lifecycle.store.sqlite.store import SQLiteStore
 
 __all__ = [
     "Change",
@@ -30,7 +39,7 @@ def open_store(url: str | Path) -> Store:
     text = str(url)
     if text.startswith(("postgresql://", "postgres://")):
         try:
-            from .postgres import PostgresStore
+            from lifecycle.store.postgres.store import PostgresStore
         except ImportError as exc:
             raise ConfigurationError(
                 f"store URL {redact_url(text)} needs PostgreSQL support: "

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
-from ..record import Record
-from .text_index import Query, SearchDoc
-from .vectors import VectorStore
+from lifecycle.basics.dataclass_lite import Record
+from lifecycle.store.text_index import Query, SearchDoc
+from lifecycle.store.vectors import VectorStore
 
 
 class Row(Record):
@@ -49,7 +49,7 @@ class Row(Record):
     policy: str  # the matched policy pattern, for stats and recomputation
     strategy: str  # conflict strategy the payload's CRDT state is typed as
     cleanup: str  # cleanup strategy, denormalized so expiry is one indexed DELETE
-    codec: str  # how to read ``payload`` (see lifecycle.codec)
+    codec: str  # how to read ``payload`` (see lifecycle.entries.codec)
     payload: bytes
     size_bytes: int  # serialized size of the value(s) before compression
     created_at: float

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .base import Store, Transaction
-    from .postgres import PostgresStore, PostgresTransaction
-    from .sqlite import SQLiteStore, SQLiteTransaction
+    from lifecycle.store.base import Store, Transaction
+    from lifecycle.store.postgres.store import PostgresStore, PostgresTransaction
+    from lifecycle.store.sqlite.store import SQLiteStore, SQLiteTransaction
 
     def _sqlite_conforms(store: SQLiteStore, tx: SQLiteTransaction) -> tuple[Store, Transaction]:
         return store, tx

@@ -1,7 +1,7 @@
 """What a backend indexes and what it searches for: tokens, never user text.
 
-The engine tokenizes (``lifecycle.text``) and parses queries
-(``lifecycle.query``) in Python, once, for every backend; a backend only
+The engine tokenizes (``lifecycle.entries.searchable``) and parses queries
+(``lifecycle.search.syntax``) in Python, once, for every backend; a backend only
 renders these token lists into its own index format (an FTS5 row, a
 ``tsvector`` literal) and its own query language (an FTS5 expression, a
 ``tsquery`` literal). Every token is a run of lower-case letters and digits,
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..record import FrozenRecord
+from lifecycle.basics.dataclass_lite import FrozenRecord
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 

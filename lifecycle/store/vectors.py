@@ -4,7 +4,7 @@ Embeddings are derived data, like the full-text index, but made off the write
 path: a write never touches them. Each backend keeps one row per live entry
 that has been embedded (``sqlite_vectors``, ``postgres_vectors``), in the same
 database as the entries, so copying the store copies them, and neither backend
-needs a database extension (the search runs in Python, ``lifecycle.semantic``).
+needs a database extension (the search runs in Python, ``lifecycle.search.semantic``).
 
 A row records what it was made from: the ``model``, the entry ``revision`` it
 was computed for, and ``text_hash``, a hash of the entry's searchable text.

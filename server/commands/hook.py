@@ -120,9 +120,9 @@ def _normalize_output(args: argparse.Namespace) -> None:
 
 def memory_cleanup(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
     """periodic maintenance; --force includes manual-strategy entries"""
-    from lifecycle import hooks
+    from lifecycle.hooks import actions
 
-    return hooks.memory_cleanup(manager, force=bool(args.force))
+    return actions.memory_cleanup(manager, force=bool(args.force))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,5 +1,5 @@
 """The hooks that record activity: tasks, edits, shell commands and notifications
-(the records live in ``lifecycle.activity``)."""
+(the records live in ``lifecycle.hooks.activity``)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ def _words(args: argparse.Namespace) -> str | None:
 
 def pre_task(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
     """record the task under swarm/shared/tasks/<id>; collect expired coordination data"""
-    from lifecycle import hooks
+    from lifecycle.hooks import actions
 
-    return hooks.pre_task(
+    return actions.pre_task(
         manager,
         args.task_id or inp.text("task_id") or inp.tool_use_id,
         args.description or inp.text("description") or inp.text("description", inside="tool_input"),
@@ -33,7 +33,7 @@ def pre_task(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str
 
 def post_task(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
     """record the task's completion under swarm/shared/tasks/<id>"""
-    from lifecycle import activity
+    from lifecycle.hooks import activity
 
     task_id = args.task_id or inp.text("task_id") or inp.tool_use_id
     task_id = task_id or activity.new_id("task", manager.clock.now())
@@ -55,7 +55,7 @@ def post_task(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[st
 
 def edit(phase: str) -> Handler:
     def handler(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
-        from lifecycle import activity
+        from lifecycle.hooks import activity
 
         file = args.file or inp.text("file_path", "path", "notebook_path", inside="tool_input")
         name = f"{phase}-edit"
@@ -88,7 +88,7 @@ def edit(phase: str) -> Handler:
 
 def command(phase: str) -> Handler:
     def handler(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
-        from lifecycle import activity
+        from lifecycle.hooks import activity
 
         command = args.command or _words(args) or inp.text("command", inside="tool_input")
         name = f"{phase}-command"
@@ -125,8 +125,8 @@ def command(phase: str) -> Handler:
 
 def notify(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
     """keep a notification under swarm/shared/notifications/<id>"""
-    from lifecycle import activity
     from lifecycle.errors import InvalidValueError
+    from lifecycle.hooks import activity
 
     message = args.message or _words(args) or inp.text("message")
     if not message:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lifecycle import paths
+from lifecycle.basics.dataclass_lite import FrozenRecord
 from lifecycle.errors import clip_text
-from lifecycle.record import FrozenRecord
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 

@@ -26,7 +26,7 @@ def session_goes_on(event: str | None) -> bool:
 def session_end(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
     """delete the session's entries at the real end of a session (SessionEnd, or no hook
     event); from any other event (PreCompact, Stop, ...) keep them and print a summary"""
-    from lifecycle import hooks, session_memory
+    from lifecycle.hooks import actions, session_memory
 
     session_id = args.session_id or inp.session_id
     keep = session_goes_on(inp.event)
@@ -49,14 +49,14 @@ def session_end(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[
         extra["saved"] = session_memory.save_state(
             manager, session_id, summary=extra["summary"], ended=not keep
         )
-    result = hooks.session_end(manager, session_id, keep_session=keep)
+    result = actions.session_end(manager, session_id, keep_session=keep)
     kept = {"kept_session": True, "event": inp.event} if keep else {"kept_session": False}
     return {**result, **extra, **kept}
 
 
 def session_context(start: bool) -> Handler:
     def handler(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[str, Any]:
-        from lifecycle import session_memory
+        from lifecycle.hooks import session_memory
 
         session_id = args.session_id or inp.session_id
         name = "session-start" if start else "session-restore"

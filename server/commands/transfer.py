@@ -68,7 +68,7 @@ def _export_target(name: str) -> Iterator[TextIO]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from lifecycle.transfer import write_jsonl
+    from lifecycle.entries.export_format import write_jsonl
 
     with open_existing(args) as manager, _export_target(args.file) as out:
         count = write_jsonl(manager.export_entries(), out)
@@ -84,8 +84,8 @@ SOURCES = ("export", "claude-flow", "seed")
 def cmd_import(args: argparse.Namespace) -> int:
     if args.source != "export":
         return _migrate(args)
+    from lifecycle.entries.export_format import read_jsonl
     from lifecycle.errors import ImportFormatError
-    from lifecycle.transfer import read_jsonl
 
     with contextlib.ExitStack() as stack:
         if args.file == "-":

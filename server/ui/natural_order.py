@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from lifecycle import InvalidValueError, MemoryLifecycleManager
-from lifecycle.arguments import decode_cursor, encode_cursor
+from lifecycle.basics.arguments import decode_cursor, encode_cursor
 from lifecycle.errors import clip
 from lifecycle.reads import MAX_LIST_LIMIT
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from lifecycle import MemoryLifecycleManager
-from lifecycle.policy import RetentionPolicy
+from lifecycle.policies.retention import RetentionPolicy
 
 from .natural_order import natural_key
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from lifecycle import InvalidValueError, MemoryLifecycleManager
-from lifecycle.crdt import COUNTER_LIMIT
+from lifecycle.entries.crdt import COUNTER_LIMIT
 from tests.support.env import REPO
 
 DOC = (REPO / "docs" / "counters.md").read_text()

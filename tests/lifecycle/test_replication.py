@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from lifecycle import MemoryLifecycleManager
-from lifecycle.transfer import read_jsonl, write_jsonl
+from lifecycle.entries.export_format import read_jsonl, write_jsonl
 
 POLICIES = """
 namespaces:

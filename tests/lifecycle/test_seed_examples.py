@@ -14,7 +14,7 @@ from lifecycle import (
     MemoryCompressor,
     MemoryLifecycleManager,
 )
-from lifecycle.crdt import lww_new
+from lifecycle.entries.crdt import lww_new
 
 
 def test_basic_operations_store_retrieve_delete_cleanup_stats() -> None:
@@ -215,14 +215,14 @@ def test_knowledge_base_persists_across_cleanups() -> None:
 
 
 def test_session_lifecycle_hook_cleans_session_and_its_coordination() -> None:
-    from lifecycle import hooks
+    from lifecycle.hooks import actions
 
     session_id = str(uuid.uuid4())
     with MemoryLifecycleManager() as manager:
         manager.store(f"session/{session_id}", {"user": "developer", "started_at": time.time()})
         manager.store(f"coordination/{session_id}/task1", {"status": "running"})
         manager.store("coordination/other-session/task1", {"status": "running"})
-        result = hooks.session_end(manager, session_id)
+        result = actions.session_end(manager, session_id)
         assert result["deleted_count"] == 2
         assert manager.retrieve(f"session/{session_id}") is None
         assert manager.retrieve(f"coordination/{session_id}/task1") is None

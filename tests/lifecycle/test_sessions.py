@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from lifecycle import LifecycleError, ManualClock, MemoryLifecycleManager, hooks
+from lifecycle import LifecycleError, ManualClock, MemoryLifecycleManager
+from lifecycle.hooks import actions
 
 MakeManager = Callable[..., MemoryLifecycleManager]
 
@@ -16,7 +17,7 @@ def test_session_end_is_not_undone_by_a_replicas_older_export(make_manager: Make
     for key in ("session/s9", "session/s9/x", "coordination/s9/plan", "coordination/s10/keep"):
         a.store(key, {"k": key})
     b.merge_entries(a.export_entries())
-    result = hooks.session_end(a, "s9")
+    result = actions.session_end(a, "s9")
     assert result["session_deleted"] == 3
     assert sorted(result["deleted_keys"]) == [
         "coordination/s9/plan",

@@ -420,5 +420,5 @@ def test_the_new_hooks_do_not_import_mcp(project: Path):
             for line in done.stderr.splitlines()
             if line.startswith("import time:")
         }
-        assert "lifecycle.activity" in modules
+        assert "lifecycle.hooks.activity" in modules
         assert not {m for m in modules if m == "mcp" or m.startswith("mcp.")}, argv

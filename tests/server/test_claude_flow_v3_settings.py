@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from lifecycle import session_memory
+from lifecycle.hooks import session_memory
 from tests.support.claude_code import hook_commands, hook_input, path_with, run_hook
 from tests.support.cli import open_store, seed, stored_keys
 from tests.support.docs import example

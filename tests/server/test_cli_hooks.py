@@ -310,7 +310,7 @@ def test_hook_path_does_not_import_mcp(project: Path):
         for line in done.stderr.splitlines()
         if line.startswith("import time:")
     }
-    assert "lifecycle.hooks" in modules  # the import log really was captured
+    assert "lifecycle.hooks.actions" in modules  # the import log really was captured
     assert "server.cli" in modules
     assert not {m for m in modules if m == "mcp" or m.startswith("mcp.")}
     assert "apscheduler" not in modules

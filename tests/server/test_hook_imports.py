@@ -29,10 +29,10 @@ SEMANTIC = (
     "onnxruntime",
     "tokenizers",
     "huggingface_hub",
-    "lifecycle.semantic.embedder",
-    "lifecycle.semantic.index",
-    "lifecycle.semantic.indexer",
-    "lifecycle.semantic.ranking",
+    "lifecycle.search.semantic.embedder",
+    "lifecycle.search.semantic.index",
+    "lifecycle.search.semantic.indexer",
+    "lifecycle.search.semantic.ranking",
 )
 HEAVY = (
     "mcp",
@@ -48,7 +48,7 @@ HEAVY = (
     "apscheduler",
     "httpx",
     "lifecycle.store.postgres",
-    "lifecycle.policy_schema",
+    "lifecycle.policies.schema",
     *SEMANTIC,
 )
 # the command modules no hook needs
@@ -127,7 +127,7 @@ def test_claude_codes_stdin_json_hook_loads_no_heavy_stack(repo_project: Path) -
     _modules_after(repo_project, "hook", "session-end", stdin=payload)
     modules = _modules_after(repo_project, "hook", "session-end", stdin=payload)
 
-    assert "lifecycle.hooks" in modules
+    assert "lifecycle.hooks.actions" in modules
     assert _heavy(modules) == set()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lifecycle.test_policy_file import GOOD, alias_bomb
+from tests.lifecycle.policies.test_file import GOOD, alias_bomb
 from tests.support.cli import open_store, run_cli
 from tests.support.server import raw_stdio_server
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.semantic.source import ENV_MODEL_PATH, folder_problem, missing_extra
+from lifecycle.search.semantic.source import ENV_MODEL_PATH, folder_problem, missing_extra
 
 ENV_TEST_MODEL = "MEMORY_LIFECYCLE_TEST_EMBEDDING_MODEL_PATH"
 ENV_REQUIRE = "MEMORY_LIFECYCLE_REQUIRE_SEMANTIC"

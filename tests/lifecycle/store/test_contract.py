@@ -18,7 +18,7 @@ from lifecycle import (
     MemoryLifecycleManager,
     StoreError,
 )
-from lifecycle.record import replace
+from lifecycle.basics.dataclass_lite import replace
 from lifecycle.store import Row, Store, SweepResult, open_store
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     UrlFactory,
@@ -688,7 +688,7 @@ def test_a_connection_the_server_dropped_is_replaced_not_reported(
 ) -> None:
     import psycopg
 
-    from lifecycle.store import postgres
+    from lifecycle.store.postgres import store as postgres
 
     monkeypatch.setattr(postgres, "IDLE_CHECK_SECONDS", 0.0)  # probe on every checkout
     s = open_store(store_url_factory("postgres") + "&pool_max_size=1")  # one connection

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 import pytest
 
 from lifecycle.store import Store, open_store
-from lifecycle.store import postgres as postgres_store
-from lifecycle.store import sqlite as sqlite_store
+from lifecycle.store.postgres import store as postgres_store
+from lifecycle.store.sqlite import store as sqlite_store
 from tests.lifecycle.store.test_contract import T0, put, row
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     UrlFactory,

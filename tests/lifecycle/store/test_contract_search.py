@@ -16,7 +16,7 @@ from lifecycle import (
     ManualClock,
     MemoryLifecycleManager,
 )
-from lifecycle.text import strings, tokens
+from lifecycle.entries.searchable import strings, tokens
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     ManagerFactory,
     backend_fixture,

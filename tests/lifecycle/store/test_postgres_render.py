@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lifecycle.store import postgres_search
-from lifecycle.store.postgres_search import MAX_POSITIONS, render
+from lifecycle.store.postgres import search
+from lifecycle.store.postgres.search import MAX_POSITIONS, render
 from lifecycle.store.text_index import STRING_SEPARATOR, SearchDoc
 
 tokens = st.lists(st.sampled_from(["a", "b", "it's", "back\\slash", "ünï", "x" * 40]), max_size=12)
@@ -22,7 +22,7 @@ def test_a_small_document_renders_as_the_general_path_does(
     key: list[str], strings: list[list[str]]
 ) -> None:
     doc = _doc(key, strings)
-    assert render(doc) == postgres_search._render_any(doc.key.split(), doc.strings())
+    assert render(doc) == search._render_any(doc.key.split(), doc.strings())
 
 
 def test_a_word_repeated_past_the_limit_keeps_the_first_positions_only() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.store import postgres
+from lifecycle.store.postgres import store as postgres
 from tests.support.round_trips import RoundTrip, RoundTripCounter
 from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
 
@@ -134,7 +134,7 @@ def test_a_batch_is_two_round_trips_with_or_without_op_ids(
 def test_a_key_with_many_op_ids_still_counts_each_op_once(
     counted: tuple[RoundTripCounter, str], manager: MemoryLifecycleManager
 ) -> None:
-    from lifecycle.store.postgres_tx import OPS_PREFETCH
+    from lifecycle.store.postgres.transaction import OPS_PREFETCH
 
     proxy, _ = counted
     m = manager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lifecycle import MemoryLifecycleManager
-from lifecycle.store import postgres
+from lifecycle.store.postgres import store as postgres
 from tests.support.store import UrlFactory, store_url_factory_fixture  # noqa: F401
 
 

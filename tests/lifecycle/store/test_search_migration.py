@@ -13,7 +13,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.store import Row, open_store, postgres, sqlite
+from lifecycle.store import Row, open_store
+from lifecycle.store.postgres import store as postgres
+from lifecycle.store.sqlite import store as sqlite
 from tests.support.env import PYTHON, child_env
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     ManagerFactory,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.store.sqlite import SQLiteStore
+from lifecycle.store.sqlite.store import SQLiteStore
 
 
 def _plans(db: Path, statements: list[str]) -> dict[str, str]:
@@ -67,7 +67,7 @@ def test_a_postgres_prefix_sweep_walks_the_expiry_index_once_the_table_is_analyz
     import psycopg
     from psycopg import sql
 
-    from lifecycle.store.postgres import PostgresStore, sweep_arguments, sweep_statement
+    from lifecycle.store.postgres.store import PostgresStore, sweep_arguments, sweep_statement
     from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
 
     dsn = postgres_dsn()
@@ -99,7 +99,7 @@ def test_a_postgres_sweep_larger_than_a_batch_deletes_everything_in_batches(
     """Each batch is a transaction of its own, bounded by the store's timeout; together
     they delete and report what one statement would have."""
     from lifecycle import ManualClock, MemoryLifecycleManager
-    from lifecycle.store import postgres
+    from lifecycle.store.postgres import store as postgres
     from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
 
     monkeypatch.setattr(postgres, "SWEEP_BATCH", 10)

@@ -1,0 +1,1 @@
+"""Coordination between agents: locks (fencing tokens) and the change feed."""

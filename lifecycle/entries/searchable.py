@@ -1,0 +1,199 @@
+"""Words: how entries and queries are cut into tokens, and how a snippet is cut out.
+
+One tokenizer, in Python, for both backends and for queries, so matching never
+depends on a database's tokenizer, locale or text-search configuration:
+
+* text is case-folded and accents are removed (``Café`` and ``cafe`` match;
+  ``Straße`` and ``strasse`` too), compatibility forms are unified (fullwidth
+  letters are plain letters, ``²`` is ``2``);
+* a token is a run of letters and digits; everything else separates tokens
+  (``task_id``, ``task-id`` and ``task id`` are all ``task`` then ``id``);
+* Chinese, Japanese and Korean characters are one token each, since those
+  scripts do not put spaces between words: a query word written in them is
+  searched as a phrase of its characters, which finds it inside longer text;
+* tokens longer than ``MAX_TOKEN_CHARS`` (hashes of blobs, base64) are not
+  indexed: nobody searches for them word by word.
+
+Indexed: the key's segments, and every string of the value at any depth (the
+values of objects and arrays, and object member names), for every sibling of
+a multi-value key. Numbers, booleans and null are not text. A phrase matches
+within one string (a member's name and its string value count as one), never
+across two.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lifecycle.entries.crdt import View
+from lifecycle.store.text_index import STRING_SEPARATOR, SearchDoc
+
+MAX_TOKEN_CHARS = 128
+_CJK = (
+    "\u3040-\u30ff"  # hiragana, katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\uac00-\ud7af"  # hangul syllables
+    "\U00020000-\U0002fa1f"  # CJK extensions
+)
+
+
+@functools.cache
+def token_pattern() -> re.Pattern[str]:
+    """Compiled on first use: hooks import the engine but never tokenize."""
+    return re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+
+
+def normalize(text: str) -> str:
+    """Case-folded, accents removed, compatibility forms unified."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """The tokens of ``text``, in order."""
+    return tuple(t for t in token_pattern().findall(normalize(text)) if len(t) <= MAX_TOKEN_CHARS)
+
+
+def _collect(item: Any, out: list[str]) -> None:
+    """Append every string in a JSON value to ``out``, depth first, member names included:
+    a member whose value is a string is one text, ``"<name> <value>"``, so the phrase
+    ``"status blocked"`` finds ``{"status": "blocked"}``. (Recursion depth is bounded by
+    the JSON parser's own limit.)"""
+    if type(item) is str:
+        out.append(item)
+    elif type(item) is dict:
+        for name, member in item.items():
+            if type(member) is str:
+                out.append(f"{name} {member}")
+            else:
+                out.append(name)
+                if isinstance(member, (dict, list)):
+                    _collect(member, out)
+    elif type(item) is list:
+        for member in item:
+            _collect(member, out)
+
+
+def strings(value: Any) -> list[str]:
+    """Every string in a JSON value, depth first, object member names included."""
+    out: list[str] = []
+    _collect(value, out)
+    return out
+
+
+def view_strings(seen: View) -> list[str]:
+    """The strings of what a reader sees: the value, then every other sibling."""
+    out: list[str] = []
+    _collect(seen.value, out)
+    for sibling in seen.conflicts:
+        _collect(sibling.value, out)
+    return out
+
+
+# ASCII letters lower-cased, digits kept, every other ASCII character a space
+_ASCII_TOKENS = str.maketrans(
+    {
+        chr(c): chr(c).lower() if chr(c).isalnum() else STRING_SEPARATOR if c == 0x1F else " "
+        for c in range(128)
+    }
+)
+_ASCII_TOO_LONG = rf"(?<![0-9a-z])[0-9a-z]{{{MAX_TOKEN_CHARS + 1},}}"  # re caches it
+
+
+def token_text(texts: list[str]) -> str:
+    """The tokens of ``texts``, space-separated, each text's apart from the next by
+    ``STRING_SEPARATOR`` (which also separates phrases inside a text that holds it).
+
+    Entries are indexed on every write, so this is the hot path: all-ASCII text (the
+    common case) goes through one ``str.translate`` over the whole value (letters
+    lower-cased, everything but letters and digits a space), which gives the same
+    tokens as ``tokens`` string by string."""
+    joined = STRING_SEPARATOR.join(texts)
+    if joined.isascii():
+        out = joined.translate(_ASCII_TOKENS)
+        if max(map(len, texts), default=0) > MAX_TOKEN_CHARS and re.search(_ASCII_TOO_LONG, out):
+            out = re.sub(_ASCII_TOO_LONG, "", out)
+        return out
+    return STRING_SEPARATOR.join(
+        " ".join(tokens(part)) for text in texts for part in text.split(STRING_SEPARATOR)
+    )
+
+
+def document(key: str, seen: View) -> SearchDoc:
+    """The indexed text of an entry."""
+    if key.isascii() and len(key) <= MAX_TOKEN_CHARS:  # what token_text does, in one step
+        key_text = key.translate(_ASCII_TOKENS)
+    else:
+        key_text = token_text([key.replace("/", " ")])
+    return SearchDoc(key=key_text, body=token_text(view_strings(seen)))
+
+
+# ------------------------------------------------------------------ snippets
+
+SNIPPET_CHARS = 160
+MARK = "**"
+
+
+def snippet_texts(seen: View) -> Iterator[str]:
+    """The value as short lines of text for a snippet, each string with the name of the
+    member that holds it (``decision: use JWT``); then every other sibling's."""
+    for value in (seen.value, *(s.value for s in seen.conflicts)):
+        stack: list[tuple[str | None, Any]] = [(None, value)]
+        while stack:
+            name, item = stack.pop()
+            if isinstance(item, str):
+                yield f"{name}: {item}" if name else item
+            elif isinstance(item, dict):
+                stack.extend(reversed(list(item.items())))
+            elif isinstance(item, list):
+                stack.extend((name, member) for member in reversed(item))
+
+
+def snippet(texts: Iterable[str], exact: set[str], prefixes: tuple[str, ...]) -> str:
+    """About ``SNIPPET_CHARS`` of the first string that holds a query word, the words
+    marked ``**like this**``; else the start of the first string."""
+    first: str | None = None
+    for text in texts:
+        if first is None and text.strip():
+            first = text
+        spans = [
+            m.span() for m in re.finditer(r"[^\W_]+", text) if _matches(m.group(), exact, prefixes)
+        ]
+        if spans:
+            return _window(text, spans)
+    return _clip(" ".join((first or "").split()), SNIPPET_CHARS)
+
+
+def _matches(word: str, exact: set[str], prefixes: tuple[str, ...]) -> bool:
+    return any(t in exact or t.startswith(prefixes) for t in tokens(word)) if word else False
+
+
+def _window(text: str, spans: list[tuple[int, int]]) -> str:
+    start = max(0, spans[0][0] - SNIPPET_CHARS // 3)
+    if start:
+        space = text.rfind(" ", 0, start + 1)
+        start = space + 1 if space >= 0 and spans[0][0] - space < SNIPPET_CHARS // 2 else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", spans[0][1], end)
+        end = space if space > spans[0][1] else end
+    out: list[str] = ["…" if start else ""]
+    at = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out += [text[at:s], MARK, text[s:e], MARK]
+        at = e
+    out += [text[at:end], "…" if end < len(text) else ""]
+    return " ".join("".join(out).split())
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

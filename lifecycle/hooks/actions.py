@@ -1,0 +1,67 @@
+"""What the hook commands and hook tools do, in one place for CLI and server.
+
+Hooks run on every session end and task, so they stay quick: they touch only
+the rows they delete (prefix ranges and the expiry index) and the records they
+write. The activity records claude-flow's hooks keep (tasks, edits, commands,
+notifications) are in ``activity``; a session's saved state in
+``session_memory``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifecycle.hooks import activity
+from lifecycle.manager import MemoryLifecycleManager
+
+MAX_REPORTED_KEYS = 100
+
+
+def session_end(
+    manager: MemoryLifecycleManager, session_id: str | None, *, keep_session: bool = False
+) -> dict[str, Any]:
+    """Delete the session's own entries (unless ``keep_session`` or no id), then collect
+    expired lazy/scheduled ones."""
+    removed = manager.delete_session(session_id) if session_id and not keep_session else []
+    collected = manager.collect()
+    keys = removed + collected.deleted_keys
+    return {
+        "hook": "session-end",
+        "session_id": session_id,
+        "deleted_count": len(removed) + collected.deleted_count,
+        "session_deleted": len(removed),
+        "expired_deleted": collected.deleted_count,
+        "deleted_keys": keys[:MAX_REPORTED_KEYS],
+    }
+
+
+def pre_task(
+    manager: MemoryLifecycleManager,
+    task_id: str | None = None,
+    description: str | None = None,
+    *,
+    session_id: str | None = None,
+    agent: str | None = None,
+) -> dict[str, Any]:
+    """Record the task (when it has an id or a description) under
+    ``swarm/shared/tasks/<id>``, then collect expired coordination data."""
+    recorded = None
+    if task_id or description:
+        task_id = task_id or activity.new_id("task", manager.clock.now())
+        recorded = activity.start_task(
+            manager, task_id, description, session_id=session_id, agent=agent
+        )["key"]
+    report = manager.collect(prefix="coordination/")
+    return {
+        "hook": "pre-task",
+        "task_id": task_id,
+        "description": description,
+        "recorded": recorded,
+        "deleted_count": report.deleted_count,
+        "deleted_keys": report.deleted_keys[:MAX_REPORTED_KEYS],
+    }
+
+
+def memory_cleanup(manager: MemoryLifecycleManager, force: bool = False) -> dict[str, Any]:
+    """Periodic maintenance; ``force`` also collects expired manual-strategy entries."""
+    return {"hook": "memory-cleanup", **manager.cleanup(force=force)}

@@ -1,0 +1,1 @@
+"""Retention policies: validated data, the policy file and its schema."""

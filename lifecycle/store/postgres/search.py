@@ -1,0 +1,220 @@
+"""Full-text search and tags on PostgreSQL: a ``tsvector`` column with a GIN index.
+
+Layout (migration 4): ``entries`` gains ``tags`` (``text[]``, NULL = none, GIN
+indexed for ``@>``) and ``search`` (``tsvector``, NULL = not indexed, GIN
+indexed for ``@@``), written by the same upsert as the row.
+
+The ``tsvector`` is not made by ``to_tsvector``: PostgreSQL's parser and
+dictionaries depend on the text-search configuration and the database's
+locale (a ``C`` locale database does not see non-ASCII letters as letters),
+and they stem and drop stop words, so SQLite and PostgreSQL would match
+differently. The engine's tokens (``lifecycle.entries.searchable``) are written as a
+``tsvector`` literal with positions instead (the key's tokens weighted ``A``,
+the value's ``D``, a gap between strings so a phrase never spans two), and
+queries as a ``tsquery`` literal (``&``, ``<->`` for phrases, ``:*`` for
+prefixes). Neither literal ever contains user text, only tokens.
+
+Why not ``pg_trgm`` or an external engine: trigram similarity finds
+substrings, not words, phrases and prefixes, and ranks by overlap, not
+relevance; a second system would break "the index is written in the same
+transaction as the entry". GIN over ``tsvector`` is PostgreSQL's own
+full-text index and ranks with ``ts_rank``, which depends only on the entry's
+own text, so a score never moves while the entry stays unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from lifecycle.store.base import SearchHit
+from lifecycle.store.postgres.rows import COLUMNS, LOCK_KEYS, PostgresAccess, row_from
+from lifecycle.store.text_index import Query, SearchDoc
+
+if TYPE_CHECKING:
+    from lifecycle.store.base import Row
+
+MIGRATION = """
+ALTER TABLE entries ADD COLUMN tags TEXT[];
+ALTER TABLE entries ADD COLUMN search TSVECTOR;
+CREATE INDEX entries_search ON entries USING gin (search);
+CREATE INDEX entries_tags ON entries USING gin (tags);
+CREATE INDEX entries_unindexed ON entries (key) WHERE search IS NULL AND NOT tombstone;
+"""
+
+MAX_POSITION = 16383  # tsvector positions stop here (later words share it)
+MAX_POSITIONS = 256  # per lexeme
+MAX_TSVECTOR_BYTES = 1_000_000  # PostgreSQL refuses a tsvector over 1 MB
+_WEIGHTS = "'{0.5, 0.5, 0.5, 1.0}'::real[]"  # D (value), C, B, A (key): a key word counts double
+
+
+def _lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+_SMALL_CHARS = 200_000  # a document this short cannot reach the size cap (4 bytes a char)
+
+
+def render(doc: SearchDoc) -> str:
+    """A ``tsvector`` literal: each token with its positions, key tokens weighted A."""
+    key = doc.key.split()
+    strings = doc.strings()
+    count = len(key) + sum(map(len, strings))
+    small = (
+        count <= MAX_POSITIONS
+        and count + len(strings) < MAX_POSITION
+        and len(doc.key) + len(doc.body) < _SMALL_CHARS
+    )
+    return _render_small(key, strings) if small else _render_any(key, strings)
+
+
+def _render_small(key: list[str], strings: list[list[str]]) -> str:
+    """``_render_any`` for a document that cannot reach any limit (every write's case):
+    the same literal, without the per-token accounting (a third of the time)."""
+    positions: dict[str, list[str]] = {}
+    at = 1
+    for token in key:
+        found = positions.get(token)
+        if found is None:
+            positions[token] = [f"{at}A"]
+        else:
+            found.append(f"{at}A")
+        at += 1
+    for string in strings:
+        at += 1  # a gap: no phrase spans two strings (or the key and the value)
+        for token in string:
+            found = positions.get(token)
+            if found is None:
+                positions[token] = [str(at)]
+            else:
+                found.append(str(at))
+            at += 1
+    return " ".join(f"{_lexeme(t)}:{','.join(p)}" for t, p in positions.items())
+
+
+def _render_any(key: list[str], strings: list[list[str]]) -> str:
+    positions: dict[str, list[str]] = {}
+    size = 0
+    at = 1
+
+    def add(token: str, mark: str) -> None:
+        nonlocal size
+        found = positions.get(token)
+        if found is None:
+            cost = len(token.encode("utf-8")) + 8
+            if size + cost > MAX_TSVECTOR_BYTES * 0.9:
+                return  # past about 1 MB of distinct words, later new words are left out
+            size += cost
+            found = positions[token] = []
+        if len(found) < MAX_POSITIONS:
+            found.append(f"{min(at, MAX_POSITION)}{mark}")
+            size += 2
+
+    for token in key:
+        add(token, "A")
+        at += 1
+    for string in strings:
+        at += 1  # a gap: no phrase spans two strings (or the key and the value)
+        for token in string:
+            add(token, "")
+            at += 1
+    return " ".join(f"{_lexeme(t)}:{','.join(p)}" for t, p in positions.items())
+
+
+def tsquery(query: Query) -> str:
+    """A ``tsquery`` literal: terms ANDed, a phrase's tokens adjacent, a prefix ``:*``."""
+    terms = []
+    for term in query.terms:
+        lexemes = [_lexeme(t) for t in term.tokens]
+        if term.prefix:
+            lexemes[-1] += ":*"
+        terms.append(lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")")
+    return " & ".join(terms)
+
+
+_SEARCH = """
+SELECT * FROM (
+    SELECT {columns}, ts_rank({weights}, search, %(q)s::tsquery, 1)::float8 AS score FROM entries
+    WHERE search @@ %(q)s::tsquery AND NOT tombstone
+    AND (expires_at IS NULL OR expires_at > %(now)s) {within} {tagged}
+) AS m
+{after}
+ORDER BY score DESC, key LIMIT %(limit)s
+"""
+# the score is compared as float8, the type it travels in: a float4 sent to Python as
+# text and back would not compare equal to itself, and a tie would repeat or skip rows
+_AFTER = "WHERE score < %(score)s OR (score = %(score)s AND key > %(key)s)"
+
+
+def search(
+    store: PostgresAccess,
+    query: Query,
+    *,
+    prefix: str,
+    tags: Sequence[str],
+    now: float,
+    after: tuple[float, str] | None,
+    limit: int,
+    top: str,
+) -> list[SearchHit]:
+    sql = _SEARCH.format(
+        columns=COLUMNS,
+        weights=_WEIGHTS,
+        # no key range without a prefix: the planner would take a range over every key
+        # for a selective one (before ANALYZE) and scan the table instead of the index
+        within="AND key >= %(low)s AND key < %(high)s" if prefix else "",
+        tagged="AND tags @> %(tags)s::text[]" if tags else "",
+        after=_AFTER if after else "",
+    )
+    args = {
+        "q": tsquery(query),
+        "now": now,
+        "low": prefix,
+        "high": prefix + top,
+        "tags": list(tags),
+        "score": after[0] if after else None,
+        "key": after[1] if after else None,
+        "limit": limit,
+    }
+    with store._connection() as conn:
+        rows = conn.execute(sql, args).fetchall()
+    return [SearchHit(row_from(r[:-1]), float(r[-1])) for r in rows]
+
+
+def tagged_condition(tags: Sequence[str]) -> tuple[str, tuple[list[str], ...]]:
+    """A WHERE clause (and its parameter) keeping rows that carry every tag."""
+    return (" AND tags @> %s::text[]", (list(tags),)) if tags else ("", ())
+
+
+_PENDING = "FROM entries WHERE search IS NULL AND NOT tombstone"
+
+
+def index_pending(
+    store: PostgresAccess, compute: Callable[[Row], SearchDoc], limit: int
+) -> int | None:
+    """Backfill up to ``limit`` unindexed rows. They are locked the way writers lock keys
+    (advisory locks in hash order, then the rows), so a backfill never deadlocks with a
+    writer, never indexes a row from a stale read, and two backfills never both index
+    one row (the second finds it indexed once it gets the lock)."""
+    with store._connection() as conn:
+        keys = [
+            r[0] for r in conn.execute(f"SELECT key {_PENDING} ORDER BY key LIMIT %s", (limit,))
+        ]
+    if not keys:
+        return None
+    with store._write() as conn:
+        conn.execute(LOCK_KEYS, (store._space, keys))
+        rows = conn.execute(
+            f"SELECT {COLUMNS} {_PENDING} AND key = ANY(%s) FOR UPDATE", (keys,)
+        ).fetchall()
+        updates = [(render(compute(row_from(r))), r[0]) for r in rows]
+        if updates:
+            conn.cursor().executemany(
+                "UPDATE entries SET search = %s::tsvector WHERE key = %s", updates
+            )
+    return len(updates)
+
+
+def clear(store: PostgresAccess) -> None:
+    with store._write() as conn:
+        conn.execute("UPDATE entries SET search = NULL WHERE search IS NOT NULL")

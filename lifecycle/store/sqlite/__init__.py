@@ -1,0 +1,3 @@
+"""The embedded SQLite store, one module per job: the store (``store``), its files, the
+writers' gate, the change log, the full-text index, vectors, reading a store that cannot
+be written, and giving space back."""

@@ -1,0 +1,288 @@
+"""Full-text search and tags on SQLite: an FTS5 index beside the entries.
+
+Layout (migration 4):
+
+* ``entries`` gains ``tags`` (a JSON array, NULL = none) and the indexed text,
+  ``search_key`` and ``search_body``: tokens the engine computed in Python
+  (``lifecycle.entries.searchable``), space-separated, NULL = not indexed (tombstones, and
+  rows written before search existed until they are backfilled).
+* ``search`` is a contentless FTS5 table (``content=''``: the text is not stored a
+  second time) with the ``ascii`` tokenizer, which only splits on spaces here,
+  since the tokens are already normalized. Its rowid is ``entries.id``; its
+  columns are the key's tokens, the value's tokens and one token per tag.
+* A write updates ``search`` in the same transaction as the row
+  (``SQLiteTransaction.put`` calls ``sync``), and only when the text or the
+  tags changed: a status update that changes a number costs no index work.
+  Deleting rows, however it happens (a sweep of expired rows, a lazy expiry, a
+  purge of tombstones, another process), removes their index entries through
+  a trigger, in the same statement. Writes are not done by triggers because an
+  FTS5 write from a trigger flushes FTS5's in-memory buffer on every row,
+  which measured four times slower than writing from Python.
+
+A contentless table deletes an entry only when given back exactly the text it
+indexed, which is why that text is kept in ``entries``.
+
+Strings of a value are separated in the body by a token no query produces
+(U+2063), so a phrase never matches across two strings. Expired and deleted
+entries are filtered at query time through the join on ``entries``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.store.base import SearchHit
+from lifecycle.store.sqlite.rows import COLUMNS, SQLiteAccess, row_from
+from lifecycle.store.text_index import STRING_SEPARATOR, Query, SearchDoc, tag_token
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from lifecycle.store.base import Row
+
+SEPARATOR = "\u2063"
+_TAG_TOKENS = "(SELECT group_concat('t' || lower(hex(value)), ' ') FROM json_each(old.tags))"
+
+MIGRATION: tuple[str, ...] = (
+    "ALTER TABLE entries ADD COLUMN tags TEXT",
+    "ALTER TABLE entries ADD COLUMN search_key TEXT",
+    "ALTER TABLE entries ADD COLUMN search_body TEXT",
+    # rows waiting to be indexed: normally none, so this index costs nothing
+    "CREATE INDEX entries_unindexed ON entries(key) WHERE search_key IS NULL AND tombstone = 0",
+    "CREATE VIRTUAL TABLE search USING fts5(k, body, tags, content='', tokenize='ascii')",
+    # the tag tokens are made as tag_tokens() makes them: the same text, or no delete
+    f"""CREATE TRIGGER entries_search_delete AFTER DELETE ON entries
+    WHEN old.search_key IS NOT NULL BEGIN
+        INSERT INTO search(search, rowid, k, body, tags)
+        VALUES ('delete', old.id, old.search_key, old.search_body, {_TAG_TOKENS});
+    END""",
+)
+
+# Migration 5: a sweep removes the index entries of the rows it deletes in one set-based
+# statement (``SWEEPING`` set meanwhile, in its own transaction), which costs a fraction
+# of the trigger firing once per row: FTS5 flushes its pending changes at the end of
+# every trigger program, so each row became an index segment of its own
+# (bench/bench_sweep.py). Every other delete, by any process or version, still goes
+# through the trigger.
+SWEEP_MIGRATION: tuple[str, ...] = (
+    "DROP TRIGGER entries_search_delete",
+    f"""CREATE TRIGGER entries_search_delete AFTER DELETE ON entries
+    WHEN old.search_key IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM meta WHERE name = 'sweeping') BEGIN
+        INSERT INTO search(search, rowid, k, body, tags)
+        VALUES ('delete', old.id, old.search_key, old.search_body, {_TAG_TOKENS});
+    END""",
+)
+_SWEEPING = "INSERT INTO meta VALUES ('sweeping', '1')"
+_SWEPT = "DELETE FROM meta WHERE name = 'sweeping'"
+_UNINDEX = (
+    "INSERT INTO search(search, rowid, k, body, tags) SELECT 'delete', id, search_key, "
+    f"search_body, {_TAG_TOKENS.replace('old.tags', 'tags')} FROM entries "
+    "WHERE {where} AND search_key IS NOT NULL"
+)
+
+
+def delete_rows(conn: sqlite3.Connection, where: str, params: Sequence[object]) -> None:
+    """Delete the entries ``where`` selects and their index entries, set-based (inside
+    the caller's write transaction: no other connection ever sees ``sweeping``)."""
+    conn.execute(_SWEEPING)
+    conn.execute(_UNINDEX.format(where=where), params)
+    conn.execute(f"DELETE FROM entries WHERE {where}", params)
+    conn.execute(_SWEPT)
+
+
+def delete_all(conn: sqlite3.Connection) -> int:
+    """Delete every entry and the whole index (``reset``); how many entries."""
+    conn.execute(_SWEEPING)
+    conn.execute("INSERT INTO search(search) VALUES ('delete-all')")
+    count: int = conn.execute("DELETE FROM entries").rowcount
+    conn.execute(_SWEPT)
+    return count
+
+
+# What a transaction knows of a row's index entry: (id, search_key, search_body, tags)
+Indexed = tuple[int, "str | None", "str | None", "str | None"]
+SELECT_INDEXED = "id, search_key, search_body"
+
+
+def render(doc: SearchDoc) -> tuple[str, str]:
+    """``search_key`` and ``search_body`` for a document."""
+    return doc.key, doc.body.replace(STRING_SEPARATOR, f" {SEPARATOR} ")
+
+
+def tag_tokens(tags_json: str | None) -> str | None:
+    return " ".join(tag_token(t) for t in json.loads(tags_json)) if tags_json else None
+
+
+# One statement for both kinds of index write, so a batch of them is one ``executemany``
+# in order: the first value is FTS5's command column, ``'delete'`` or NULL (an insert).
+INDEX_OP = "INSERT INTO search(search, rowid, k, body, tags) VALUES (?, ?, ?, ?, ?)"
+
+
+def sync_ops(old: Indexed | None, new: Indexed) -> list[tuple[object, ...]]:
+    """The ``INDEX_OP`` rows that bring one row's index entry from ``old`` to ``new``
+    (none if they agree)."""
+    if old is not None and old[1:] == new[1:]:
+        return []
+    ops: list[tuple[object, ...]] = []
+    if old is not None and old[1] is not None:
+        ops.append(("delete", old[0], old[1], old[2], tag_tokens(old[3])))
+    if new[1] is not None:
+        ops.append((None, new[0], new[1], new[2], tag_tokens(new[3])))
+    return ops
+
+
+def sync(conn: sqlite3.Connection, old: Indexed | None, new: Indexed) -> None:
+    """Bring the index entry of one row from ``old`` to ``new`` (no work if they agree)."""
+    ops = sync_ops(old, new)
+    if ops:
+        conn.executemany(INDEX_OP, ops)
+
+
+def tags_text(tags: Sequence[str]) -> str | None:
+    return json.dumps(list(tags), ensure_ascii=False) if tags else None
+
+
+def _phrase(tokens: Sequence[str], prefix: bool = False) -> str:
+    quoted = " ".join(tokens).replace('"', '""')  # tokens never hold '"'; belt and braces
+    return f'"{quoted}"' + ("*" if prefix else "")
+
+
+def _tags_match(tags: Sequence[str]) -> str:
+    return "tags : (" + " ".join(_phrase([tag_token(t)]) for t in tags) + ")"
+
+
+def match_expression(query: Query, tags: Sequence[str]) -> str:
+    """The FTS5 expression: every term in the key or the value, every tag in the tags."""
+    terms = " ".join(_phrase(t.tokens, t.prefix) for t in query.terms)
+    expression = f"{{k body}} : ({terms})"
+    return f"{expression} AND {_tags_match(tags)}" if tags else expression
+
+
+# bm25 weights per column: a word of the key counts double, tags not at all
+_SCORE = "-bm25(search, 2.0, 1.0, 0.0)"
+_SEARCH = f"""
+WITH m AS MATERIALIZED (
+    SELECT rowid AS id, {_SCORE} AS score FROM search WHERE search MATCH ?
+)
+SELECT {{columns}}, m.score FROM m JOIN entries ON entries.id = m.id
+WHERE tombstone = 0 AND (expires_at IS NULL OR expires_at > ?) AND key >= ? AND key < ?
+{{after}}
+ORDER BY m.score DESC, key LIMIT ?
+"""
+_AFTER = "AND (m.score < ? OR (m.score = ? AND key > ?))"
+_BEST = f"""
+SELECT id, score FROM (SELECT rowid AS id, {_SCORE} AS score FROM search WHERE search MATCH ?)
+WHERE score <= ? ORDER BY score DESC LIMIT ?
+"""
+
+
+def search(
+    store: SQLiteAccess,
+    query: Query,
+    *,
+    prefix: str,
+    tags: Sequence[str],
+    now: float,
+    after: tuple[float, str] | None,
+    limit: int,
+    top: str,
+) -> list[SearchHit]:
+    """The best ``limit`` matches. Without a prefix, the best few by score alone are
+    tried first (``_best``): scoring all matches is cheap next to joining each one to
+    its entry, which a word found in half the store makes the larger cost."""
+    expression = match_expression(query, tags)
+    if not prefix:
+        hits = _best(store, expression, now=now, after=after, limit=limit)
+        if hits is not None:
+            return hits
+    sql = _SEARCH.format(columns=COLUMNS, after=_AFTER if after else "")
+    params: list[Any] = [expression, now, prefix, prefix + top]
+    if after:
+        params += [after[0], after[0], after[1]]
+    with store._errors():
+        rows = store._conn().execute(sql, (*params, limit)).fetchall()
+    return [SearchHit(row_from(r[:-1]), r[-1]) for r in rows]
+
+
+def _best(
+    store: SQLiteAccess, expression: str, *, now: float, after: tuple[float, str] | None, limit: int
+) -> list[SearchHit] | None:
+    """The answer from the ``2 * limit + 20`` best-scored matches, or ``None`` when they
+    cannot prove it: too many of them expired, or the last one kept ties with the
+    lowest score fetched (a tied match left out could have a smaller key)."""
+    fetch = 2 * limit + 20
+    conn = store._conn()
+    with store._errors():
+        best = conn.execute(_BEST, (expression, after[0] if after else math.inf, fetch)).fetchall()
+        marks = ",".join("?" * len(best))
+        rows = conn.execute(
+            f"SELECT {COLUMNS}, id FROM entries WHERE id IN ({marks})", [i for i, _ in best]
+        ).fetchall()
+    by_id = {r[-1]: row_from(r[:-1]) for r in rows}
+    hits = [
+        SearchHit(row, score)
+        for i, score in best
+        if (row := by_id.get(i)) is not None
+        and not row.tombstone
+        and (row.expires_at is None or row.expires_at > now)
+        and (after is None or score < after[0] or row.key > after[1])
+    ]
+    hits.sort(key=lambda h: (-h.score, h.row.key))
+    if len(best) < fetch or (len(hits) >= limit and hits[limit - 1].score > best[-1][1]):
+        return hits[:limit]
+    return None
+
+
+def tagged_condition(tags: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause (and its parameter) keeping rows that carry every tag."""
+    if not tags:
+        return "", ()
+    return " AND id IN (SELECT rowid FROM search WHERE search MATCH ?)", (_tags_match(tags),)
+
+
+def index_pending(
+    store: SQLiteAccess, compute: Callable[[Row], SearchDoc], limit: int
+) -> int | None:
+    """Backfill up to ``limit`` unindexed rows inside one write transaction (so two
+    processes never index the same row); ``None`` when nothing was pending."""
+    pending = "SELECT {} FROM entries WHERE search_key IS NULL AND tombstone = 0"
+    with store._errors():
+        if store._conn().execute(pending.format("1") + " LIMIT 1").fetchone() is None:
+            return None
+    with store._write() as conn:
+        found = conn.execute(
+            pending.format(f"{COLUMNS}, id") + " ORDER BY key LIMIT ?", (limit,)
+        ).fetchall()
+        for r in found:
+            key_text, body = render(compute(row_from(r[:-1])))
+            conn.execute(
+                "UPDATE entries SET search_key = ?, search_body = ? WHERE id = ?",
+                (key_text, body, r[-1]),
+            )
+            sync(conn, None, (r[-1], key_text, body, r[13]))  # r[13]: tags as stored
+    return len(found)
+
+
+def optimize(conn: sqlite3.Connection) -> None:
+    """Merge the index into one segment, dropping what deleted entries left in it.
+
+    A contentless FTS5 index forgets an entry by appending a deletion marker; the
+    entry's postings stay in their segment until a merge reaches it, and big old
+    segments are merged rarely. After a sweep that removed most entries the index
+    kept them all (102 MB for a store emptied of a million entries, and a one-word
+    search read every marker: 339 ms instead of 1). Costs a pass over the index, so
+    it runs only after sweeps that removed much of it (``sqlite_space``)."""
+    conn.execute("INSERT INTO search(search) VALUES ('optimize')")
+
+
+def clear(store: SQLiteAccess) -> None:
+    """Forget every index entry, every row marked unindexed, in one transaction."""
+    with store._write() as conn:
+        conn.execute("INSERT INTO search(search) VALUES ('delete-all')")
+        conn.execute(
+            "UPDATE entries SET search_key = NULL, search_body = NULL WHERE search_key IS NOT NULL"
+        )

@@ -1,0 +1,69 @@
+"""Values and the stored codec round-trip exactly (Hypothesis)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lifecycle import MemoryCompressor, MemoryLifecycleManager
+from lifecycle.entries import codec
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@given(json_values, st.booleans(), st.integers(min_value=0, max_value=200))
+def test_codec_round_trips_any_json_document(value: Any, compress: bool, threshold: int) -> None:
+    name, payload, raw_len = codec.encode(
+        {"s": value}, compress=compress, threshold_bytes=threshold
+    )
+    assert name in codec.CODECS
+    assert codec.decode(name, payload) == {"s": value}
+    if name == codec.CODEC_GZIP:
+        assert len(payload) < raw_len and raw_len > threshold and compress
+
+
+@given(json_values)
+def test_memory_compressor_round_trips(value: Any) -> None:
+    compressor = MemoryCompressor()
+    packed, was = compressor.compress(value, threshold_bytes=16)
+    assert compressor.decompress(packed, was) == value
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values, pad=st.integers(min_value=0, max_value=3000))
+def test_store_then_retrieve_returns_the_same_value(
+    make_manager: Callable[..., MemoryLifecycleManager], value: Any, pad: int
+) -> None:
+    m = make_manager("hyp")
+    document = {"value": value, "pad": "ab" * pad}
+    m.store("knowledge/hyp", document, context=_context(m))
+    assert m.retrieve("knowledge/hyp") == document
+    m.store("plain/hyp", value)
+    assert m.retrieve("plain/hyp") == value
+
+
+def _context(m: MemoryLifecycleManager) -> str | None:
+    entry = m.retrieve_entry("knowledge/hyp")
+    return entry.context if entry else None
+
+
+def test_unicode_keys_and_values(make_manager: Callable[..., MemoryLifecycleManager]) -> None:
+    m = make_manager()
+    m.store("knowledge/日本語/ключ", {"emoji": "🧠", "text": "naïve"})
+    assert m.retrieve("knowledge/日本語/ключ") == {"emoji": "🧠", "text": "naïve"}
+    assert [e["key"] for e in m.list(prefix="knowledge/日本語")["entries"]] == [
+        "knowledge/日本語/ключ"
+    ]

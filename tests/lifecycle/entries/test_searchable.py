@@ -1,0 +1,54 @@
+"""Tokens and snippets: one tokenizer for entries and queries, and its fast path."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lifecycle.entries.crdt import Sibling, View
+from lifecycle.entries.searchable import (
+    MAX_TOKEN_CHARS,
+    document,
+    snippet,
+    snippet_texts,
+    strings,
+    token_text,
+    tokens,
+)
+
+texts = st.lists(st.text(max_size=300) | st.text(alphabet="aZ09 _-.\x1f", max_size=300))
+
+
+@given(texts)
+def test_the_fast_path_makes_the_same_tokens_as_tokenizing_each_string(values: list[str]) -> None:
+    made = [part.split() for part in token_text(values).split("\x1f")]
+    expected = [list(tokens(part)) for value in values for part in value.split("\x1f")]
+    assert made == (expected or [[]])
+
+
+def test_tokens_fold_case_accents_and_width_and_split_cjk() -> None:
+    fullwidth = "\uff21\uff22\uff23"  # ABC in fullwidth forms
+    assert tokens(f"Café {fullwidth} x²  task_id") == ("cafe", "abc", "x2", "task", "id")
+    assert tokens("東京タワー 서울") == ("東", "京", "タ", "ワ", "ー", "서", "울")
+    assert tokens("a" * MAX_TOKEN_CHARS + " " + "b" * (MAX_TOKEN_CHARS + 1)) == (
+        "a" * MAX_TOKEN_CHARS,
+    )
+
+
+def test_a_document_holds_the_key_and_every_string_of_every_sibling() -> None:
+    seen = View(True, {"a": ["x y", {"b": 1}]}, (Sibling({"c": "old text"}, "a", 1.0),))
+    doc = document("team/Plan_v2", seen)
+    assert doc.key.split() == ["team", "plan", "v2"]
+    assert doc.strings() == [["a"], ["x", "y"], ["b"], ["c", "old", "text"]]
+    assert strings({"k": "v", "n": [1, "w"]}) == ["k v", "n", "w"]
+
+
+def test_a_snippet_marks_the_words_around_the_first_match() -> None:
+    long = "lorem ipsum " * 30 + "the Auth decision was JWT " + "dolor sit " * 30
+    cut = snippet([long], {"auth"}, ("decis",))
+    assert "**Auth** **decision**" in cut
+    assert cut.startswith("…") and cut.endswith("…")
+    assert len(cut) < 200
+    assert snippet(["no match here", "x"], {"zzz"}, ()) == "no match here"
+    seen = View(True, {"decision": "use JWT", "tags": ["a"]})
+    assert list(snippet_texts(seen)) == ["decision: use JWT", "tags: a"]
