@@ -14,7 +14,7 @@ import builtins
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lifecycle import expiries, reads, replication, stats
 from lifecycle.basics.arguments import check_actor
@@ -37,6 +37,11 @@ from lifecycle.search.semantic.source import ModelSource, model_source
 from lifecycle.sessions import session_keys
 from lifecycle.store import Store, open_store
 from lifecycle.writes import Writer
+
+if TYPE_CHECKING:  # the declaration costs an import the hooks need not pay
+    from typing_extensions import Unpack
+
+    from lifecycle.entries.write_fields import WriteOptions
 
 SESSION_BATCH = 500
 
@@ -138,22 +143,15 @@ class MemoryLifecycleManager(Coordination):
         value: Any,
         namespace: str | None = None,
         timestamp: float | None = None,
-        *,
-        ttl_seconds: float | None = None,
-        agent_id: str | None = None,
-        op_id: str | None = None,
-        context: str | None = None,
-        tags: builtins.list[str] | None = None,
-        if_revision: int | None = None,
-        lock: str | None = None,
-        lock_token: int | None = None,
-        provenance_type: str | None = None,
+        **options: Unpack[WriteOptions],
     ) -> bool:
-        """Store ``value`` under ``key``, merged by the key's conflict strategy; ``tags``
-        replaces the entry's tags (``[]`` clears them, ``None`` keeps them), and
-        ``provenance_type`` says who or what produced the value (``None`` keeps it). False
-        only when a precondition (``if_revision``, ``lock`` + ``lock_token``) failed."""
-        return self.write(_request(locals())).conflict is None
+        """Store ``value`` under ``key``, merged by the key's conflict strategy. ``options``
+        are the keyword fields of a write, each described in ``lifecycle.entries.write_fields``
+        (``ttl_seconds``, ``agent_id``, ``op_id``, ``context``, ``tags``, ``if_revision``,
+        ``lock``, ``lock_token``, ``provenance_type``). False only when a precondition
+        (``if_revision``, ``lock`` + ``lock_token``) failed."""
+        request = WriteRequest(key, value, namespace, timestamp, **options)
+        return self.write(request).conflict is None
 
     def put(
         self,
@@ -161,19 +159,10 @@ class MemoryLifecycleManager(Coordination):
         value: Any,
         namespace: str | None = None,
         timestamp: float | None = None,
-        *,
-        ttl_seconds: float | None = None,
-        agent_id: str | None = None,
-        op_id: str | None = None,
-        context: str | None = None,
-        tags: builtins.list[str] | None = None,
-        if_revision: int | None = None,
-        lock: str | None = None,
-        lock_token: int | None = None,
-        provenance_type: str | None = None,
+        **options: Unpack[WriteOptions],
     ) -> StoreResult:
         """Like ``store`` but returns what happened (what the MCP tool reports)."""
-        return self.write(_request(locals()))
+        return self.write(WriteRequest(key, value, namespace, timestamp, **options))
 
     def write(self, request: WriteRequest) -> StoreResult:
         """Apply one write request in its own transaction."""
@@ -372,11 +361,6 @@ class MemoryLifecycleManager(Coordination):
         """Merge exported entries by the same CRDT rules as live writes."""
         self._policies.maybe_reload()
         return replication.merge_entries(self._store, self.clock, self._scope, entries)
-
-
-def _request(arguments: dict[str, Any]) -> WriteRequest:
-    """The request of a ``store`` / ``put`` call: its arguments are the write fields."""
-    return WriteRequest(**{k: v for k, v in arguments.items() if k != "self"})
 
 
 __all__ = ["MemoryLifecycleManager"]

@@ -36,25 +36,6 @@ Count = Annotated[int, BeforeValidator(_not_a_boolean)]
 Flag = Annotated[bool, Field(strict=True)]
 """JSON true or false only: 1, "1", "yes" are refused rather than read as true."""
 
-OPTIONAL_WRITE_FIELDS = {
-    "namespace": "Prefix joined as '<namespace>/<key>' (not applied twice).",
-    "ttl_seconds": "Overrides the policy's time to live for this entry; 0 = never expires.",
-    "timestamp": "Epoch seconds of the write; defaults to the server's clock.",
-    "agent_id": "Who writes (the actor in conflict resolution); defaults to the server's id.",
-    "op_id": "Idempotency id: a store with an op_id already applied is not applied again.",
-    "context": "The context token from memory_retrieve (multi_value keys): replaces the "
-    "siblings it names instead of adding one.",
-    "tags": "Up to 16 labels (1-64 characters each) for filtering memory_search and "
-    "memory_list; replaces the entry's tags. Omit to keep them, [] to clear them.",
-    "if_revision": "Compare-and-set: apply only if the key's current revision is this one "
-    "(from memory_retrieve); 0 = only if the key does not exist.",
-    "lock": "A guarded write: apply only while this lock (memory_lock) is held with lock_token.",
-    "lock_token": "The token memory_lock returned for `lock`.",
-    "provenance_type": "Who or what produced the value (1-64 characters; claude-flow 3 uses "
-    "user_claim, agent_output, system_observation, tool_result, unknown): kept with the "
-    "entry like tags, filterable in memory_search. Omit to keep the entry's.",
-}
-
 Conflict = Literal["revision", "lock"] | None
 CONFLICT = (
     "Set when a precondition failed and nothing was written: 'revision' (if_revision did "

@@ -23,8 +23,11 @@ loudly when an SDK upgrade moves any of it).
   handler, also to 2026-07-28 clients, for whom that method does not exist (the SDK
   answers it -32601); ``handshake_only_capability`` wraps its ``get_capabilities``.
 
-Tools need none of it: they are built as the SDK's public ``Tool`` objects and handed
-to ``MCPServer(tools=...)`` (``server/tools.py``).
+- Tools are the SDK's public ``Tool`` objects handed to ``MCPServer(tools=...)``
+  (``server/tools.py``), but the SDK ignores arguments a tool does not declare and
+  validates them with the argument model it derived (``fn_metadata.arg_model``, read
+  at each call): ``validate_arguments_with`` replaces that model by a subclass that
+  forbids extra arguments and validates through our check.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from typing import Any
 
 from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
 from mcp.server.session import ServerSession
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 def add_request_handler(
@@ -103,12 +107,48 @@ def connection_of(session: ServerSession) -> object:
     return connection
 
 
+def argument_names(tool: Tool) -> list[str]:
+    """The argument names ``tool`` declares, sorted (a field's alias where it has one)."""
+    fields = tool.fn_metadata.arg_model.model_fields
+    return sorted({f.alias or name for name, f in fields.items()})
+
+
+def validate_arguments_with(
+    tool: Tool, validate: Callable[[Any, Callable[[Any], Any]], Any]
+) -> None:
+    """Validate ``tool``'s arguments as ``validate(arguments, sdk_validate)`` (the SDK's own
+    validation, extra arguments forbidden), and say in its schema that no other argument
+    is taken (``additionalProperties: false``)."""
+    base = tool.fn_metadata.arg_model
+
+    def model_validate(cls: type[BaseModel], obj: Any, *args: Any, **kwargs: Any) -> Any:
+        def sdk_validate(arguments: Any) -> Any:
+            return base.model_validate.__func__(cls, arguments, *args, **kwargs)  # type: ignore[attr-defined]
+
+        return validate(obj, sdk_validate)
+
+    strict = type(
+        base.__name__,
+        (base,),
+        {
+            "__module__": base.__module__,
+            "__doc__": base.__doc__,
+            "model_config": ConfigDict(**base.model_config, extra="forbid"),
+            "model_validate": classmethod(model_validate),
+        },
+    )
+    tool.fn_metadata.arg_model = strict
+    tool.parameters = {**tool.parameters, "additionalProperties": False}
+
+
 __all__ = [
     "add_request_handler",
+    "argument_names",
     "check_resource_reads",
     "check_tool_calls",
     "connection_of",
     "handshake_only_capability",
     "lowlevel_server",
     "remove_request_handler",
+    "validate_arguments_with",
 ]

@@ -8,27 +8,25 @@ reads the store, so servers sharing one store see each other's writes at once.
 
 from __future__ import annotations
 
-import inspect
 import os
-import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import Field, ValidationError
 
 from lifecycle.basics.keys import full_key
-from lifecycle.entries.write_request import MAX_BATCH, WRITE_FIELDS, WriteRequest
+from lifecycle.entries.write_request import MAX_BATCH
 from lifecycle.hooks import actions
 
+from . import sdk
 from .coordination import COORDINATION_TOOLS
 from .errors import ArgumentsError, UnknownArgumentError, tool_errors
 from .memory_usage import memory_usage
 from .models import (
-    OPTIONAL_WRITE_FIELDS,
     BatchOutput,
     CleanupOutput,
     Count,
@@ -39,7 +37,6 @@ from .models import (
     NoopOutput,
     PreTaskOutput,
     RetrieveOutput,
-    Seconds,
     SessionEndOutput,
     StatsOutput,
     StoreOutput,
@@ -48,103 +45,18 @@ from .models import (
 from .search_tools import SEARCH_TOOLS
 from .state import manager_of
 from .tool_hints import DESTRUCTIVE, READ_ONLY, WRITE, ToolTable
+from .write_arguments import DESCRIPTIONS, BatchEntry, takes_write_arguments, write_request
 
 ENV_BENCH_NOOP = "MEMORY_LIFECYCLE_BENCH_NOOP"
 
-Key = Annotated[
-    str,
-    Field(
-        description="Entry key: 1-512 characters, '/'-separated segments such as "
-        "'coordination/agent1/status'; no empty, '.' or '..' segment."
-    ),
-]
-Namespace = Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["namespace"])]
+Key = Annotated[str, Field(description=DESCRIPTIONS["key"])]
+Namespace = Annotated[str | None, Field(description=DESCRIPTIONS["namespace"])]
 
 
+@takes_write_arguments  # the parameters: the declared write fields and claude-flow's aliases
 @tool_errors
-def memory_store(
-    key: Key,
-    value: Annotated[Any, Field(description="Any JSON value (object, array, string, number, ...)")],
-    ctx: Context,
-    namespace: Namespace = None,
-    ttl_seconds: Annotated[
-        Seconds | None, Field(description=OPTIONAL_WRITE_FIELDS["ttl_seconds"])
-    ] = None,
-    ttl: Annotated[
-        Seconds | None, Field(description="claude-flow's name for ttl_seconds (same meaning).")
-    ] = None,
-    timestamp: Annotated[
-        Seconds | None, Field(description=OPTIONAL_WRITE_FIELDS["timestamp"])
-    ] = None,
-    agent_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["agent_id"])] = None,
-    op_id: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["op_id"])] = None,
-    context: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["context"])] = None,
-    tags: Annotated[list[str] | None, Field(description=OPTIONAL_WRITE_FIELDS["tags"])] = None,
-    if_revision: Annotated[
-        Count | None, Field(description=OPTIONAL_WRITE_FIELDS["if_revision"])
-    ] = None,
-    lock: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["lock"])] = None,
-    lock_token: Annotated[
-        Count | None, Field(description=OPTIONAL_WRITE_FIELDS["lock_token"])
-    ] = None,
-    upsert: Annotated[
-        Flag | None,
-        Field(
-            description="claude-flow's: false = create only (the same as if_revision 0); "
-            "true or omitted = create or replace."
-        ),
-    ] = None,
-    provenance_type: Annotated[
-        str | None, Field(description=OPTIONAL_WRITE_FIELDS["provenance_type"])
-    ] = None,
-) -> StoreOutput:
-    # the tool's parameters are the write fields plus claude-flow's names for some of them
-    # (tests/server/test_tools.py pins that)
-    request = write_request(locals())
-    return StoreOutput.from_result(manager_of(ctx).write(request))
-
-
-# claude-flow's argument names and the write field each stands for (``upsert`` is
-# claude-flow's too: false is ``if_revision: 0``)
-CLAUDE_FLOW_ALIASES = {"ttl": "ttl_seconds"}
-CLAUDE_FLOW_FLAGS = ("upsert",)
-
-
-def write_request(arguments: dict[str, Any]) -> WriteRequest:
-    """The engine's write request from validated tool arguments (aliases resolved)."""
-    fields = {k: v for k, v in arguments.items() if k in WRITE_FIELDS}
-    for alias, name in CLAUDE_FLOW_ALIASES.items():
-        given = arguments.get(alias)
-        if given is None:
-            continue
-        if fields.get(name) is not None and fields[name] != given:
-            raise ToolError(f"{alias} ({given}) and {name} ({fields[name]}) differ; pass one")
-        fields[name] = given
-    if arguments.get("upsert") is False:  # create only
-        if fields.get("if_revision") not in (None, 0):
-            raise ToolError("upsert=false means create only (if_revision 0); drop one of them")
-        fields["if_revision"] = 0
-    return WriteRequest(**fields)
-
-
-def _arguments_model(fn: Callable[..., Any], name: str, doc: str) -> type[BaseModel]:
-    """A model of a tool's parameters (``ctx`` aside), so a batch entry takes exactly
-    what the tool takes, with the same descriptions, and nothing else."""
-    hints = typing.get_type_hints(fn, include_extras=True)
-    fields: dict[str, Any] = {
-        p.name: (hints[p.name], ... if p.default is p.empty else p.default)
-        for p in inspect.signature(fn).parameters.values()
-        if p.name != "ctx"
-    }
-    return create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **fields)
-
-
-if TYPE_CHECKING:
-    BatchEntry = BaseModel
-else:
-    BatchEntry = _arguments_model(
-        memory_store, "BatchEntry", "One write of a batch: memory_store's input."
-    )
+def memory_store(ctx: Context, **arguments: Any) -> StoreOutput:
+    return StoreOutput.from_result(manager_of(ctx).write(write_request(arguments)))
 
 
 @tool_errors
@@ -158,13 +70,9 @@ def memory_delete(
     key: Key,
     ctx: Context,
     namespace: Namespace = None,
-    if_revision: Annotated[
-        Count | None, Field(description=OPTIONAL_WRITE_FIELDS["if_revision"])
-    ] = None,
-    lock: Annotated[str | None, Field(description=OPTIONAL_WRITE_FIELDS["lock"])] = None,
-    lock_token: Annotated[
-        Count | None, Field(description=OPTIONAL_WRITE_FIELDS["lock_token"])
-    ] = None,
+    if_revision: Annotated[Count | None, Field(description=DESCRIPTIONS["if_revision"])] = None,
+    lock: Annotated[str | None, Field(description=DESCRIPTIONS["lock"])] = None,
+    lock_token: Annotated[Count | None, Field(description=DESCRIPTIONS["lock_token"])] = None,
 ) -> DeleteOutput:
     result = manager_of(ctx).delete_entry(
         key, namespace, if_revision=if_revision, lock=lock, lock_token=lock_token
@@ -390,34 +298,22 @@ def strict_arguments(tool: Tool) -> Tool:
     (``additionalProperties: false``), so clients can check before calling. The SDK shows
     the client ``str()`` of a ``ValidationError``: ours is one readable sentence. The
     ``Tool`` is the SDK's public registration object (``Tool.from_function``), handed to
-    ``MCPServer(tools=...)``: no private API.
+    ``MCPServer(tools=...)``; its argument model is replaced in ``server/sdk.py``.
     """
     name = tool.name
-    base = tool.fn_metadata.arg_model
-    allowed = sorted({f.alias or field for field, f in base.model_fields.items()})
+    allowed = sdk.argument_names(tool)
 
-    def model_validate(cls: type[BaseModel], obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(obj, dict):
-            unknown = [k for k in obj if k not in allowed]
+    def validate(arguments: Any, sdk_validate: Callable[[Any], Any]) -> Any:
+        if isinstance(arguments, dict):
+            unknown = [k for k in arguments if k not in allowed]
             if unknown:
                 raise UnknownArgumentError.build(name, unknown[0], allowed)
         try:
-            return base.model_validate.__func__(cls, obj, *args, **kwargs)  # type: ignore[attr-defined]
+            return sdk_validate(arguments)
         except ValidationError as exc:  # one bounded line, not pydantic's pages
             raise ArgumentsError.from_validation(exc) from None
 
-    strict = type(
-        base.__name__,
-        (base,),
-        {
-            "__module__": base.__module__,
-            "__doc__": base.__doc__,
-            "model_config": ConfigDict(**base.model_config, extra="forbid"),
-            "model_validate": classmethod(model_validate),
-        },
-    )
-    tool.fn_metadata.arg_model = strict
-    tool.parameters = {**tool.parameters, "additionalProperties": False}
+    sdk.validate_arguments_with(tool, validate)
     return tool
 
 

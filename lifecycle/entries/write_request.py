@@ -1,9 +1,11 @@
 """One write, as a typed request: what the MCP tools, the CLI, batches and imports hand
 the engine.
 
-The write fields are spelled out here once. A new field (a precondition,
-tags) is added to ``WriteRequest`` and checked in ``prepare``; every caller
-that builds requests from mappings (batches, tool arguments) gets it for free.
+The write fields are declared in ``write_fields`` (names, types, descriptions); a new
+field is added there and here (a test holds ``WriteRequest``'s fields, their order and
+types to the declaration) and checked in ``prepare``. The slots and ``__init__`` are
+spelled out rather than generated from the declaration: a hook builds requests, and
+neither a ``TypedDict`` nor generated code is free at import.
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+import typing
+from collections.abc import Mapping, Sequence
+from types import NoneType
 from typing import Any
 
 from .. import output
@@ -34,16 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     put = sub.add_parser("put", help="store one value (JSON, else the text as a string)")
     put.add_argument("key")
     put.add_argument("value", help="a JSON value; anything that is not JSON is a string")
-    put.add_argument(
-        "--ttl-seconds", type=float, metavar="S", help="overrides the policy's TTL; 0 = never"
-    )
-    put.add_argument(
-        "--tag",
-        action="append",
-        dest="tags",
-        metavar="T",
-        help="a tag for search and list filters (repeat for several; replaces the entry's tags)",
-    )
+    write_field_flags(put)
     put.add_argument(
         "--keep-siblings",
         action="store_true",
@@ -71,6 +64,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     delete.add_argument("key")
     output_option(delete)
     delete.set_defaults(handler=cmd_delete)
+
+
+# The write fields ``put`` takes as flags, each named after its field unless given here,
+# with the field's type and description (``lifecycle.entries.write_fields``); a list
+# field is a repeated flag.
+PUT_FLAGS: dict[str, dict[str, Any]] = {
+    "ttl_seconds": {"metavar": "S"},
+    "tags": {"flag": "--tag", "metavar": "T", "note": "repeat --tag for several"},
+}
+
+
+def write_field_flags(parser: argparse.ArgumentParser) -> None:
+    """``PUT_FLAGS`` on ``parser``, typed and described as the declared write fields."""
+    from lifecycle.entries.write_fields import write_fields
+
+    declared = write_fields()
+    for name, settings in PUT_FLAGS.items():
+        field = declared[name]
+        options = dict(settings)
+        flag = options.pop("flag", "--" + name.replace("_", "-"))
+        note = options.pop("note", None)
+        (kind,) = (t for t in typing.get_args(field.type) or (field.type,) if t is not NoneType)
+        if typing.get_origin(kind) is Sequence:
+            options.update(action="append", type=typing.get_args(kind)[0])
+        else:
+            options.update(type=kind)
+        description = field.description.replace("%", "%%")
+        help_text = f"{description} ({note})" if note else description
+        parser.add_argument(flag, dest=name, help=help_text, **options)
 
 
 def parse_value(text: str) -> Any:

@@ -4,6 +4,7 @@ upgrade moves it, instead of resources/list or subscriptions quietly breaking.""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -105,3 +106,46 @@ def test_capabilities_are_still_derived_per_protocol_version() -> None:
     assert lowlevel.get_capabilities().tools is not None
     assert lowlevel.get_capabilities(protocol_version="2025-11-25").tools is not None
     assert lowlevel.get_capabilities(protocol_version="2026-07-28").tools is None
+
+
+async def test_a_tools_arguments_are_still_validated_by_its_replaceable_argument_model() -> None:
+    from mcp.server.mcpserver.tools import Tool
+
+    def echo(text: str) -> str:
+        return text
+
+    tool = Tool.from_function(echo)
+    assert sdk.argument_names(tool) == ["text"]
+    seen: list[object] = []
+
+    def validate(arguments: object, sdk_validate: Callable[[object], object]) -> object:
+        seen.append(arguments)
+        return sdk_validate(arguments)
+
+    sdk.validate_arguments_with(tool, validate)
+    assert tool.parameters["additionalProperties"] is False
+    server: MCPServer[object] = MCPServer("probe", tools=[tool])
+    with bounded():
+        async with Client(server, mode="legacy") as client:
+            result = await client.call_tool("echo", {"text": "hi"})
+            refused = await client.call_tool("echo", {"text": "hi", "extra": 1})
+    assert not result.is_error and seen[0] == {"text": "hi"}
+    assert refused.is_error  # the model now forbids what the tool does not declare
+
+
+def test_a_tools_schema_still_comes_from_its_signature_as_inspect_reads_it() -> None:
+    """``memory_store`` gets its parameters from the declared write fields through
+    ``__signature__`` (``server/write_arguments.py``)."""
+    from mcp.server.mcpserver.tools import Tool
+
+    def tool(**arguments: object) -> str:
+        return "ok"
+
+    kind = inspect.Parameter.KEYWORD_ONLY
+    signature = inspect.Signature(
+        [inspect.Parameter("probe", kind, annotation=int)], return_annotation=str
+    )
+    object.__setattr__(tool, "__signature__", signature)
+    schema = Tool.from_function(tool).parameters
+    assert schema["properties"]["probe"]["type"] == "integer"
+    assert schema["required"] == ["probe"]

@@ -493,14 +493,3 @@ async def test_concurrent_calls_run_in_worker_threads_without_losing_updates(
                 tg.start_soon(add_one, i)
         total = await call(client, "memory_retrieve", key="metrics/hits")
     assert total["value"] == 40
-
-
-def test_memory_store_takes_exactly_the_engine_write_fields_and_batches_take_the_same() -> None:
-    import inspect
-
-    from lifecycle.entries.write_request import WRITE_FIELDS
-    from server.tools import CLAUDE_FLOW_ALIASES, CLAUDE_FLOW_FLAGS, BatchEntry, memory_store
-
-    params = set(inspect.signature(memory_store).parameters) - {"ctx"}
-    assert params == set(WRITE_FIELDS) | set(CLAUDE_FLOW_ALIASES) | set(CLAUDE_FLOW_FLAGS)
-    assert set(BatchEntry.model_fields) == params
