@@ -160,15 +160,46 @@ def snippet(texts: Iterable[str], exact: set[str], prefixes: tuple[str, ...]) ->
     """About ``SNIPPET_CHARS`` of the first string that holds a query word, the words
     marked ``**like this**``; else the start of the first string."""
     first: str | None = None
+    ascii_words = _ascii_pattern(frozenset(exact), prefixes)
     for text in texts:
         if first is None and text.strip():
             first = text
-        spans = [
-            m.span() for m in re.finditer(r"[^\W_]+", text) if _matches(m.group(), exact, prefixes)
-        ]
+        if text.isascii():
+            spans = _ascii_spans(text, ascii_words) if ascii_words is not None else []
+        else:
+            spans = [
+                m.span()
+                for m in re.finditer(r"[^\W_]+", text)
+                if _matches(m.group(), exact, prefixes)
+            ]
         if spans:
             return _window(text, spans)
     return _clip(" ".join((first or "").split()), SNIPPET_CHARS)
+
+
+@functools.lru_cache(maxsize=64)  # made once per search, not once per result
+def _ascii_pattern(exact: frozenset[str], prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One expression finding the query words in lower-cased ASCII text, or ``None`` when
+    no query word is ASCII (then none can match ASCII text: the tokens of ASCII text are
+    ASCII). Marking words this way costs one regular-expression pass per string; cutting
+    every word out and tokenizing it on its own was ~40% of a search (issue 24)."""
+    words = sorted(w for w in exact if w.isascii())
+    starts = sorted(p for p in prefixes if p.isascii())
+    if not words and not starts:
+        return None
+    either = [re.escape(w) for w in words]
+    if starts:
+        either.append("(?:" + "|".join(map(re.escape, starts)) + ")[0-9a-z]*")
+    return re.compile(rf"(?<![0-9a-z])(?:{'|'.join(either)})(?![0-9a-z])")
+
+
+def _ascii_spans(text: str, words: re.Pattern[str]) -> list[tuple[int, int]]:
+    """What ``tokens`` would mark word by word in ASCII text: a word is a run of letters
+    and digits (``_`` and the rest separate), case-insensitive, and one longer than
+    ``MAX_TOKEN_CHARS`` is not a token. Lower-casing ASCII keeps every offset."""
+    return [
+        m.span() for m in words.finditer(text.lower()) if m.end() - m.start() <= MAX_TOKEN_CHARS
+    ]
 
 
 def _matches(word: str, exact: set[str], prefixes: tuple[str, ...]) -> bool:
