@@ -370,7 +370,9 @@ def test_pages_skip_expired_best_matches_and_long_runs_of_ties(
     # reads beside the best few (300 identical texts): each live match once, in order
     m.store_many([{"key": f"tmp/best{i:02d}", "value": "runs"} for i in range(30)])
     m.store_many([{"key": f"notes/tie{i:03d}", "value": "runs long"} for i in range(300)])
-    m.store_many([{"key": f"notes/low{i:02d}", "value": "runs " + "pad " * (i + 2)} for i in range(9)])
+    m.store_many(
+        [{"key": f"notes/low{i:02d}", "value": "runs " + "pad " * (i + 2)} for i in range(9)]
+    )
     clock.tick(61)
     results = _all_pages(m, "runs", limit=10)
     got = [r["key"] for r in results]
