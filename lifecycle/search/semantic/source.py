@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -60,8 +61,19 @@ def _path(raw: str) -> Path:
     return Path(raw).expanduser().resolve()
 
 
+_extra_found = False  # once every module of the extra is found, it stays found
+
+
 def missing_extra() -> str | None:
-    """Why the ``semantic`` extra is unusable (a module missing), or None."""
+    """Why the ``semantic`` extra is unusable (a module missing), or None.
+
+    Every search asks (for ``pending``), and looking the modules up on disk cost more
+    than the keyword search itself (issue 24), so a positive answer is remembered;
+    a negative one is not, since the extra can be installed while a server runs."""
+    global _extra_found
+    # a module set to None in sys.modules is blocked from import (how Python spells it)
+    if _extra_found and all(sys.modules.get(name, True) is not None for name in EXTRA_MODULES):
+        return None
     for name in EXTRA_MODULES:
         try:
             found = importlib.util.find_spec(name)
@@ -69,6 +81,7 @@ def missing_extra() -> str | None:
             found = None
         if found is None:
             return f"the semantic extra is not installed ({name} is missing): {INSTALL_HINT}"
+    _extra_found = True
     return None
 
 

@@ -173,10 +173,24 @@ WHERE tombstone = 0 AND (expires_at IS NULL OR expires_at > ?) AND key >= ? AND 
 {{after}}
 ORDER BY m.score DESC, key LIMIT ?
 """
+_EXPIRES, _TOMBSTONE = 9, 12  # where COLUMNS puts expires_at and tombstone
+_TIES_READ = 200  # matches tied at the cut read beyond the best few, at most
+_NO_CUT = -1e308
 _AFTER = "AND (m.score < ? OR (m.score = ? AND key > ?))"
+# The best few by score and every match tied with the last of them, joined to their rows
+# in one statement: ``cut`` is the score of the ``OFFSET``-th best match (-inf when there
+# are fewer), every match scoring at least that is read (ties are common: a one-word
+# score depends on the word's count and the entry's length only), at most ``LIMIT``. The
+# filters (expired, the cursor) are applied in Python, after, so the join stays on these.
 _BEST = f"""
-SELECT id, score FROM (SELECT rowid AS id, {_SCORE} AS score FROM search WHERE search MATCH ?)
-WHERE score <= ? ORDER BY score DESC LIMIT ?
+WITH m AS MATERIALIZED (
+    SELECT rowid AS id, {_SCORE} AS score FROM search WHERE search MATCH ?
+), cut AS (
+    SELECT coalesce((SELECT score FROM m WHERE score <= ? ORDER BY score DESC LIMIT 1 OFFSET ?),
+                    -1e308) AS score
+)
+SELECT {{columns}}, m.score, cut.score FROM m CROSS JOIN cut LEFT JOIN entries ON entries.id = m.id
+WHERE m.score <= ? AND m.score >= cut.score LIMIT ?
 """
 
 
@@ -211,29 +225,34 @@ def search(
 def _best(
     store: SQLiteAccess, expression: str, *, now: float, after: tuple[float, str] | None, limit: int
 ) -> list[SearchHit] | None:
-    """The answer from the ``2 * limit + 20`` best-scored matches, or ``None`` when they
-    cannot prove it: too many of them expired, or the last one kept ties with the
-    lowest score fetched (a tied match left out could have a smaller key)."""
-    fetch = 2 * limit + 20
-    conn = store._conn()
-    with store._errors():
-        best = conn.execute(_BEST, (expression, after[0] if after else math.inf, fetch)).fetchall()
-        marks = ",".join("?" * len(best))
-        rows = conn.execute(
-            f"SELECT {COLUMNS}, id FROM entries WHERE id IN ({marks})", [i for i, _ in best]
-        ).fetchall()
-    by_id = {r[-1]: row_from(r[:-1]) for r in rows}
-    hits = [
-        SearchHit(row, score)
-        for i, score in best
-        if (row := by_id.get(i)) is not None
-        and not row.tombstone
-        and (row.expires_at is None or row.expires_at > now)
-        and (after is None or score < after[0] or row.key > after[1])
-    ]
-    hits.sort(key=lambda h: (-h.score, h.row.key))
-    if len(best) < fetch or (len(hits) >= limit and hits[limit - 1].score > best[-1][1]):
-        return hits[:limit]
+    """The answer from the best-scored few matches (``_BEST``), or ``None`` when they
+    cannot prove it (then every match is joined and sorted by SQLite).
+
+    Joining a match to its row is most of a search's cost (a seek into the table each),
+    so ``limit`` of them and their ties are read first, then ``2 * limit + 20`` and their
+    ties if too many of those expired or came before the cursor. The answer is proven
+    when ``limit`` are kept (any match not read scores below each of them) or every
+    match was read (``cut`` is -inf)."""
+    sql = _BEST.format(columns=COLUMNS)
+    below = after[0] if after else math.inf
+    for fetch in (limit, 2 * limit + 20):
+        cap = fetch + _TIES_READ
+        with store._errors():
+            params = (expression, below, fetch - 1, below, cap)
+            found = store._conn().execute(sql, params).fetchall()
+        if len(found) == cap:
+            return None  # too many ties to read here
+        kept = [
+            r
+            for r in found
+            if r[0] is not None  # LEFT JOIN: an index entry whose row is gone
+            and not r[_TOMBSTONE]
+            and (r[_EXPIRES] is None or r[_EXPIRES] > now)
+            and (after is None or r[-2] < after[0] or r[0] > after[1])
+        ]
+        if len(kept) >= limit or not found or found[0][-1] == _NO_CUT:
+            kept.sort(key=lambda r: (-r[-2], r[0]))
+            return [SearchHit(row_from(r[:-2]), r[-2]) for r in kept[:limit]]
     return None
 
 

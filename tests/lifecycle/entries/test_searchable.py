@@ -52,3 +52,39 @@ def test_a_snippet_marks_the_words_around_the_first_match() -> None:
     assert snippet(["no match here", "x"], {"zzz"}, ()) == "no match here"
     seen = View(True, {"decision": "use JWT", "tags": ["a"]})
     assert list(snippet_texts(seen)) == ["decision: use JWT", "tags: a"]
+
+
+def _snippet_word_by_word(texts: list[str], exact: set[str], prefixes: tuple[str, ...]) -> str:
+    """The snippet as it was made before the ASCII fast path: every word cut out and
+    tokenized on its own (the reference the fast path must agree with)."""
+    import re
+
+    from lifecycle.entries import searchable
+
+    first = None
+    for text in texts:
+        if first is None and text.strip():
+            first = text
+        spans = [
+            m.span()
+            for m in re.finditer(r"[^\W_]+", text)
+            if any(t in exact or t.startswith(prefixes) for t in tokens(m.group()))
+        ]
+        if spans:
+            return searchable._window(text, spans)
+    return searchable._clip(" ".join((first or "").split()), searchable.SNIPPET_CHARS)
+
+
+ascii_texts = st.lists(st.text(alphabet="abAB01 _-.é", max_size=200), max_size=4)
+query_words = st.lists(st.text(alphabet="ab01é", min_size=1, max_size=3), max_size=3)
+
+
+@given(ascii_texts, query_words, query_words)
+def test_the_ascii_fast_path_marks_the_same_words_as_tokenizing_each_word(
+    values: list[str], exact: list[str], prefixes: list[str]
+) -> None:
+    long_word = "ab" * MAX_TOKEN_CHARS  # a run longer than a token: never marked
+    values = [*values, f"x {long_word} y"]
+    assert snippet(values, set(exact), tuple(prefixes)) == _snippet_word_by_word(
+        values, set(exact), tuple(prefixes)
+    )

@@ -351,6 +351,38 @@ def test_a_page_boundary_on_a_tie_neither_skips_nor_repeats(m: MemoryLifecycleMa
     assert third["next_cursor"] is None
 
 
+def _all_pages(m: MemoryLifecycleManager, query: str, limit: int) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(1000):
+        page = m.search(query, limit=limit, cursor=cursor)
+        results += page["results"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return results
+    raise AssertionError("the pages never ended")
+
+
+def test_pages_skip_expired_best_matches_and_long_runs_of_ties(
+    m: MemoryLifecycleManager, clock: ManualClock
+) -> None:
+    # the best matches expired (short texts score best), and more ties than a search
+    # reads beside the best few (300 identical texts): each live match once, in order
+    m.store_many([{"key": f"tmp/best{i:02d}", "value": "runs"} for i in range(30)])
+    m.store_many([{"key": f"notes/tie{i:03d}", "value": "runs long"} for i in range(300)])
+    m.store_many(
+        [{"key": f"notes/low{i:02d}", "value": "runs " + "pad " * (i + 2)} for i in range(9)]
+    )
+    clock.tick(61)
+    results = _all_pages(m, "runs", limit=10)
+    got = [r["key"] for r in results]
+    scores = [r["score"] for r in results]
+    assert len(got) == len(set(got)) == 309
+    assert got[:300] == [f"notes/tie{i:03d}" for i in range(300)]
+    assert scores == sorted(scores, reverse=True)
+    assert all(r["value"] is not None and r["revision"] > 0 for r in results)
+
+
 def test_a_cursor_belongs_to_its_search(m: MemoryLifecycleManager) -> None:
     m.store_many([{"key": f"notes/{i}", "value": "alpha beta"} for i in range(3)])
     cursor = m.search("alpha", limit=1)["next_cursor"]
