@@ -27,7 +27,7 @@ from typing import Any
 from lifecycle.coordination.locks import check_wait
 from lifecycle.entries.preconditions import shown
 from lifecycle.errors import CompactedError, InvalidValueError
-from lifecycle.store import ChangePage, Store
+from lifecycle.store.base import ChangePage, Store
 
 MAX_CHANGES_LIMIT = 1000
 

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import output
-from .common import PROG, emit, open_existing, open_manager, output_option
+from ..program import PROG
+from .common import emit, open_existing, open_manager, output_option
 
 DEFAULT_LIST_LIMIT = 100
 

@@ -52,7 +52,6 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from lifecycle.errors import ConfigurationError, StoreBusyError, StoreError
-from lifecycle.store import redact_url
 from lifecycle.store.base import ExpiryBucket, PolicyStats, Row, SearchHit, SweepResult
 from lifecycle.store.postgres import changelog, search, vectors
 from lifecycle.store.postgres.changelog import LOG_GONE
@@ -62,6 +61,7 @@ from lifecycle.store.postgres.rows import COLUMNS as _COLUMNS
 from lifecycle.store.postgres.rows import row_from as _row
 from lifecycle.store.postgres.transaction import PostgresTransaction, prepare_script
 from lifecycle.store.text_index import Query, SearchDoc
+from lifecycle.store.url import redact_url
 
 MIGRATIONS: tuple[str, ...] = (
     """

@@ -19,7 +19,8 @@ from lifecycle import (
     StoreError,
 )
 from lifecycle.basics.dataclass_lite import replace
-from lifecycle.store import Row, Store, SweepResult, open_store
+from lifecycle.store.backend import open_store
+from lifecycle.store.base import Row, Store, SweepResult
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     UrlFactory,
     backend_fixture,

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from lifecycle.store import Store, open_store
+from lifecycle.store.backend import open_store
+from lifecycle.store.base import Store
 from lifecycle.store.postgres import store as postgres_store
 from lifecycle.store.sqlite import store as sqlite_store
 from tests.lifecycle.store.test_contract import T0, put, row

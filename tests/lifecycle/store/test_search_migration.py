@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.store import Row, open_store
+from lifecycle.store.backend import open_store
+from lifecycle.store.base import Row
 from lifecycle.store.postgres import store as postgres
 from lifecycle.store.sqlite import store as sqlite
 from tests.support.env import PYTHON, child_env

@@ -16,7 +16,7 @@ import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager, StoreError
 from lifecycle.maintenance import run_maintenance
-from lifecycle.store import SQLiteStore
+from lifecycle.store.sqlite.store import SQLiteStore
 from tests.support.cli import run_cli
 from tests.support.env import PYTHON, REPO, child_env
 from tests.support.server import raw_stdio_server
