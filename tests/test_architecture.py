@@ -150,6 +150,20 @@ def test_the_engine_packages_hold_only_their_docstring() -> None:
         assert len(body) == 1, f"{name}: move the code of {path} into a module"
 
 
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_longer_than_a_sitting() -> None:
+    """A module past ~600 lines holds more than one job: split it by job (the stores'
+    ``schema``, ``connections``, ``transaction``) rather than let it grow."""
+    long = {
+        name: n
+        for name, path in _modules().items()
+        if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
 def test_the_checks_see_function_level_and_package_edges(tmp_path: Path) -> None:
     """The graph counts an import inside a function and the ``__init__`` a
     submodule import runs, so the cycle the store package once had is caught."""
