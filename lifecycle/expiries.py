@@ -15,7 +15,7 @@ from typing import Any
 
 from lifecycle.entries.preconditions import shown
 from lifecycle.errors import InvalidValueError
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 
 DEFAULT_HORIZON_SECONDS = 86400.0
 DEFAULT_BUCKETS = 24

@@ -15,7 +15,7 @@ from typing import Any
 from lifecycle.basics.clock import Clock, HybridLogicalClock
 from lifecycle.basics.dataclass_lite import Record
 from lifecycle.policies.retention import CleanupStrategy, RetentionPolicy
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 
 
 class CleanupReport(Record):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import ConfigurationError, LifecycleError
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 
 if TYPE_CHECKING:
     from lifecycle.manager import MemoryLifecycleManager

@@ -35,7 +35,8 @@ from lifecycle.search import keyword as full_text
 from lifecycle.search.semantic.engine import SemanticEngine
 from lifecycle.search.semantic.source import ModelSource, model_source
 from lifecycle.sessions import session_keys
-from lifecycle.store import Store, open_store
+from lifecycle.store.backend import open_store
+from lifecycle.store.base import Store
 from lifecycle.writes import Writer
 
 if TYPE_CHECKING:  # the declaration costs an import the hooks need not pay

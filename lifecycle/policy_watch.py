@@ -24,7 +24,7 @@ from lifecycle.policies.retention import (
     policies_from_document,
     policies_to_document,
 )
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 
 log = logging.getLogger("memory_lifecycle")
 

@@ -14,7 +14,7 @@ from lifecycle.entries.entry import Conflict, MemoryEntry
 from lifecycle.entries.tags import check_tags
 from lifecycle.errors import InvalidValueError, clip
 from lifecycle.policies.retention import CleanupStrategy
-from lifecycle.store import Row, Store
+from lifecycle.store.base import Row, Store
 
 MAX_LIST_LIMIT = 1000
 

@@ -14,7 +14,7 @@ from typing import Any
 from lifecycle.basics.clock import Clock
 from lifecycle.entries import transitions
 from lifecycle.entries.export_format import ExportedEntry, parse_entry
-from lifecycle.store import Row, Store
+from lifecycle.store.base import Row, Store
 
 MERGE_BATCH = 500
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from lifecycle.basics.keys import check_session_id
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 
 MAX_SESSION_KEYS = 100_000
 

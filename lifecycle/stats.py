@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lifecycle.policies.retention import PolicySet
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 
 
 def summarize(

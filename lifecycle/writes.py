@@ -24,7 +24,7 @@ from lifecycle.entries.preconditions import Guard
 from lifecycle.entries.write_request import MAX_BATCH, PreparedWrite, WriteRequest, prepare
 from lifecycle.errors import InvalidValueError
 from lifecycle.policy_watch import PolicyWatcher
-from lifecycle.store import Row, Store, Transaction
+from lifecycle.store.base import Row, Store, Transaction
 
 
 class _Rejected(Exception):

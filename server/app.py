@@ -20,7 +20,8 @@ from mcp_types import SetLevelRequestParams
 
 from lifecycle import MemoryLifecycleManager, __version__
 from lifecycle.basics.clock import Clock
-from lifecycle.store import Store, redact_url
+from lifecycle.store.base import Store
+from lifecycle.store.url import redact_url
 
 from . import sdk
 from .client_logs import ClientLogs

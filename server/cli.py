@@ -26,8 +26,9 @@ from lifecycle.errors import LifecycleError
 
 from . import output
 from .commands import COMMANDS, register
-from .commands.common import PROG, CommandParser, SoftUsageError, UsageError
+from .commands.common import CommandParser, SoftUsageError, UsageError
 from .logs import configure_logging
+from .program import PROG
 
 EXIT_READER_GONE = 128 + signal.SIGPIPE  # 141, as for a process SIGPIPE ended
 _GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store", "--output")

@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 
-from .commands.common import PROG
+from .program import PROG
 
 ENV_LOG_LEVEL = "MEMORY_LIFECYCLE_LOG_LEVEL"
 FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"

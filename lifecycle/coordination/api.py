@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from lifecycle.basics.clock import Clock
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 
 DEFAULT_TTL_SECONDS = (
     60.0  # (lifecycle.coordination.locks, imported on first use: hooks never lock)

@@ -5,7 +5,7 @@ transaction (``put``, ``delete``, or ``expire`` when cleanup or a lazy read
 removes an expired entry), so a reader holding a cursor sees every committed
 change exactly once, whichever process made it (the stores guarantee that a
 visible revision N means every revision before it is visible too; see
-``store/postgres_changelog.py`` for how PostgreSQL keeps that promise).
+``store/postgres/changelog.py`` for how PostgreSQL keeps that promise).
 
 A reader's cursor is a revision: ``next`` of the previous call, passed back as
 ``since``. With a prefix, ``next`` still moves past changes of other keys, so a
@@ -27,7 +27,7 @@ from typing import Any
 from lifecycle.coordination.locks import check_wait
 from lifecycle.entries.preconditions import shown
 from lifecycle.errors import CompactedError, InvalidValueError
-from lifecycle.store import ChangePage, Store
+from lifecycle.store.base import ChangePage, Store
 
 MAX_CHANGES_LIMIT = 1000
 

@@ -28,7 +28,7 @@ from lifecycle.basics.clock import Clock
 from lifecycle.basics.keys import validate_key
 from lifecycle.entries.preconditions import check_issued, check_token, shown
 from lifecycle.errors import InvalidValueError, LockTimeout
-from lifecycle.store import LockState, Store
+from lifecycle.store.base import LockState, Store
 
 MAX_WAIT_SECONDS = 30.0
 MAX_TTL_SECONDS = 86400.0

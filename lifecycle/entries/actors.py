@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 
 ENV_AGENT = "MEMORY_LIFECYCLE_AGENT_ID"
 REPLICA_META = "replica_id"

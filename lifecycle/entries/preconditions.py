@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from lifecycle.basics.keys import validate_key
 from lifecycle.errors import InvalidValueError
-from lifecycle.store import Row, Store, Transaction
+from lifecycle.store.base import Row, Store, Transaction
 
 REVISION = "revision"
 LOCK = "lock"

@@ -10,9 +10,3 @@ source again changes nothing.
 * ``claude_flow``: claude-flow's ``.swarm/memory.db`` (v2 and v3 schemas)
 * ``seed``: the seed's file-per-key layout (``.claude-flow/memory/*.json``)
 """
-
-from __future__ import annotations
-
-from lifecycle.importers.apply import Candidate, ImportReport, apply
-
-__all__ = ["Candidate", "ImportReport", "apply"]

@@ -40,8 +40,7 @@ from lifecycle.entries import codec, crdt, provenance, searchable, transitions
 from lifecycle.entries.tags import check_tags
 from lifecycle.errors import InvalidValueError, LifecycleError
 from lifecycle.search.syntax import fingerprint, match_words, parse
-from lifecycle.store import Row, Store
-from lifecycle.store.base import SearchHit
+from lifecycle.store.base import Row, SearchHit, Store
 from lifecycle.store.text_index import SearchDoc
 
 DEFAULT_LIMIT = 10

@@ -16,6 +16,10 @@ from lifecycle.basics.dataclass_lite import Record
 from lifecycle.store.text_index import Query, SearchDoc
 from lifecycle.store.vectors import VectorStore
 
+# Above every other character (in byte order too): a key range ``[prefix, prefix +
+# PREFIX_END)`` holds every key under ``prefix``, on both backends.
+PREFIX_END = "\U0010ffff"
+
 
 class Row(Record):
     """One stored entry (or tombstone) exactly as a backend keeps it.

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lifecycle.store.base import Store, Transaction
     from lifecycle.store.postgres.store import PostgresStore, PostgresTransaction
-    from lifecycle.store.sqlite.store import SQLiteStore, SQLiteTransaction
+    from lifecycle.store.sqlite.store import SQLiteStore
+    from lifecycle.store.sqlite.transaction import SQLiteTransaction
 
     def _sqlite_conforms(store: SQLiteStore, tx: SQLiteTransaction) -> tuple[Store, Transaction]:
         return store, tx

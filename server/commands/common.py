@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .. import output
+from ..program import PROG
 
 if TYPE_CHECKING:
     from lifecycle import MemoryLifecycleManager
-
-PROG = "memory-lifecycle"
 
 
 class UsageError(Exception):
@@ -105,7 +104,7 @@ def open_existing(args: argparse.Namespace) -> MemoryLifecycleManager:
     read in the wrong folder would leave behind. Writes create the store as before."""
     from lifecycle.errors import StoreNotFoundError
     from lifecycle.paths import resolve
-    from lifecycle.store import sqlite_file
+    from lifecycle.store.url import sqlite_file
 
     url = resolve(args.memory_dir, args.policy_file, args.store).store_url
     path = sqlite_file(url)

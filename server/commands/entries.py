@@ -22,7 +22,8 @@ from types import NoneType
 from typing import Any
 
 from .. import output
-from .common import PROG, emit, open_existing, open_manager, output_option
+from ..program import PROG
+from .common import emit, open_existing, open_manager, output_option
 
 DEFAULT_LIST_LIMIT = 100
 

@@ -15,7 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .common import PROG
+from ..program import PROG
 
 VALUE, BOOL, COMPAT = "value", "bool", "compat"
 Flag = tuple[tuple[str, ...], str, str, str]  # option strings, dest, kind, help

@@ -23,10 +23,13 @@ from typing import Any
 from lifecycle import paths
 from lifecycle.errors import ConfigurationError
 
-from .. import clients, output
-from ..clients import Client, project_files
+from .. import output
+from ..clients import project_files
+from ..clients import registry as clients
 from ..clients.config_file import COMMAND, ConfigFile
-from .common import PROG, UsageError, output_option
+from ..clients.registry import Client
+from ..program import PROG
+from .common import UsageError, output_option
 
 GITIGNORE = Path(".gitignore")
 default_policies = project_files.default_policies

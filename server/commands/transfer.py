@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import output
-from .common import PROG, emit, open_existing, open_manager, output_option
+from ..program import PROG
+from .common import emit, open_existing, open_manager, output_option
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lifecycle import InvalidKeyError, ManualClock, MemoryLifecycleManager
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 from tests.lifecycle.store.test_contract import T0, put, row
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     ManagerFactory,

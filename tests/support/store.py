@@ -22,7 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.store import Store, open_store
+from lifecycle.store.backend import open_store
+from lifecycle.store.base import Store
 
 ENV_DSN = "MEMORY_LIFECYCLE_TEST_POSTGRES"
 ENV_REQUIRE = "MEMORY_LIFECYCLE_REQUIRE_POSTGRES"
@@ -64,9 +65,9 @@ def _probe(dsn: str) -> str | None:
         with psycopg.connect(dsn, connect_timeout=5) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        from lifecycle.store import _redact
+        from lifecycle.store.url import redact_url
 
-        return f"{_redact(dsn)}: {str(exc).strip()}"
+        return f"{redact_url(dsn)}: {str(exc).strip()}"
     return None
 
 

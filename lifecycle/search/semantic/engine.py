@@ -39,8 +39,7 @@ from lifecycle.search.semantic.source import (
     model_id,
 )
 from lifecycle.search.syntax import match_words, parse
-from lifecycle.store import Store
-from lifecycle.store.base import SearchHit
+from lifecycle.store.base import SearchHit, Store
 
 if TYPE_CHECKING:
     from lifecycle.search.semantic.embedder import Embedder

@@ -31,8 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lifecycle.search.semantic.document import embedding_text, text_hash
-from lifecycle.store import Store
-from lifecycle.store.base import Row
+from lifecycle.store.base import Row, Store
 from lifecycle.store.vectors import VectorState, VectorStore
 
 LOAD_BATCH = 5000

@@ -21,7 +21,7 @@ from lifecycle.basics.clock import Clock
 from lifecycle.search.semantic.document import embedding_text, text_hash
 from lifecycle.search.semantic.embedder import Embedder
 from lifecycle.search.semantic.quantize import quantize, to_bytes
-from lifecycle.store import Store
+from lifecycle.store.base import Store
 from lifecycle.store.vectors import NewVector, PendingRow
 
 BATCH = 64

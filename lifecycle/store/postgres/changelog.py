@@ -12,7 +12,7 @@ every change up to it. The price is that the last statement and the COMMIT of
 writers are serialized store-wide; everything before (per-key locks, reads,
 merges) still runs in parallel, and the increment, the row writes, the log, the
 NOTIFY and the COMMIT itself go in one message (``PUT_ONE`` for one key, ``PUT_MANY``
-for a batch, then ``COMMIT``; see ``postgres_tx``), so the counter's row lock is held
+for a batch, then ``COMMIT``; see ``transaction``), so the counter's row lock is held
 for the server's work only, never across a round trip to the client. A rolled-back
 transaction rolls its increment back too, so revisions have no gaps.
 
@@ -88,7 +88,7 @@ _UPDATES = (
 )
 _CHANNEL = re.compile(r"^[a-z0-9_]+$")
 
-# Both statements are prepared on every pooled connection (``postgres_tx``) and run by
+# Both statements are prepared on every pooled connection (``transaction``) and run by
 # name, in the message that also carries the COMMIT. Both return ``base``: the revision
 # before this transaction's first change (its changes get base + 1, base + 2, ...).
 

@@ -1,6 +1,6 @@
 """PostgreSQL's store methods for revisions, the change log and locks.
 
-How revisions keep commit order is in ``postgres_changelog``, how waiters are woken
+How revisions keep commit order is in ``changelog``, how waiters are woken
 in ``postgres_listen``. Locks draw their fencing tokens from another counter row,
 taken first (and alone) by the acquiring transaction: acquisitions are serialized,
 so tokens grow in the order locks were granted, across every lock of the store.

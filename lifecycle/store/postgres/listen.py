@@ -9,7 +9,7 @@ costs latency, never a missed change: the waiter re-reads the log anyway.
 A listening connection only reads, so a server that stops answering would leave it
 waiting forever, deaf after the server is back. So it is pinged (``SELECT 1``) when
 it has been quiet for the store's ``timeout``, under the same deadline as every call
-(``postgres_deadline``); no answer, and it is dropped and opened again.
+(``deadline``); no answer, and it is dropped and opened again.
 """
 
 from __future__ import annotations

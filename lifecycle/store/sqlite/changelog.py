@@ -84,7 +84,7 @@ def forget_history(conn: sqlite3.Connection) -> None:
 
 class SQLiteCoordination:
     """The store methods for revisions, the change log and locks (mixed into
-    ``SQLiteStore``, which provides the connection plumbing)."""
+    ``SQLiteStore``; ``connections`` provides the connection plumbing)."""
 
     if TYPE_CHECKING:
         _closed: bool

@@ -19,7 +19,8 @@ from lifecycle import (
     StoreError,
 )
 from lifecycle.basics.dataclass_lite import replace
-from lifecycle.store import Row, Store, SweepResult, open_store
+from lifecycle.store.backend import open_store
+from lifecycle.store.base import Row, Store, SweepResult
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     UrlFactory,
     backend_fixture,
@@ -688,9 +689,9 @@ def test_a_connection_the_server_dropped_is_replaced_not_reported(
 ) -> None:
     import psycopg
 
-    from lifecycle.store.postgres import store as postgres
+    from lifecycle.store.postgres import connections as postgres_connections
 
-    monkeypatch.setattr(postgres, "IDLE_CHECK_SECONDS", 0.0)  # probe on every checkout
+    monkeypatch.setattr(postgres_connections, "IDLE_CHECK_SECONDS", 0.0)  # probe on every checkout
     s = open_store(store_url_factory("postgres") + "&pool_max_size=1")  # one connection
     try:
         put(s, row("a/1"))

@@ -17,9 +17,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from lifecycle.store import Store, open_store
-from lifecycle.store.postgres import store as postgres_store
-from lifecycle.store.sqlite import store as sqlite_store
+from lifecycle.store.backend import open_store
+from lifecycle.store.base import Store
+from lifecycle.store.postgres import schema as postgres_schema
+from lifecycle.store.postgres import settings as postgres_settings
+from lifecycle.store.sqlite import schema as sqlite_schema
 from tests.lifecycle.store.test_contract import T0, put, row
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     UrlFactory,
@@ -130,7 +132,7 @@ def test_reset_forgets_the_log_but_never_reuses_a_revision(store: Store) -> None
 def test_a_store_written_before_revisions_gets_them_when_it_migrates(
     backend: str, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for module in (sqlite_store, postgres_store):
+    for module in (sqlite_schema, postgres_schema):
         before = {n: m for n, m in module.NUMBERED.items() if n <= 2}
         monkeypatch.setattr(module, "NUMBERED", before)
     open_store(store_url).close()  # the schema as migration 2 left it
@@ -161,7 +163,7 @@ def _insert_rows_the_old_way(backend: str, url: str, keys: list[str]) -> None:
         return
     import psycopg
 
-    conninfo, schema, *_ = postgres_store._parse_url(url, url)
+    conninfo, schema, *_ = postgres_settings.parse_url(url, url)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {schema}")
         conn.cursor().executemany(

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from lifecycle import InvalidValueError, ManualClock, MemoryLifecycleManager
-from lifecycle.store import Store
-from lifecycle.store.base import ExpiryBucket
+from lifecycle.store.base import ExpiryBucket, Store
 from tests.lifecycle.store.test_contract import T0, put, row
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     ManagerFactory,

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from lifecycle import LifecycleError, MemoryLifecycleManager, StoreError
-from lifecycle.store import open_store
-from lifecycle.store.postgres.store import IDLE_CHECK_SECONDS
+from lifecycle.store.backend import open_store
+from lifecycle.store.postgres.connections import IDLE_CHECK_SECONDS
 from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
 from tests.support.tcp_proxy import TcpProxy
 

@@ -13,9 +13,11 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.store import Row, open_store
-from lifecycle.store.postgres import store as postgres
-from lifecycle.store.sqlite import store as sqlite
+from lifecycle.store.backend import open_store
+from lifecycle.store.base import Row
+from lifecycle.store.postgres import schema as postgres_schema
+from lifecycle.store.sqlite import schema as sqlite_schema
+from lifecycle.store.sqlite.rows import COLUMNS as SQLITE_COLUMNS
 from tests.support.env import PYTHON, child_env
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     ManagerFactory,
@@ -30,7 +32,7 @@ namespaces:
   - {namespace: "tmp/*", ttl_seconds: 60, cleanup_strategy: lazy, conflict_strategy: lww}
   - {namespace: "keep/*", ttl_seconds: 60, cleanup_strategy: manual, conflict_strategy: lww}
 """
-OLD_COLUMNS = ", ".join(sqlite._COLUMNS.split(", ")[:13])  # before tags and revisions
+OLD_COLUMNS = ", ".join(SQLITE_COLUMNS.split(", ")[:13])  # before tags and revisions
 
 
 def _pg_parts(url: str) -> tuple[str, str]:
@@ -51,7 +53,7 @@ def pre_search_store(backend: str, url: str, rows: list[Row]) -> None:
             conn.execute(
                 "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)"
             )
-            for version, script in enumerate(sqlite.MIGRATIONS[:2], start=1):
+            for version, script in enumerate(sqlite_schema.MIGRATIONS[:2], start=1):
                 conn.executescript(script)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, 0)", (version,))
             marks = ",".join("?" * 13)
@@ -67,7 +69,7 @@ def pre_search_store(backend: str, url: str, rows: list[Row]) -> None:
             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
             "applied_at DOUBLE PRECISION NOT NULL)"
         )
-        for version, script in enumerate(postgres.MIGRATIONS[:2], start=1):
+        for version, script in enumerate(postgres_schema.MIGRATIONS[:2], start=1):
             conn.execute(script)
             conn.execute("INSERT INTO schema_migrations VALUES (%s, 0)", (version,))
         marks = ",".join(["%s"] * 13)
@@ -209,7 +211,7 @@ def test_a_migration_numbered_below_one_already_applied_still_runs(
     """Branches merge in any order: a store that has migration 4 gets 3 when 3 arrives
     (as it happened here: search's 4 and the change log's 3 landed on separate branches)."""
     url = store_url_factory(backend)
-    module = sqlite if backend == "sqlite" else postgres
+    module = sqlite_schema if backend == "sqlite" else postgres_schema
     without_3 = {n: m for n, m in module.NUMBERED.items() if n != 3}
     monkeypatch.setattr(module, "NUMBERED", without_3)
     open_store(url).close()  # a store with migrations 1, 2 and 4

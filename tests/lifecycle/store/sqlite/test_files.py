@@ -16,7 +16,7 @@ import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager, StoreError
 from lifecycle.maintenance import run_maintenance
-from lifecycle.store import SQLiteStore
+from lifecycle.store.sqlite.store import SQLiteStore
 from tests.support.cli import run_cli
 from tests.support.env import PYTHON, REPO, child_env
 from tests.support.server import raw_stdio_server
@@ -318,7 +318,7 @@ def test_a_full_database_says_so(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="inode semantics checked on Linux")
 def test_reads_notice_a_replaced_file_within_a_second_without_a_write(tmp_path: Path) -> None:
-    import lifecycle.store.sqlite.store as sqlite_module
+    import lifecycle.store.sqlite.connections as sqlite_module
 
     a, b = tmp_path / "a", tmp_path / "b"
     with MemoryLifecycleManager(memory_dir=b) as other:

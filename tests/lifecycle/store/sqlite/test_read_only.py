@@ -187,7 +187,7 @@ def test_a_read_only_store_made_before_the_last_migrations_still_answers_reads(
 ) -> None:
     """Migrations reads do not need (``READS_WITHOUT``) wait for a process that can write."""
     require_mounts()
-    from lifecycle.store.sqlite import store as sqlite
+    from lifecycle.store.sqlite import schema as sqlite
 
     directory = tmp_path / "m"
     older = {n: m for n, m in sqlite.NUMBERED.items() if n not in sqlite.READS_WITHOUT}

@@ -1,0 +1,361 @@
+"""SQLite's write transactions: ``BEGIN IMMEDIATE`` on the bare connection
+(``ConnectionWrite``), and the contract's transaction (``SQLiteWriteTransaction``)
+whose rows (``SQLiteTransaction``) queue their writes and flush them in bulk.
+
+Every read-modify-write takes the write lock up front with ``BEGIN IMMEDIATE``, so two
+writers never both read the old value; the writers' gate (``gate``) makes the turns
+come in order. Its own module, under the same name as PostgreSQL's
+(``postgres/transaction.py``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+
+from lifecycle.errors import StoreError
+from lifecycle.store.base import Row
+from lifecycle.store.sqlite import changelog, search
+from lifecycle.store.sqlite.connections import SQLiteConnections, busy
+from lifecycle.store.sqlite.files import DATABASE, DATABASE_AND_WAL
+from lifecycle.store.sqlite.rows import COLUMNS as _COLUMNS
+from lifecycle.store.sqlite.rows import row_from as _row
+
+_INSERT = (
+    f"INSERT INTO entries (id, {_COLUMNS}, search_key, search_body) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_UPDATE = (
+    "UPDATE entries SET policy=?, strategy=?, cleanup=?, codec=?, payload=?, size_bytes=?, "
+    "created_at=?, updated_at=?, expires_at=?, ttl_seconds=?, actor=?, tombstone=?, tags=?, "
+    "revision=?, search_key=?, search_body=? WHERE id=?"
+)
+_SELECT_FOR_WRITE = f"SELECT {_COLUMNS}, {search.SELECT_INDEXED} FROM entries WHERE key = ?"
+_SELECT_MANY_FOR_WRITE = (
+    f"SELECT {_COLUMNS}, {search.SELECT_INDEXED} FROM entries "
+    "WHERE key IN (SELECT value FROM json_each(?))"
+)
+_HIGHEST_ID_AND_REVISION = f"SELECT (SELECT COALESCE(MAX(id), 0) FROM entries), ({changelog.HEAD})"
+_LOG = "INSERT INTO changes (revision, key, op, policy) VALUES (?, ?, ?, ?)"
+_RECORD_OPS = (
+    "INSERT INTO op_ids VALUES (?, ?, ?) ON CONFLICT(key, op_id) "
+    "DO UPDATE SET applied_at = MAX(applied_at, excluded.applied_at)"
+)
+_MISSING = object()
+
+
+class SQLiteTransaction:
+    """Writes rows and, beside them, their index entries (``search``) and change-log
+    rows, in bulk.
+
+    Why it looks the way it does: a batch of 1,000 writes used to cost four statements
+    per row (read, change-log insert, upsert, index insert), and the statement calls, not
+    SQLite's own work, were most of a bulk load. So:
+
+    * the keys announced to ``SQLiteStore.transaction`` are read in one query at the
+      first ``get`` of one of them (each prefetched row is handed out once; a second
+      ``get`` of the key reads it again, seeing this transaction's writes);
+    * ``put`` only computes its rows and queues them; the queue is written with one
+      ``executemany`` per table when the transaction commits, or earlier, before any
+      read that could see a queued row (a ``get`` or ``remove`` of a queued key);
+    * so no statement has to report an id, the transaction hands them out itself:
+      a new entry gets the next ``entries.id`` and a change the next revision, as
+      SQLite would (one more than the largest present; under ``BEGIN IMMEDIATE``
+      nobody else can insert meanwhile).
+
+    What a ``get`` read of a row's index entry is remembered, so a ``put`` that leaves
+    the text as it was does no index work and costs no extra read."""
+
+    def __init__(self, conn: sqlite3.Connection, keys: Sequence[str] = ()) -> None:
+        self._conn = conn
+        self._indexed: dict[str, search.Indexed | None] = {}
+        self.revisions: dict[str, int] = {}
+        self._announced: Sequence[str] | None = keys if len(keys) > 1 else None
+        self._prefetched: dict[str, Row | None] = {}
+        self._next_id = 0  # 0: not read yet
+        self._next_revision = 0
+        self._queued_keys: set[str] = set()
+        self._inserts: list[tuple[object, ...]] = []
+        self._updates: list[tuple[object, ...]] = []
+        self._index_ops: list[tuple[object, ...]] = []
+        self._changes: dict[int, tuple[str, str, str]] = {}
+        self._ops: list[tuple[str, str, float]] = []
+        self._queued_ops: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------ reads
+
+    def get(self, key: str) -> Row | None:
+        if self._announced is not None:
+            self._prefetch(self._announced)
+        found = self._prefetched.pop(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        if key in self._queued_keys:
+            self.flush()
+        r = self._conn.execute(_SELECT_FOR_WRITE, (key,)).fetchone()
+        if r is None:
+            self._indexed[key] = None
+            return None
+        self._indexed[key] = (r[-3], r[-2], r[-1], r[13])
+        return _row(r)
+
+    def _prefetch(self, keys: Sequence[str]) -> None:
+        """Read every announced key in one query (absent ones as ``None``)."""
+        self._announced = None
+        unique = list(dict.fromkeys(keys))
+        prefetched = dict.fromkeys(unique)
+        indexed: dict[str, search.Indexed | None] = dict.fromkeys(unique)
+        rows = self._conn.execute(_SELECT_MANY_FOR_WRITE, (json.dumps(unique),)).fetchall()
+        for r in rows:
+            indexed[r[0]] = (r[-3], r[-2], r[-1], r[13])
+            prefetched[r[0]] = _row(r)
+        self._prefetched = prefetched
+        self._indexed.update(indexed)
+
+    def _indexed_now(self, key: str) -> search.Indexed | None:
+        found = self._indexed.get(key, _MISSING)
+        if found is _MISSING:
+            self.get(key)
+            found = self._indexed[key]
+        return found  # type: ignore[return-value]
+
+    # ------------------------------------------------------------ writes (queued)
+
+    def put(self, row: Row, *, change: bool = True) -> None:
+        """Write ``row``; a ``change`` is logged and gets the next store revision (a
+        policy re-applied to a row is not a change and keeps the row's revision)."""
+        key = row.key
+        if key in self._queued_keys:
+            self.flush()  # one queued write per key: the second one updates the first
+        self._prefetched.pop(key, None)  # a later get must see this write
+        revision = row.revision
+        if change:
+            revision = self._log_change(key, "delete" if row.tombstone else "put", row.policy)
+        old = self._indexed_now(key)
+        if row.tombstone:
+            text: tuple[str | None, str | None] = (None, None)
+        elif row.search is not None:
+            text = search.render(row.search)
+        else:  # a row re-put as it was read keeps its text
+            text = (old[1], old[2]) if old is not None else (None, None)
+        tags = search.tags_text(row.tags)
+        values = (
+            row.policy,
+            row.strategy,
+            row.cleanup,
+            row.codec,
+            row.payload,
+            row.size_bytes,
+            row.created_at,
+            row.updated_at,
+            row.expires_at,
+            row.ttl_seconds,
+            row.actor,
+            int(row.tombstone),
+            tags,
+            revision,
+            *text,
+        )
+        if old is not None:
+            row_id = old[0]
+            self._updates.append((*values, row_id))
+        else:
+            row_id = self._new_id()
+            self._inserts.append((row_id, key, *values))
+        new = (row_id, *text, tags)
+        self._index_ops += search.sync_ops(old, new)
+        self._indexed[key] = new
+        self._queued_keys.add(key)
+
+    def _new_id(self) -> int:
+        if not self._next_id:
+            self._read_highest()
+        row_id = self._next_id
+        self._next_id += 1
+        return row_id
+
+    def _read_highest(self) -> None:
+        """The next entry id and the next revision, in one statement (both are the
+        largest present plus one, as SQLite itself would hand them out)."""
+        top_id, head = self._conn.execute(_HIGHEST_ID_AND_REVISION).fetchone()
+        # only what is not counted yet: queued rows are not in the tables
+        self._next_id = self._next_id or int(top_id) + 1
+        self._next_revision = self._next_revision or int(head) + 1
+
+    def _log_change(self, key: str, op: str, policy: str) -> int:
+        """One revision per key per transaction: a second change of the key rewrites the
+        first's log row (queued, or already written)."""
+        revision = self.revisions.get(key)
+        if revision is not None:
+            if revision in self._changes:
+                self._changes[revision] = (key, op, policy)
+            else:
+                self._conn.execute(
+                    "UPDATE changes SET op = ?, policy = ? WHERE revision = ?",
+                    (op, policy, revision),
+                )
+            return revision
+        if not self._next_revision:
+            self._read_highest()
+        revision = self.revisions[key] = self._next_revision
+        self._next_revision += 1
+        self._changes[revision] = (key, op, policy)
+        return revision
+
+    def remove(self, key: str, op: str = "delete") -> bool:
+        self._prefetched.pop(key, None)
+        if key in self._queued_keys:
+            self.flush()
+        found = self._conn.execute("SELECT policy FROM entries WHERE key = ?", (key,)).fetchone()
+        if found is None:
+            return False
+        self._log_change(key, op, found[0])
+        self._indexed[key] = None  # the delete trigger removes the index entry
+        return self._conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
+
+    def flush(self) -> None:
+        """Write what is queued: one ``executemany`` per table, in this order (``execute``
+        for a lone row: a single write is the common case, and it costs less)."""
+        conn = self._conn
+        changes = [(revision, *logged) for revision, logged in self._changes.items()]
+        for statement, rows in (
+            (_UPDATE, self._updates),
+            (_INSERT, self._inserts),
+            (search.INDEX_OP, self._index_ops),
+            (_LOG, changes),
+            (_RECORD_OPS, self._ops),
+        ):
+            if len(rows) == 1:
+                conn.execute(statement, rows[0])
+            elif rows:
+                conn.executemany(statement, rows)
+        self._updates, self._inserts, self._index_ops, self._changes = [], [], [], {}
+        self._ops, self._queued_ops, self._queued_keys = [], set(), set()
+
+    # ------------------------------------------------------------ other tables
+
+    def held_lock(self, name: str, now: float) -> int | None:
+        return changelog.held_lock(self._conn, name, now)
+
+    def op_applied(self, key: str, op_id: str) -> bool:
+        if (key, op_id) in self._queued_ops:
+            return True
+        found = self._conn.execute(
+            "SELECT 1 FROM op_ids WHERE key = ? AND op_id = ?", (key, op_id)
+        ).fetchone()
+        return found is not None
+
+    def record_ops(self, key: str, ops: Mapping[str, float]) -> None:
+        for op, ts in ops.items():
+            self._ops.append((key, op, ts))
+            self._queued_ops.add((key, op))
+
+
+class ConnectionWrite:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on any exception, driver errors mapped;
+    yields the connection.
+
+    Under the write lock it first checks that the path still names the file this
+    connection opened (reopening if not), and after COMMIT that it still did: a write
+    that went into a deleted file is reported as lost, never acknowledged.
+    A class rather than a generator context manager: it sits on every write's hot path.
+    """
+
+    __slots__ = ("_conn", "_store")
+
+    def __init__(self, store: SQLiteConnections) -> None:
+        self._store = store
+        self._conn: sqlite3.Connection | None = None
+
+    def _open(self) -> sqlite3.Connection:
+        store = self._store
+        conn = store._conn()
+        if store._local.read_only:
+            raise store._read_only_error()
+        store._gate.enter()  # writers queue here (gate), before SQLite's lock
+        try:
+            conn = store._begin(conn)
+            moved = store._local.files.changed(DATABASE)
+            if moved is not None:
+                with store._errors():
+                    conn.execute("ROLLBACK")
+                conn = store._begin(store._reopen(moved))
+        except BaseException:
+            store._gate.exit()
+            raise
+        self._conn = conn
+        return conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self._open()
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        try:
+            self._finish(exc)
+        finally:
+            self._store._gate.exit()
+
+    def _finish(self, exc: BaseException | None) -> None:
+        conn = self._conn
+        store = self._store
+        assert conn is not None
+        if exc is None:
+            with store._errors():
+                _commit(conn, store)
+            moved = store._local.files.changed(DATABASE_AND_WAL)
+            if moved is not None:
+                store._reopen(moved)
+                raise StoreError(
+                    f"store {store.path}: {moved} while this write committed, so it went to "
+                    "the old file and is lost; retry it (the store is reopened)",
+                    path=str(store.path),
+                )
+            return
+        with store._errors():
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise exc
+
+
+class SQLiteWriteTransaction(ConnectionWrite):
+    """The contract's transaction: the same, yielding rows instead of the connection, and
+    writing what the rows queued before it commits."""
+
+    __slots__ = ("_keys", "_tx")
+
+    def __init__(self, store: SQLiteConnections, keys: Sequence[str]) -> None:
+        super().__init__(store)
+        self._keys = keys
+        self._tx: SQLiteTransaction | None = None
+
+    def __enter__(self) -> SQLiteTransaction:  # type: ignore[override]
+        self._tx = SQLiteTransaction(self._open(), self._keys)
+        return self._tx
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None and self._tx is not None:
+            try:
+                self._tx.flush()
+            except BaseException as error:
+                super().__exit__(type(error), error, None)  # rolls back; maps driver errors
+                raise
+        super().__exit__(exc_type, exc, tb)
+
+
+def _commit(conn: sqlite3.Connection, store: SQLiteConnections) -> None:
+    """COMMIT, retried only while the store is busy: any other failure (a full disk) is
+    reported as SQLite said it, after making sure the transaction is rolled back."""
+    try:
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if not busy(error) or not conn.in_transaction:
+                raise
+            store._retry_busy(lambda: conn.execute("COMMIT"))
+    except sqlite3.Error:
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
