@@ -9,6 +9,7 @@ import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
 from tests.support.env import ENV_VARS, HUB_OFFLINE
+from tests.support.ports import release_ports
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +24,13 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project.mkdir()
     (project / ".git").mkdir()  # marks the project root for path resolution
     monkeypatch.chdir(project)
+
+
+@pytest.fixture(autouse=True)
+def _ports() -> Iterator[None]:
+    """The ports ``free_port()`` held for a test are given back after it."""
+    yield
+    release_ports()
 
 
 @pytest.fixture
