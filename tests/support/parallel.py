@@ -24,7 +24,12 @@ import pytest
 
 # modules whose tests share a module-scoped fixture; tests/test_parallel.py keeps this
 # list complete
-ONE_WORKER_MODULES = frozenset({"tests/server/ui/test_browser.py"})
+ONE_WORKER_MODULES = frozenset(
+    {
+        "tests/server/test_http_input.py",  # one `serve --transport http`
+        "tests/server/ui/test_browser.py",  # one Chromium, one `ui`
+    }
+)
 
 
 def module_of(nodeid: str) -> str:
