@@ -162,8 +162,8 @@ def timed_exit(
     What an exit bound guards against is a server held up by its own waits (a thread that
     is not joined, a long-poll, a timer), which is time spent sleeping. On the shared
     2-core machine, with the suite's workers and other engineers' suites running, a
-    server can also sit a second or more in the run queue just to do its ~0.2 s of
-    teardown; Linux counts that time per thread (``/proc/PID/task/TID/schedstat``, its
+    server can also sit a second or more in the run queue just to do its fraction of a
+    second of teardown; Linux counts that time per thread (``/proc/PID/task/TID/schedstat``, its
     second field) and it is not counted here. Elsewhere the wall time is returned as is.
     """
     before = _queued(proc.pid)
