@@ -22,8 +22,14 @@ serve:  ## the MCP server over stdio (stdout: MCP messages only; a first build r
 	@$(MAKE) --no-print-directory $(STAMP) 1>&2
 	@$(BIN)/memory-lifecycle serve
 
+# pytest-xdist workers: more than cores, as most tests wait on subprocesses and servers
+# (tests/support/parallel.py); `make test TEST_WORKERS=0` runs in one process
+TEST_WORKERS ?= 4
+
+# The run writes bytecode even where PYTHONDONTWRITEBYTECODE=1 is set: otherwise each
+# worker parses and rewrites (pytest's asserts) every test module again, ~3 s of CPU each.
 test: $(STAMP)  ## the whole suite (PostgreSQL tests run when MEMORY_LIFECYCLE_TEST_POSTGRES is set)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,14 +1,27 @@
-"""Shared fixtures: real SQLite files in a temp dir, a manual clock, a clean environment."""
+"""Shared fixtures: real SQLite files in a temp dir, a manual clock, a clean environment;
+and how a parallel run (pytest-xdist) hands out the tests (tests/support/parallel.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
+from tests.support import parallel
 from tests.support.env import ENV_VARS, HUB_OFFLINE
+from tests.support.ports import release_ports
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return parallel.make_scheduler(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    parallel.slow_first(config, items)
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +36,13 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project.mkdir()
     (project / ".git").mkdir()  # marks the project root for path resolution
     monkeypatch.chdir(project)
+
+
+@pytest.fixture(autouse=True)
+def _ports() -> Iterator[None]:
+    """The ports ``free_port()`` held for a test are given back after it."""
+    yield
+    release_ports()
 
 
 @pytest.fixture

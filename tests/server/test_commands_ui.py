@@ -19,7 +19,7 @@ import pytest
 from lifecycle import MemoryLifecycleManager
 from tests.support.dashboard import ui_server
 from tests.support.env import PYTHON, REPO, child_env
-from tests.support.server import EXIT_TIMEOUT, free_port, wait_for_port
+from tests.support.server import EXIT_TIMEOUT, free_port, timed_exit, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -85,10 +85,7 @@ def test_a_signal_stops_it_with_exit_0_even_during_a_long_poll(tmp_path: Path, s
         poller = threading.Thread(target=poll)
         poller.start()
         time.sleep(0.3)  # (let the long-poll reach the server; it is not what is timed)
-        started = time.monotonic()
-        proc.send_signal(signum)
-        code = proc.wait(timeout=EXIT_TIMEOUT + 5)
-        seconds = time.monotonic() - started
+        code, seconds = timed_exit(proc, lambda: proc.send_signal(signum))
         poller.join(timeout=10)
         assert proc.stderr is not None
         stderr = proc.stderr.read().decode()

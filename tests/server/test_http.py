@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import anyio
@@ -25,6 +24,7 @@ from tests.support.server import (
     http_server,
     server_command,
     structured,
+    timed_exit,
 )
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -136,10 +136,7 @@ async def test_http_server_exits_cleanly_on_a_signal(tmp_path: Path, signum: int
         with bounded():
             async with Client(url(port)) as client:
                 await client.call_tool("memory_stats", {})
-        started = time.monotonic()
-        proc.send_signal(signum)
-        code = proc.wait(timeout=EXIT_TIMEOUT + 3)
-        seconds = time.monotonic() - started
+        code, seconds = timed_exit(proc, lambda: proc.send_signal(signum))
         assert proc.stderr is not None
         stderr = proc.stderr.read().decode()
     assert code == 0, stderr
@@ -197,10 +194,9 @@ async def test_http_server_with_an_open_dashboard_long_poll_exits_cleanly(
 
                 tg.start_soon(poll)
                 await anyio.sleep(0.3)  # (let the poll reach the server; not what is timed)
-                started = time.monotonic()
-                proc.send_signal(signal.SIGTERM)
-                code = await anyio.to_thread.run_sync(lambda: proc.wait(EXIT_TIMEOUT + 3))
-                seconds = time.monotonic() - started
+                code, seconds = await anyio.to_thread.run_sync(
+                    timed_exit, proc, lambda: proc.send_signal(signal.SIGTERM)
+                )
         assert proc.stderr is not None
         stderr = proc.stderr.read().decode()
     assert code == 0, stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import select
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from lifecycle import MemoryLifecycleManager
 from tests.support.env import REPO, child_env
-from tests.support.server import raw_stdio_server, server_command
+from tests.support.server import RawStdioServer, raw_stdio_server, server_command
 
 pytestmark = pytest.mark.slow
 
@@ -74,19 +75,27 @@ def run_piped(memory_dir: Path, lines: list[bytes], timeout: float = 60) -> list
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawStdioServer]:
+    """One server for every unparseable line, one after the other: each test also checks
+    that it still serves (a server per line cost ~1 s of CPU each to start)."""
+    with raw_stdio_server(tmp_path_factory.mktemp("stdio") / "memory") as server:
+        server.initialize()
+        yield server
+
+
 @pytest.mark.parametrize("name", list(UNPARSEABLE))
 def test_an_unparseable_line_gets_a_parse_error_and_the_server_keeps_serving(
-    tmp_path: Path, name: str
+    serving: RawStdioServer, name: str
 ) -> None:
-    with raw_stdio_server(tmp_path / "memory") as server:
-        server.initialize()
-        assert server.proc.stdin is not None and server.proc.stdout is not None
-        server.proc.stdin.write(UNPARSEABLE[name] + b"\n")
-        server.proc.stdin.flush()
-        answered = select.select([server.proc.stdout], [], [], ANSWER_SECONDS)[0]
-        assert answered, f"no answer within {ANSWER_SECONDS} s"  # it used to wait forever
-        answer = json.loads(server.proc.stdout.readline())
-        after = server.call_tool("memory_stats", {})
+    server = serving
+    assert server.proc.stdin is not None and server.proc.stdout is not None
+    server.proc.stdin.write(UNPARSEABLE[name] + b"\n")
+    server.proc.stdin.flush()
+    answered = select.select([server.proc.stdout], [], [], ANSWER_SECONDS)[0]
+    assert answered, f"no answer within {ANSWER_SECONDS} s"  # it used to wait forever
+    answer = json.loads(server.proc.stdout.readline())
+    after = server.call_tool("memory_stats", {})
     assert answer["id"] is None
     assert answer["error"]["code"] == -32700
     assert answer["error"]["message"].startswith("Parse error: ")

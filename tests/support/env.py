@@ -21,6 +21,10 @@ ENV_VARS = (
     "MEMORY_LIFECYCLE_PROJECT_DIR",
     "MEMORY_LIFECYCLE_EMBEDDING_MODEL",
     "MEMORY_LIFECYCLE_EMBEDDING_MODEL_PATH",
+    # the terminal's size: a table's width must not depend on where the suite runs
+    # (pytest-xdist workers have COLUMNS=80 in their environment, a plain run does not)
+    "COLUMNS",
+    "LINES",
 )
 # no test reaches a model hub: tests that need a model get a local folder (tests/support/
 # semantic.py), and a default model is looked for in an empty cache, offline

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from mcp import StdioServerParameters
 
 from server.app import STOPPED_MESSAGE
 from tests.support.env import PYTHON, REPO, child_env
+from tests.support.ports import free_port
 
 CONSOLE_SCRIPT = Path(PYTHON).parent / "memory-lifecycle"
 STARTUP_TIMEOUT = 30.0  # a cold start is ~0.8 s; the 2-core VM may be busy with other suites
@@ -31,12 +33,6 @@ def server_command(memory_dir: Path, *serve_args: str) -> list[str]:
 def stdio_params(memory_dir: Path, *serve_args: str, **env: str) -> StdioServerParameters:
     command = server_command(memory_dir, *serve_args)
     return StdioServerParameters(command=command[0], args=command[1:], env=child_env(**env))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RawStdioServer:
@@ -85,15 +81,17 @@ class RawStdioServer:
         return self.request("tools/call", {"name": name, "arguments": arguments})["result"]
 
     def stop_with(self, how: str) -> tuple[int, float]:
-        """Stop by 'eof' or a signal name; return (exit code, seconds until it exited)."""
-        started = time.monotonic()
-        if how == "eof":
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-        else:
-            self.proc.send_signal(getattr(signal, how))
-        code = self.proc.wait(timeout=EXIT_TIMEOUT + 5)
-        return code, time.monotonic() - started
+        """Stop by 'eof' or a signal name; return (exit code, seconds until it exited,
+        not counting time spent waiting for a CPU: see ``timed_exit``)."""
+
+        def stop() -> None:
+            if how == "eof":
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+            else:
+                self.proc.send_signal(getattr(signal, how))
+
+        return timed_exit(self.proc, stop)
 
     def stderr_text(self) -> str:
         if self.proc.poll() is None:
@@ -154,6 +152,56 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], host: str = "127.0.0
     raise AssertionError(f"server did not listen on port {port} within {STARTUP_TIMEOUT} s")
 
 
+def timed_exit(
+    proc: subprocess.Popen[bytes], stop: Callable[[], None], timeout: float = EXIT_TIMEOUT + 5
+) -> tuple[int, float]:
+    """Call ``stop()`` (send a signal, close stdin) and wait for ``proc`` to exit; return
+    its exit code and the seconds it took, less the time its threads spent runnable but
+    waiting for a CPU.
+
+    What an exit bound guards against is a server held up by its own waits (a thread that
+    is not joined, a long-poll, a timer), which is time spent sleeping. On the shared
+    2-core machine, with the suite's workers and other engineers' suites running, a
+    server can also sit a second or more in the run queue just to do its fraction of a
+    second of teardown; Linux counts that time per thread (``/proc/PID/task/TID/schedstat``, its
+    second field) and it is not counted here. Elsewhere the wall time is returned as is.
+    """
+    before = _queued(proc.pid)
+    queued = dict(before)
+    started = time.monotonic()
+    stop()
+    deadline = started + timeout
+    while _running(proc.pid) and time.monotonic() < deadline:
+        queued.update(_queued(proc.pid))  # threads that end take their counts along
+        time.sleep(0.005)
+    queued.update(_queued(proc.pid))  # the exited main thread's, until it is reaped
+    code = proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    seconds = time.monotonic() - started
+    waited = sum(ns - before.get(tid, 0) for tid, ns in queued.items()) / 1e9
+    return code, max(seconds - waited, 0.0)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` (our child) has not exited yet; it is not reaped here."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+
+
+def _queued(pid: int) -> dict[str, int]:
+    """Nanoseconds each thread of ``pid`` has waited in a run queue (empty without
+    /proc or schedstats)."""
+    waits: dict[str, int] = {}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return waits
+    for task in tasks:
+        try:
+            waits[task.name] = int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return waits
+
+
 def structured(result: Any) -> dict[str, Any]:
     """The structured content of a successful SDK ``CallToolResult``."""
     assert not result.is_error, result.content
@@ -183,5 +231,6 @@ __all__ = [
     "server_command",
     "stdio_params",
     "structured",
+    "timed_exit",
     "wait_for_port",
 ]

@@ -6,7 +6,8 @@ connections are refused, open ones are cut); ``blackhole()`` accepts connections
 but never answers (the server looks unreachable: connects hang); ``stall()`` stops
 relaying but keeps every socket open, old and new (the server looks frozen, or
 partitioned away: nothing is refused, nothing comes back) until ``resume()``;
-``start()`` listens on the same port again. The real server is never touched.
+``start()`` listens on the same port again (``free_port()`` holds it for the test
+meanwhile). The real server is never touched.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
+
+from tests.support.ports import free_port
 
 
 class TcpProxy:
@@ -33,11 +36,12 @@ class TcpProxy:
         self._threads: list[threading.Thread] = []
 
     def start(self, *, forward: bool = True) -> None:
+        if not self.port:  # held until the test ends: no other test takes it between restarts
+            self.port = free_port()
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
-        self.port = listener.getsockname()[1]
         self._listener = listener
         self._forward = forward
         self._stopping.clear()

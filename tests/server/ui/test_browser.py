@@ -34,6 +34,7 @@ DESKTOP = {"width": 1360, "height": 1000}
 PHONE = {"width": 390, "height": 844}  # an iPhone 12-15 in CSS pixels
 WIDTHS = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
 
+# a parallel run hands the whole module to one worker (tests/support/parallel.py)
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
