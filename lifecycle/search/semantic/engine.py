@@ -20,6 +20,7 @@ that says how to enable it.
 from __future__ import annotations
 
 import builtins
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -121,6 +122,15 @@ class SemanticEngine:
         return self._embedder
 
     def _load(self, source: ModelSource, folder: Path | None) -> Embedder:
+        if folder is None and hub_offline():
+            # no download can happen: say so without importing the hub client, numpy and
+            # ONNX Runtime (half a second of CPU at every server start otherwise)
+            why = (
+                f"embedding model {source.name} is not downloaded and HF_HUB_OFFLINE is set; "
+                f"{PATH_HINT}"
+            )
+            self._failed = (source, why)
+            raise _unavailable(why)
         from lifecycle.search.semantic.embedder import ModelLoadError, fetch, load
 
         try:
@@ -345,6 +355,11 @@ def ranking_filters(
         check_tags(tags, field="tags filter") or (),
         provenance.check_filter(provenance_filter),
     )
+
+
+def hub_offline() -> bool:
+    """Whether the model hub client is told to stay offline (its own variable)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _result(ranked: Ranked, exact: set[str], prefixes: tuple[str, ...]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ loading anything, and one clear error when it is asked for anyway."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from lifecycle import MemoryLifecycleManager
 from lifecycle.search.semantic.engine import SemanticUnavailableError
 from lifecycle.search.semantic.source import DEFAULT_MODEL, ENV_MODEL, ENV_MODEL_PATH
+from tests.support.env import PYTHON, child_env
 
 
 def fake_model(folder: Path) -> Path:
@@ -70,9 +72,36 @@ def test_a_hub_model_not_downloaded_yet_leaves_search_by_words_and_says_how(
     assert "someone/some-model is not downloaded yet" in stats["embedding_error"]
     assert ENV_MODEL_PATH in stats["embedding_error"]
     assert m.search("text")["mode"] == "keyword"  # the default never downloads
-    with pytest.raises(SemanticUnavailableError, match="could not be fetched"):
-        m.search("text", mode="semantic")  # asked for: one try (offline in tests), then why
-    assert "could not be fetched" in m.get_stats()["embedding_error"]
+    with pytest.raises(SemanticUnavailableError, match="HF_HUB_OFFLINE is set"):
+        m.search("text", mode="semantic")  # asked for: offline in tests, so it says why
+    assert "HF_HUB_OFFLINE" in m.get_stats()["embedding_error"]
+
+
+def test_offline_a_missing_hub_model_is_refused_without_loading_the_model_stack(
+    tmp_path: Path,
+) -> None:
+    """A server's background indexer asks at every start: offline, with the default model
+    not downloaded, the answer must not cost the numpy / ONNX Runtime / hub imports."""
+    script = (
+        "import sys\n"
+        "from lifecycle import MemoryLifecycleManager\n"
+        "from lifecycle.search.semantic.engine import SemanticUnavailableError\n"
+        f"m = MemoryLifecycleManager(memory_dir={str(tmp_path / 'memory')!r})\n"
+        "try:\n"
+        "    m.index()\n"
+        "except SemanticUnavailableError as exc:\n"
+        "    print('refused:', exc)\n"
+        "heavy = ('numpy', 'onnxruntime', 'huggingface_hub')\n"
+        "print(sorted(n for n in heavy if n in sys.modules))\n"
+    )
+    env = child_env(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
+    env.pop(ENV_MODEL_PATH, None)
+    env.pop(ENV_MODEL, None)
+    done = subprocess.run(
+        [PYTHON, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "refused:" in done.stdout and "HF_HUB_OFFLINE is set" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
 
 
 def test_an_invalid_model_path_setting_names_the_field(make_manager: object) -> None:
