@@ -2,13 +2,13 @@
 
 It replaces the seed's ``scripts/scheduled_memory_cleanup.py``: one
 maintenance pass (``--once``, for cron) or a pass on a schedule (every N hours,
-or daily at HH:MM, 02:00 by default). One daemon per store: a lease row named
+or daily at HH:MM, 02:00 by default). One daemon per store: a turn row named
 ``daemon`` in the store itself is the lock, so it works the same for SQLite
 and PostgreSQL and across hosts; the daemon renews it while it runs and
 releases it on SIGTERM/SIGINT. A daemon that crashed stops blocking others
-once its lease runs out (``LOCK_SECONDS``).
+once its turn runs out (``LOCK_SECONDS``).
 
-Each pass itself runs under the store's ``maintenance`` lease
+Each pass itself runs in the store's ``maintenance`` turn
 (``lifecycle.maintenance``), so it never overlaps the MCP servers' own
 background maintenance.
 """

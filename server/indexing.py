@@ -8,9 +8,10 @@ brings the in-memory copy of the vectors up to date, so the next query finds
 nothing left to read. Each wake-up is bounded (one batch), so shutdown waits
 for at most one batch.
 
-When several servers share one store, a lease row lets one of them embed at a
-time (the others only refresh their copies); nothing here runs when search by
-meaning is off (no extra, no model): ``stats`` says why.
+When several servers share one store, the indexer's turn (a row in the store,
+named ``semantic-indexer``) lets one of them embed at a time (the others only
+refresh their copies); nothing here runs when search by meaning is off (no extra,
+no model): ``stats`` says why.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ ENV_INTERVAL = "MEMORY_LIFECYCLE_INDEX_SECONDS"
 DEFAULT_INTERVAL_SECONDS = 2.0
 BATCH = 64  # about half a second of embedding on 2 cores: what shutdown may wait for
 MAX_BACKOFF_SECONDS = 60.0
-LEASE = "semantic-indexer"
-LEASE_SECONDS = 120.0
+TURN_NAME = "semantic-indexer"  # the stored row name: existing stores keep it
+TURN_SECONDS = 120.0
 
 
 class BackgroundIndexer:
@@ -91,7 +92,7 @@ class BackgroundIndexer:
             semantic.refresh()  # vectors saved by another server
             return 0
         now = self.manager.clock.now()
-        if not store.acquire_lease(LEASE, self.holder, now, LEASE_SECONDS):
+        if not store.acquire_lease(TURN_NAME, self.holder, now, TURN_SECONDS):
             semantic.refresh()
             return 0
         try:

@@ -4,7 +4,7 @@ An APScheduler 3.11 ``AsyncIOScheduler`` on the server's event loop fires a
 job every ``interval_seconds``; the job runs ``lifecycle.maintenance.
 run_maintenance`` in a worker thread (the engine is blocking), so tool calls
 keep flowing during a sweep. A run that fails is logged and the next one still
-runs. When several servers share one store, the lease row inside
+runs. When several servers share one store, the maintenance turn taken in
 ``run_maintenance`` lets one of them sweep at a time; the others skip.
 """
 
@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from lifecycle import LifecycleError, MemoryLifecycleManager
 from lifecycle.maintenance import (
     DEFAULT_INTERVAL_SECONDS,
-    DEFAULT_LEASE_SECONDS,
+    DEFAULT_TURN_SECONDS,
     ENV_INTERVAL,
     MaintenanceRun,
     holder_id,
@@ -52,19 +52,19 @@ class MaintenanceScheduler:
         *,
         run: RunFn = run_maintenance,
         holder: str | None = None,
-        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        turn_seconds: float = DEFAULT_TURN_SECONDS,
     ) -> None:
         self.manager = manager
         self.interval_seconds = interval_seconds
         self.holder = holder or holder_id("server")
-        self.lease_seconds = lease_seconds
+        self.turn_seconds = turn_seconds
         self._run = run
         self._scheduler: AsyncIOScheduler | None = None
         self._busy = threading.Lock()  # held by the worker thread while a run is in progress
         self._stopping = False
         self.attempts = 0
         self.completed = 0  # runs that swept the store
-        self.skipped = 0  # runs that found another process holding the lease
+        self.skipped = 0  # runs that found another process in its maintenance turn
         self.failures = 0
         self.last_run: MaintenanceRun | None = None
 
@@ -117,7 +117,7 @@ class MaintenanceScheduler:
         with self._busy:
             if self._stopping:  # started just before stop(): the store is about to close
                 return MaintenanceRun(False, None, self.holder)
-            return self._run(self.manager, self.holder, lease_seconds=self.lease_seconds)
+            return self._run(self.manager, self.holder, turn_seconds=self.turn_seconds)
 
     async def stop(self, timeout: float = 1.0) -> bool:
         """Stop scheduling and wait (bounded, shielded) for a run in progress to finish.

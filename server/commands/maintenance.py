@@ -60,7 +60,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
     with open_manager(args) as manager:
         if args.once:
-            run_once(manager)  # logs what it did, or that another process holds the lease
+            run_once(manager)  # logs what it did, or that another process has the maintenance turn
             return 0
         schedule = Schedule(interval_hours=args.interval_hours, at=args.at or (2, 0))
         return Daemon(manager, schedule).run()

@@ -1,5 +1,5 @@
 """Background maintenance: runs on its interval, survives a failed run, and runs once at a
-time across processes sharing a store (the lease row)."""
+time across processes sharing a store (the maintenance turn)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from lifecycle import ConfigurationError, MemoryLifecycleManager
-from lifecycle.maintenance import LEASE_NAME, MaintenanceRun, run_maintenance
+from lifecycle.maintenance import TURN_NAME, MaintenanceRun, run_maintenance
 from server.scheduler import (
     DEFAULT_INTERVAL_SECONDS,
     ENV_INTERVAL,
@@ -96,17 +96,19 @@ async def test_an_engine_error_in_a_run_is_logged_as_one_line(
     assert "Traceback" not in caplog.text
 
 
-async def test_the_lease_lets_one_process_run_maintenance_at_a_time(tmp_path: Path) -> None:
+async def test_the_maintenance_turn_lets_one_process_run_maintenance_at_a_time(
+    tmp_path: Path,
+) -> None:
     with (
         MemoryLifecycleManager(tmp_path / "memory") as first,
         MemoryLifecycleManager(tmp_path / "memory") as second,
     ):
         expired_entries(first, 2)
         ours = MaintenanceScheduler(first, 0, holder="server-a")
-        # another server's run is in progress: it holds the lease row in the shared store
-        assert second.backend.acquire_lease(LEASE_NAME, "server-b", time.time(), 60)
+        # another server's run is in progress: it has the maintenance turn in the shared store
+        assert second.backend.acquire_lease(TURN_NAME, "server-b", time.time(), 60)
         blocked = await ours.run_once()
-        second.backend.release_lease(LEASE_NAME, "server-b")
+        second.backend.release_lease(TURN_NAME, "server-b")
         after = await ours.run_once()
         assert first.get_stats()["total_entries"] == 0
     assert blocked is not None and blocked.ran is False
@@ -158,7 +160,7 @@ async def test_concurrent_runs_in_two_servers_never_overlap(
                     tg.start_soon(b.run_once)
     assert overlapped is False
     assert a.completed + b.completed >= 1
-    assert a.skipped + b.skipped >= 1  # the real lease in run_maintenance turned them away
+    assert a.skipped + b.skipped >= 1  # the real turn in run_maintenance turned them away
 
 
 async def test_stop_waits_for_a_run_in_progress(manager: MemoryLifecycleManager) -> None:

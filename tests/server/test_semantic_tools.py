@@ -128,7 +128,7 @@ def test_one_server_embeds_at_a_time_and_the_others_only_read_its_vectors(
     one, two = BackgroundIndexer(first, batch=64), BackgroundIndexer(second, batch=64)
 
     assert one.run_once() == 64  # one bounded batch
-    assert two.run_once() == 0  # the lease is the first server's
+    assert two.run_once() == 0  # the indexer's turn is the first server's
     assert one.run_once() == 6 and one.run_once() == 0  # the rest, then nothing to do
     found = second.search("deploy note", mode="semantic", limit=100)
     assert found["pending"] == 0 and len(found["results"]) == 70
