@@ -1,7 +1,7 @@
 """``build_server()``: the MCP server ``memory-lifecycle`` over the engine.
 
 A thin facade: the lifespan opens the engine and starts background
-maintenance, tools and resources call the engine, ``run.serve`` picks the
+maintenance, tools and resources call the engine, ``transports.serve`` picks the
 transport. Building a server opens nothing; each lifespan (once per process
 over stdio, once per in-process test client) opens its own engine.
 """

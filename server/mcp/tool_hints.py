@@ -1,6 +1,6 @@
 """What every tool module declares about its tools: the MCP annotations (hints a client
 shows or acts on: read-only, destructive, idempotent) and the shape of a tool table, so
-the three modules that define tools (``tools``, ``coordination``, ``search_tools``) say
+the three modules that define tools (``tools``, ``coordination_tools``, ``search_tools``) say
 "read-only" the same way and ``tools.build_tools`` reads one kind of table."""
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ edits and commands.
 
 Hooks run on every session end, task, edit and shell command, so this module
 imports only the engine, and each hook opens the store once. Each takes its
-flags (ours and claude-flow's, see ``hook_flags``) and else the JSON Claude
-Code writes on stdin (``hook_input``). Exit 0 on success, 1 on failure; never
+flags (ours and claude-flow's, see ``flags``) and else the JSON Claude
+Code writes on stdin (``stdin``). Exit 0 on success, 1 on failure; never
 2, which Claude Code reads as "block".
 """
 
