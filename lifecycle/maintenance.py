@@ -1,10 +1,13 @@
 """Background maintenance, shared by the MCP server, the daemon and the hooks.
 
-Several servers (one per agent) may share a store; a lease row in the store
-makes one maintenance run happen at a time instead of one per server. The
-lease expires on its own, so a holder that crashed never blocks the others
-for longer than ``lease_seconds``. Each run also gives freed space back to the
-filesystem (``Store.compact``), which is why only one process should do it.
+Several servers (one per agent) may share a store; a run takes the store's
+maintenance turn (a row in the store, named ``maintenance``) so that one run
+happens at a time instead of one per server. A turn expires on its own, so a
+holder that crashed never blocks the others for longer than ``turn_seconds``.
+(The store keeps turns in its ``leases`` table, under ``Store.acquire_lease``:
+they are not the locks of ``lifecycle.coordination.locks``.) Each run also gives
+freed space back to the filesystem (``Store.compact``), which is why only one
+process should do it.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ if TYPE_CHECKING:
 
 ENV_INTERVAL = "MEMORY_LIFECYCLE_MAINTENANCE_SECONDS"
 DEFAULT_INTERVAL_SECONDS = 300.0
-LEASE_NAME = "maintenance"
-DEFAULT_LEASE_SECONDS = 300.0
+TURN_NAME = "maintenance"  # the stored row name: existing stores keep it
+DEFAULT_TURN_SECONDS = 300.0
 
 log = logging.getLogger("memory_lifecycle.maintenance")
 
@@ -36,7 +39,7 @@ def holder_id(kind: str = "process") -> str:
 
 @dataclass
 class MaintenanceRun:
-    ran: bool  # false when another process holds the lease
+    ran: bool  # false when another process has the maintenance turn
     report: dict[str, Any] | None = None
     holder: str | None = None
 
@@ -46,18 +49,18 @@ def run_maintenance(
     holder: str,
     *,
     force: bool = False,
-    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    turn_seconds: float = DEFAULT_TURN_SECONDS,
 ) -> MaintenanceRun:
-    """One collection pass under the store's maintenance lease."""
+    """One collection pass, in the store's maintenance turn."""
     store = manager.backend
-    if not store.acquire_lease(LEASE_NAME, holder, manager.clock.now(), lease_seconds):
-        log.info("maintenance skipped: another process holds the lease")
+    if not store.acquire_lease(TURN_NAME, holder, manager.clock.now(), turn_seconds):
+        log.info("maintenance skipped: another process has the maintenance turn")
         return MaintenanceRun(False, None, holder)
     try:
         report = manager.cleanup(force=force)
         _compact(store)
     finally:
-        store.release_lease(LEASE_NAME, holder)
+        store.release_lease(TURN_NAME, holder)
     log.info(
         "maintenance: deleted %d expired entries in %.1f ms %s",
         report["deleted_count"],

@@ -2,7 +2,7 @@
 
 The manager orchestrates: it opens the store, keeps the policies in force
 (``policy_watch``), runs each call in one store transaction and applies the
-entry rules (``rules``) inside it. Every write is a read-modify-write inside
+entry rules (``entries.transitions``) inside it. Every write is a read-modify-write inside
 one transaction, so concurrent writers (threads, processes, hosts) never lose
 an update; every read is a single committed read, so there is no cache to go
 stale between processes.
@@ -22,7 +22,7 @@ from lifecycle.basics.clock import Clock, HybridLogicalClock
 from lifecycle.basics.keys import full_key, namespace_prefix
 from lifecycle.coordination.api import Coordination
 from lifecycle.entries import transitions
-from lifecycle.entries.actors import component, default_agent_id, replica_id
+from lifecycle.entries.actors import component_id, default_agent_id, replica_id
 from lifecycle.entries.entry import DeleteResult, MemoryEntry, StoreResult
 from lifecycle.entries.preconditions import check_guard
 from lifecycle.entries.write_request import WriteRequest, requests_from
@@ -82,7 +82,7 @@ class MemoryLifecycleManager(Coordination):
             self._store.close()
             raise
         self._writes = Writer(
-            self._store, self.clock, self._policies, self._component, self.agent_id
+            self._store, self.clock, self._policies, self._component_id, self.agent_id
         )
         # recall by meaning: loads nothing until a search by meaning or index() needs it
         self.semantic = SemanticEngine(self._store, self.clock, self._model_source)
@@ -128,11 +128,11 @@ class MemoryLifecycleManager(Coordination):
         """Re-read the policy file; a changed policy re-applies to stored entries."""
         return self._policies.reload(only_if_changed)
 
-    def _component(self, agent_id: str | None) -> str:
-        return component(agent_id or self.agent_id, self.replica_id)
+    def _component_id(self, agent_id: str | None) -> str:
+        return component_id(agent_id or self.agent_id, self.replica_id)
 
-    def _scope(self, key: str, now: float) -> transitions.Scope:
-        return transitions.Scope(
+    def _terms(self, key: str, now: float) -> transitions.WriteTerms:
+        return transitions.WriteTerms(
             self.policies.match(key), self.policies.settings, now, self.agent_id
         )
 
@@ -184,15 +184,15 @@ class MemoryLifecycleManager(Coordination):
 
     def retrieve(self, key: str, namespace: str | None = None) -> Any | None:
         """The value under ``key``, or ``None`` when absent or expired."""
-        found = self._read(key, namespace)
-        return None if found is None else found[2].value
+        live = self._read(key, namespace)
+        return None if live is None else live[2].value
 
     def retrieve_entry(self, key: str, namespace: str | None = None) -> MemoryEntry | None:
         """The entry with its conflicts, context token and lifecycle metadata."""
-        found = self._read(key, namespace)
-        return None if found is None else reads.to_entry(found)
+        live = self._read(key, namespace)
+        return None if live is None else reads.to_entry(live)
 
-    def _read(self, key: str, namespace: str | None) -> reads.Found | None:
+    def _read(self, key: str, namespace: str | None) -> reads.LiveEntry | None:
         self._policies.maybe_reload()
         return reads.read(self._store, full_key(key, namespace), self.clock.now())
 
@@ -361,7 +361,7 @@ class MemoryLifecycleManager(Coordination):
     def merge_entries(self, entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         """Merge exported entries by the same CRDT rules as live writes."""
         self._policies.maybe_reload()
-        return replication.merge_entries(self._store, self.clock, self._scope, entries)
+        return replication.merge_entries(self._store, self.clock, self._terms, entries)
 
 
 __all__ = ["MemoryLifecycleManager"]

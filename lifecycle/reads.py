@@ -18,10 +18,11 @@ from lifecycle.store.base import Row, Store
 
 MAX_LIST_LIMIT = 1000
 
-Found = tuple[Row, transitions.Document, crdt.View]
+LiveEntry = tuple[Row, transitions.Document, crdt.View]
+"""A live entry as read: its row, its decoded document, and what a reader sees of it."""
 
 
-def read(store: Store, key: str, now: float) -> Found | None:
+def read(store: Store, key: str, now: float) -> LiveEntry | None:
     """The live entry under ``key``: its row, document and what a reader sees."""
     row = store.get(key)
     if row is None or row.tombstone:
@@ -35,8 +36,8 @@ def read(store: Store, key: str, now: float) -> Found | None:
     return (row, doc, seen) if seen.exists else None
 
 
-def to_entry(found: Found) -> MemoryEntry:
-    row, doc, seen = found
+def to_entry(live: LiveEntry) -> MemoryEntry:
+    row, doc, seen = live
     state = doc.state
     return MemoryEntry(
         key=row.key,

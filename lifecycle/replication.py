@@ -55,7 +55,7 @@ def _export_batch(store: Store, rows: list[Row]) -> Iterator[dict[str, Any]]:
 def merge_entries(
     store: Store,
     clock: Clock,
-    scope_for: Callable[[str, float], transitions.Scope],
+    terms_for: Callable[[str, float], transitions.WriteTerms],
     entries: Iterable[Mapping[str, Any]],
 ) -> dict[str, int]:
     """Merge exported entries by the CRDT rules; report what happened to each."""
@@ -67,10 +67,10 @@ def merge_entries(
             now = clock.now()
             for e in batch:
                 clock.observe(e.updated_at)
-                outcome = transitions.merge(tx.get(e.key), e, scope_for(e.key, now))
+                effect = transitions.merge(tx.get(e.key), e, terms_for(e.key, now))
                 report["merged"] += 1
-                report[outcome.kind] += 1
-                if outcome.row is not None:
-                    tx.put(outcome.row)
-                tx.record_ops(e.key, outcome.ops)
+                report[effect.kind] += 1
+                if effect.row is not None:
+                    tx.put(effect.row)
+                tx.record_ops(e.key, effect.ops)
     return report

@@ -1,11 +1,11 @@
 """The write path: requests in, one store transaction, results out.
 
 Every write (and delete) is a read-modify-write inside one transaction: read the
-row, check the write's preconditions (``guards``), apply the entry rules
-(``rules``), write the row. A batch is all or nothing twice over: a bad entry is
-refused before anything is written (``prepare``), and a failed precondition
-rolls back what the batch already wrote, so the results say which entry
-conflicted and the store is as it was.
+row, check the write's preconditions (``entries.preconditions``), apply the entry
+rules (``entries.transitions``), write the row. A batch is all or nothing twice
+over: a bad entry is refused before anything is written (``prepare``), and a
+failed precondition rolls back what the batch already wrote, so the results say
+which entry conflicted and the store is as it was.
 
 Revisions come from the store when the transaction commits (PostgreSQL assigns
 them in its last round trip), so results are completed after the commit.
@@ -43,21 +43,21 @@ class Writer:
         store: Store,
         clock: Clock,
         policies: PolicyWatcher,
-        component: Callable[[str | None], str],
+        component_id: Callable[[str | None], str],
         agent_id: str,
     ) -> None:
         self._store = store
         self._clock = clock
         self._policies = policies
-        self._component = component
+        self._component_id = component_id
         self._agent_id = agent_id
 
-    def _scope(self, policy_key: str | PreparedWrite, now: float) -> transitions.Scope:
+    def _terms(self, policy_key: str | PreparedWrite, now: float) -> transitions.WriteTerms:
         settings = self._policies.policies.settings
         if isinstance(policy_key, PreparedWrite):
-            return transitions.Scope(policy_key.policy, settings, now, self._agent_id)
+            return transitions.WriteTerms(policy_key.policy, settings, now, self._agent_id)
         policy = self._policies.policies.match(policy_key)
-        return transitions.Scope(policy, settings, now, self._agent_id)
+        return transitions.WriteTerms(policy, settings, now, self._agent_id)
 
     # ------------------------------------------------------------ writes
 
@@ -70,7 +70,7 @@ class Writer:
         self._policies.maybe_reload()
         now = self._clock.now()
         policies = self._policies.policies
-        prepared = [prepare(r, policies, now, self._component) for r in requests]
+        prepared = [prepare(r, policies, now, self._component_id) for r in requests]
         if not prepared:
             return []
         preconditions.check_issued(
@@ -117,13 +117,13 @@ class Writer:
         return results
 
     def _apply(self, tx: Transaction, w: PreparedWrite, row: Row | None, now: float) -> StoreResult:
-        scope = self._scope(w, now)
+        terms = self._terms(w, now)
         applied = w.op_id is not None and tx.op_applied(w.key, w.op_id)
-        outcome = transitions.write(row, w, self._clock, scope, op_applied=applied)
-        if outcome.row is not None:
-            tx.put(outcome.row)
-        tx.record_ops(w.key, outcome.ops)
-        result = outcome.result
+        effect = transitions.write(row, w, self._clock, terms, op_applied=applied)
+        if effect.row is not None:
+            tx.put(effect.row)
+        tx.record_ops(w.key, effect.ops)
+        result = effect.result
         if not result.applied:  # (an applied write gets its revision at commit)
             result = replace(result, revision=preconditions.current_revision(row, now))
         return result
@@ -157,8 +157,8 @@ class Writer:
     def _forget(
         self, tx: Transaction, key: str, row: Row | None, now: float
     ) -> Literal["absent", "removed", "tombstoned"]:
-        scope = self._scope(key, now)
-        kind, tombstone = transitions.forget(row, self._clock, scope, self._component(None))
+        terms = self._terms(key, now)
+        kind, tombstone = transitions.forget(row, self._clock, terms, self._component_id(None))
         if kind == "removed":
             tx.remove(key, "expire")  # it had expired: for the change feed, an expiry
         elif tombstone is not None:

@@ -28,8 +28,8 @@ from mcp.types import Tool
 
 from lifecycle import MemoryLifecycleManager
 from lifecycle.policies import schema
-from server.app import build_server
 from server.cli import build_parser
+from server.mcp.server import build_server
 from tests.support.cli import run_cli
 from tests.support.env import REPO
 from tests.support.server import bounded

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from server.app import build_server
+from server.mcp.server import build_server
 from tests.support.claude_flow import CLAUDE_FLOW_2_HOOKS, CLAUDE_FLOW_3_HOOKS
 from tests.support.docs import example, page, table_rows
 from tests.support.env import REPO

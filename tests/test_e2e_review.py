@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 
 from lifecycle import MemoryLifecycleManager
-from server.app import build_server
+from server.mcp.server import build_server
 from tests.support.cli import run_cli
 from tests.support.server import bounded, error_text, structured
 

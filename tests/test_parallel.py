@@ -47,7 +47,7 @@ def test_a_free_port_is_held_for_the_test_yet_a_server_can_listen_on_it() -> Non
         with pytest.raises(OSError) as taken:
             plain.bind(("127.0.0.1", port))
         assert taken.value.errno == errno.EADDRINUSE
-    with socket.socket() as server:  # as server.serving.listen binds
+    with socket.socket() as server:  # as server.http.runner.listen binds
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         server.bind(("127.0.0.1", port))
         server.listen()

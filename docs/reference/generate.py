@@ -101,7 +101,7 @@ def tools_page() -> str:
 def _server_listing() -> tuple[list[Any], list[Any]]:
     import anyio
 
-    from server.app import build_server
+    from server.mcp.server import build_server
 
     server = build_server(maintenance_interval=0, bench_noop=False)  # opens no store
 

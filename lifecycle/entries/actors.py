@@ -38,7 +38,8 @@ def replica_id(store: Store) -> str:
     return store.get_meta(REPLICA_META) or ""
 
 
-def component(agent_id: str, replica: str) -> str:
+def component_id(agent_id: str, replica: str) -> str:
+    """The id a write's CRDT state is keyed by: ``<agent>#<replica>``."""
     return f"{agent_id}#{replica}"
 
 

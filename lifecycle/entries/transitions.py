@@ -98,9 +98,10 @@ def expired(expires_at: float | None, now: float) -> bool:
     return expires_at is not None and expires_at <= now
 
 
-class Scope(NamedTuple):
-    """What the rules need besides the entry: its policy, the store's settings, the time,
-    and who to name when nothing else says who wrote. (A NamedTuple: one is made per
+class WriteTerms(NamedTuple):
+    """The terms a write, a delete or a merge is made under, besides the entry itself: the
+    entry's policy, the store's settings, the time, and who to name when nothing else says
+    who wrote. (A NamedTuple: one is made per
     write, and a frozen dataclass costs several times as much to construct.)"""
 
     policy: RetentionPolicy
@@ -128,7 +129,7 @@ def build_row(
     key: str,
     strategy: str,
     state: crdt.State,
-    scope: Scope,
+    terms: WriteTerms,
     *,
     previous: Row | None,
     ttl_seconds: float | None,
@@ -144,7 +145,7 @@ def build_row(
     period), the document encoded and compressed by the policy's rules, and the text
     the search index holds for it (computed here, so it is written with the row).
     ``seen``: ``crdt.view(strategy, state)`` when the caller has it already."""
-    policy = scope.policy
+    policy = terms.policy
     if seen is None:
         seen = crdt.view(strategy, state)
     codec_name, payload, raw_len = codec.encode_bytes(
@@ -156,10 +157,10 @@ def build_row(
     if seen.exists:
         expires = policy.expires_at(updated, ttl_seconds)
     else:
-        expires = tombstone_expires or (scope.now + scope.settings.tombstone_grace_seconds)
+        expires = tombstone_expires or (terms.now + terms.settings.tombstone_grace_seconds)
     if created_at is None:
         live_before = previous is not None and not previous.tombstone
-        created_at = previous.created_at if previous and live_before else (updated or scope.now)
+        created_at = previous.created_at if previous and live_before else (updated or terms.now)
     return Row(
         key=key,
         policy=policy.namespace,
@@ -172,7 +173,7 @@ def build_row(
         updated_at=updated,
         expires_at=expires,
         ttl_seconds=ttl_seconds,
-        actor=seen.actor or actor or (previous.actor if previous else scope.default_actor),
+        actor=seen.actor or actor or (previous.actor if previous else terms.default_actor),
         tombstone=not seen.exists,
         tags=tags.visible(tag_state) if seen.exists else (),
         search=searchable.document(key, seen) if seen.exists else None,
@@ -210,7 +211,7 @@ def result(
 # ------------------------------------------------------------------ write
 
 
-class Outcome(Record):
+class WriteEffect(Record):
     """A write's effect: the row to put (None: nothing changes), what to report, and the
     op ids to record as applied (with when)."""
 
@@ -238,14 +239,14 @@ def _stamp(clock: Clock, strategy: str, state: crdt.State) -> float:
 
 
 def write(
-    row: Row | None, w: PreparedWrite, clock: Clock, scope: Scope, *, op_applied: bool
-) -> Outcome:
+    row: Row | None, w: PreparedWrite, clock: Clock, terms: WriteTerms, *, op_applied: bool
+) -> WriteEffect:
     """Apply one prepared write to the key's current row."""
     strategy = w.strategy
-    now = scope.now
+    now = terms.now
     doc = decode(row) if row is not None else None
     if w.op_id is not None and (op_applied or (doc is not None and w.op_id in doc.legacy_ops)):
-        return Outcome(None, _duplicate(row, doc, w, now))
+        return WriteEffect(None, _duplicate(row, doc, w, now))
     if row is not None:
         clock.observe(row.updated_at)
     state, _ = base_state(row, doc, strategy, now)
@@ -260,7 +261,7 @@ def write(
         new = crdt.pn_add(state, w.value, w.actor, ts)
         crdt.check_counter(new, w.key)
     if new is state and row is not None and doc is not None:  # an older LWW write lost
-        return Outcome(None, result(row, doc.state, now, applied=False))
+        return WriteEffect(None, result(row, doc.state, now, applied=False))
     ops = dict(doc.legacy_ops) if doc is not None else {}
     if w.op_id is not None:
         ops[w.op_id] = now
@@ -269,7 +270,7 @@ def write(
         w.key,
         strategy,
         new,
-        scope,
+        terms,
         previous=row,
         ttl_seconds=w.ttl_seconds,
         actor=w.actor,
@@ -278,7 +279,7 @@ def write(
         seen=seen,
         provenance_state=provenance_state,
     )
-    return Outcome(stored, result(stored, new, now, applied=True, seen=seen), ops)
+    return WriteEffect(stored, result(stored, new, now, applied=True, seen=seen), ops)
 
 
 def _written_tags(
@@ -332,13 +333,13 @@ def _duplicate(
 
 
 def forget(
-    row: Row | None, clock: Clock, scope: Scope, actor: str
+    row: Row | None, clock: Clock, terms: WriteTerms, actor: str
 ) -> tuple[Literal["absent", "removed", "tombstoned"], Row | None]:
     """Delete: a live entry becomes a tombstone that beats everything it saw (so an older
     replica's export cannot bring it back); an expired one is simply removed."""
     if row is None or row.tombstone:
         return "absent", None
-    if expired(row.expires_at, scope.now):
+    if expired(row.expires_at, terms.now):
         return "removed", None
     clock.observe(row.updated_at)
     ts = max(clock.stamp(), math.nextafter(row.updated_at, math.inf))
@@ -348,11 +349,11 @@ def forget(
         row.key,
         row.strategy,
         state,
-        scope,
+        terms,
         previous=row,
         ttl_seconds=None,
-        actor=scope.default_actor,
-        tombstone_expires=scope.now + scope.settings.tombstone_grace_seconds,
+        actor=terms.default_actor,
+        tombstone_expires=terms.now + terms.settings.tombstone_grace_seconds,
         tag_state=tags.stamp(doc.tags, (), ts, actor) if doc.tags is not None else None,
         provenance_state=(
             provenance.stamp(doc.provenance, None, ts, actor)
@@ -368,7 +369,10 @@ def forget(
 MergeKind = Literal["created", "updated", "unchanged", "skipped_expired"]
 
 
-class Merge(Record):
+class MergeEffect(Record):
+    """An import's effect on one key: what happened (``kind``), the row to put (None:
+    nothing changes) and the op ids to record as applied (with when)."""
+
     __slots__ = ("kind", "ops", "row")
     kind: MergeKind
     row: Row | None  # the row to put, when ``kind`` is created or updated
@@ -382,23 +386,23 @@ class Merge(Record):
         self.ops = dict() if ops is None else ops
 
 
-def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:
+def merge(row: Row | None, e: ExportedEntry, terms: WriteTerms) -> MergeEffect:
     """Merge one exported entry into the key's row by the CRDT rules of its policy."""
-    strategy = scope.policy.conflict_strategy.value
-    now = scope.now
+    strategy = terms.policy.conflict_strategy.value
+    now = terms.now
     incoming = crdt.convert(e.state, e.strategy, strategy)
     doc = decode(row) if row is not None else None
     local, gone = base_state(row, doc, strategy, now)
-    ops = {op: ts for op, ts in e.ops.items() if ts > now - scope.settings.op_id_window_seconds}
+    ops = {op: ts for op, ts in e.ops.items() if ts > now - terms.settings.op_id_window_seconds}
     incoming_expired = expired(e.expires_at, now)
     if incoming_expired and (gone or e.tombstone):
-        return Merge("skipped_expired", None, ops)
+        return MergeEffect("skipped_expired", None, ops)
     if incoming_expired and strategy != crdt.LWW:
         # keep what it knew (dots, baseline), not its values: expired stays gone
         incoming = crdt.forget(strategy, incoming, crdt.updated_at(strategy, incoming))
     merged = crdt.merge(strategy, local, incoming)
     if strategy == crdt.MV:
-        merged = crdt.prune_siblings(merged, scope.policy.max_siblings)
+        merged = crdt.prune_siblings(merged, terms.policy.max_siblings)
     local_tags = doc.tags if doc is not None else None
     local_gone = row is None or row.tombstone or expired(row.expires_at, now)
     tag_state = tags.join(
@@ -413,7 +417,7 @@ def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:
         ops = {**doc.legacy_ops, **ops}
     same = merged == local and tag_state == local_tags and provenance_state == local_provenance
     if row is not None and not gone and same and row.strategy == strategy:
-        return Merge("unchanged", None, ops)
+        return MergeEffect("unchanged", None, ops)
     kept = None if gone else row
     # an expired local entry kept only its history: its TTL no longer speaks for the values
     ttl_from = None if kept is None or expired(kept.expires_at, now) else kept
@@ -421,7 +425,7 @@ def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:
         e.key,
         strategy,
         merged,
-        scope,
+        terms,
         previous=kept,
         ttl_seconds=e.ttl_seconds if ttl_from is None else merge_ttl(ttl_from, e),
         actor=e.actor if kept is None else None,
@@ -432,7 +436,7 @@ def merge(row: Row | None, e: ExportedEntry, scope: Scope) -> Merge:
         tag_state=tag_state,
         provenance_state=provenance_state,
     )
-    return Merge("created" if kept is None else "updated", stored, ops)
+    return MergeEffect("created" if kept is None else "updated", stored, ops)
 
 
 def merge_ttl(row: Row, e: ExportedEntry) -> float | None:

@@ -8,7 +8,7 @@ against them (``tests/lifecycle/entries/test_write_fields.py``):
   positional, the rest as ``**options: Unpack[WriteOptions]`` (mypy checks each name
   and type);
 - the MCP tool ``memory_store``'s input schema and each ``memory_store_batch`` entry
-  (``server/write_arguments.py``): these names, the wire form of these types, these
+  (``server/mcp/write_arguments.py``): these names, the wire form of these types, these
   descriptions, plus claude-flow's aliases;
 - the CLI's ``put`` flags, for the fields it exposes.
 

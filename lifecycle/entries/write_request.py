@@ -150,7 +150,7 @@ def prepare(
     request: WriteRequest,
     policies: PolicySet,
     now: float,
-    component: Callable[[str | None], str],
+    component_id: Callable[[str | None], str],
 ) -> PreparedWrite:
     """Check every field of ``request``; raise a ``LifecycleError`` naming the first problem.
 
@@ -180,7 +180,7 @@ def prepare(
             request.timestamp, k, now=now, max_ahead=settings.max_clock_skew_seconds
         ),
         ttl_seconds=check_seconds(request.ttl_seconds, "ttl_seconds", k),
-        actor=component(check_actor(agent, k) if agent is not None else None),
+        actor=component_id(check_actor(agent, k) if agent is not None else None),
         op_id=check_op_id(request.op_id, k),
         context=crdt.decode_context(context, k) if context is not None else None,
         tags=check_tags(request.tags, k),

@@ -2,7 +2,7 @@
 
 With ``--output json`` each prints the object its MCP tool returns
 (``memory_retrieve``, ``memory_store``, ``memory_list``, ``memory_delete``),
-built from the same models in ``server.models``. Those import pydantic and the
+built from the same models in ``server.mcp.models``. Those import pydantic and the
 engine but not ``mcp``, and only inside the handlers, so these commands start
 as quickly as a hook and the hook path does not pay for pydantic.
 
@@ -121,7 +121,7 @@ def _missing(args: argparse.Namespace, result: Mapping[str, Any], what: str) -> 
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    from ..models import RetrieveOutput
+    from ..mcp.models import RetrieveOutput
 
     with open_existing(args) as manager:
         entry = manager.retrieve_entry(args.key)
@@ -143,7 +143,7 @@ def cmd_put(args: argparse.Namespace) -> int:
     """A person's write: on a multi-value key it replaces the values it has seen (it reads
     the key's context first), so two ``put``s in a row leave one value. Each command is a
     new actor, so without the context every ``put`` would pile up one more sibling."""
-    from ..models import StoreOutput
+    from ..mcp.models import StoreOutput
 
     with open_manager(args) as manager:
         seen = None if args.keep_siblings else manager.retrieve_entry(args.key)
@@ -159,7 +159,7 @@ def cmd_put(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from ..models import ListOutput
+    from ..mcp.models import ListOutput
 
     with open_existing(args) as manager:
         page = manager.list(
@@ -170,7 +170,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from ..models import DeleteOutput
+    from ..mcp.models import DeleteOutput
 
     with open_manager(args) as manager:
         deleted = manager.delete(args.key)

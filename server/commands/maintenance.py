@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _clock_time(text: str) -> tuple[int, int]:
-    from ..daemon import parse_at
+    from ..background.daemon import parse_at
 
     try:
         return parse_at(text)
@@ -56,11 +56,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
-    from ..daemon import Daemon, Schedule, run_once
+    from ..background.daemon import Daemon, Schedule, run_once
 
     with open_manager(args) as manager:
         if args.once:
-            run_once(manager)  # logs what it did, or that another process holds the lease
+            run_once(manager)  # logs what it did, or that another process has the maintenance turn
             return 0
         schedule = Schedule(interval_hours=args.interval_hours, at=args.at or (2, 0))
         return Daemon(manager, schedule).run()

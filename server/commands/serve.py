@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "(the default transport, stdio, has no address)"
         )
     interval = args.maintenance_interval  # None: the server reads $ENV_INTERVAL, else 300
-    from server.run import serve  # lazy: importing mcp costs ~0.7 s, hooks never pay it
+    from server.mcp.transports import serve  # lazy: importing mcp costs ~0.7 s, hooks never pay it
 
     return serve(
         memory_dir=args.memory_dir,

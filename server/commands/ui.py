@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from server.ui.serve import run_ui  # lazy: the web stack is for this command only
+    from server.ui.standalone import run_ui  # lazy: the web stack is for this command only
 
     return run_ui(
         memory_dir=args.memory_dir,

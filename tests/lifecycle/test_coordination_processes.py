@@ -1,6 +1,6 @@
 """Coordination across real processes, on SQLite and PostgreSQL: compare-and-set loops
-that lose nothing, a lock taken in turns, a holder killed mid-lease, a long-poll woken
-by another process's write, and a feed reader beside concurrent writer processes.
+that lose nothing, a lock taken one holder after another, a holder killed mid-lease, a
+long-poll woken by another process's write, and a feed reader beside concurrent writer processes.
 
 The children are ``tests/support/coord_worker.py``; every wait is bounded.
 """
@@ -83,12 +83,12 @@ def test_compare_and_set_loops_in_five_processes_lose_no_increment(store_url: st
     assert len(changes) == 200  # one revision per successful increment, none for conflicts
 
 
-def test_four_processes_take_one_lock_in_turns_with_growing_tokens(
+def test_four_processes_take_one_lock_one_after_another_with_growing_tokens(
     store_url: str, tmp_path: Path
 ) -> None:
-    log = tmp_path / "turns.log"
+    log = tmp_path / "rounds.log"
     MemoryLifecycleManager(store=store_url).close()
-    commands = [["turns", store_url, f"agent-{i}", "job", "5", str(log)] for i in range(4)]
+    commands = [["rounds", store_url, f"agent-{i}", "job", "5", str(log)] for i in range(4)]
     with workers(*commands) as procs:
         for proc in procs:
             assert finish(proc).strip() == "done"
@@ -101,7 +101,7 @@ def test_four_processes_take_one_lock_in_turns_with_growing_tokens(
     tokens = [token for _, token, _ in starts]
     assert tokens == sorted(tokens) and len(set(tokens)) == 20  # granted in token order
     for (_, token, _), (next_start, _, _) in itertools.pairwise(starts):
-        assert ends[token] <= next_start  # a turn ends before the next one starts
+        assert ends[token] <= next_start  # a hold ends before the next one starts
     assert len({who for _, _, who in starts}) == 4
 
 

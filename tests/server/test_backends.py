@@ -9,7 +9,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from lifecycle import ManualClock
-from server.app import build_server
+from server.mcp.server import build_server
 from tests.support.env import child_env
 from tests.support.server import PYTHON, bounded, structured
 from tests.support.store import (  # noqa: F401  (fixtures)

@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 from lifecycle import ManualClock
-from server.app import build_server
+from server.mcp.server import build_server
 from tests.support.server import bounded, error_text, structured
 
 pytestmark = pytest.mark.anyio

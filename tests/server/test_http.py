@@ -160,7 +160,7 @@ async def test_the_dashboard_is_served_at_ui_beside_mcp(tmp_path: Path) -> None:
 async def test_with_a_token_the_dashboard_needs_it_and_its_cookie_does_not_open_mcp(
     tmp_path: Path,
 ) -> None:
-    from server.auth import COOKIE, cookie_value
+    from server.http.auth import COOKIE, cookie_value
 
     port = free_port()
     cookie = {"Cookie": f"{COOKIE}={cookie_value(TOKEN)}"}

@@ -1,4 +1,4 @@
-"""A child process for the coordination tests: compare-and-set loops, lock turns, a lock
+"""A child process for the coordination tests: compare-and-set loops, lock rounds, a lock
 holder to kill, a change-feed reader.
 
 Run as ``python tests/support/coord_worker.py MODE STORE_URL AGENT [ARGS...]``; it
@@ -28,14 +28,14 @@ def cas(m: MemoryLifecycleManager, key: str, count: str) -> None:
     print(json.dumps({"conflicts": conflicts}), flush=True)
 
 
-def turns(m: MemoryLifecycleManager, name: str, rounds: str, log_path: str) -> None:
-    """Take lock ``name`` ``rounds`` times, logging when each turn starts and ends."""
+def rounds_of_lock(m: MemoryLifecycleManager, name: str, rounds: str, log_path: str) -> None:
+    """Take lock ``name`` ``rounds`` times, logging when each hold starts and ends."""
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         for i in range(int(rounds)):
             with m.locked(name, ttl_seconds=20, wait_seconds=30) as token:
                 os.write(fd, f"start {token} {time.monotonic()!r} {m.agent_id}\n".encode())
-                written = m.put("task/turns", i, lock=name, lock_token=token)
+                written = m.put("task/rounds", i, lock=name, lock_token=token)
                 assert written.applied, written
                 time.sleep(0.005)
                 os.write(fd, f"end {token} {time.monotonic()!r} {m.agent_id}\n".encode())
@@ -72,7 +72,7 @@ def write(m: MemoryLifecycleManager, prefix: str, count: str) -> None:
     print("done", flush=True)
 
 
-MODES = {"cas": cas, "turns": turns, "hold": hold, "follow": follow, "write": write}
+MODES = {"cas": cas, "rounds": rounds_of_lock, "hold": hold, "follow": follow, "write": write}
 
 
 def main() -> int:

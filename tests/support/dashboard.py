@@ -21,8 +21,8 @@ import httpx2
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from server.serving import protect
-from server.ui.app import DASHBOARD_PATH, standalone_app
+from server.http.runner import protect
+from server.ui.dashboard import DASHBOARD_PATH, standalone_app
 from tests.support.env import PYTHON, REPO, child_env
 from tests.support.server import wait_for_port
 

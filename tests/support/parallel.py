@@ -26,8 +26,8 @@ import pytest
 # list complete
 ONE_WORKER_MODULES = frozenset(
     {
-        "tests/server/test_http_input.py",  # one `serve --transport http`
-        "tests/server/test_stdio_input.py",  # one stdio server for the unparseable lines
+        "tests/server/http/test_readable_errors.py",  # one `serve --transport http`
+        "tests/server/mcp/test_stdio_input.py",  # one stdio server for the unparseable lines
         "tests/server/ui/test_browser.py",  # one Chromium, one `ui`
     }
 )

@@ -6,7 +6,7 @@ autouse fixture in ``tests/conftest.py`` calls it after each test). Closing the 
 once would leave a gap before the server binds, in which another pytest-xdist worker's
 ``bind(("127.0.0.1", 0))`` or an outgoing connection may take the port. The socket kept
 here is bound with SO_REUSEADDR and never listens: Linux then gives the port to no one
-else, yet lets our server (``server.serving.listen`` sets SO_REUSEADDR too) bind it and
+else, yet lets our server (``server.http.runner.listen`` sets SO_REUSEADDR too) bind it and
 listen on it.
 """
 

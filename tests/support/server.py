@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 from mcp import StdioServerParameters
 
-from server.app import STOPPED_MESSAGE
+from server.mcp.server import STOPPED_MESSAGE
 from tests.support.env import PYTHON, REPO, child_env
 from tests.support.ports import free_port
 

@@ -8,7 +8,7 @@ Each batch is saved in one short transaction, and only for entries still at the
 revision that was read, so a write that lands meanwhile leaves its entry
 pending for the next pass instead of pairing new text with an old vector. Two
 indexers on one store do no harm (the second finds less to do); the server
-runs one at a time anyway (a lease, ``server.indexing``).
+runs one at a time anyway (the indexer's turn, ``server.background.indexing``).
 """
 
 from __future__ import annotations

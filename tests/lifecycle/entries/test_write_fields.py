@@ -2,7 +2,7 @@
 ``WriteRequest`` and the Python ``store`` / ``put`` must take exactly the declared fields.
 
 (The MCP tools and the CLI are held to the same declaration in
-``tests/server/test_write_arguments.py``.)"""
+``tests/server/mcp/test_write_arguments.py``.)"""
 
 from __future__ import annotations
 

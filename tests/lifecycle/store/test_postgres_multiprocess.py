@@ -105,9 +105,9 @@ def test_concurrent_maintenance_runs_never_overlap_on_postgresql(shared_url: str
     results = [json.loads(_finish(p).splitlines()[-1]) for p in procs]
     runs = sorted(run for r in results for run in r["runs"])
     skipped = sum(r["skipped"] for r in results)
-    assert runs, "no process ever got the lease"
-    assert skipped > 0, "the processes never competed for the lease"
-    # inside the lease, a shared counter of "processes in here" is always exactly one ...
+    assert runs, "no process ever got the maintenance turn"
+    assert skipped > 0, "the processes never competed for the maintenance turn"
+    # inside the turn, a shared counter of "processes in here" is always exactly one ...
     assert {active for _, _, active in runs} == {1}
     # ... and no run starts before the previous one ended
     for (_, end, _), (start, _, _) in itertools.pairwise(runs):
@@ -157,7 +157,7 @@ def _child(argv: list[str]) -> int:
             sys.stdin.readline()
             skipped = 0
             for _ in range(int(argv[3])):
-                if not run_maintenance(m, holder_id(agent), lease_seconds=60).ran:
+                if not run_maintenance(m, holder_id(agent), turn_seconds=60).ran:
                     skipped += 1
             print(json.dumps({"runs": runs, "skipped": skipped}), flush=True)
     return 0

@@ -13,7 +13,7 @@ import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
 from server.ui import natural_order
-from server.ui.app import DASHBOARD_PATH
+from server.ui.dashboard import DASHBOARD_PATH
 from tests.support.dashboard import (  # noqa: F401  (fixtures register under their pytest names)
     Dashboard,
     dashboard_fixture,
