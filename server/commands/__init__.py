@@ -22,7 +22,7 @@ from typing import Any
 MODULE_NAMES = (
     "serve",
     "ui",
-    "hooks",
+    "hooks.command",
     "maintenance",
     "transfer",
     "search",
@@ -35,8 +35,8 @@ MODULE_NAMES = (
 COMMANDS = {
     "serve": "serve",
     "ui": "ui",
-    "hook": "hooks",
-    "hooks": "hooks",
+    "hook": "hooks.command",
+    "hooks": "hooks.command",
     "cleanup": "maintenance",
     "stats": "maintenance",
     "daemon": "maintenance",
@@ -76,7 +76,7 @@ def register(
     what follows the command name, lets ``hook`` build only the named hook's parser:
     building all eleven, with their flags, cost a hook process ~5 ms."""
     for module in modules(command):
-        if module.__name__ == f"{__name__}.hooks":
+        if module.__name__ == f"{__name__}.hooks.command":
             module.register(sub, only=rest[0] if rest else None)
         else:
             module.register(sub)

@@ -1,4 +1,4 @@
-"""Over HTTP, a body the SDK cannot read is answered in ``server.mcp.jsonrpc_input``'s words.
+"""Over HTTP, a body the SDK cannot read is answered in ``server.jsonrpc_input``'s words.
 
 The SDK's streamable HTTP transport answers a JSON-RPC batch (a JSON array), or any
 JSON that is not one message, with ``400``, code ``-32602`` and pydantic's multi-line
@@ -16,7 +16,7 @@ from typing import Any
 
 import mcp_types as types
 
-from ..mcp.jsonrpc_input import read_message
+from server.jsonrpc_input import read_message
 
 MCP_PATH = "/mcp"
 REWRITTEN_CODES = (types.PARSE_ERROR, types.INVALID_REQUEST, types.INVALID_PARAMS)

@@ -10,7 +10,7 @@ falls short three ways, each fixed here:
   so the client waits forever. Here it gets a JSON-RPC error, ``-32700`` (parse
   error) or ``-32600`` (valid JSON that is not a JSON-RPC message), with
   ``id: null`` as JSON-RPC prescribes when the id cannot be read
-  (``server.mcp.jsonrpc_input``, whose words HTTP shares).
+  (``server.jsonrpc_input``, whose words HTTP shares).
 - At stdin EOF the SDK cancels requests still in progress, so
   ``printf "$INIT\\n$NOTIF\\n$CALL\\n" | memory-lifecycle serve`` answered the call
   with "Connection closed" and never stored. Here EOF waits (up to
@@ -40,8 +40,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from mcp.shared.message import SessionMessage
 
 from lifecycle import ConfigurationError
-
-from .jsonrpc_input import error, read_message
+from server.jsonrpc_input import error, read_message
 
 MAX_LINE_BYTES = 64 << 20  # one message; a batch of 1,000 large values fits
 DRAIN_SECONDS = 30.0

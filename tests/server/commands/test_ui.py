@@ -166,7 +166,10 @@ def test_open_hands_the_page_to_the_browser(tmp_path: Path) -> None:
     env = {"BROWSER": f"{sys.executable} {browser} %s", "MEMORY_LIFECYCLE_AUTH_TOKEN": TOKEN}
     with ui_server(tmp_path / "memory", port, "--open", **env):
         deadline = time.monotonic() + 20
-        while not opened.exists() and time.monotonic() < deadline:
+        # the fake browser creates the file, then writes: wait for the whole link
+        while time.monotonic() < deadline and not (
+            opened.exists() and opened.read_text().endswith(TOKEN)
+        ):
             time.sleep(0.05)
         link = opened.read_text()
         with httpx2.Client(timeout=30) as http:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from server.mcp.jsonrpc_input import BATCH
+from server.jsonrpc_input import BATCH
 from tests.support.server import free_port, http_server
 
 pytestmark = pytest.mark.slow

@@ -52,7 +52,7 @@ HEAVY = (
     *SEMANTIC,
 )
 # the command modules no hook needs
-OTHER_COMMANDS = tuple(f"server.commands.{m}" for m in MODULE_NAMES if m != "hooks")
+OTHER_COMMANDS = tuple(f"server.commands.{m}" for m in MODULE_NAMES if m != "hooks.command")
 
 # print the modules loaded by the end of main() as one JSON line on stderr
 PROBE = (
@@ -116,7 +116,7 @@ def test_a_hook_loads_neither_heavy_stacks_nor_other_commands(
     _modules_after(repo_project, *argv)
     modules = _modules_after(repo_project, *argv)
 
-    assert "server.commands.hooks" in modules and "lifecycle.manager" in modules  # it ran
+    assert "server.commands.hooks.command" in modules and "lifecycle.manager" in modules
     assert (repo_project / ".claude-flow" / "memory" / "memory.db").is_file()
     assert _heavy(modules) == set()
     assert {m for m in OTHER_COMMANDS if m in modules} == set()

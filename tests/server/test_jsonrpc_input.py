@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import mcp_types as types
 
-from server.mcp.jsonrpc_input import BATCH, read_message
+from server.jsonrpc_input import BATCH, read_message
 
 
 def answer(raw: bytes) -> types.JSONRPCError:
