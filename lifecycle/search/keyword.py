@@ -71,7 +71,7 @@ def search(
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidValueError(f"invalid limit {limit!r}: use 1-{MAX_LIMIT}")
     belongs = fingerprint(parsed, prefix, wanted) + (f"|p:{allowed}" if allowed else "")
-    after = _decode_cursor(cursor, belongs) if cursor else None
+    after = decode_cursor(cursor, belongs) if cursor else None
     ensure_indexed(store)
     if allowed:
         hits = _provenance_hits(store, parsed, prefix, wanted, now, after, limit + 1, allowed)
@@ -84,7 +84,9 @@ def search(
     last = page[-1] if page else None
     return {
         "results": [_result(h, exact, prefixes) for h in page],
-        "next_cursor": _encode_cursor(last, belongs) if last and len(hits) > limit else None,
+        "next_cursor": (
+            encode_cursor(last.score, last.row.key, belongs) if last and len(hits) > limit else None
+        ),
     }
 
 
@@ -192,12 +194,17 @@ def reindex(store: Store) -> dict[str, Any]:
 # ------------------------------------------------------------------ cursors
 
 
-def _encode_cursor(hit: SearchHit, belongs: str) -> str:
-    raw = json.dumps([hit.score, hit.row.key, belongs], ensure_ascii=False)
+def encode_cursor(score: float, key: str, belongs: str) -> str:
+    """A page's last position, and which search it belongs to (every mode's cursor)."""
+    raw = json.dumps([score, key, belongs], ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii")
 
 
-def _decode_cursor(cursor: Any, belongs: str) -> tuple[float, str]:
+def decode_cursor(
+    cursor: Any, belongs: str, changed: str = "the query, prefix or tags"
+) -> tuple[float, str]:
+    """The ``(score, key)`` a cursor holds; an error naming what to do when it is not one
+    of this search's (``changed`` says what may differ)."""
     try:
         if not isinstance(cursor, str):
             raise ValueError("not a string")
@@ -216,7 +223,7 @@ def _decode_cursor(cursor: Any, belongs: str) -> tuple[float, str]:
         ) from exc
     if owner != belongs:
         raise InvalidValueError(
-            "invalid cursor: it belongs to another search (the query, prefix or tags "
-            "changed); start again without a cursor"
+            f"invalid cursor: it belongs to another search ({changed} changed); start again "
+            "without a cursor"
         )
     return float(score), key

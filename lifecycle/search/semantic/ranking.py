@@ -25,16 +25,13 @@ fingerprint of the query, filters, mode and threshold.
 
 from __future__ import annotations
 
-import base64
-import json
-import math
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from lifecycle.basics.digests import sha1_hex
-from lifecycle.errors import InvalidValueError
+from lifecycle.search import keyword
 from lifecycle.search.semantic.index import VectorIndex
 from lifecycle.search.semantic.quantize import quantize
 from lifecycle.search.semantic.scan import dot_int8
@@ -67,7 +64,6 @@ def provenance_allowed(row: Row, allowed: tuple[str, ...]) -> bool:
     """Whether the entry's provenance is one of ``allowed`` (it lives in the stored
     document, not in a column; an entry without one counts as ``unknown``)."""
     from lifecycle.entries import provenance
-    from lifecycle.search import keyword
 
     doc = keyword._document(row)
     return doc is not None and provenance.filter_label(doc.provenance) in allowed
@@ -209,28 +205,8 @@ def fingerprint(query: str, filters: Filters, mode: str, threshold: float) -> st
 
 
 def encode_cursor(last: Ranked, belongs: str) -> str:
-    raw = json.dumps([last.score, last.row.key, belongs], ensure_ascii=False)
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii")
+    return keyword.encode_cursor(last.score, last.row.key, belongs)
 
 
 def decode_cursor(cursor: Any, belongs: str) -> tuple[float, str]:
-    try:
-        if not isinstance(cursor, str):
-            raise ValueError("not a string")
-        raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)
-        score, key, owner = json.loads(raw.decode("utf-8"))
-        if isinstance(score, bool) or not isinstance(score, (int, float)):
-            raise ValueError("not a score")
-        if not math.isfinite(score) or not isinstance(key, str) or not isinstance(owner, str):
-            raise ValueError("not a position")
-    except (ValueError, TypeError, UnicodeError) as exc:
-        raise InvalidValueError(
-            f"invalid cursor {str(cursor)[:40]!r}: pass the next_cursor of the previous "
-            "page unchanged"
-        ) from exc
-    if owner != belongs:
-        raise InvalidValueError(
-            "invalid cursor: it belongs to another search (the query, filters, mode or "
-            "threshold changed); start again without a cursor"
-        )
-    return float(score), key
+    return keyword.decode_cursor(cursor, belongs, "the query, filters, mode or threshold")
