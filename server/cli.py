@@ -176,6 +176,9 @@ def _apply_global_output(args: argparse.Namespace) -> None:
     if given is None:
         return
     if not hasattr(args, "output"):
+        if args.command in ("hook", "hooks"):  # a hook never exits 2 (Claude Code: "block")
+            log.warning("--output does not apply to this hook; ignored")
+            return
         raise UsageError(f"--output does not apply to {args.command}: it has no --output option")
     if args.command not in ("hook", "hooks") and given not in output.OUTPUT_FORMATS:
         raise UsageError(f"--output {given!r}: use text or json")

@@ -47,6 +47,15 @@ def test_a_global_output_that_cannot_apply_is_a_usage_error(project: Path):
     assert "Traceback" not in bad.stderr + serve.stderr
 
 
+def test_a_global_output_before_a_hook_without_output_is_ignored_never_exit_2(project: Path):
+    # claude-flow's hooks with no memory effect here take no --output: a hook must not
+    # exit 2 (Claude Code reads 2 as "block the tool"), so the flag is ignored, said once
+    done = run_cli("--output", "json", "hooks", "pre-search")
+
+    assert done.returncode == 0, done.stderr
+    assert "--output does not apply to this hook; ignored" in done.stderr
+
+
 READS = (
     ("stats",),
     ("get", "notes/a"),
