@@ -4,7 +4,7 @@ Several servers (one per agent) may share a store; a run takes the store's
 maintenance turn (a row in the store, named ``maintenance``) so that one run
 happens at a time instead of one per server. A turn expires on its own, so a
 holder that crashed never blocks the others for longer than ``turn_seconds``.
-(The store keeps turns in its ``leases`` table, under ``Store.acquire_lease``:
+(The store keeps turns in its ``leases`` table, under ``Store.take_turn``:
 they are not the locks of ``lifecycle.coordination.locks``.) Each run also gives
 freed space back to the filesystem (``Store.compact``), which is why only one
 process should do it.
@@ -53,14 +53,14 @@ def run_maintenance(
 ) -> MaintenanceRun:
     """One collection pass, in the store's maintenance turn."""
     store = manager.backend
-    if not store.acquire_lease(TURN_NAME, holder, manager.clock.now(), turn_seconds):
+    if not store.take_turn(TURN_NAME, holder, manager.clock.now(), turn_seconds):
         log.info("maintenance skipped: another process has the maintenance turn")
         return MaintenanceRun(False, None, holder)
     try:
         report = manager.cleanup(force=force)
         _compact(store)
     finally:
-        store.release_lease(TURN_NAME, holder)
+        store.end_turn(TURN_NAME, holder)
     log.info(
         "maintenance: deleted %d expired entries in %.1f ms %s",
         report["deleted_count"],

@@ -336,10 +336,12 @@ class Store(Protocol):
 
     def set_meta(self, name: str, value: str) -> None: ...
 
-    def acquire_lease(self, name: str, holder: str, now: float, duration: float) -> bool:
-        """Take or renew the named lease unless another holder has it unexpired."""
+    def take_turn(self, name: str, holder: str, now: float, duration: float) -> bool:
+        """Take or renew the named turn (one maintenance run or indexer per store at a time)
+        unless another holder has it unexpired. Turns live in the ``leases`` table, a name
+        kept for stores made before turns were called turns; a lock's lease is ``locks``."""
 
-    def release_lease(self, name: str, holder: str) -> None: ...
+    def end_turn(self, name: str, holder: str) -> None: ...
 
     def size_bytes(self) -> int | None:
         """The store's size on disk, where the backend can tell (SQLite: the file plus its

@@ -118,9 +118,7 @@ class Daemon:
 
     def _acquire_lock(self) -> None:
         store = self.manager.backend
-        if not store.acquire_lease(
-            LOCK_NAME, self.holder, self.manager.clock.now(), self.lock_seconds
-        ):
+        if not store.take_turn(LOCK_NAME, self.holder, self.manager.clock.now(), self.lock_seconds):
             raise DaemonLockError(
                 f"another memory-lifecycle daemon is already running on store {store.url}; "
                 f"stop it first (the lock of a daemon that crashed expires within "
@@ -130,7 +128,7 @@ class Daemon:
 
     def _release_lock(self) -> None:
         try:
-            self.manager.backend.release_lease(LOCK_NAME, self.holder)
+            self.manager.backend.end_turn(LOCK_NAME, self.holder)
         except LifecycleError as exc:
             log.warning("could not release the daemon lock: %s (it expires on its own)", exc)
 
@@ -138,7 +136,7 @@ class Daemon:
         """Renew the lock until a signal arrives; waking on the event stops at once."""
         while not self._stop.wait(self.renew_seconds):
             try:
-                renewed = self.manager.backend.acquire_lease(
+                renewed = self.manager.backend.take_turn(
                     LOCK_NAME, self.holder, self.manager.clock.now(), self.lock_seconds
                 )
             except LifecycleError as exc:

@@ -92,7 +92,7 @@ class BackgroundIndexer:
             semantic.refresh()  # vectors saved by another server
             return 0
         now = self.manager.clock.now()
-        if not store.acquire_lease(TURN_NAME, self.holder, now, TURN_SECONDS):
+        if not store.take_turn(TURN_NAME, self.holder, now, TURN_SECONDS):
             semantic.refresh()
             return 0
         try:

@@ -305,7 +305,7 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
                 (name, value),
             )
 
-    def acquire_lease(self, name: str, holder: str, now: float, duration: float) -> bool:
+    def take_turn(self, name: str, holder: str, now: float, duration: float) -> bool:
         # One statement: the upsert's row lock decides between concurrent takers.
         with self._connection() as conn:
             r = conn.execute(
@@ -317,7 +317,7 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
             ).fetchone()
         return r is not None
 
-    def release_lease(self, name: str, holder: str) -> None:
+    def end_turn(self, name: str, holder: str) -> None:
         with self._connection() as conn:
             conn.execute("DELETE FROM leases WHERE name = %s AND holder = %s", (name, holder))
 

@@ -15,7 +15,7 @@ file keeps its high-water size: a store that held a million entries stayed at
   truncates the WAL, and ``journal_size_limit`` caps what a WAL keeps after any
   checkpoint;
 - a store created before this (``auto_vacuum = NONE``) is converted once, by
-  maintenance under its lease: ``VACUUM`` rewrites the file holding the write
+  maintenance in its turn: ``VACUUM`` rewrites the file holding the write
   lock (writers wait, within their busy timeout); afterwards the mode says it is
   done, so it never runs again.
 

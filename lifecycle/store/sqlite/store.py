@@ -286,7 +286,7 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
                 (name, value),
             )
 
-    def acquire_lease(self, name: str, holder: str, now: float, duration: float) -> bool:
+    def take_turn(self, name: str, holder: str, now: float, duration: float) -> bool:
         with self._write() as conn:
             r = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,))
             current = r.fetchone()
@@ -299,7 +299,7 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
             )
             return True
 
-    def release_lease(self, name: str, holder: str) -> None:
+    def end_turn(self, name: str, holder: str) -> None:
         with self._write() as conn:
             conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
@@ -325,7 +325,7 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
             log.warning("store %s: space not given back yet: %s", self.path, clip_text(str(exc)))
 
     def compact(self) -> None:
-        """Maintenance (under its lease): convert a store made before incremental
+        """Maintenance (in its turn): convert a store made before incremental
         auto-vacuum, once, else give free space back."""
         conn = self._conn()
         with self._errors():

@@ -363,21 +363,21 @@ def test_size_bytes_reports_the_space_used(store: Store) -> None:
 
 
 def test_a_lease_is_exclusive_until_it_expires(store: Store) -> None:
-    assert store.acquire_lease("maintenance", "h1", T0, 10)
-    assert not store.acquire_lease("maintenance", "h2", T0 + 9.9, 10)
-    assert store.acquire_lease("other", "h2", T0, 10)  # leases are independent by name
-    assert store.acquire_lease("maintenance", "h2", T0 + 10, 10)  # expired: taken over
-    assert not store.acquire_lease("maintenance", "h1", T0 + 11, 10)
+    assert store.take_turn("maintenance", "h1", T0, 10)
+    assert not store.take_turn("maintenance", "h2", T0 + 9.9, 10)
+    assert store.take_turn("other", "h2", T0, 10)  # leases are independent by name
+    assert store.take_turn("maintenance", "h2", T0 + 10, 10)  # expired: taken over
+    assert not store.take_turn("maintenance", "h1", T0 + 11, 10)
 
 
 def test_a_lease_is_renewable_by_its_holder_and_released_only_by_it(store: Store) -> None:
-    assert store.acquire_lease("m", "h1", T0, 10)
-    assert store.acquire_lease("m", "h1", T0 + 5, 10)  # renewed until T0 + 15
-    assert not store.acquire_lease("m", "h2", T0 + 12, 10)
-    store.release_lease("m", "h2")  # not the holder: no effect
-    assert not store.acquire_lease("m", "h2", T0 + 12, 10)
-    store.release_lease("m", "h1")
-    assert store.acquire_lease("m", "h2", T0 + 12, 10)
+    assert store.take_turn("m", "h1", T0, 10)
+    assert store.take_turn("m", "h1", T0 + 5, 10)  # renewed until T0 + 15
+    assert not store.take_turn("m", "h2", T0 + 12, 10)
+    store.end_turn("m", "h2")  # not the holder: no effect
+    assert not store.take_turn("m", "h2", T0 + 12, 10)
+    store.end_turn("m", "h1")
+    assert store.take_turn("m", "h2", T0 + 12, 10)
 
 
 def test_threads_racing_for_a_free_lease_let_exactly_one_win(store: Store) -> None:
@@ -386,7 +386,7 @@ def test_threads_racing_for_a_free_lease_let_exactly_one_win(store: Store) -> No
 
     def take(n: int) -> None:
         barrier.wait(timeout=10)
-        results.append(store.acquire_lease("race", f"h{n}", T0, 60))
+        results.append(store.take_turn("race", f"h{n}", T0, 60))
 
     workers = [threading.Thread(target=take, args=(n,)) for n in range(6)]
     for w in workers:

@@ -59,7 +59,7 @@ def test_sigterm_stops_a_running_daemon_promptly_and_releases_its_lock(project: 
         started = wait_for_stderr(daemon, "daemon started")
         assert "daily at 02:00" in started
         with open_store(project) as manager:  # the lock is held while it runs
-            assert not manager.backend.acquire_lease(LOCK_NAME, "probe", manager.clock.now(), 1)
+            assert not manager.backend.take_turn(LOCK_NAME, "probe", manager.clock.now(), 1)
         daemon.send_signal(signal.SIGTERM)
         _, err = daemon.communicate(timeout=5)
     finally:
@@ -70,7 +70,7 @@ def test_sigterm_stops_a_running_daemon_promptly_and_releases_its_lock(project: 
     assert daemon.returncode == 0, err
     assert b"stopped (SIGTERM)" in err
     with open_store(project) as manager:
-        assert manager.backend.acquire_lease(LOCK_NAME, "probe", manager.clock.now(), 1)
+        assert manager.backend.take_turn(LOCK_NAME, "probe", manager.clock.now(), 1)
 
 
 def test_a_scheduled_daemon_runs_maintenance_on_its_interval_and_logs_it(project: Path):

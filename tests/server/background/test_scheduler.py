@@ -106,9 +106,9 @@ async def test_the_maintenance_turn_lets_one_process_run_maintenance_at_a_time(
         expired_entries(first, 2)
         ours = MaintenanceScheduler(first, 0, holder="server-a")
         # another server's run is in progress: it has the maintenance turn in the shared store
-        assert second.backend.acquire_lease(TURN_NAME, "server-b", time.time(), 60)
+        assert second.backend.take_turn(TURN_NAME, "server-b", time.time(), 60)
         blocked = await ours.run_once()
-        second.backend.release_lease(TURN_NAME, "server-b")
+        second.backend.end_turn(TURN_NAME, "server-b")
         after = await ours.run_once()
         assert first.get_stats()["total_entries"] == 0
     assert blocked is not None and blocked.ran is False
