@@ -23,6 +23,14 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning"),
 ]
 
+
+@pytest.fixture(autouse=True)
+def no_background_indexing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count what reaches the client; a background indexer with no model
+    would add its one warning whenever its first run happens to fall inside a test."""
+    monkeypatch.setenv("MEMORY_LIFECYCLE_INDEX_SECONDS", "0")
+
+
 POLICIES = """\
 namespaces:
   - namespace: "task/*"
