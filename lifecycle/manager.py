@@ -32,8 +32,6 @@ from lifecycle.paths import resolve
 from lifecycle.policies.retention import PolicySet, RetentionPolicy
 from lifecycle.policy_watch import PolicyWatcher
 from lifecycle.search import keyword as full_text
-from lifecycle.search.semantic.engine import SemanticEngine
-from lifecycle.search.semantic.source import ModelSource, model_source
 from lifecycle.sessions import session_keys
 from lifecycle.store.backend import open_store
 from lifecycle.store.base import Store
@@ -43,6 +41,10 @@ if TYPE_CHECKING:  # the declaration costs an import the hooks need not pay
     from typing_extensions import Unpack
 
     from lifecycle.entries.write_fields import WriteOptions
+
+if TYPE_CHECKING:
+    from lifecycle.search.semantic.engine import SemanticEngine
+    from lifecycle.search.semantic.source import ModelSource
 
 SESSION_BATCH = 500
 
@@ -84,8 +86,7 @@ class MemoryLifecycleManager(Coordination):
         self._writes = Writer(
             self._store, self.clock, self._policies, self._component_id, self.agent_id
         )
-        # recall by meaning: loads nothing until a search by meaning or index() needs it
-        self.semantic = SemanticEngine(self._store, self.clock, self._model_source)
+        self._semantic: SemanticEngine | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -260,7 +261,19 @@ class MemoryLifecycleManager(Coordination):
         ``pending``, ``model``. ``progress(done, total)`` is called after each batch."""
         return self.semantic.index(limit, progress)
 
+    @property
+    def semantic(self) -> SemanticEngine:
+        """Recall by meaning, made on first use: a hook or a plain write never imports it
+        (its modules, and the model stack it may load, cost a hook process time)."""
+        if self._semantic is None:
+            from lifecycle.search.semantic.engine import SemanticEngine
+
+            self._semantic = SemanticEngine(self._store, self.clock, self._model_source)
+        return self._semantic
+
     def _model_source(self) -> ModelSource:
+        from lifecycle.search.semantic.source import model_source
+
         return model_source(self.policies.settings.embedding_model_path, self.policy_file)
 
     def reindex(self) -> dict[str, Any]:
