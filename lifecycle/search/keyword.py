@@ -110,8 +110,7 @@ def _provenance_hits(
             parsed, prefix=prefix, tags=tags, now=now, after=after, limit=FILTER_BATCH
         )
         for hit in batch:
-            doc = _document(hit.row)
-            if doc is not None and provenance.filter_label(doc.provenance) in allowed:
+            if provenance_allowed(hit.row, allowed):
                 found.append(hit)
                 if len(found) == want:
                     return found
@@ -136,6 +135,13 @@ def _result(hit: SearchHit, exact: set[str], prefixes: tuple[str, ...]) -> dict[
         "value": seen.value if live and seen is not None else None,
         "provenance_type": provenance.visible(doc.provenance) if doc is not None else None,
     }
+
+
+def provenance_allowed(row: Row, allowed: tuple[str, ...]) -> bool:
+    """Whether the entry's provenance is one of ``allowed`` (a ``provenance_filter``; it
+    lives in the stored document, not in a column; an entry without one is ``unknown``)."""
+    doc = _document(row)
+    return doc is not None and provenance.filter_label(doc.provenance) in allowed
 
 
 def _document(row: Row) -> transitions.Document | None:

@@ -298,7 +298,12 @@ class SemanticEngine:
             parsed, prefix=filters.prefix, tags=filters.tags, now=now, after=None, limit=DEPTH
         )
         exact, prefixes = match_words(parsed)
-        kept = [(h.row, h.score) for h in hits if filters.accepts(h.row, now)]
+        # the store applied prefix, tags and expiry; provenance is in the stored document
+        kept = [
+            (h.row, h.score)
+            for h in hits
+            if not filters.provenance or full_text.provenance_allowed(h.row, filters.provenance)
+        ]
         return kept, exact, prefixes
 
     # ------------------------------------------------------------ index and stats

@@ -56,17 +56,8 @@ class Filters(NamedTuple):
             and (row.expires_at is None or row.expires_at > now)
             and row.key.startswith(self.prefix)
             and all(t in row.tags for t in self.tags)
-            and (not self.provenance or provenance_allowed(row, self.provenance))
+            and (not self.provenance or keyword.provenance_allowed(row, self.provenance))
         )
-
-
-def provenance_allowed(row: Row, allowed: tuple[str, ...]) -> bool:
-    """Whether the entry's provenance is one of ``allowed`` (it lives in the stored
-    document, not in a column; an entry without one counts as ``unknown``)."""
-    from lifecycle.entries import provenance
-
-    doc = keyword._document(row)
-    return doc is not None and provenance.filter_label(doc.provenance) in allowed
 
 
 class Ranked(NamedTuple):
