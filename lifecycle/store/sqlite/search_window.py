@@ -45,10 +45,10 @@ KEY_WEIGHT, BODY_WEIGHT = 2.0, 1.0  # as the exact ranking's bm25(search, 2.0, 1
 _IDF_FLOOR = 1e-6  # FTS5's IDF for a phrase in half the rows or more
 
 # the (CUT_OFF + 1)-th match's rowid (NULL: CUT_OFF matches or fewer), skipped at once when
-# the rowids span fewer than CUT_OFF (a store that small never needs the cut)
+# no rowid is above CUT_OFF (a store that small never needs the cut: one seek)
 _NTH_IF_BIG = (
-    "SELECT CASE WHEN coalesce((SELECT max(id) FROM entries) - (SELECT min(id) FROM entries), 0)"
-    " < ? THEN NULL ELSE (SELECT rowid FROM search WHERE search MATCH ? LIMIT 1 OFFSET ?) END"
+    "SELECT CASE WHEN coalesce((SELECT max(id) FROM entries), 0) <= ? THEN NULL"
+    " ELSE (SELECT rowid FROM search WHERE search MATCH ? LIMIT 1 OFFSET ?) END"
 )
 _NTH = "SELECT rowid FROM search WHERE search MATCH ? LIMIT 1 OFFSET ?"
 _COUNT = "SELECT count(*) FROM search WHERE search MATCH ?"
