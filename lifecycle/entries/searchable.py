@@ -170,13 +170,14 @@ def snippet(texts: Iterable[str], exact: set[str], prefixes: tuple[str, ...]) ->
     """About ``SNIPPET_CHARS`` of the first string that holds a query word, the words
     marked ``**like this**``; else the start of the first string."""
     first: str | None = None
-    words = [w for w in exact if w.isascii()]
-    starts = [p for p in prefixes if p.isascii()]
+    # (word, whole): a whole word, or a prefix (the rest of its token is marked too)
+    wanted = [(w, True) for w in exact if w.isascii()]
+    wanted += [(p, False) for p in prefixes if p.isascii()]
     for text in texts:
         if first is None and text.strip():
             first = text
         if text.isascii():
-            spans = _ascii_spans(text.lower(), words, starts) if words or starts else []
+            spans = _ascii_spans(text.lower(), wanted) if wanted else []
         else:
             spans = [
                 m.span()
@@ -191,7 +192,7 @@ def snippet(texts: Iterable[str], exact: set[str], prefixes: tuple[str, ...]) ->
 _WORD_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
 
 
-def _ascii_spans(low: str, words: list[str], starts: list[str]) -> list[tuple[int, int]]:
+def _ascii_spans(low: str, wanted: list[tuple[str, bool]]) -> list[tuple[int, int]]:
     """What ``tokens`` would mark word by word in ASCII text: a word is a run of letters
     and digits (``_`` and the rest separate), case-insensitive, and one longer than
     ``MAX_TOKEN_CHARS`` is not a token. ``low`` is the text lower-cased (for ASCII
@@ -200,7 +201,7 @@ def _ascii_spans(low: str, words: list[str], starts: list[str]) -> list[tuple[in
     (every query a new one) ~15% (issue 24)."""
     found: set[tuple[int, int]] = set()
     size = len(low)
-    for word, whole in [(w, True) for w in words] + [(p, False) for p in starts]:
+    for word, whole in wanted:
         at = low.find(word)
         while at >= 0:
             end = at + len(word)
