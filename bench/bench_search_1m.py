@@ -24,6 +24,7 @@ Aim: page 1 under ~100 ms. The 5 pages are checked for duplicates and order.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sqlite3
@@ -94,7 +95,7 @@ def check_pages(pages: list[dict[str, Any]]) -> None:
     scores = [r["score"] for p in pages for r in p["results"]]
     assert len(keys) == 10 * len(pages), len(keys)
     assert len(set(keys)) == len(keys), "a key repeated across pages"
-    assert all(a >= b for a, b in zip(scores, scores[1:], strict=False)), "order broken"
+    assert all(a >= b for a, b in itertools.pairwise(scores)), "order broken"
 
 
 _NEWEST = (

@@ -82,7 +82,7 @@ def search(
     page = hits[:limit]
     exact, prefixes = match_words(parsed)
     last = page[-1] if page else None
-    out = {
+    out: dict[str, Any] = {
         "results": [_result(h, exact, prefixes) for h in page],
         "next_cursor": (
             encode_cursor(last.score, last.row.key, belongs) if last and len(hits) > limit else None

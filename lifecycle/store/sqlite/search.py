@@ -214,11 +214,12 @@ def search(
     expression = match_expression(query, tags)
     with store._errors():
         conn = store._conn()
-        if search_window.too_many(conn, expression, prefix, top):
+        nth = search_window.too_many(conn, expression, prefix, top)
+        if nth is not None:
             phrases = [match_expression(Query((t,)), ()) for t in query.terms]
             return search_window.search(
                 conn, query, expression, phrases,
-                prefix=prefix, top=top, now=now, after=after, limit=limit,
+                prefix=prefix, top=top, now=now, after=after, limit=limit, nth=nth,
             )  # fmt: skip
     if not prefix:
         hits = _best(store, expression, now=now, after=after, limit=limit)

@@ -54,7 +54,9 @@ _NTH = "SELECT rowid FROM search WHERE search MATCH ? LIMIT 1 OFFSET ?"
 _COUNT = "SELECT count(*) FROM search WHERE search MATCH ?"
 _SPAN = "SELECT (SELECT min(id) FROM entries), (SELECT max(id) FROM entries)"
 _PREFIX_SIZE = "SELECT count(*) FROM (SELECT 1 FROM entries WHERE key >= ? AND key < ? LIMIT ?)"
-_NEWEST_BELOW = "SELECT rowid FROM search WHERE search MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT 1"
+_NEWEST_BELOW = (
+    "SELECT rowid FROM search WHERE search MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT 1"
+)
 _IN_WINDOW = """
 SELECT e.id, e.key, e.search_key, e.search_body, e.tags FROM search CROSS JOIN entries AS e
 ON e.id = search.rowid
@@ -63,32 +65,39 @@ AND e.tombstone = 0 AND (e.expires_at IS NULL OR e.expires_at > ?) AND e.key >= 
 """
 
 
-def too_many(conn: sqlite3.Connection, expression: str, prefix: str, top: str) -> bool:
+def too_many(conn: sqlite3.Connection, expression: str, prefix: str, top: str) -> int | None:
     """Whether the ranking must be cut: more than ``CUT_OFF`` matches, and (with a
-    prefix) more than ``CUT_OFF`` entries under the prefix."""
-    nth = conn.execute(_NTH_IF_BIG, (CUT_OFF, expression, CUT_OFF)).fetchone()[0]
-    if nth is None:
-        return False
-    if prefix:
+    prefix) more than ``CUT_OFF`` entries under the prefix. The answer is the rowid of
+    the ``CUT_OFF + 1``-th match (the IDF estimate of a one-phrase query reuses it), or
+    ``None``."""
+    nth: int | None = conn.execute(_NTH_IF_BIG, (CUT_OFF, expression, CUT_OFF)).fetchone()[0]
+    if nth is not None and prefix:
         size = conn.execute(_PREFIX_SIZE, (prefix, prefix + top, CUT_OFF + 1)).fetchone()[0]
-        return bool(size > CUT_OFF)
-    return True
+        return nth if size > CUT_OFF else None
+    return nth
 
 
 class Stats:
     """What bm25 knows of the whole index: rows, average length, each phrase's IDF."""
 
-    def __init__(self, conn: sqlite3.Connection, phrases: Sequence[str]) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, phrases: Sequence[str], known: dict[str, int] | None = None
+    ) -> None:
         self.rows, self.avgdl = _averages(conn)
         low, high = conn.execute(_SPAN).fetchone()
-        self.idf = [self._idf(conn, p, low or 0, high or 0) for p in phrases]
+        known = known or {}
+        self.idf = [self._idf(conn, p, low or 0, high or 0, known.get(p)) for p in phrases]
 
-    def _idf(self, conn: sqlite3.Connection, phrase: str, low: int, high: int) -> float:
-        nth = conn.execute(_NTH, (phrase, CUT_OFF)).fetchone()
+    def _idf(
+        self, conn: sqlite3.Connection, phrase: str, low: int, high: int, nth: int | None
+    ) -> float:
+        if nth is None:
+            found = conn.execute(_NTH, (phrase, CUT_OFF)).fetchone()
+            nth = None if found is None else found[0]
         if nth is None:
             hits = float(conn.execute(_COUNT, (phrase,)).fetchone()[0])
         else:  # matches are in rowid order: extrapolate their density over every rowid
-            hits = min(float(self.rows), (CUT_OFF + 1) * (high - low + 1) / (nth[0] - low + 1))
+            hits = min(float(self.rows), (CUT_OFF + 1) * (high - low + 1) / (nth - low + 1))
         return idf(self.rows, hits)
 
 
@@ -173,8 +182,10 @@ def search(
     now: float,
     after: tuple[float, str] | None,
     limit: int,
+    nth: int,
 ) -> list[SearchHit]:
-    """The best ``limit`` matches after ``after``, window by window, newest first."""
+    """The best ``limit`` matches after ``after``, window by window, newest first
+    (``nth``: what ``too_many`` found for ``expression``)."""
     if after is not None:
         window: int | None = math.floor(after[0])
     else:
@@ -188,7 +199,7 @@ def search(
             (expression, window * WINDOW, (window + 1) * WINDOW, now, prefix, prefix + top),
         ).fetchall()
         if rows and stats is None:
-            stats = Stats(conn, phrases)
+            stats = Stats(conn, phrases, {expression: nth})
         scored = []
         for row_id, key, key_text, body, tags in rows:
             assert stats is not None

@@ -75,8 +75,9 @@ def test_relevance_is_fts5s_bm25(m: MemoryLifecycleManager, query: str) -> None:
     stats = search_window.Stats(conn, [])
     count = "SELECT count(*) FROM search WHERE search MATCH ?"
     idfs = [
-        search_window.idf(stats.rows, conn.execute(count, (match_expression(Query((t,)), ()),))
-                          .fetchone()[0])
+        search_window.idf(
+            stats.rows, conn.execute(count, (match_expression(Query((t,)), ()),)).fetchone()[0]
+        )
         for t in parsed.terms
     ]  # fmt: skip (counted exactly: above the cut-off the search estimates it)
     rows = conn.execute(
