@@ -11,6 +11,8 @@ Timed in one run, interleaved (ours, floors, ours, ...), medians of wall and CPU
 
 page 1          ``search("knowledge", mode="keyword")``: 10 results
 5 pages         the same, then 4 more pages through ``next_cursor``
+full window     a page starting in the second-newest window, which is full (the newest
+                may hold a few matches only): the most one window costs to score
 count floor     ``SELECT count(*) ... MATCH 'knowledge'``: reading every match once
 newest floor    FTS5's newest 10 matches by rowid, joined, values decoded
 rank floor      FTS5's ``ORDER BY rank LIMIT 10`` (bm25 over every match; a few rounds)
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import sqlite3
 import statistics
@@ -37,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle import ManualClock, MemoryLifecycleManager
+from lifecycle.search.keyword import encode_cursor
+from lifecycle.search.syntax import fingerprint, parse
 from lifecycle.store.sqlite import search_window
 
 CACHE = Path.home() / ".cache" / "memory-lifecycle" / "bench"
@@ -121,8 +126,10 @@ def measure(path: Path, rounds: int, slow_rounds: int) -> dict[str, float]:
         first = _pages(m, 5)
         check_pages(first)
         out["cut_off"] = float(bool(first[0].get("cut_off")))
+        full = _full_window_cursor(first[0]["results"][0]["score"])
         kinds: dict[str, Callable[[], object]] = {
             "page1": lambda: m.search("knowledge", mode="keyword"),
+            "full_window": lambda: m.search("knowledge", mode="keyword", cursor=full),
             "pages5": lambda: _pages(m, 5),
             "count_floor": lambda: conn.execute(
                 "SELECT count(*) FROM search WHERE search MATCH 'knowledge'"
@@ -150,6 +157,13 @@ def measure(path: Path, rounds: int, slow_rounds: int) -> dict[str, float]:
     return out
 
 
+def _full_window_cursor(top_score: float) -> str:
+    """A cursor at the top of the second-newest window: the newest may hold a few matches
+    only, the second is full (the most a page scores when it ends in one window)."""
+    below = math.floor(top_score) - 1e-9
+    return encode_cursor(below, "", fingerprint(parse("knowledge"), "", ()))
+
+
 def _uncut(m: MemoryLifecycleManager) -> object:
     """Ours with the ranking never cut: every match scored, as before issue 24."""
     saved = search_window.CUT_OFF
@@ -170,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     entries = args.entries or (30_000 if args.quick else 1_000_000)
     rounds = args.rounds or (5 if args.quick else 30)
-    slow_rounds = 2 if args.quick else 5
+    slow_rounds = 2 if args.quick else 3
     if args.quick:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "memory.db"
@@ -190,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, label in (
         ("page1", "ours, page 1"),
         ("pages5", "ours, 5 pages"),
+        ("full_window", "ours, a full window's page"),
         ("count_floor", "floor: count the matches"),
         ("newest_floor", "floor: newest 10 + values"),
         ("rank_floor", "floor: ORDER BY rank 10"),
