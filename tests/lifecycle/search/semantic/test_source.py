@@ -136,3 +136,19 @@ def test_a_hub_model_cached_meanwhile_is_seen_at_the_next_look(
     assert cached_folder("someone/cached-model") == second
     (repo / "refs" / "main").unlink()
     assert cached_folder("someone/cached-model") is None
+
+
+def test_keyword_searchs_pending_follows_every_write_with_the_model_not_loaded(
+    make_manager: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a model available but not loaded here, ``pending`` is a count over every
+    entry, kept between searches only while the store's revision is unchanged."""
+    monkeypatch.setenv(ENV_MODEL_PATH, str(fake_model(tmp_path / "model")))
+    m: MemoryLifecycleManager = make_manager()  # type: ignore[operator]
+    m.store("notes/a", "text")
+    assert m.search("text", mode="keyword")["pending"] == 1
+    assert m.search("text", mode="keyword")["pending"] == 1
+    m.store("notes/b", "more text")
+    assert m.search("text", mode="keyword")["pending"] == 2
+    m.delete("notes/a")
+    assert m.search("text", mode="keyword")["pending"] == 1
