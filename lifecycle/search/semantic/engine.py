@@ -288,33 +288,38 @@ class SemanticEngine:
             )  # fmt: skip
             exact: set[str] = set()
             prefixes: tuple[str, ...] = ()
+            cut_off = False
         else:
             meaning = ranking.semantic(
                 index, vectors, vector, filters,
                 now=now, threshold=threshold, after=None, count=ranking.DEPTH,
             )  # fmt: skip
-            words, exact, prefixes = self._keyword_ranking(text, filters, now)
+            words, exact, prefixes, cut_off = self._keyword_ranking(text, filters, now)
             ranked = ranking.after_cursor(ranking.fuse(words, meaning), after)[: limit + 1]
         page = ranked[:limit]
         more = len(ranked) > limit and page
-        return {
+        out = {
             "results": [_result(r, exact, prefixes) for r in page],
             "next_cursor": ranking.encode_cursor(page[-1], belongs) if more else None,
             "mode": mode,
             "pending": index.count_pending(now),
         }
+        if cut_off:
+            out["cut_off"] = True  # the keyword side was ranked by recency windows
+        return out
 
     def _keyword_ranking(
         self, text: str, filters: Filters, now: float
-    ) -> tuple[builtins.list[tuple[Any, float]], set[str], tuple[str, ...]]:
+    ) -> tuple[builtins.list[tuple[Any, float]], set[str], tuple[str, ...], bool]:
         """The keyword side of hybrid: the full-text ranking to ``DEPTH`` (none for a
-        query the keyword syntax refuses), and the words a snippet marks."""
+        query the keyword syntax refuses), the words a snippet marks, and whether that
+        ranking was cut off (``lifecycle.store.sqlite.search_window``)."""
         from lifecycle.search.semantic.ranking import DEPTH
 
         try:
             parsed = parse(text)
         except InvalidQueryError:
-            return [], set(), ()
+            return [], set(), (), False
         full_text.ensure_indexed(self._store)
         hits = self._store.search(
             parsed, prefix=filters.prefix, tags=filters.tags, now=now, after=None, limit=DEPTH
@@ -326,7 +331,7 @@ class SemanticEngine:
             for h in hits
             if not filters.provenance or full_text.provenance_allowed(h.row, filters.provenance)
         ]
-        return kept, exact, prefixes
+        return kept, exact, prefixes, any(h.cut_off for h in hits)
 
     # ------------------------------------------------------------ index and stats
 
