@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     ratios = report(servers)
     for tool, aim in AIMS.items():
         verdict = "met" if ratios[tool] <= aim else "missed"
-        print(f"aim: ours {tool} within {aim}x of the floor's no-op: {ratios[tool]:.2f}x, {verdict}")
+        print(f"aim: ours {tool} within {aim}x of the floor's no-op: {ratios[tool]:.2f}x {verdict}")
     return 0
 
 

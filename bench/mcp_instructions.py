@@ -41,6 +41,10 @@ def _params(which: str, memory_dir: Path, out: str) -> StdioServerParameters:
     return StdioServerParameters(command="valgrind", args=valgrind, env=env, cwd=str(ROOT))
 
 
+def _control(action: str, pid: int) -> None:
+    subprocess.run(["callgrind_control", action, str(pid)], check=True, capture_output=True)
+
+
 def _total(path: str) -> int:
     with open(path) as f:
         for line in f:
@@ -58,12 +62,12 @@ async def measure(which: str, tool: str, calls: int) -> float:
             (pid,) = _children() - known
             for i in range(30):  # warm up: imports, worker threads, SQLite's page cache
                 await client.call_tool(tool, _arguments(tool, i))
-            subprocess.run(["callgrind_control", "--zero", str(pid)], check=True, capture_output=True)
+            _control("--zero", pid)
             for i in range(calls):
                 result = await client.call_tool(tool, _arguments(tool, i))
                 if result.is_error:
                     raise RuntimeError(f"{which} {tool} failed: {result.content}")
-            subprocess.run(["callgrind_control", "--dump", str(pid)], check=True, capture_output=True)
+            _control("--dump", pid)
             dumps = sorted(glob.glob(out + ".*"), key=os.path.getmtime)
             return _total(dumps[-1]) / calls
 

@@ -34,7 +34,6 @@ so nothing else in the process can steal bytes from the protocol or corrupt it.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import os
 import select
@@ -42,7 +41,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import Any, BinaryIO
 
 import anyio
@@ -59,6 +58,12 @@ READ_AHEAD = 16  # lines read but not yet taken by the server
 PIPE_BUF = select.PIPE_BUF  # a pipe write up to this size is atomic
 
 log = logging.getLogger("memory_lifecycle.server")
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: a plain dup
+    fcntl = None
 
 
 class _Oversized:
@@ -180,8 +185,8 @@ class Outbound:
         self._fd = fd
         self._sink = sink
         self._on_gone = on_gone
-        self._poll: select.poll | None = None
-        if fd is not None:
+        self._poll: Any = None
+        if fd is not None and hasattr(select, "poll"):  # (not on Windows: always a thread)
             self._poll = select.poll()
             self._poll.register(fd, select.POLLOUT)
         self._in_thread = anyio.Lock()  # a write handed to a thread; later ones wait
@@ -208,7 +213,7 @@ class Outbound:
 
     def _has_room(self) -> bool:
         if self._poll is None:
-            return True  # an in-memory stream (tests)
+            return self._fd is None  # an in-memory stream (tests) never blocks
         return any(ev & select.POLLOUT for _, ev in self._poll.poll(0))
 
     def _write(self, data: bytes) -> None:
@@ -365,7 +370,7 @@ def claimed_stdout() -> Iterator[tuple[int | None, BinaryIO | None]]:
     try:
         sys.stdout.flush()
         fd = sys.stdout.fileno()
-        private = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+        private = os.dup(fd) if fcntl is None else fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
     except (AttributeError, OSError, ValueError):
         if sys.stdout is None or not hasattr(sys.stdout, "buffer"):
             raise ConfigurationError(
