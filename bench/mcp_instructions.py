@@ -5,8 +5,10 @@ Each server runs under callgrind (every thread counted), driven by the SDK's cli
 stdio as in ``bench_mcp``. After a warm-up its counters are zeroed (``callgrind_control
 --zero``), ``--calls`` calls of one tool follow, and the counters are dumped
 (``callgrind_control --dump``): the dump's total over the calls is the server's
-instructions per call, start-up and shutdown left out. Slow (callgrind runs the server
-~50x slower): not part of ``make bench``; run it by hand:
+instructions per call, start-up and shutdown left out. Our server's background indexer
+is off (``MEMORY_LIFECYCLE_INDEX_SECONDS=0``): it wakes every 2 s whatever the calls, and
+under callgrind 200 calls take minutes, so it would be counted as if per call. Slow
+(callgrind runs the server ~50x slower): not part of ``make bench``; run it by hand:
 
     .venv/bin/python -m bench.mcp_instructions [--calls 200]
 """
@@ -35,7 +37,11 @@ def _params(which: str, memory_dir: Path, out: str) -> StdioServerParameters:
     if which == "floor":
         args = [str(FLOOR_SERVER)]
     else:
-        env.update(MEMORY_LIFECYCLE_BENCH_NOOP="1", MEMORY_LIFECYCLE_LOG_LEVEL="WARNING")
+        env.update(
+            MEMORY_LIFECYCLE_BENCH_NOOP="1",
+            MEMORY_LIFECYCLE_LOG_LEVEL="WARNING",
+            MEMORY_LIFECYCLE_INDEX_SECONDS="0",
+        )
         args = ["-m", "server", "--memory-dir", str(memory_dir), "--maintenance-interval", "3600"]
     valgrind = ["--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, *args]
     return StdioServerParameters(command="valgrind", args=valgrind, env=env, cwd=str(ROOT))
@@ -53,7 +59,7 @@ def _total(path: str) -> int:
     raise ValueError(f"no totals in {path}")
 
 
-async def measure(which: str, tool: str, calls: int) -> float:
+async def measure(which: str, tool: str, calls: int, keep: Path | None) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         out = f"{tmp}/callgrind.out"
         known = _children()
@@ -69,17 +75,21 @@ async def measure(which: str, tool: str, calls: int) -> float:
                     raise RuntimeError(f"{which} {tool} failed: {result.content}")
             _control("--dump", pid)
             dumps = sorted(glob.glob(out + ".*"), key=os.path.getmtime)
+            if keep is not None:  # for callgrind_annotate
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(dumps[-1], keep / f"callgrind.{which}.{tool}")
             return _total(dumps[-1]) / calls
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200, help="timed calls per case")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the dumps in DIR")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind (callgrind) is not installed", file=sys.stderr)
         return 1
-    counts = {case: anyio.run(measure, *case, args.calls) for case in CASES}
+    counts = {case: anyio.run(measure, *case, args.calls, args.keep) for case in CASES}
     floor = counts[("floor", "bench_noop")]
     print(f"server instructions per call over stdio ({args.calls} calls each, callgrind)")
     for (which, tool), count in counts.items():
