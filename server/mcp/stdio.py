@@ -191,9 +191,10 @@ class Outbound:
             self._poll.register(fd, select.POLLOUT)
         self._in_thread = anyio.Lock()  # a write handed to a thread; later ones wait
         self.gone: OSError | None = None
+        self._abandoned = False
 
     async def send(self, message: SessionMessage, /) -> None:
-        if self.gone is not None:
+        if self.gone is not None or self._abandoned:
             raise anyio.BrokenResourceError
         data = message.message.model_dump_json(by_alias=True, exclude_unset=True).encode()
         data += b"\n"
@@ -202,7 +203,7 @@ class Outbound:
                 self._write(data)
             else:
                 async with self._in_thread:
-                    await anyio.to_thread.run_sync(self._write, data)
+                    await self._write_in_thread(data)
         except OSError as exc:
             self.gone = exc
             self._on_gone()
@@ -210,6 +211,16 @@ class Outbound:
         answered = getattr(message.message, "id", None)
         if answered is not None and not isinstance(message.message, types.JSONRPCRequest):
             self._pending.done(answered)  # a response or an error to a request
+
+    async def _write_in_thread(self, data: bytes) -> None:
+        """Write off the loop. Cancelled (a signal stops the server while a client is not
+        reading), the write is left to its thread and the stream is closed: a later
+        message could otherwise interleave with its rest."""
+        try:
+            await anyio.to_thread.run_sync(self._write, data, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            self._abandoned = True
+            raise
 
     def _has_room(self) -> bool:
         if self._poll is None:

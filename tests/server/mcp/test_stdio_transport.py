@@ -110,3 +110,21 @@ def test_while_claimed_fd_1_writes_to_stderr_and_the_wire_is_a_private_copy(
     captured = capfd.readouterr()
     assert captured.out == "the wire\nafter serving\n"
     assert "a stray print" in captured.err
+
+
+async def test_a_write_to_a_client_that_does_not_read_does_not_hold_up_a_cancel() -> None:
+    read_fd, write_fd = os.pipe()
+    out = stdio.Outbound(stdio._Pending(), fd=write_fd)
+    try:
+        with bounded():
+            with anyio.CancelScope() as scope:  # as a signal cancels the serving scope
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(out.send, _answer(1, "x" * 1_000_000))  # > the pipe's buffer
+                    while not out._in_thread.locked():  # until it is in its thread
+                        await anyio.lowlevel.checkpoint()
+                    scope.cancel()
+            with pytest.raises(anyio.BrokenResourceError):  # its rest would interleave
+                await out.send(_answer(2, "after"))
+    finally:
+        os.close(read_fd)  # the abandoned write fails in its thread, which ends
+        os.close(write_fd)
