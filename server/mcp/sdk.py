@@ -8,9 +8,10 @@ loudly when an SDK upgrade moves any of it).
   requests (and to match its later ``resources/unsubscribe``) we key it by the
   connection it proxies (``_connection``).
 
-- ``run_stdio_async()`` hard-wires the SDK's own stdin reader, which can neither be
-  interrupted nor answer unparseable input; ``server/mcp/transports.py`` runs the lowlevel
-  server itself over our reader (``lowlevel_server``).
+- ``run_stdio_async()`` hard-wires the SDK's own stdio transport, which can neither be
+  interrupted nor answer unparseable input, and hops to a worker thread for every line
+  read, every write and every flush; ``server/mcp/transports.py`` runs the lowlevel
+  server itself over our transport (``lowlevel_server``, ``server/mcp/stdio.py``).
 - ``MCPServer`` always registers ``prompts/list`` and ``prompts/get``, so it advertises
   ``prompts`` with none to serve, and answers an unknown prompt with error code 0 plus a
   traceback logged at ERROR. The lowlevel server derives its capabilities from its

@@ -1,9 +1,8 @@
-"""The reading side of the stdio transport: ours, so it answers what it cannot parse,
-finishes what it was asked before stdin closed, and can be interrupted by a signal.
+"""The stdio transport: ours on both sides, so it answers what it cannot parse, finishes
+what it was asked before stdin closed, can be interrupted by a signal, and costs little
+per message.
 
-The SDK's stdio transport keeps the writing side (it also diverts fd 1 to stderr
-while serving, so a stray ``print`` cannot corrupt the stream). Its reading side
-falls short three ways, each fixed here:
+The SDK's stdio transport falls short four ways, each fixed here:
 
 - A line it cannot parse (invalid JSON or UTF-8, JSON nested deeper than 128,
   an integer over 4,300 digits, a lone surrogate) is dropped without an answer,
@@ -18,25 +17,36 @@ falls short three ways, each fixed here:
 - It reads stdin in an AnyIO worker thread that cannot be abandoned: after
   SIGINT/SIGTERM the process would wait for the client to close stdin. Here a
   daemon thread reads the lines, so cancelling returns at once and the blocked
-  thread dies with the process. fd 0 is pointed at the null device while
-  serving (as the SDK does), so nothing else in the process can steal bytes.
+  thread dies with the process.
+- Per message it pays three hops between the event loop and worker threads (a
+  ``readline``, a ``write`` and a ``flush``) and two memory streams. Here the reader
+  thread hands each line to the loop without waiting for it (``call_soon_threadsafe``,
+  a semaphore bounding what is read ahead), the SDK reads parsed messages straight
+  from ``Inbound``, and ``Outbound`` writes a message of up to ``PIPE_BUF`` bytes on
+  the loop with one ``os.write`` when the pipe has room (such a write never blocks and
+  is never split); a longer one, or one the pipe has no room for, goes to a worker
+  thread, in order.
+
+fd 0 reads the null device and fd 1 writes to stderr while serving (as the SDK does),
+so nothing else in the process can steal bytes from the protocol or corrupt it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import select
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, BinaryIO, Protocol
+from types import ModuleType, TracebackType
+from typing import Any, BinaryIO
 
 import anyio
-import anyio.from_thread
-import anyio.lowlevel
+import anyio.to_thread
 import mcp_types as types
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
 
 from lifecycle import ConfigurationError
@@ -44,8 +54,16 @@ from server.jsonrpc_input import error, read_message
 
 MAX_LINE_BYTES = 64 << 20  # one message; a batch of 1,000 large values fits
 DRAIN_SECONDS = 30.0
+READ_AHEAD = 16  # lines read but not yet taken by the server
+PIPE_BUF = select.PIPE_BUF  # a pipe write up to this size is atomic
 
 log = logging.getLogger("memory_lifecycle.server")
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: a plain dup
+    fcntl = None
 
 
 class _Oversized:
@@ -53,44 +71,41 @@ class _Oversized:
 
 
 OVERSIZED = _Oversized()
-
-
-class _NoInput:
-    """The stdin handed to the SDK's transport, whose own reader we replace."""
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self
-
-    async def __anext__(self) -> str:
-        raise StopAsyncIteration
-
-
-NO_INPUT = _NoInput()
+_EOF = b""
 
 
 class ThreadedStdin:
-    """Yields the raw lines of a binary stream read by a daemon thread."""
+    """Yields the raw lines of a binary stream read by a daemon thread (on asyncio)."""
 
     def __init__(self, source: BinaryIO) -> None:
         self._source = source
-        self._send: MemoryObjectSendStream[bytes | _Oversized]
-        self._receive: MemoryObjectReceiveStream[bytes | _Oversized]
-        self._send, self._receive = anyio.create_memory_object_stream[bytes | _Oversized](16)
-        self._thread: threading.Thread | None = None
+        self._lines: asyncio.Queue[bytes | _Oversized] | None = None
+        self._room = threading.Semaphore(READ_AHEAD)
+        self._ended = False
 
     def __aiter__(self) -> AsyncIterator[bytes | _Oversized]:
-        return self._lines()
+        return self._iterate()
 
-    async def _lines(self) -> AsyncIterator[bytes | _Oversized]:
-        if self._thread is None:
-            token = anyio.lowlevel.current_token()
-            self._thread = threading.Thread(
-                target=self._pump, args=(token,), name="mcp-stdin", daemon=True
-            )
-            self._thread.start()
-        async with self._receive:
-            async for line in self._receive:
-                yield line
+    async def _iterate(self) -> AsyncIterator[bytes | _Oversized]:
+        while (line := await self.next_line()) is not None:
+            yield line
+
+    async def next_line(self) -> bytes | _Oversized | None:
+        """The next line, or None once the stream has ended."""
+        if self._ended:
+            return None
+        if self._lines is None:
+            self._lines = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            threading.Thread(
+                target=self._pump, args=(loop, self._lines), name="mcp-stdin", daemon=True
+            ).start()
+        line = await self._lines.get()
+        self._room.release()
+        if line == _EOF:
+            self._ended = True
+            return None
+        return line
 
     def _read_line(self) -> bytes | _Oversized:
         raw = self._source.readline(MAX_LINE_BYTES + 1)
@@ -100,21 +115,20 @@ class ThreadedStdin:
             raw = self._source.readline(1 << 20)
         return OVERSIZED
 
-    def _pump(self, token: anyio.lowlevel.EventLoopToken) -> None:
+    def _pump(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[Any]) -> None:
+        line: bytes | _Oversized = _EOF
         try:
-            while (line := self._read_line()) != b"":
-                anyio.from_thread.run(self._send.send, line, token=token)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError, RuntimeError, OSError):
-            return  # the server stopped listening, or the loop is gone
-        finally:
-            with suppress(RuntimeError, anyio.ClosedResourceError):
-                anyio.from_thread.run_sync(self._send.close, token=token)
-
-
-class _Server(Protocol):
-    async def run(self, read_stream: Any, write_stream: Any, options: Any) -> None: ...
-
-    def create_initialization_options(self) -> Any: ...
+            while True:
+                self._room.acquire()
+                line = self._read_line()
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+                if line == _EOF:
+                    return
+        except RuntimeError:  # the loop is gone: nobody left to read for
+            return
+        except (OSError, ValueError):  # stdin broke: the same as its end
+            with suppress(RuntimeError):
+                loop.call_soon_threadsafe(lines.put_nowait, _EOF)
 
 
 class _Pending:
@@ -152,54 +166,168 @@ class _Pending:
         return not self._ids
 
 
+class Outbound:
+    """The SDK's write stream: each message as one JSON line on ``fd`` (or ``sink``).
+
+    A write error means the client went away: ``gone`` keeps it, ``on_gone`` is called
+    once (to stop serving), and this send and every later one raise
+    ``anyio.BrokenResourceError`` (which the SDK drops quietly)."""
+
+    def __init__(
+        self,
+        pending: _Pending,
+        *,
+        fd: int | None = None,
+        sink: BinaryIO | None = None,
+        on_gone: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._pending = pending
+        self._fd = fd
+        self._sink = sink
+        self._on_gone = on_gone
+        self._poll: Any = None
+        if fd is not None and hasattr(select, "poll"):  # (not on Windows: always a thread)
+            self._poll = select.poll()
+            self._poll.register(fd, select.POLLOUT)
+        self._in_thread = anyio.Lock()  # a write handed to a thread; later ones wait
+        self.gone: OSError | None = None
+        self._abandoned = False
+
+    async def send(self, message: SessionMessage, /) -> None:
+        if self.gone is not None or self._abandoned:
+            raise anyio.BrokenResourceError
+        data = message.message.model_dump_json(by_alias=True, exclude_unset=True).encode()
+        data += b"\n"
+        try:
+            if len(data) <= PIPE_BUF and not self._in_thread.locked() and self._has_room():
+                self._write(data)
+            else:
+                async with self._in_thread:
+                    await self._write_in_thread(data)
+        except OSError as exc:
+            self.gone = exc
+            self._on_gone()
+            raise anyio.BrokenResourceError from exc
+        answered = getattr(message.message, "id", None)
+        if answered is not None and not isinstance(message.message, types.JSONRPCRequest):
+            self._pending.done(answered)  # a response or an error to a request
+
+    async def _write_in_thread(self, data: bytes) -> None:
+        """Write off the loop. Cancelled (a signal stops the server while a client is not
+        reading), the write is left to its thread and the stream is closed: a later
+        message could otherwise interleave with its rest."""
+        try:
+            await anyio.to_thread.run_sync(self._write, data, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            self._abandoned = True
+            raise
+
+    def _has_room(self) -> bool:
+        if self._poll is None:
+            return self._fd is None  # an in-memory stream (tests) never blocks
+        return any(ev & select.POLLOUT for _, ev in self._poll.poll(0))
+
+    def _write(self, data: bytes) -> None:
+        if self._fd is None:
+            assert self._sink is not None
+            self._sink.write(data)
+            self._sink.flush()
+            return
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    async def aclose(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Outbound:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+class Inbound:
+    """The SDK's read stream: the messages parsed from ``lines``. A line that is not a
+    message is answered here (through ``out``) and skipped; at the end of the lines it
+    waits (up to ``drain_seconds``) for the requests read so far to be answered."""
+
+    def __init__(
+        self, lines: ThreadedStdin, out: Outbound, pending: _Pending, drain_seconds: float
+    ) -> None:
+        self._lines = lines
+        self._out = out
+        self._pending = pending
+        self._drain_seconds = drain_seconds
+
+    async def receive(self) -> SessionMessage:
+        while (line := await self._lines.next_line()) is not None:
+            message = _parse(line)
+            if isinstance(message, types.JSONRPCError):
+                with suppress(anyio.BrokenResourceError):  # the client left: serving stops
+                    await self._out.send(SessionMessage(message))
+            elif message is not None:
+                _track(message, self._pending)
+                return SessionMessage(message)
+        if not await self._pending.wait_idle(self._drain_seconds):
+            log.warning(
+                "stdin closed with %d request(s) unanswered after %g s; stopping anyway",
+                len(self._pending),
+                self._drain_seconds,
+            )
+        raise anyio.EndOfStream
+
+    def __aiter__(self) -> Inbound:
+        return self
+
+    async def __anext__(self) -> SessionMessage:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Inbound:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+class ClientGone(BrokenPipeError):
+    """stdout broke while serving: the client went away."""
+
+
 async def serve_lines(
-    server: _Server,
+    server: Any,
     lines: ThreadedStdin,
-    out: Any,
+    *,
+    fd: int | None = None,
+    sink: BinaryIO | None = None,
     drain_seconds: float = DRAIN_SECONDS,
 ) -> None:
-    """Run ``server`` on messages parsed from ``lines``; everything it says goes to ``out``
-    (the SDK's stdio write stream), and so do our answers to lines we cannot parse."""
-    inbound_send, inbound = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-    outbound_send, outbound = anyio.create_memory_object_stream[SessionMessage](0)
+    """Run the lowlevel ``server`` on messages parsed from ``lines``; everything it says,
+    and our answers to lines we cannot parse, goes to ``fd`` (or ``sink``). Raises
+    ``ClientGone`` when writing fails."""
     pending = _Pending()
-
-    async def forward_out() -> None:
-        async with outbound:
-            async for message in outbound:
-                answered = getattr(message.message, "id", None)
-                if answered is not None and not isinstance(message.message, types.JSONRPCRequest):
-                    pending.done(answered)  # a response or an error to a request
-                await out.send(message)
-        await out.aclose()
-
-    async def read_in(answer: MemoryObjectSendStream[SessionMessage]) -> None:
-        async with inbound_send, answer:
-            async for line in lines:
-                message = _parse(line)
-                if isinstance(message, types.JSONRPCError):
-                    await answer.send(SessionMessage(message))
-                elif message is not None:
-                    _track(message, pending)
-                    await inbound_send.send(SessionMessage(message))
-            if not await pending.wait_idle(drain_seconds):
-                log.warning(
-                    "stdin closed with %d request(s) unanswered after %g s; stopping anyway",
-                    len(pending),
-                    drain_seconds,
-                )
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(forward_out)
-        reading = anyio.CancelScope()
-
-        async def read_until_done() -> None:
-            with reading:
-                await read_in(outbound_send.clone())
-
-        tg.start_soon(read_until_done)
-        await server.run(inbound, outbound_send, server.create_initialization_options())
-        reading.cancel()  # the server stopped on its own: stop reading too
+    with anyio.CancelScope() as scope:
+        out = Outbound(pending, fd=fd, sink=sink, on_gone=scope.cancel)
+        inbound = Inbound(lines, out, pending, drain_seconds)
+        await server.run(inbound, out, server.create_initialization_options())
+    if out.gone is not None:
+        raise ClientGone(str(out.gone)) from out.gone
 
 
 def _track(message: types.JSONRPCMessage, pending: _Pending) -> None:
@@ -243,3 +371,37 @@ def claimed_stdin() -> Iterator[BinaryIO]:
     finally:
         with suppress(OSError):
             os.dup2(private, fd)
+
+
+@contextmanager
+def claimed_stdout() -> Iterator[tuple[int | None, BinaryIO | None]]:
+    """``(fd, None)``: a private duplicate of fd 1 for the protocol, while fd 1 writes to
+    stderr, so a stray ``print`` cannot corrupt the stream; ``(None, buffer)`` where
+    stdout has no descriptor (an in-memory stream)."""
+    try:
+        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+        private = os.dup(fd) if fcntl is None else fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    except (AttributeError, OSError, ValueError):
+        if sys.stdout is None or not hasattr(sys.stdout, "buffer"):
+            raise ConfigurationError(
+                "stdout is closed: the stdio transport writes MCP messages to it; "
+                "start the server from an MCP host, or use --transport http"
+            ) from None
+        yield None, sys.stdout.buffer
+        return
+    try:
+        os.dup2(2, fd)
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    try:
+        yield private, None
+    finally:
+        with suppress(OSError):
+            sys.stdout.flush()
+        with suppress(OSError):
+            os.dup2(private, fd)
+        with suppress(OSError):
+            os.close(private)

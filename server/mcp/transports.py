@@ -110,20 +110,15 @@ def _only(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
 
 
 async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
-    from mcp.server.stdio import stdio_server
+    from .stdio import ThreadedStdin, claimed_stdin, claimed_stdout, serve_lines
 
-    from .stdio import NO_INPUT, ThreadedStdin, claimed_stdin, serve_lines
-
-    lowlevel = sdk.lowlevel_server(mcp)  # run_stdio_async() hard-wires the SDK's reading side
+    lowlevel = sdk.lowlevel_server(mcp)  # run_stdio_async() hard-wires the SDK's transport
     async with anyio.create_task_group() as tg:
         serving = anyio.CancelScope()
         tg.start_soon(stop_on_signal, lambda _first: serving.cancel())
-        with serving, claimed_stdin() as source:
+        with serving, claimed_stdin() as source, claimed_stdout() as (fd, sink):
             try:
-                # the SDK's transport writes stdout; server.mcp.stdio reads stdin (its docstring)
-                async with stdio_server(stdin=NO_INPUT) as (unused, write):  # type: ignore[arg-type]
-                    unused.close()
-                    await serve_lines(lowlevel, ThreadedStdin(source), write)
+                await serve_lines(lowlevel, ThreadedStdin(source), fd=fd, sink=sink)
             except Exception as exc:
                 if not _only(exc, _CLIENT_GONE):
                     raise
