@@ -59,6 +59,12 @@ class SearchOutput(BaseModel):
         "background indexer or `memory-lifecycle index` embeds them); 0 when search by "
         "meaning is off.",
     )
+    cut_off: bool = Field(
+        default=False,
+        description="True when the query matched too many entries to rank them all: the "
+        "matches were ranked newest first in windows, by relevance within each window. Add a "
+        "rarer word, a prefix or tags for a ranking by relevance alone.",
+    )
 
 
 @tool_errors

@@ -172,3 +172,23 @@ async def test_search_over_real_stdio(tmp_path: Path) -> None:
     assert second["next_cursor"] is None
     assert "'NOT' is not an operator" in error_text(refused)
     assert [r["key"] for r in again["results"]] == ["knowledge/api/auth"]
+
+
+async def test_search_says_when_a_common_word_was_ranked_by_recency_windows(
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lifecycle.store.sqlite import search_window
+
+    monkeypatch.setattr(search_window, "CUT_OFF", 40)
+    monkeypatch.setattr(search_window, "WINDOW", 16)
+    async with connect(tmp_path, mode) as client:
+        entries = [{"key": f"knowledge/n{i:03}", "value": f"note {i}"} for i in range(60)]
+        await call(client, "memory_store_batch", entries=entries)
+
+        common = await call(client, "memory_search", query="note", limit=5)
+        rare = await call(client, "memory_search", query="note 7", limit=5)
+
+    assert common["cut_off"] is True
+    # the newest window (16 rowids) first: the page comes from the last entries written
+    assert all(int(r["key"][-3:]) >= 60 - 16 for r in common["results"]), common
+    assert rare["cut_off"] is False  # 'note 7' matches one entry: ranked exactly
