@@ -8,11 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from lifecycle import ManualClock, MemoryLifecycleManager
 from tests.support import parallel
 from tests.support.env import ENV_VARS, HUB_OFFLINE
 from tests.support.ports import release_ports
+
+# No hypothesis deadline anywhere: a per-example time limit is a timed unit test, and on
+# the shared 2-core machine a first example that opens a store can take 0.4 s of wall time.
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent without it

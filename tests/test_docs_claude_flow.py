@@ -54,7 +54,7 @@ def test_the_3x_table_names_the_lines_the_3x_command_changes():
     text = page(PAGE)
     rows = table_rows(text, "event (matcher)")
     switched = set(re.search(r"\(([a-z|-]+)\)#", example(PAGE, "switch-v3")).group(1).split("|"))  # type: ignore[union-attr]
-    settings = (FIXTURES / "settings-v3.json").read_text()
+    settings = (FIXTURES / "v3-project" / ".claude" / "settings.json").read_text()
 
     assert {r[1].split()[-1].strip("`") for r in rows} == switched
     for _, theirs, ours in rows:

@@ -82,12 +82,15 @@ def search(
     page = hits[:limit]
     exact, prefixes = match_words(parsed)
     last = page[-1] if page else None
-    return {
+    out: dict[str, Any] = {
         "results": [_result(h, exact, prefixes) for h in page],
         "next_cursor": (
             encode_cursor(last.score, last.row.key, belongs) if last and len(hits) > limit else None
         ),
     }
+    if any(h.cut_off for h in page):
+        out["cut_off"] = True  # ranked by recency windows, not among every match
+    return out
 
 
 def _provenance_hits(

@@ -104,15 +104,19 @@ class Row(Record):
 
 
 class SearchHit(Record):
-    """A matching row with the backend's relevance score (higher is better)."""
+    """A matching row with the backend's relevance score (higher is better); ``cut_off``
+    when the backend ranked it within a window of recent matches, not among them all
+    (a query found in too many entries to score them every time)."""
 
-    __slots__ = ("row", "score")
+    __slots__ = ("cut_off", "row", "score")
     row: Row
     score: float
+    cut_off: bool
 
-    def __init__(self, row: Row, score: float) -> None:
+    def __init__(self, row: Row, score: float, cut_off: bool = False) -> None:
         self.row = row
         self.score = score
+        self.cut_off = cut_off
 
 
 class SweepResult(Record):

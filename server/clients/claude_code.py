@@ -30,7 +30,8 @@ HOOKS: tuple[HookSpec, ...] = (
     HookSpec("SessionStart", "session-start"),  # prints what memory holds: Claude adds it
     HookSpec("SessionEnd", "session-end"),
     HookSpec("PreToolUse", "pre-task", matcher=SUBAGENT_MATCHER),  # a subagent starts...
-    HookSpec("PostToolUse", "post-task", matcher=SUBAGENT_MATCHER),  # ...and leaves Open tasks
+    HookSpec("PostToolUse", "post-task", matcher=SUBAGENT_MATCHER),  # ...and ends: done,
+    HookSpec("PostToolUseFailure", "post-task", matcher=SUBAGENT_MATCHER),  # or failed
 )
 
 

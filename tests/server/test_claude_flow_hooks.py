@@ -115,6 +115,30 @@ def test_the_task_tools_pre_and_post_hooks_pair_by_tool_use_id(project: Path):
     assert (task["status"], task["description"]) == ("completed", "Survey the code")
 
 
+def test_a_failed_subagent_closes_its_task_as_failed_with_the_error(project: Path):
+    tool_input = {"description": "Migrate the schema", "prompt": "..."}
+    started = claude_code_input(
+        project, "PreToolUse", tool_name="Agent", tool_use_id="toolu_8", tool_input=tool_input
+    )
+    hooks("pre-task", stdin=started)
+    failed = claude_code_input(
+        project,
+        "PostToolUseFailure",
+        tool_name="Agent",
+        tool_use_id="toolu_8",
+        tool_input=tool_input,
+        error="Agent stopped: " + "x" * 5000,
+        is_interrupt=False,
+    )
+
+    hooks("post-task", stdin=failed)
+
+    task = value(project, "swarm/shared/tasks/toolu_8")
+    assert (task["status"], task["success"]) == ("failed", False)
+    assert task["description"] == "Migrate the schema"
+    assert task["error"].startswith("Agent stopped: ") and len(task["error"]) < 2100  # clipped
+
+
 @WITH_STDIN
 def test_post_edit_records_the_edit_under_the_memory_key_too(project: Path, stdin: bool):
     json_in = claude_code_input(

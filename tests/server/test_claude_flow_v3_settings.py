@@ -23,7 +23,7 @@ from tests.support.cli import open_store, seed, stored_keys
 from tests.support.docs import example
 from tests.support.env import REPO
 
-FIXTURE = REPO / "tests" / "fixtures" / "claude-flow" / "settings-v3.json"
+FIXTURE = REPO / "tests" / "fixtures" / "claude-flow" / "v3-project" / ".claude" / "settings.json"
 BIN = Path(sys.executable).parent
 HANDLER = 'node \\"$D/.claude/helpers/hook-handler.cjs\\"'  # as it stands in the JSON text
 MEMORY_SUBCOMMANDS = (

@@ -221,11 +221,13 @@ async def test_a_tool_call_still_waiting_at_shutdown_is_one_warning_line_not_a_t
 
                 tg.start_soon(wait_for_the_lock)
                 await anyio.sleep(0.3)  # (let the call reach the server; not what is timed)
-                proc.send_signal(signal.SIGTERM)
-                code = await anyio.to_thread.run_sync(lambda: proc.wait(EXIT_TIMEOUT + 3))
+                code, seconds = await anyio.to_thread.run_sync(
+                    timed_exit, proc, lambda: proc.send_signal(signal.SIGTERM)
+                )
                 tg.cancel_scope.cancel()
         assert proc.stderr is not None
         stderr = proc.stderr.read().decode()
     assert code == 0, stderr
+    assert seconds < EXIT_TIMEOUT + 3, stderr  # the grace period, then out
     assert "Traceback" not in stderr and " ERROR:" not in stderr, stderr
     assert "shutdown grace was cancelled" in stderr

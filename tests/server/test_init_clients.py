@@ -350,7 +350,7 @@ def test_a_compact_hand_written_file_gains_only_the_lines_init_adds(project: Pat
         assert removed_lines(before, after) == [], name
         added = len(after.splitlines()) - len(before.splitlines())
         # one line a server or hook group, as theirs are (a new event: its list around it)
-        assert added == {".mcp.json": 1, ".claude/settings.json": 8}[name], after
+        assert added == {".mcp.json": 1, ".claude/settings.json": 11}[name], after
     diff_lines = [
         line
         for line in done.stdout.splitlines()
@@ -438,6 +438,11 @@ def test_a_finished_subagent_task_leaves_open_tasks(project: Path):
     assert "Open tasks:" in run("SessionStart", "s2")
     run("PostToolUse", "s1")
     assert "Open tasks:" not in run("SessionStart", "s3")
+    # a subagent that fails ends through PostToolUseFailure: its task closes too
+    run("PreToolUse", "s4")
+    assert "Open tasks:" in run("SessionStart", "s5")
+    run("PostToolUseFailure", "s4")
+    assert "Open tasks:" not in run("SessionStart", "s6")
 
 
 def test_gemini_session_end_hook_clears_the_sessions_memory(project: Path):

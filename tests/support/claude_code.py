@@ -77,11 +77,11 @@ def hook_input(folder: Path, event: str, **fields: object) -> str:
 
 
 def event_input(folder: Path, event: str, session_id: str) -> str:
-    """A realistic stdin for ``event``: SessionEnd's reason, Pre/PostToolUse's subagent call."""
+    """A realistic stdin for ``event``: SessionEnd's reason, a tool event's subagent call."""
     fields: dict[str, object] = {"session_id": session_id}
     if event == "SessionEnd":
         fields["reason"] = "clear"
-    elif event in ("PreToolUse", "PostToolUse"):
+    elif event in ("PreToolUse", "PostToolUse", "PostToolUseFailure"):
         fields |= {
             "tool_name": "Agent",
             "tool_use_id": "toolu_01",
@@ -89,6 +89,8 @@ def event_input(folder: Path, event: str, session_id: str) -> str:
         }
         if event == "PostToolUse":
             fields["tool_response"] = {"content": [{"type": "text", "text": "looks good"}]}
+        elif event == "PostToolUseFailure":
+            fields |= {"error": "the subagent hit its turn limit", "is_interrupt": False}
     elif event == "SessionStart":
         fields["source"] = "startup"
     return hook_input(folder, event, **fields)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import builtins
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 MODES = ("keyword", "semantic", "hybrid")
 MAX_LIMIT = full_text.MAX_LIMIT
+PENDING_FOR = 2.0  # seconds a keyword search's ``pending`` count is kept at one revision
 
 
 class SemanticUnavailableError(ConfigurationError):
@@ -67,6 +69,8 @@ class SemanticEngine:
         self._embedder: Embedder | None = None
         self._index: VectorIndex | None = None
         self._failed: tuple[ModelSource, str] | None = None
+        # (model id, store revision, store time, monotonic time, pending) of the last count
+        self._pending_kept: tuple[str | None, int, float, float, int] | None = None
 
     # ------------------------------------------------------------ is it on?
 
@@ -229,15 +233,33 @@ class SemanticEngine:
         return {**found, "mode": "keyword", "pending": self._pending(now)}
 
     def _pending(self, now: float) -> int:
-        """Live entries without a current vector (0 when search by meaning is off)."""
+        """Live entries without a current vector (0 when search by meaning is off).
+
+        Without the model loaded here, that is a count over every entry, which a keyword
+        search must not pay each time (issue 24): the count is kept while the store's
+        revision is unchanged, for ``PENDING_FOR`` seconds of real and store time (an
+        indexer in another process does not move the revision; one here forgets it)."""
         index = self._index
         if index is not None:
             return index.count_pending(now)
         source, folder, why = self.status()
         if why is not None or source is None or folder is None:
             return 0
-        counts = self._store.vectors().counts(model_id(source, folder), now)
-        return counts.live - counts.embedded
+        model = model_id(source, folder)
+        revision = self._store.current_revision()
+        kept = self._pending_kept
+        checked = time.monotonic()
+        if (
+            kept is not None
+            and kept[:2] == (model, revision)
+            and abs(now - kept[2]) < PENDING_FOR
+            and checked - kept[3] < PENDING_FOR
+        ):
+            return kept[4]
+        counts = self._store.vectors().counts(model, now)
+        pending = counts.live - counts.embedded
+        self._pending_kept = (model, revision, now, checked, pending)
+        return pending
 
     def _by_meaning(
         self,
@@ -266,33 +288,38 @@ class SemanticEngine:
             )  # fmt: skip
             exact: set[str] = set()
             prefixes: tuple[str, ...] = ()
+            cut_off = False
         else:
             meaning = ranking.semantic(
                 index, vectors, vector, filters,
                 now=now, threshold=threshold, after=None, count=ranking.DEPTH,
             )  # fmt: skip
-            words, exact, prefixes = self._keyword_ranking(text, filters, now)
+            words, exact, prefixes, cut_off = self._keyword_ranking(text, filters, now)
             ranked = ranking.after_cursor(ranking.fuse(words, meaning), after)[: limit + 1]
         page = ranked[:limit]
         more = len(ranked) > limit and page
-        return {
+        out = {
             "results": [_result(r, exact, prefixes) for r in page],
             "next_cursor": ranking.encode_cursor(page[-1], belongs) if more else None,
             "mode": mode,
             "pending": index.count_pending(now),
         }
+        if cut_off:
+            out["cut_off"] = True  # the keyword side was ranked by recency windows
+        return out
 
     def _keyword_ranking(
         self, text: str, filters: Filters, now: float
-    ) -> tuple[builtins.list[tuple[Any, float]], set[str], tuple[str, ...]]:
+    ) -> tuple[builtins.list[tuple[Any, float]], set[str], tuple[str, ...], bool]:
         """The keyword side of hybrid: the full-text ranking to ``DEPTH`` (none for a
-        query the keyword syntax refuses), and the words a snippet marks."""
+        query the keyword syntax refuses), the words a snippet marks, and whether that
+        ranking was cut off (``lifecycle.store.sqlite.search_window``)."""
         from lifecycle.search.semantic.ranking import DEPTH
 
         try:
             parsed = parse(text)
         except InvalidQueryError:
-            return [], set(), ()
+            return [], set(), (), False
         full_text.ensure_indexed(self._store)
         hits = self._store.search(
             parsed, prefix=filters.prefix, tags=filters.tags, now=now, after=None, limit=DEPTH
@@ -304,7 +331,7 @@ class SemanticEngine:
             for h in hits
             if not filters.provenance or full_text.provenance_allowed(h.row, filters.provenance)
         ]
-        return kept, exact, prefixes
+        return kept, exact, prefixes, any(h.cut_off for h in hits)
 
     # ------------------------------------------------------------ index and stats
 
@@ -316,6 +343,7 @@ class SemanticEngine:
         embedder = self.embedder(allow_download=True)
         from lifecycle.search.semantic.indexer import index_pending
 
+        self._pending_kept = None
         return index_pending(self._store, embedder, self._clock, limit=limit, progress=progress)
 
     def index_step(self, limit: int) -> int:
@@ -325,6 +353,7 @@ class SemanticEngine:
         from lifecycle.search.semantic.indexer import embed_some
 
         saved = embed_some(self._store, embedder, self._clock, limit=limit)
+        self._pending_kept = None
         self._current_index(embedder)
         return saved
 

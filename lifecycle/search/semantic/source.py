@@ -104,19 +104,46 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
+_refs: dict[tuple[str | None, ...], str] = {}
+_cached: dict[str, tuple[tuple[int, int, int] | None, Path | None]] = {}
+
+
 def cached_folder(name: str) -> Path | None:
     """Hub model ``name`` as ``huggingface_hub`` cached it (its usual layout), if it is
-    there with a model and a tokenizer; found without importing the hub client."""
-    home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
-    )
-    cache = Path(os.environ.get("HF_HUB_CACHE") or os.path.join(home, "hub"))
-    repo = cache / f"models--{name.replace('/', '--')}"
+    there with a model and a tokenizer; found without importing the hub client.
+
+    Every keyword search asks (for ``pending``), and reading the cache's ``refs/main``
+    and looking at the folder was ~10% of a search (issue 24): the answer is kept per
+    process and trusted while ``refs/main`` is unchanged (one ``stat``: a download
+    writes it last, so a model fetched meanwhile is seen at the next search)."""
+    env = os.environ
+    where = (env.get("HF_HUB_CACHE"), env.get("HF_HOME"), env.get("XDG_CACHE_HOME"), name)
+    refs = _refs.get(where)
+    if refs is None:
+        home = where[1] or os.path.join(where[2] or os.path.expanduser("~/.cache"), "huggingface")
+        cache = where[0] or os.path.join(home, "hub")
+        refs = _refs[where] = os.path.join(
+            cache, f"models--{name.replace('/', '--')}", "refs", "main"
+        )
     try:
-        revision = (repo / "refs" / "main").read_text(encoding="utf-8").strip()
+        info = os.stat(refs)
+        state: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_size, info.st_ino)
+    except OSError:
+        state = None
+    known = _cached.get(refs)
+    if known is not None and known[0] == state and (state is None or known[1] is not None):
+        return known[1]
+    folder = _look(Path(refs)) if state is not None else None
+    _cached[refs] = (state, folder)
+    return folder
+
+
+def _look(refs: Path) -> Path | None:
+    try:
+        revision = refs.read_text(encoding="utf-8").strip()
     except OSError:
         return None
-    folder = repo / "snapshots" / revision
+    folder = refs.parent.parent / "snapshots" / revision
     return folder if folder_problem(folder) is None else None
 
 

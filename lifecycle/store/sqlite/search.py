@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.store.base import SearchHit
+from lifecycle.store.sqlite import search_window
 from lifecycle.store.sqlite.rows import COLUMNS, SQLiteAccess, row_from
 from lifecycle.store.text_index import STRING_SEPARATOR, Query, SearchDoc, tag_token
 
@@ -205,10 +206,21 @@ def search(
     limit: int,
     top: str,
 ) -> list[SearchHit]:
-    """The best ``limit`` matches. Without a prefix, the best few by score alone are
-    tried first (``_best``): scoring all matches is cheap next to joining each one to
-    its entry, which a word found in half the store makes the larger cost."""
+    """The best ``limit`` matches. A query found in too many entries to score them all is
+    ranked by recency windows (``search_window``: the hits say ``cut_off``). Without a
+    prefix, the best few by score alone are tried first (``_best``): scoring all matches
+    is cheap next to joining each one to its entry, which a word found in half the store
+    makes the larger cost."""
     expression = match_expression(query, tags)
+    with store._errors():
+        conn = store._conn()
+        nth = search_window.too_many(conn, expression, prefix, top)
+        if nth is not None:
+            phrases = [match_expression(Query((t,)), ()) for t in query.terms]
+            return search_window.search(
+                conn, query, expression, phrases,
+                prefix=prefix, top=top, now=now, after=after, limit=limit, nth=nth,
+            )  # fmt: skip
     if not prefix:
         hits = _best(store, expression, now=now, after=after, limit=limit)
         if hits is not None:

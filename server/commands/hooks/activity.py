@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .stdin import Handler
 
 log = get_logger("memory_lifecycle.cli")
+FAILURE_EVENT = "PostToolUseFailure"
 
 
 def _words(args: argparse.Namespace) -> str | None:
@@ -41,14 +42,20 @@ def post_task(args: argparse.Namespace, inp: HookInput, manager: Any) -> dict[st
 
     task_id = args.task_id or inp.text("task_id") or inp.tool_use_id
     task_id = task_id or activity.new_id("task", manager.clock.now())
-    details = {"quality": _number(args.quality)}
+    success = args.success
+    details: dict[str, Any] = {"quality": _number(args.quality)}
+    if inp.event == FAILURE_EVENT:
+        # Claude Code runs PostToolUseFailure, not PostToolUse, when a subagent fails:
+        # without it the task would stay "started" for ever
+        success = False if success is None else success
+        details["error"] = activity.clip(inp.text("error"))
     duration_ms = _number(args.duration_ms) if args.duration_ms is not None else None
     if duration_ms is not None:
         details["duration_seconds"] = duration_ms / 1000
     done = activity.finish_task(
         manager,
         task_id,
-        success=args.success,
+        success=success,
         description=args.description or inp.text("description", inside="tool_input"),
         session_id=inp.session_id,
         agent=args.agent,

@@ -113,3 +113,42 @@ def test_an_invalid_model_path_setting_names_the_field(make_manager: object) -> 
 
 def test_the_default_model_is_all_minilm() -> None:
     assert DEFAULT_MODEL == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_a_hub_model_cached_meanwhile_is_seen_at_the_next_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cached_folder`` keeps its answer per process (every search asks), and trusts it
+    only while the hub's ``refs/main`` is unchanged: a download, a new revision or a
+    removal is seen at the next call."""
+    from lifecycle.search.semantic.source import cached_folder
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    repo = tmp_path / "hub" / "models--someone--cached-model"
+    assert cached_folder("someone/cached-model") is None
+    first = fake_model(repo / "snapshots" / "rev1")
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("rev1")
+    assert cached_folder("someone/cached-model") == first
+    assert cached_folder("someone/cached-model") == first
+    second = fake_model(repo / "snapshots" / "rev22")
+    (repo / "refs" / "main").write_text("rev22")  # another size: seen whatever the clock
+    assert cached_folder("someone/cached-model") == second
+    (repo / "refs" / "main").unlink()
+    assert cached_folder("someone/cached-model") is None
+
+
+def test_keyword_searchs_pending_follows_every_write_with_the_model_not_loaded(
+    make_manager: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a model available but not loaded here, ``pending`` is a count over every
+    entry, kept between searches only while the store's revision is unchanged."""
+    monkeypatch.setenv(ENV_MODEL_PATH, str(fake_model(tmp_path / "model")))
+    m: MemoryLifecycleManager = make_manager()  # type: ignore[operator]
+    m.store("notes/a", "text")
+    assert m.search("text", mode="keyword")["pending"] == 1
+    assert m.search("text", mode="keyword")["pending"] == 1
+    m.store("notes/b", "more text")
+    assert m.search("text", mode="keyword")["pending"] == 2
+    m.delete("notes/a")
+    assert m.search("text", mode="keyword")["pending"] == 1

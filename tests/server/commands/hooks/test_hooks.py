@@ -333,12 +333,14 @@ def test_claude_code_settings_wire_session_hooks_and_subagent_tasks_through_scri
         ("SessionEnd", None),
         ("PreToolUse", "Agent|Task"),
         ("PostToolUse", "Agent|Task"),
+        ("PostToolUseFailure", "Agent|Task"),
     }
     assert wired[("SessionStart", None)].endswith("exec ./scripts/hook session-start")
     # found from any subfolder: walk up from $CLAUDE_PROJECT_DIR to scripts/hook
     assert wired[("SessionEnd", None)].endswith("exec ./scripts/hook session-end")
     assert wired[("PreToolUse", "Agent|Task")].endswith("exec ./scripts/hook pre-task")
     assert wired[("PostToolUse", "Agent|Task")].endswith("exec ./scripts/hook post-task")
+    assert wired[("PostToolUseFailure", "Agent|Task")].endswith("exec ./scripts/hook post-task")
 
 
 @pytest.mark.skipif(not (REPO / ".venv" / "bin" / "memory-lifecycle").exists(), reason="no .venv")
