@@ -12,13 +12,13 @@ process should do it.
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.errors import ConfigurationError, LifecycleError
 from lifecycle.store.base import Store
 
@@ -30,7 +30,7 @@ DEFAULT_INTERVAL_SECONDS = 300.0
 TURN_NAME = "maintenance"  # the stored row name: existing stores keep it
 DEFAULT_TURN_SECONDS = 300.0
 
-log = logging.getLogger("memory_lifecycle.maintenance")
+log = get_logger("memory_lifecycle.maintenance")
 
 
 def holder_id(kind: str = "process") -> str:

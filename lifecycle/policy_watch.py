@@ -10,11 +10,11 @@ it to the entries already stored, so a shortened TTL really shortens.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from pathlib import Path
 
 from lifecycle.basics.digests import sha256_hex
+from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.entries import transitions
 from lifecycle.errors import PolicyError
 from lifecycle.policies.file import parse_policies
@@ -26,7 +26,7 @@ from lifecycle.policies.retention import (
 )
 from lifecycle.store.base import Store
 
-log = logging.getLogger("memory_lifecycle")
+log = get_logger("memory_lifecycle")
 
 POLICY_META = "policy_fingerprint"
 POLICY_CACHE_META = "policy_cache"

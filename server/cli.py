@@ -9,36 +9,45 @@ Failures print one line on stderr naming what to fix and exit 1 (2 for usage
 errors, as argparse does, except under ``hook``: Claude Code reads 2 as "block",
 so a hook's usage error exits 1 and an option it does not know is only a
 warning); ``--debug`` shows the traceback as well.
+
+A hook's usual command line (``hook NAME`` and its flags) is read without argparse
+(``commands.hooks.command_line``), and logging starts with the first message shown
+(``lifecycle.basics.lazy_logging``): a hook that has nothing to say imports neither.
+Anything else, ``--help`` and every error included, goes through the parser.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
 from lifecycle import __version__
+from lifecycle.basics.lazy_logging import INFO, WARNING, get_logger
 from lifecycle.errors import LifecycleError
 
 from . import output
 from .commands import COMMANDS, register
-from .commands.common import CommandParser, SoftUsageError, UsageError
-from .logs import configure_logging
+from .commands.common import SoftUsageError, UsageError
+from .logs import configure_logging, configure_logging_on_first_message
 from .program import PROG
 
-EXIT_READER_GONE = 128 + signal.SIGPIPE  # 141, as for a process SIGPIPE ended
-_GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store", "--output")
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    import argparse
 
-log = logging.getLogger("memory_lifecycle.cli")
+EXIT_READER_GONE = 128 + 13  # 141, as for a process SIGPIPE (13) ended
+_GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store", "--output")
+_HOOK_COMMANDS = ("hook", "hooks")
+
+log = get_logger("memory_lifecycle.cli")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser for every command, or, when ``argv`` names a command, only for that
     command's module: a hook process then skips importing and building the others."""
+    from .commands.parser import CommandParser
+
     parser = CommandParser(
         prog=PROG,
         description="A shared, self-maintaining memory for AI agent swarms (MCP server, "
@@ -124,6 +133,8 @@ def _reader_gone() -> int:
     """stdout's reader closed its end: stop without a word (what was asked for was done
     or is moot) and exit as a process killed by SIGPIPE would, so a shell pipeline with
     ``pipefail`` still sees the output was cut short."""
+    import contextlib
+
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
@@ -136,27 +147,29 @@ def _main(argv: Sequence[str] | None) -> int:
     if _version_format(argv) == "json":  # plain --version is argparse's
         output.dump_json({"name": PROG, "version": __version__}, sys.stdout)
         return 0
-    parser = build_parser(argv)
-    try:
-        args, unknown = parser.parse_known_args(argv)
-    except SoftUsageError as exc:
-        print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
-        return 1
-    if unknown:
-        warn_unknown = getattr(args, "warn_unknown", None)
-        if warn_unknown is None:
-            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-        warn_unknown(args, unknown)
+    args = _hook_line(argv)
+    if args is None:
+        parser = build_parser(argv)
+        try:
+            args, unknown = parser.parse_known_args(argv)
+        except SoftUsageError as exc:
+            print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
+            return 1
+        if unknown:
+            warn_unknown = getattr(args, "warn_unknown", None)
+            if warn_unknown is None:
+                parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+            warn_unknown(args, unknown)
     _configure_logging(args)
     try:
         _apply_global_output(args)
     except UsageError as exc:
-        parser.error(str(exc))
+        build_parser(argv).error(str(exc))
     try:
         code: int = args.handler(args)
         return code
     except UsageError as exc:
-        parser.exit(2, f"{PROG}: error: {_one_line(str(exc))}\n")
+        build_parser(argv).exit(2, f"{PROG}: error: {_one_line(str(exc))}\n")
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -168,6 +181,22 @@ def _main(argv: Sequence[str] | None) -> int:
     return 0  # pragma: no cover  (parser.exit raised)
 
 
+def _hook_line(argv: Sequence[str]) -> argparse.Namespace | None:
+    """A hook's command line read without argparse, or None for the parser to read."""
+    i = _after_global_options(argv)
+    if i >= len(argv) or argv[i] not in _HOOK_COMMANDS:
+        return None
+    from .commands.hooks.command_line import read
+
+    return read(argv)
+
+
+def _is_hook(args: argparse.Namespace) -> bool:
+    """Whether ``args`` runs a hook. Not ``args.command``: the pre- and post-command hooks'
+    ``--command`` shares its name (``hooks pre-bash --command ls`` has ``command='ls'``)."""
+    return hasattr(args, "hook_name")
+
+
 def _apply_global_output(args: argparse.Namespace) -> None:
     """``memory-lifecycle --output json stats`` means ``stats --output json``. The
     command's own ``--output json`` wins over a global ``text``; a hook takes any value,
@@ -176,11 +205,11 @@ def _apply_global_output(args: argparse.Namespace) -> None:
     if given is None:
         return
     if not hasattr(args, "output"):
-        if args.command in ("hook", "hooks"):  # a hook never exits 2 (Claude Code: "block")
+        if _is_hook(args):  # a hook never exits 2 (Claude Code: "block")
             log.warning("--output does not apply to this hook; ignored")
             return
         raise UsageError(f"--output does not apply to {args.command}: it has no --output option")
-    if args.command not in ("hook", "hooks") and given not in output.OUTPUT_FORMATS:
+    if not _is_hook(args) and given not in output.OUTPUT_FORMATS:
         raise UsageError(f"--output {given!r}: use text or json")
     if args.output == "text":
         args.output = given
@@ -188,9 +217,13 @@ def _apply_global_output(args: argparse.Namespace) -> None:
 
 def _configure_logging(args: argparse.Namespace) -> None:
     """Long-running commands log what they do; one-shot ones only warnings and errors, in
-    the ``memory-lifecycle: warning: ...`` style of their other messages."""
+    the ``memory-lifecycle: warning: ...`` style of their other messages. A hook sets
+    logging up only before its first message (every logger on its path is lazy)."""
     quiet = args.command not in ("daemon", "serve", "ui")
-    configure_logging(logging.WARNING if quiet else logging.INFO, debug=args.debug, one_shot=quiet)
+    if _is_hook(args):
+        configure_logging_on_first_message(WARNING, debug=args.debug, one_shot=True)
+    else:
+        configure_logging(WARNING if quiet else INFO, debug=args.debug, one_shot=quiet)
 
 
 def _describe(exc: BaseException) -> str:

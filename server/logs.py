@@ -12,32 +12,39 @@ it, so its warnings read like its errors and its own notes, one style everywhere
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
+from lifecycle.basics.lazy_logging import INFO, when_logging_starts
+
 from .program import PROG
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    import logging
 
 ENV_LOG_LEVEL = "MEMORY_LIFECYCLE_LOG_LEVEL"
 FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
 
 
-class CommandFormatter(logging.Formatter):
+def command_message(record: logging.LogRecord, formatter: logging.Formatter) -> str:
     """``memory-lifecycle: warning: <message>``: how a one-shot command speaks."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
-        if record.exc_info:
-            text += "\n" + self.formatException(record.exc_info)
-        return text
+    text = f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
+    if record.exc_info:
+        text += "\n" + formatter.formatException(record.exc_info)
+    return text
 
 
-def configure_logging(
-    level: int = logging.INFO, *, debug: bool = False, one_shot: bool = False
-) -> None:
+def configure_logging(level: int = INFO, *, debug: bool = False, one_shot: bool = False) -> None:
     """Log to stderr at ``level`` unless logging is already set up (keep that level);
     the environment variable has the last word. ``one_shot``: a command's format rather
     than a log's (module docstring)."""
+    import logging
+
+    class CommandFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return command_message(record, self)
+
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -50,3 +57,13 @@ def configure_logging(
         root.setLevel(name)
     if not debug:  # its job bookkeeping says nothing our own run lines do not
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def configure_logging_on_first_message(level: int, *, debug: bool, one_shot: bool) -> None:
+    """``configure_logging``, run right before the first message shown
+    (``lifecycle.basics.lazy_logging``): a hook that has nothing to say never imports
+    ``logging``. ``--debug`` and the environment variable set up logging at once."""
+    if debug or os.environ.get(ENV_LOG_LEVEL):
+        configure_logging(level, debug=debug, one_shot=one_shot)
+        return
+    when_logging_starts(lambda: configure_logging(level, one_shot=one_shot), level)

@@ -16,7 +16,6 @@ Waiting (``wait_seconds``, at most 30) re-tries when the store signals a commit
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from typing import Any
 from lifecycle.basics.arguments import check_actor
 from lifecycle.basics.clock import Clock
 from lifecycle.basics.keys import validate_key
+from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.entries.preconditions import check_issued, check_token, shown
 from lifecycle.errors import InvalidValueError, LockTimeout
 from lifecycle.store.base import LockState, Store
@@ -34,7 +34,7 @@ MAX_WAIT_SECONDS = 30.0
 MAX_TTL_SECONDS = 86400.0
 DEFAULT_TTL_SECONDS = 60.0  # (also in lifecycle.coordination.api, which imports this lazily)
 
-log = logging.getLogger("memory_lifecycle.locks")
+log = get_logger("memory_lifecycle.locks")
 
 
 def check_wait(wait_seconds: Any) -> float:

@@ -21,8 +21,6 @@ the join: dropping a sibling keeps its dot in the version vector, so the drop
 propagates and replicas still converge.
 """
 
-from __future__ import annotations
-
 import base64
 import json
 from collections.abc import Mapping

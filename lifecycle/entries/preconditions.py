@@ -12,8 +12,6 @@ and a key deleted and written again never matches a revision read before the
 delete (revisions only grow).
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 from lifecycle.basics.keys import validate_key

@@ -15,8 +15,6 @@ read (the row, whether an op id was already applied) and the clock, and writes
 the row that comes back.
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple

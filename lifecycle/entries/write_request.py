@@ -8,8 +8,6 @@ spelled out rather than generated from the declaration: a hook builds requests, 
 neither a ``TypedDict`` nor generated code is free at import.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -91,7 +89,7 @@ class WriteRequest(FrozenRecord):
         _set(self, "provenance_type", provenance_type)
 
     @classmethod
-    def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> WriteRequest:
+    def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> "WriteRequest":
         """A request from a plain dict; unknown fields are an error, not silently dropped."""
         unknown = set(item) - WRITE_FIELDS
         if unknown or "key" not in item or "value" not in item:

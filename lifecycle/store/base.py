@@ -6,8 +6,6 @@ in the manager. A new backend passes the same contract suite as SQLite
 (``tests/lifecycle/store/test_contract.py``).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol

@@ -10,8 +10,6 @@ nothing a hostile query can break. Matching is therefore the same on SQLite
 and PostgreSQL, whatever their tokenizers or locales would have done.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from lifecycle.basics.dataclass_lite import FrozenRecord

@@ -19,8 +19,6 @@ delete, an expiry sweep, a reset) or turning it into a tombstone deletes its
 vector (a trigger on SQLite, a foreign key and a trigger on PostgreSQL).
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 

@@ -12,11 +12,14 @@ inside their handlers.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+
+TYPE_CHECKING = False  # typing's flag without importing typing (or argparse)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 # the order of --help's command list
 MODULE_NAMES = (

@@ -1,19 +1,23 @@
-"""What every subcommand shares: the usage error, the manager, output, argument types."""
+"""What every subcommand shares: the usage error, the manager, output, argument types.
+
+A hook imports this module but never ``argparse`` (~10M instructions with the parser it
+builds): the parser class lives in ``parser``, and the argument types here import
+``argparse`` only to report a bad value."""
 
 from __future__ import annotations
 
-import argparse
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import output
 from ..program import PROG
 
 if TYPE_CHECKING:
+    import argparse
+
     from lifecycle import MemoryLifecycleManager
 
 
@@ -27,67 +31,6 @@ class SoftUsageError(Exception):
     Hooks: Claude Code reads exit code 2 as "block" (a PreToolUse hook stops the
     tool, a Stop hook stops Claude from finishing), so their usage errors exit 1.
     """
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's, minus its ``import shutil`` (with ``bz2`` and ``lzma``): argparse makes a
-    formatter for every argument it adds, so every hook paid that import to learn the
-    terminal's width. The width is found as ``shutil.get_terminal_size`` finds it."""
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        if width is None:
-            width = terminal_columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
-def terminal_columns() -> int:
-    """``shutil.get_terminal_size().columns``: ``$COLUMNS``, else the terminal's, else 80."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-class CommandParser(argparse.ArgumentParser):
-    """argparse's parser; built with ``soft_errors=True`` its usage errors raise
-    ``SoftUsageError`` (exit 1) instead of exiting 2. Nested parsers inherit the class
-    (and its ``HelpFormatter``)."""
-
-    def __init__(self, *args: Any, soft_errors: bool = False, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
-        self.soft_errors = soft_errors
-
-    def error(self, message: str) -> NoReturn:
-        if self.soft_errors:
-            raise SoftUsageError(f"{self.prog}: {_readable(message)}")
-        super().error(message)
-
-
-def _readable(message: str) -> str:
-    """argparse's "invalid choice: 'x' (choose from 'a', 'b', ...)" as one short sentence."""
-    found = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
-    if not found:
-        return message
-    import difflib  # only for a usage error: every hook process imports this module
-
-    what, given, listed = found.groups()
-    choices = re.findall(r"'([^']*)'", listed)
-    close = difflib.get_close_matches(given, choices, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(choices[:13])}"
-    return f"unknown {what.lower()} {given!r}; {hint} (--help lists them)"
 
 
 def open_manager(args: argparse.Namespace) -> MemoryLifecycleManager:
@@ -138,6 +81,13 @@ def _store_origin(args: argparse.Namespace) -> str:
     return f"no .git, .claude/ or .mcp.json in {start} or above it"
 
 
+def _bad_value(message: str) -> Exception:
+    """argparse's own error for an argument type's bad value (its message names the option)."""
+    import argparse
+
+    return argparse.ArgumentTypeError(message)
+
+
 def output_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", choices=output.OUTPUT_FORMATS, default="text")
 
@@ -162,7 +112,7 @@ def positive_float(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+        raise _bad_value(f"{text!r} is not a positive number")
     return value
 
 
@@ -175,5 +125,5 @@ def seconds_or_zero(text: str) -> float:
 
 def port_number(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+        raise _bad_value(f"{text!r} is not a port number (1-65535)")
     return int(text)

@@ -56,6 +56,15 @@ def test_a_global_output_before_a_hook_without_output_is_ignored_never_exit_2(pr
     assert "--output does not apply to this hook; ignored" in done.stderr
 
 
+def test_a_bad_global_output_before_a_command_hook_is_a_warning_never_exit_2(project: Path):
+    # the pre- and post-command hooks' own --command once hid that the line runs a hook
+    done = run_cli("--output", "yaml", "hooks", "pre-bash", "--command", "ls")
+
+    assert done.returncode == 0, done.stderr
+    assert "--output 'yaml' is not text or json; using text" in done.stderr
+    assert done.stdout.startswith("pre-command: ")
+
+
 READS = (
     ("stats",),
     ("get", "notes/a"),

@@ -11,7 +11,6 @@ so the store class holds the queries only."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
@@ -21,6 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
+from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.errors import StoreBusyError, StoreError
 from lifecycle.store.sqlite import files as db_files
 from lifecycle.store.sqlite import gate, space
@@ -30,7 +30,7 @@ from lifecycle.store.sqlite.files import FileIdentity
 BUSY_TIMEOUT_SECONDS = 60.0
 FILE_CHECK_SECONDS = 1.0  # how stale a read may be after the file was replaced
 
-log = logging.getLogger("memory_lifecycle.store")
+log = get_logger("memory_lifecycle.store")
 
 _T = TypeVar("_T")
 

@@ -20,11 +20,12 @@ Measured: the size on disk is the database file plus its write-ahead log.
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 from contextlib import suppress
 from pathlib import Path
+
+from lifecycle.basics.lazy_logging import get_logger
 
 SIDE_FILES = ("-wal", "-shm")
 ALL_FILES = ("", *SIDE_FILES)
@@ -34,7 +35,7 @@ DATABASE_AND_WAL = ("", "-wal")
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
 
-log = logging.getLogger("memory_lifecycle.store")
+log = get_logger("memory_lifecycle.store")
 
 
 def prepare(path: Path) -> None:

@@ -30,13 +30,13 @@ re-entrant (a write transaction that reopens the store runs the migrations insid
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import threading
 from contextlib import suppress
 from pathlib import Path
 from types import ModuleType
 
+from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.errors import StoreBusyError
 from lifecycle.store.sqlite.files import FILE_MODE, GATE
 
@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
 
 SUFFIX = GATE
 
-log = logging.getLogger("memory_lifecycle.store")
+log = get_logger("memory_lifecycle.store")
 
 
 class _Descriptor:

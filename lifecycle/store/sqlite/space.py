@@ -28,11 +28,11 @@ logged and tried again next time.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
 
+from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.store.sqlite.files import size_on_disk
 
 AUTO_VACUUM_INCREMENTAL = 2
@@ -43,7 +43,7 @@ CHECKPOINT_BUSY_MS = 1000  # a checkpoint waits this long for readers, then trie
 OPTIMIZE_MIN_ROWS = 1000  # index entries swept before the index is worth merging
 OPTIMIZE_LIVE_PER_SWEPT = 4  # ... and at most this many entries left per entry swept
 
-log = logging.getLogger("memory_lifecycle.store")
+log = get_logger("memory_lifecycle.store")
 
 
 def worth_optimizing(conn: sqlite3.Connection, swept: int) -> bool:

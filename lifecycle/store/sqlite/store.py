@@ -18,11 +18,11 @@ once.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 
+from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.errors import StoreError, clip_text
 from lifecycle.store.base import (
     PREFIX_END,
@@ -43,7 +43,7 @@ from lifecycle.store.text_index import Query, SearchDoc
 
 _SELECT_ONE = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
 
-log = logging.getLogger("memory_lifecycle.store")
+log = get_logger("memory_lifecycle.store")
 
 
 class SQLiteStore(SQLiteConnections, SQLiteCoordination):

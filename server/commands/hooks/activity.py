@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lifecycle import paths
+from lifecycle.basics.lazy_logging import get_logger
 
-from .stdin import Handler, HookInput
+from .stdin import HookInput
 
-log = logging.getLogger("memory_lifecycle.cli")
+if TYPE_CHECKING:
+    import argparse
+
+    from .stdin import Handler
+
+log = get_logger("memory_lifecycle.cli")
 FAILURE_EVENT = "PostToolUseFailure"
 
 

@@ -10,9 +10,9 @@ Code writes on stdin (``stdin``). Exit 0 on success, 1 on failure; never
 
 from __future__ import annotations
 
-import argparse
-import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.basics.lazy_logging import get_logger
 
 from ... import output
 from ..common import emit, open_manager
@@ -20,13 +20,12 @@ from . import summary
 from .activity import command, edit, notify, post_task, pre_task
 from .flags import ALIASES, HOOK_FLAGS, IGNORED_HOOKS, add_flags, warn_unknown
 from .session import session_context, session_end
-from .stdin import (
-    STDIN_FIRST_BYTE_SECONDS,
-    Handler,
-    HookInput,
-    adopt_hook_cwd,
-    read_hook_input,
-)
+from .stdin import STDIN_FIRST_BYTE_SECONDS, HookInput, adopt_hook_cwd, read_hook_input
+
+if TYPE_CHECKING:
+    import argparse
+
+    from .stdin import Handler
 
 HOOKS = tuple(HOOK_FLAGS)
 # the flag that, when given, means the hook needs nothing from stdin
@@ -49,7 +48,7 @@ _HOOK_NAMES = {
     **{alias: name for name in HOOKS for alias in ALIASES.get(name, ())},
 }
 
-log = logging.getLogger("memory_lifecycle.cli")
+log = get_logger("memory_lifecycle.cli")
 
 
 def register(
@@ -83,10 +82,10 @@ def register(
         if wanted is not None and name != wanted:
             continue
         names.add_parser(name, soft_errors=True, allow_abbrev=False).set_defaults(hook=None)
-    hook.set_defaults(handler=cmd_hook, warn_unknown=_warn_unknown)
+    hook.set_defaults(handler=cmd_hook, warn_unknown=warn_unknown_hook_options)
 
 
-def _warn_unknown(args: argparse.Namespace, unknown: list[str]) -> None:
+def warn_unknown_hook_options(args: argparse.Namespace, unknown: list[str]) -> None:
     if getattr(args, "hook", None) is not None:  # an ignored hook's options are its own
         warn_unknown(args, unknown)
 

@@ -11,11 +11,14 @@ failure, and a usage error exits 1, never 2 (Claude Code reads 2 as "block").
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
 from server.program import PROG
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 VALUE, BOOL, COMPAT = "value", "bool", "compat"
 Flag = tuple[tuple[str, ...], str, str, str]  # option strings, dest, kind, help
@@ -204,7 +207,8 @@ IGNORED_HOOKS = (
 WORDS = ("pre-command", "post-command", "notify")  # take the command / message as words too
 
 
-def parse_bool(text: str | bool) -> bool:
+def bool_word(text: str | bool) -> bool | None:
+    """True or False for a boolean option's value, None for a word that is neither."""
     if isinstance(text, bool):
         return text
     value = text.strip().lower()
@@ -212,10 +216,22 @@ def parse_bool(text: str | bool) -> bool:
         return True
     if value in ("false", "no", "0", "off", "n"):
         return False
-    raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+    return None
+
+
+def parse_bool(text: str | bool) -> bool:
+    """``bool_word`` as an argparse type: a bad word is a usage error naming the option."""
+    value = bool_word(text)
+    if value is None:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+    return value
 
 
 def add_flags(parser: argparse.ArgumentParser, hook: str) -> None:
+    import argparse
+
     for options, dest, kind, text in HOOK_FLAGS[hook]:
         if kind == BOOL:
             parser.add_argument(

@@ -3,15 +3,20 @@ session should know (Claude Code adds a SessionStart hook's stdout to the contex
 
 from __future__ import annotations
 
-import argparse
-import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .stdin import Handler, HookInput
+from lifecycle.basics.lazy_logging import get_logger
+
+from .stdin import HookInput
+
+if TYPE_CHECKING:
+    import argparse
+
+    from .stdin import Handler
 
 END_EVENT = "SessionEnd"  # the one Claude Code event after which a session is over
 
-log = logging.getLogger("memory_lifecycle.cli")
+log = get_logger("memory_lifecycle.cli")
 
 
 def session_goes_on(event: str | None) -> bool:

@@ -9,18 +9,17 @@ or at the end of claude-flow's ``jq | xargs`` pipelines (whose stdin is
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import os
 import select
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lifecycle import paths
 from lifecycle.basics.dataclass_lite import FrozenRecord
+from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.errors import clip_text
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
@@ -31,7 +30,7 @@ STDIN_FIRST_BYTE_SECONDS = 0.5
 STDIN_IDLE_SECONDS = 0.5
 STDIN_MAX_BYTES = 1 << 20
 
-log = logging.getLogger("memory_lifecycle.cli")
+log = get_logger("memory_lifecycle.cli")
 
 
 class HookInput(FrozenRecord):
@@ -67,8 +66,11 @@ class HookInput(FrozenRecord):
         return self.text("tool_use_id")
 
 
-# what each hook runs: (its arguments, Claude Code's JSON, the open manager) -> its report
-Handler = Callable[[argparse.Namespace, HookInput, Any], dict[str, Any]]
+if TYPE_CHECKING:
+    import argparse
+
+    # what each hook runs: (its arguments, Claude Code's JSON, the open manager) -> its report
+    Handler = Callable[[argparse.Namespace, HookInput, Any], dict[str, Any]]
 
 
 def read_hook_input(

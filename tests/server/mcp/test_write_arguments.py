@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from lifecycle.entries.write_fields import write_fields
-from server.commands.common import CommandParser
 from server.commands.entries import PUT_FLAGS, register
+from server.commands.parser import CommandParser
 from server.mcp.tools import build_tools
 from server.mcp.write_arguments import (
     CLAUDE_FLOW_ALIASES,

@@ -18,7 +18,7 @@ import pytest
 
 import lifecycle
 from server.commands import COMMANDS, MODULE_NAMES, load
-from server.commands.common import CommandParser
+from server.commands.parser import CommandParser
 from tests.support.env import PYTHON, child_env
 
 pytestmark = pytest.mark.slow
