@@ -73,9 +73,13 @@ def _capture() -> Iterator[list[Sent]]:
 
 
 def _replay(conn: psycopg.Connection, sent: list[Sent]) -> None:
-    """Send ``sent`` as the store did, reading every result of every statement."""
+    """Send ``sent`` as the store did, reading every result of every statement: through
+    one cursor of each class per connection, made once (psycopg's cheapest way)."""
+    cursors = _CURSORS.setdefault(id(conn), {})
     for cls, query, params, kwargs in sent:
-        cur = cls(conn)
+        cur = cursors.get(cls)
+        if cur is None:
+            cur = cursors[cls] = cls(conn)
         cur.execute(query, params, **kwargs)
         while True:
             result = cur.pgresult
@@ -83,6 +87,9 @@ def _replay(conn: psycopg.Connection, sent: list[Sent]) -> None:
                 cur.fetchall()
             if not cur.nextset():
                 break
+
+
+_CURSORS: dict[int, dict[type, Any]] = {}  # the replaying connection's cursors, by class
 
 
 def _timed(fn: Callable[[int], object], start: int, n: int, cpu: list[float], wall: list[float]):
