@@ -12,18 +12,21 @@ back succeeds at once (``_probe``). Its own module, under the same name as SQLit
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
 import psycopg_pool
 from psycopg import errors as pg_errors
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from lifecycle.errors import StoreBusyError, StoreError
 from lifecycle.store.postgres.deadline import NoAnswer, Watchdog
@@ -65,9 +68,6 @@ class PostgresConnections:
         self._closed = False
         self._unreachable = False  # the last connection attempt failed: probe first
         self._lock = threading.Lock()
-        self._last_used: weakref.WeakKeyDictionary[psycopg.Connection, float] = (
-            weakref.WeakKeyDictionary()
-        )
 
     def _new_pool(self) -> psycopg_pool.ConnectionPool:
         return psycopg_pool.ConnectionPool(
@@ -75,6 +75,7 @@ class PostgresConnections:
             min_size=self._pool_sizes[0],
             max_size=self._pool_sizes[1],
             kwargs=self._connect_kwargs,
+            connection_class=PooledConnection,
             configure=self._configure_pooled,
             check=self._check,
             timeout=self._timeout,
@@ -118,7 +119,7 @@ class PostgresConnections:
         restart the pool reconnects instead of failing the next call. Connections in
         steady use skip the round trip."""
         now = time.monotonic()
-        if now - self._last_used.get(conn, 0.0) > IDLE_CHECK_SECONDS:
+        if now - getattr(conn, "last_used", 0.0) > IDLE_CHECK_SECONDS:
             try:
                 with self._deadline(conn, now + self._timeout):
                     psycopg_pool.ConnectionPool.check_connection(conn)
@@ -156,58 +157,56 @@ class PostgresConnections:
         """Turn psycopg's exceptions into the engine's, once, at the store boundary."""
         try:
             yield
-        except psycopg_pool.PoolTimeout as exc:
-            raise StoreBusyError(
+        except Exception as exc:
+            mapped = self._mapped(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def _mapped(self, exc: BaseException) -> Exception | None:
+        """The engine's error for psycopg's ``exc`` (None: not psycopg's, raise it as it is)."""
+        if isinstance(exc, psycopg_pool.PoolTimeout):
+            return StoreBusyError(
                 f"store {self.url}: no database connection within {self._timeout:g} s "
                 f"({self._scrub(str(exc))}): the server is unreachable, or all "
                 "pool_max_size connections stayed busy; check the server, or raise "
                 "pool_max_size in the store URL",
                 path=self.url,
-            ) from exc
-        except (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected) as exc:
-            raise StoreBusyError(
+            )
+        if isinstance(exc, (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected)):
+            return StoreBusyError(
                 f"store {self.url} stayed locked for over "
                 f"{min(self._timeout, LOCK_TIMEOUT_SECONDS):g} s: "
                 f"{self._scrub(str(exc))}; another process holds a long write transaction",
                 path=self.url,
-            ) from exc
-        except pg_errors.QueryCanceled as exc:
-            raise StoreBusyError(
+            )
+        if isinstance(exc, pg_errors.QueryCanceled):
+            return StoreBusyError(
                 f"store {self.url}: the database took over {self._timeout:g} s "
                 f"({self._scrub(str(exc))}); it is overloaded, or raise timeout in the store URL",
                 path=self.url,
-            ) from exc
-        except psycopg.OperationalError as exc:
+            )
+        if isinstance(exc, psycopg.OperationalError):
             if self._closed:
-                raise StoreError(f"store {self.url} is closed", path=self.url) from exc
+                return StoreError(f"store {self.url} is closed", path=self.url)
             if exc.sqlstate is not None and not exc.sqlstate.startswith(("08", "57P")):
-                raise StoreError(  # e.g. disk full: the server answered, so say what it said
+                return StoreError(  # e.g. disk full: the server answered, so say what it said
                     f"store {self.url}: {self._scrub(str(exc))}", path=self.url
-                ) from exc
+                )
             self._unreachable = True
-            raise StoreError(
+            return StoreError(
                 f"store {self.url}: cannot reach the database: {self._scrub(str(exc))}; "
                 "check the host, port, user and that the server is running",
                 path=self.url,
-            ) from exc
-        except psycopg.Error as exc:
-            raise StoreError(f"store {self.url}: {self._scrub(str(exc))}", path=self.url) from exc
+            )
+        if isinstance(exc, psycopg.Error):
+            return StoreError(f"store {self.url}: {self._scrub(str(exc))}", path=self.url)
+        return None
 
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
+    def _connection(self) -> _Call:
         """A pooled connection for one call, all of it (the wait for the connection
         included) bounded by the store's ``timeout``."""
-        if self._closed:
-            raise StoreError(f"store {self.url} is closed", path=self.url)
-        deadline = time.monotonic() + self._timeout
-        with self._errors():
-            pool, conn = self._checkout(deadline)
-            try:
-                with self._deadline(conn, deadline), conn:  # commit or roll back, keep open
-                    yield conn
-                    self._last_used[conn] = time.monotonic()
-            finally:
-                pool.putconn(conn)  # a connection cut off is broken: the pool discards it
+        return _Call(self)
 
     def _checkout(self, deadline: float) -> tuple[psycopg_pool.ConnectionPool, psycopg.Connection]:
         """A pooled connection by ``deadline``, failing fast when the server cannot be reached."""
@@ -258,3 +257,101 @@ class PostgresConnections:
     def _write(self) -> Iterator[psycopg.Connection]:
         with self._connection() as conn, conn.transaction():
             yield conn
+
+
+class PooledConnection(psycopg.Connection[Any]):
+    """A pooled connection, with what the store keeps per connection."""
+
+    last_used = 0.0  # time.monotonic() at the end of its last successful call
+
+    @functools.cached_property
+    def query_cursor(self) -> psycopg.Cursor[Any]:
+        """The connection's one server-side-binding cursor for the hot reads (``get``),
+        made once: a new cursor per call also looks up a loader per column again."""
+        return self.cursor()
+
+    @functools.cached_property
+    def client_cursor(self) -> psycopg.ClientCursor[Any]:
+        """The connection's one client-side-binding cursor (``transaction``), made once:
+        a call has the connection to itself, and ``execute`` starts the cursor afresh."""
+        return psycopg.ClientCursor(self)
+
+
+class _Call:
+    """One call's hold on a pooled connection (``PostgresConnections._connection``): the
+    checkout, the call's deadline (``deadline``), commit or rollback of what the call
+    left open (as ``with conn`` does), the return to the pool and psycopg's errors turned
+    into the engine's. A class rather than nested ``@contextmanager`` generators: every
+    store call goes through it, and the generators' machinery cost more than its work."""
+
+    __slots__ = ("_conn", "_owner", "_pool", "_token")
+
+    def __init__(self, owner: PostgresConnections) -> None:
+        self._owner = owner
+
+    def __enter__(self) -> PooledConnection:
+        owner = self._owner
+        if owner._closed:
+            raise StoreError(f"store {owner.url} is closed", path=owner.url)
+        deadline = time.monotonic() + owner._timeout
+        try:
+            self._pool, conn = owner._checkout(deadline)
+        except Exception as exc:
+            mapped = owner._mapped(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        self._token = owner._watchdog.arm(conn, deadline)
+        self._conn = conn
+        return conn  # type: ignore[return-value]
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        owner = self._owner
+        try:
+            self._finish(exc_type, exc, tb)
+        except Exception as error:
+            mapped = owner._mapped(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+        finally:
+            self._pool.putconn(self._conn)  # a connection cut off is broken: the pool discards it
+        if isinstance(exc, Exception):
+            mapped = owner._mapped(exc)
+            if mapped is not None:
+                raise mapped from exc
+
+    def _finish(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """End the call's transaction if it left one open, then disarm the deadline; a
+        deadline that fired meanwhile becomes ``NoAnswer`` (the connection is cut)."""
+        conn, watchdog = self._conn, self._owner._watchdog
+        try:
+            if conn.pgconn.transaction_status != TransactionStatus.IDLE:
+                conn.__exit__(exc_type, exc, tb)  # commit, or roll back after an error
+        except psycopg.OperationalError as error:
+            if watchdog.disarm(self._token):
+                raise NoAnswer(self._no_answer()) from error
+            raise
+        except BaseException:
+            watchdog.disarm(self._token)
+            raise
+        fired = watchdog.disarm(self._token)
+        if exc is None:
+            if fired:  # fired as the call ended: the connection is cut
+                raise NoAnswer(self._no_answer())
+            conn.last_used = time.monotonic()  # type: ignore[attr-defined]
+        elif fired and isinstance(exc, psycopg.OperationalError):
+            raise NoAnswer(self._no_answer()) from exc
+
+    def _no_answer(self) -> str:
+        return f"no answer from the database within {self._owner._timeout:g} s (the URL's timeout)"

@@ -41,8 +41,11 @@ class PostgresAccess(Protocol):
 
 
 def row_from(r: Sequence[Any]) -> Row:
-    head = (r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
-    return Row(*head, tombstone=r[12], tags=tuple(r[13]) if r[13] else (), revision=r[14])
+    # positional, in ``Row``'s field order (keywords cost more, and every read comes here)
+    k, p, st, cl, cd, pl, sz, c, u, e, t, a, ts, tags, rev = r
+    return Row(
+        k, p, st, cl, cd, bytes(pl), sz, c, u, e, t, a, ts, tuple(tags) if tags else (), None, rev
+    )
 
 
 def row_values(row: Row) -> list[Any]:

@@ -37,7 +37,7 @@ waiting for the pool as before.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from typing import Any
 
 import psycopg
@@ -56,10 +56,11 @@ from lifecycle.store.postgres.connections import PostgresConnections
 from lifecycle.store.postgres.coordination import PostgresCoordination
 from lifecycle.store.postgres.rows import COLUMNS as _COLUMNS
 from lifecycle.store.postgres.rows import row_from as _row
-from lifecycle.store.postgres.transaction import PostgresTransaction
+from lifecycle.store.postgres.transaction import Held, PostgresTransaction
 from lifecycle.store.text_index import Query, SearchDoc
 
 SWEEP_BATCH = 10_000  # expired rows deleted per statement (and transaction)
+_GET = f"SELECT {_COLUMNS} FROM entries WHERE key = %s"
 
 
 def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
@@ -88,22 +89,13 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
 
     # ------------------------------------------------------------ contract
 
-    @contextmanager
-    def transaction(self, keys: Sequence[str] = ()) -> Iterator[PostgresTransaction]:
+    def transaction(self, keys: Sequence[str] = ()) -> AbstractContextManager[PostgresTransaction]:
         # two round trips: BEGIN + lock + read, then write + COMMIT (see transaction)
-        with self._connection() as conn:
-            tx = PostgresTransaction(conn, self._prepare)
-            try:
-                tx.lock(keys)
-                yield tx
-                tx.commit()
-            except BaseException:
-                tx.rollback()
-                raise
+        return Held(self._connection(), self._prepare, keys)
 
     def get(self, key: str) -> Row | None:
         with self._connection() as conn:
-            r = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = %s", (key,)).fetchone()
+            r = conn.query_cursor.execute(_GET, (key,)).fetchone()
         return _row(r) if r else None
 
     def list_rows(

@@ -35,9 +35,11 @@ absent key) ends with ``_RELEASE`` in its second message instead.
 
 from __future__ import annotations
 
-import copy
+import operator
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
+from types import TracebackType
 from typing import Any
 
 import psycopg
@@ -65,6 +67,7 @@ _UPSERT = (
 _UPSERT_INDEXED = _UPSERT.format(", search", ",%s::tsvector", ", search=excluded.search")
 _UPSERT_KEEP = _UPSERT.format("", "", "")
 _OP_APPLIED = "SELECT 1 FROM op_ids WHERE key = %s AND op_id = %s"
+_LOCK_ONE = "EXECUTE ml_lock1(%s); EXECUTE ml_read1(%s); EXECUTE ml_ops1(%s)"
 # Ends a transaction that wrote nothing (a refused or lost write, a delete of nothing).
 # Its row locks gave it a transaction id, so a plain COMMIT would wait for the
 # write-ahead log to reach the disk, for nothing worth keeping; a ROLLBACK would not
@@ -121,6 +124,14 @@ def _indexed(row: Row) -> bool:
 
 Statement = tuple[str, Sequence[Any]]
 
+_FIELDS = operator.attrgetter(*Row.field_names())
+
+
+def _copy(row: Row) -> Row:
+    """A copy the caller may change without changing the transaction's (``copy.copy``
+    goes through ``__reduce__`` and a generator: several times slower, on every write)."""
+    return Row(*_FIELDS(row))
+
 
 class PostgresTransaction:
     """Row state for the announced keys is fetched in one message, under lock; writes are
@@ -132,7 +143,10 @@ class PostgresTransaction:
         self, conn: psycopg.Connection, prepare: Callable[[psycopg.Connection], None]
     ) -> None:
         self._conn = conn
-        self._cursor = psycopg.ClientCursor(conn)
+        # the pooled connection's own (``connections.PooledConnection``), else a new one
+        self._cursor: psycopg.ClientCursor[Any] = getattr(
+            conn, "client_cursor", None
+        ) or psycopg.ClientCursor(conn)
         self._prepare = prepare  # (re)creates the prepared statements on ``conn``
         self._begun = False  # BEGIN goes with the first message, if one is ever sent
         self._wrote = False  # a write reached the server: only ROLLBACK may end it now
@@ -146,10 +160,15 @@ class PostgresTransaction:
     def _send(self, statements: Sequence[Statement]) -> list[list[Any]]:
         """Run ``statements`` in one simple-protocol message (one round trip), after a
         BEGIN if the transaction has not begun; return each statement's rows."""
+        query = "; ".join(sql for sql, _ in statements)
+        args = [arg for _, params in statements for arg in params]
+        return self._run(query, args, len(statements))
+
+    def _run(self, query: str, args: Sequence[Any], count: int) -> list[list[Any]]:
+        """``_send`` of ``count`` statements already joined into ``query``."""
         begin = not self._begun
-        sent = [("BEGIN", ()), *statements] if begin else list(statements)
-        query = "; ".join(sql for sql, _ in sent)
-        args = [arg for _, params in sent for arg in params]
+        if begin:
+            query = f"BEGIN; {query}" if query else "BEGIN"
         cursor = self._cursor
         try:
             cursor.execute(query, args)
@@ -163,13 +182,15 @@ class PostgresTransaction:
             self._prepare(self._conn)
             cursor.execute(query, args)
         self._begun = True
+        if begin:
+            cursor.nextset()  # BEGIN's
         results: list[list[Any]] = []
-        for _ in sent:
+        for _ in range(count):
             result = cursor.pgresult
             tuples = result is not None and result.status == ExecStatus.TUPLES_OK
             results.append(cursor.fetchall() if tuples else [])
             cursor.nextset()
-        return results[1:] if begin else results
+        return results
 
     def lock(self, keys: Sequence[str]) -> None:
         if len(keys) == 1 and keys[0] in self._known:  # every get/put of a locked key
@@ -180,13 +201,7 @@ class PostgresTransaction:
         limit = OPS_PREFETCH * len(todo)
         if len(todo) == 1:  # the common case, in its simplest (fastest) form
             key = todo[0]
-            _, rows, ops = self._send(
-                [
-                    ("EXECUTE ml_lock1(%s)", (key,)),
-                    ("EXECUTE ml_read1(%s)", (key,)),
-                    ("EXECUTE ml_ops1(%s)", (key,)),
-                ]
-            )
+            _, rows, ops = self._run(_LOCK_ONE, (key, key, key), 3)
         else:
             _, rows, ops = self._send(
                 [
@@ -210,11 +225,11 @@ class PostgresTransaction:
     def get(self, key: str) -> Row | None:
         self.lock([key])  # a key the caller did not announce is locked on first touch
         found = self._known[key]
-        return None if found is None else copy.copy(found)
+        return None if found is None else _copy(found)
 
     def put(self, row: Row, *, change: bool = True) -> None:
         self.lock([row.key])
-        row = self._known[row.key] = copy.copy(row)
+        row = self._known[row.key] = _copy(row)
         if change or row.key in self._changes:
             self._changes[row.key] = ("delete" if row.tombstone else "put", row.policy, row)
             self._dirty.pop(row.key, None)
@@ -276,7 +291,11 @@ class PostgresTransaction:
             self._send(_RELEASE)
             return
         self._wrote = True
-        results = self._send([*statements, ("COMMIT", ())])
+        if len(statements) == 1:  # one key's write, the common case
+            sql, args = statements[0]
+            results = self._run(f"{sql}; COMMIT", args, 2)
+        else:
+            results = self._send([*statements, ("COMMIT", ())])
         if changes:
             base = int(results[-2][0][0])
             self.revisions.update((key, base + i) for i, key in enumerate(changes, start=1))
@@ -297,3 +316,55 @@ class PostgresTransaction:
                 self._send(_RELEASE)
             else:
                 self._conn.execute("ROLLBACK")
+
+
+class Held:
+    """``PostgresStore.transaction``: a pooled connection held for one transaction (the
+    call's ``_connection``, bounded by its deadline), the keys locked and read on entry,
+    the transaction committed on a clean exit and rolled back otherwise. A class rather
+    than a ``@contextmanager`` generator: every write goes through it."""
+
+    __slots__ = ("_call", "_keys", "_prepare", "_tx")
+
+    def __init__(
+        self,
+        call: AbstractContextManager[psycopg.Connection[Any]],
+        prepare: Callable[[psycopg.Connection], None],
+        keys: Sequence[str],
+    ) -> None:
+        self._call = call
+        self._prepare = prepare
+        self._keys = keys
+
+    def __enter__(self) -> PostgresTransaction:
+        conn = self._call.__enter__()
+        tx = self._tx = PostgresTransaction(conn, self._prepare)
+        try:
+            tx.lock(self._keys)
+        except BaseException:
+            self._fail()
+            raise
+        return tx
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            self._tx.rollback()
+            self._call.__exit__(exc_type, exc, tb)  # raises the engine's error for psycopg's
+            return
+        try:
+            self._tx.commit()
+        except BaseException:
+            self._fail()
+            raise
+        self._call.__exit__(None, None, None)
+
+    def _fail(self) -> None:
+        """Roll back after the exception being handled, and let the connection's call
+        end with it (which raises the engine's error in its place for psycopg's)."""
+        self._tx.rollback()
+        self._call.__exit__(*sys.exc_info())
