@@ -3,9 +3,10 @@
 ours   ``MemoryLifecycleManager.store_many`` loading N new keys in batches of 1,000
        (N = 1,000,000; 5,000 with --quick), all validation, CRDT state, change feed and
        search index included, timed end to end
-floor  the rows that load wrote, read back from its file (untimed) and written again
+floor  the rows each batch wrote, read back from its file (untimed) and written again
        into a fresh store of the same schema, same pragmas (WAL, ``synchronous=NORMAL``),
-       by raw ``sqlite3`` in this process: per batch of 1,000, ``BEGIN IMMEDIATE``, one
+       by raw ``sqlite3`` in this process, right after the batch (A B A B, so both sides
+       see the same machine): per batch of 1,000, ``BEGIN IMMEDIATE``, one
        ``executemany`` each for the ``entries`` rows (every column, the indexed text
        included), their FTS5 rows and their change-log rows, ``COMMIT``. What the floor
        leaves out is everything that is not writing: checking values, reading what is
@@ -21,11 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,68 +42,73 @@ ENTRY_COLUMNS = (
 )
 
 
-def load(path: Path, n: int, value: Callable[[int], Any]) -> float:
-    """``store_many`` of ``n`` new keys in batches; seconds taken (making the values is
-    not counted)."""
-    elapsed = 0.0
-    with MemoryLifecycleManager(store=str(path)) as m:
-        m.store("notes/warm", 1)  # connections open, policies loaded
-        for start in range(0, n, BATCH):
-            items = [
-                {"key": f"notes/bulk/{i:07d}", "value": value(i)}
-                for i in range(start, min(start + BATCH, n))
-            ]
-            started = time.perf_counter()
-            m.store_many(items)
-            elapsed += time.perf_counter() - started
-        assert m.get_stats()["total_entries"] == n + 1
-    return elapsed
-
-
-def _batches(source: Path) -> Iterator[tuple[list[Any], list[Any], list[Any]]]:
-    """The loaded rows, batch by batch: entries, index rows, change-log rows."""
-    conn = sqlite3.connect(source)
-    last = ""
-    while True:
-        rows = conn.execute(
-            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE key > ? AND key LIKE 'notes/bulk/%' "
-            "ORDER BY key LIMIT ?",
-            (last, BATCH),
-        ).fetchall()
-        if not rows:
-            conn.close()
-            return
-        last = rows[-1][1]
-        index = [(r[0], r[16], r[17], _tag_tokens(r[14])) for r in rows]
-        changes = [(r[15], r[1], "put", r[2]) for r in rows]
-        yield rows, index, changes
+def _batch_rows(conn: sqlite3.Connection, keys: list[str]) -> tuple[list[Any], ...]:
+    """The rows ``store_many`` just wrote for ``keys``: entries, index rows, change-log rows."""
+    rows = conn.execute(
+        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE key IN (SELECT value FROM json_each(?)) "
+        "ORDER BY key",
+        (json.dumps(keys),),
+    ).fetchall()
+    index = [(r[0], r[16], r[17], _tag_tokens(r[14])) for r in rows]
+    changes = [(r[15], r[1], "put", r[2]) for r in rows]
+    return rows, index, changes
 
 
 def _tag_tokens(tags: str | None) -> str | None:
     return " ".join("t" + t.encode().hex() for t in json.loads(tags)) if tags else None
 
 
-def floor(source: Path, target: Path) -> tuple[float, int]:
-    """Write ``source``'s loaded rows into a fresh store at ``target`` with raw
-    ``executemany``; seconds spent writing (reading the source is not counted), rows."""
+class Timer:
+    """Wall and CPU seconds spent inside ``with`` blocks."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu = 0.0
+
+    def __enter__(self) -> Timer:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall += time.perf_counter() - self._wall
+        self.cpu += time.process_time() - self._cpu
+
+
+def load(tmp: Path, n: int, value: Callable[[int], Any]) -> tuple[Timer, Timer]:
+    """Batch by batch, A B A B: ``store_many`` of ``BATCH`` new keys into our store, then
+    the rows it wrote, read back (untimed), written by raw ``executemany`` into the
+    floor's store (the same schema, made by the store; the same pragmas)."""
+    ours, floor = Timer(), Timer()
+    target = tmp / "floor.db"
     MemoryLifecycleManager(store=str(target)).close()  # the same schema, made by the store
     conn = sqlite3.connect(target, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     marks = ",".join("?" * 18)
-    spent = 0.0
-    count = 0
-    for rows, index, changes in _batches(source):
-        started = time.perf_counter()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES ({marks})", rows)
-        conn.executemany("INSERT INTO search(rowid, k, body, tags) VALUES (?, ?, ?, ?)", index)
-        conn.executemany("INSERT INTO changes VALUES (?, ?, ?, ?)", changes)
-        conn.execute("COMMIT")
-        spent += time.perf_counter() - started
-        count += len(rows)
+    with MemoryLifecycleManager(store=str(tmp / "ours.db")) as m:
+        m.store("notes/warm", 1)  # connections open, policies loaded
+        source = sqlite3.connect(tmp / "ours.db")
+        for start in range(0, n, BATCH):
+            items = [
+                {"key": f"notes/bulk/{i:07d}", "value": value(i)}
+                for i in range(start, min(start + BATCH, n))
+            ]
+            with ours:
+                m.store_many(items)
+            rows, index, changes = _batch_rows(source, [item["key"] for item in items])
+            assert len(rows) == len(items)
+            with floor:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES ({marks})", rows)
+                conn.executemany(
+                    "INSERT INTO search(rowid, k, body, tags) VALUES (?, ?, ?, ?)", index
+                )
+                conn.executemany("INSERT INTO changes VALUES (?, ?, ?, ?)", changes)
+                conn.execute("COMMIT")
+        source.close()
+        assert m.get_stats()["total_entries"] == n + 1
     conn.close()
-    return spent, count
+    return ours, floor
 
 
 def measure(n: int) -> dict[str, dict[str, float]]:
@@ -110,14 +117,15 @@ def measure(n: int) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for name, value in values.items():
         with tempfile.TemporaryDirectory() as tmp:
-            ours_s = load(Path(tmp) / "ours.db", n, value)
-            floor_s, rows = floor(Path(tmp) / "ours.db", Path(tmp) / "floor.db")
-        assert rows == n, (rows, n)
+            ours, floor = load(Path(tmp), n, value)
         out[name] = {
             "n": n,
-            "ours_rows_per_s": n / ours_s,
-            "floor_rows_per_s": n / floor_s,
-            "ratio": ours_s / floor_s,
+            "ours_rows_per_s": n / ours.wall,
+            "floor_rows_per_s": n / floor.wall,
+            "ratio": ours.wall / floor.wall,
+            "ours_cpu_s": ours.cpu,
+            "floor_cpu_s": floor.cpu,
+            "cpu_ratio": ours.cpu / floor.cpu,
         }
     return out
 
@@ -129,16 +137,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     n = args.n or (5000 if args.quick else 1_000_000)
+    load_before = os.getloadavg()[0]
     results = measure(n)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"bench_bulk (N={n:,} new keys, batches of {BATCH:,})")
-    print(f"{'value':10}{'store_many rows/s':>20}{'raw floor rows/s':>20}{'ratio':>8}")
+    print(
+        f"bench_bulk (N={n:,} new keys, batches of {BATCH:,}, interleaved; 1-minute load "
+        f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)"
+    )
+    print(
+        f"{'value':10}{'store_many rows/s':>20}{'raw floor rows/s':>20}{'ratio':>8}"
+        f"{'CPU s ours':>12}{'floor':>8}{'ratio':>8}"
+    )
     for name, r in results.items():
         print(
             f"{name:10}{r['ours_rows_per_s']:>20,.0f}{r['floor_rows_per_s']:>20,.0f}"
-            f"{r['ratio']:>7.2f}x"
+            f"{r['ratio']:>7.2f}x{r['ours_cpu_s']:>12.2f}{r['floor_cpu_s']:>8.2f}"
+            f"{r['cpu_ratio']:>7.2f}x"
         )
     return 0
 

@@ -63,16 +63,18 @@ def held_lock(conn: sqlite3.Connection, name: str, now: float) -> int | None:
     return None if found is None else int(found[0])
 
 
-def log_expired(conn: sqlite3.Connection, where: str, params: tuple[object, ...]) -> None:
+def log_expired(conn: sqlite3.Connection, where: str, params: tuple[object, ...]) -> int:
     """Log an ``expire`` change for each live row ``where`` selects, before it is deleted
-    (tombstones were already logged as deletes: purging one changes nothing visible).
-    ``ORDER BY +key`` sorts what ``where`` found: ordering by the key index instead would
-    walk every row of the store to find the expired ones."""
-    conn.execute(
+    (tombstones were already logged as deletes: purging one changes nothing visible);
+    how many. They get the revisions just above the head before, in key order (``ORDER BY
+    +key`` sorts what ``where`` found: ordering by the key index instead would walk every
+    row of the store to find the expired ones)."""
+    cur = conn.execute(
         "INSERT INTO changes (key, op, policy) SELECT key, 'expire', policy FROM entries "
         f"WHERE {where} AND tombstone = 0 ORDER BY +key",
         params,
     )
+    return cur.rowcount
 
 
 def forget_history(conn: sqlite3.Connection) -> None:

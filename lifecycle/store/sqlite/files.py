@@ -101,24 +101,32 @@ class FileIdentity:
     never deletes or replaces them (only the last connection to close does).
     """
 
-    __slots__ = ("_files", "_path")
+    __slots__ = ("_files", "_names", "_path")
 
     def __init__(self, path: Path) -> None:
         self._path = str(path)
-        self._files = {suffix: _identity(self._path + suffix) for suffix in ALL_FILES}
+        self._names = {suffix: self._path + suffix for suffix in ALL_FILES}
+        self._files = {suffix: _identity(name) for suffix, name in self._names.items()}
 
     def changed(self, suffixes: tuple[str, ...] = ALL_FILES) -> str | None:
         """What happened to the files since they were opened, or None if nothing did.
-        Each file costs one ``stat``, so a hot path can ask about fewer."""
+        Each file costs one ``stat`` (and nothing else: this runs before and after every
+        write transaction), so a hot path can ask about fewer."""
+        files, names, stat_of = self._files, self._names, os.stat
         for suffix in suffixes:
-            expected = self._files[suffix]
-            current = _identity(self._path + suffix)
+            name = names[suffix]
+            try:
+                st = stat_of(name)
+            except OSError:
+                current = None
+            else:
+                current = (st.st_dev, st.st_ino)
+            expected = files[suffix]
             if current == expected:
                 continue
             if expected is None and suffix:
-                self._files[suffix] = current  # first seen
+                files[suffix] = current  # first seen
                 continue
-            name = f"{self._path}{suffix}"
             return f"{name} was deleted" if current is None else f"{name} was replaced"
         return None
 

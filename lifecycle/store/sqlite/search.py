@@ -86,13 +86,15 @@ _UNINDEX = (
 )
 
 
-def delete_rows(conn: sqlite3.Connection, where: str, params: Sequence[object]) -> None:
+def delete_rows(conn: sqlite3.Connection, where: str, params: Sequence[object]) -> int:
     """Delete the entries ``where`` selects and their index entries, set-based (inside
-    the caller's write transaction: no other connection ever sees ``sweeping``)."""
+    the caller's write transaction: no other connection ever sees ``sweeping``); how
+    many entries."""
     conn.execute(_SWEEPING)
     conn.execute(_UNINDEX.format(where=where), params)
-    conn.execute(f"DELETE FROM entries WHERE {where}", params)
+    count: int = conn.execute(f"DELETE FROM entries WHERE {where}", params).rowcount
     conn.execute(_SWEPT)
+    return count
 
 
 def delete_all(conn: sqlite3.Connection) -> int:

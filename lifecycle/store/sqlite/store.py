@@ -42,6 +42,8 @@ from lifecycle.store.sqlite.transaction import ConnectionWrite, SQLiteWriteTrans
 from lifecycle.store.text_index import Query, SearchDoc
 
 _SELECT_ONE = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
+_LOGGED_BY_POLICY = "SELECT policy, COUNT(*) FROM changes WHERE revision > ? GROUP BY policy"
+_LOGGED_KEYS = "SELECT key FROM changes WHERE revision > ? ORDER BY revision LIMIT ?"
 
 log = get_logger("memory_lifecycle.store")
 
@@ -170,22 +172,21 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
     ) -> SweepResult:
         where, params = _expired_condition(now, strategies, prefix)
         with self._write() as conn:
-            counts = conn.execute(
-                f"SELECT policy, tombstone, COUNT(*) FROM entries WHERE {where} "
-                "GROUP BY policy, tombstone",
-                params,
-            ).fetchall()
-            if not counts:
+            if conn.execute(f"SELECT 1 FROM entries WHERE {where} LIMIT 1", params).fetchone():
+                # what was deleted is counted from the change-log rows the sweep writes
+                # anyway (consecutive revisions, in key order), not by another pass
+                # over the expired rows
+                live = changelog.log_expired(conn, where, params)
+                first = conn.execute(changelog.HEAD).fetchone()[0] - live
+                by_policy: dict[str, int] = dict(
+                    conn.execute(_LOGGED_BY_POLICY, (first,)).fetchall() if live else ()
+                )
+                keys = conn.execute(_LOGGED_KEYS, (first, sample)).fetchall() if live else []
+                tombstones = search.delete_rows(conn, where, params) - live
+            else:
                 return SweepResult({}, 0, [])
-            keys = conn.execute(
-                f"SELECT key FROM entries WHERE {where} AND tombstone = 0 LIMIT ?",
-                (*params, sample),
-            ).fetchall()
-            changelog.log_expired(conn, where, params)
-            search.delete_rows(conn, where, params)
-        by_policy = {p: n for p, t, n in counts if not t}
-        self._swept += sum(by_policy.values())  # index entries gone: see give_back_space
-        return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
+        self._swept += live  # index entries gone: see give_back_space
+        return SweepResult(by_policy, tombstones, [k for (k,) in keys])
 
     def find_expired(
         self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100

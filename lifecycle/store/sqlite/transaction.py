@@ -32,6 +32,14 @@ _UPDATE = (
     "revision=?, search_key=?, search_body=? WHERE id=?"
 )
 _SELECT_FOR_WRITE = f"SELECT {_COLUMNS}, {search.SELECT_INDEXED} FROM entries WHERE key = ?"
+# the same, plus the largest entry id and revision, for the first read of a transaction:
+# a lone write then reads everything it needs in one statement (a row of NULLs and the
+# two numbers when the key is absent)
+_SELECT_FIRST_FOR_WRITE = (
+    f"SELECT {_COLUMNS}, {search.SELECT_INDEXED}, h.top, h.head FROM (SELECT "
+    f"(SELECT COALESCE(MAX(id), 0) FROM entries) AS top, ({changelog.HEAD}) AS head) AS h "
+    "LEFT JOIN entries ON key = ?"
+)
 _SELECT_MANY_FOR_WRITE = (
     f"SELECT {_COLUMNS}, {search.SELECT_INDEXED} FROM entries "
     "WHERE key IN (SELECT value FROM json_each(?))"
@@ -93,11 +101,19 @@ class SQLiteTransaction:
             return found  # type: ignore[return-value]
         if key in self._queued_keys:
             self.flush()
+        if not (self._next_id or self._next_revision):
+            r = self._conn.execute(_SELECT_FIRST_FOR_WRITE, (key,)).fetchone()
+            self._next_id, self._next_revision = int(r[-2]) + 1, int(r[-1]) + 1
+            if r[0] is None:
+                self._indexed[key] = None
+                return None
+            self._indexed[key] = (r[15], r[16], r[17], r[13])
+            return _row(r)
         r = self._conn.execute(_SELECT_FOR_WRITE, (key,)).fetchone()
         if r is None:
             self._indexed[key] = None
             return None
-        self._indexed[key] = (r[-3], r[-2], r[-1], r[13])
+        self._indexed[key] = (r[15], r[16], r[17], r[13])
         return _row(r)
 
     def _prefetch(self, keys: Sequence[str]) -> None:
@@ -108,7 +124,7 @@ class SQLiteTransaction:
         indexed: dict[str, search.Indexed | None] = dict.fromkeys(unique)
         rows = self._conn.execute(_SELECT_MANY_FOR_WRITE, (json.dumps(unique),)).fetchall()
         for r in rows:
-            indexed[r[0]] = (r[-3], r[-2], r[-1], r[13])
+            indexed[r[0]] = (r[15], r[16], r[17], r[13])
             prefetched[r[0]] = _row(r)
         self._prefetched = prefetched
         self._indexed.update(indexed)
@@ -301,8 +317,11 @@ class ConnectionWrite:
         store = self._store
         assert conn is not None
         if exc is None:
-            with store._errors():
+            try:
                 _commit(conn, store)
+            except sqlite3.Error:
+                with store._errors():  # (entered only on failure: it is not free)
+                    raise
             moved = store._local.files.changed(DATABASE_AND_WAL)
             if moved is not None:
                 store._reopen(moved)

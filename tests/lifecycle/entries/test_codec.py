@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -67,3 +69,36 @@ def test_unicode_keys_and_values(make_manager: Callable[..., MemoryLifecycleMana
     assert [e["key"] for e in m.list(prefix="knowledge/日本語")["entries"]] == [
         "knowledge/日本語/ключ"
     ]
+
+
+# ---------------------------------------------------------------- decoding stored documents
+# ``codec.decode`` reads the documents this engine writes (compact, starting with ``{``)
+# with the C scanner alone; anything else must still decode, or fail, as ``json.loads``.
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"s":{"ts":1.5,"v":[1,2.5,"x"]},"t":null}',
+        b' {"a": 1} ',
+        b'{"a": 1}\n',
+        b"[1, 2]",
+        b'"text"',
+        b'\xef\xbb\xbf{"a":1}',
+        '{"\u00e9":"\U0001f600","e":"\\ud83d\\ude00"}'.encode(),
+        '{"a":"x"}'.encode("utf-16"),
+    ],
+)
+def test_decode_reads_a_json_document_as_json_loads_does(payload: bytes) -> None:
+    assert codec.decode(codec.CODEC_JSON, payload) == json.loads(payload)
+
+
+@pytest.mark.parametrize(
+    "payload", [b'{"a":', b'{"a":1}x', b'{"a":1}{"b":2}', b"{\xff}", b'{"a":NaNx}', b""]
+)
+def test_decode_rejects_what_json_loads_rejects_with_its_message(payload: bytes) -> None:
+    with pytest.raises(ValueError) as ours:
+        codec.decode(codec.CODEC_JSON, payload)
+    with pytest.raises(ValueError) as theirs:
+        json.loads(payload)
+    assert str(ours.value) == str(theirs.value)
