@@ -336,7 +336,10 @@ class MemoryLifecycleManager(Coordination):
             return self.gc.preview(force=force, prefix=prefix)
         return self.collect(force=force, prefix=prefix).to_dict()
 
-    def collect(self, force: bool = False, prefix: str = "") -> CleanupReport:
+    def collect(
+        self, force: bool = False, prefix: str = "", limit: int | None = None
+    ) -> CleanupReport:
+        """One collection pass (``gc.collect``); ``limit`` bounds it (a hook's pass)."""
         self._policies.maybe_reload()
         settings = self.policies.settings
         return self.gc.collect(
@@ -344,6 +347,7 @@ class MemoryLifecycleManager(Coordination):
             prefix=prefix,
             op_id_window_seconds=settings.op_id_window_seconds,
             change_log_max_entries=settings.change_log_max_entries,
+            limit=limit,
         )
 
     def reset(self) -> bool:

@@ -2,7 +2,10 @@
 
 Hooks run on every session end and task, so they stay quick: they touch only
 the rows they delete (prefix ranges and the expiry index) and the records they
-write. The activity records claude-flow's hooks keep (tasks, edits, commands,
+write, and sweep at most ``HOOK_SWEEP_LIMIT`` expired entries each (those that
+expired first), whatever the store holds: a report's ``expired_remaining`` (counted
+up to ``REMAINING_COUNT_LIMIT``) and ``more_expired`` say what is left for the next
+hook, the server's maintenance or ``cleanup``. The activity records claude-flow's hooks keep (tasks, edits, commands,
 notifications) are in ``activity``; a session's saved state in
 ``session_memory``.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lifecycle.gc import HOOK_SWEEP_LIMIT, CleanupReport
 from lifecycle.hooks import activity
 from lifecycle.manager import MemoryLifecycleManager
 
@@ -21,9 +25,9 @@ def session_end(
     manager: MemoryLifecycleManager, session_id: str | None, *, keep_session: bool = False
 ) -> dict[str, Any]:
     """Delete the session's own entries (unless ``keep_session`` or no id), then collect
-    expired lazy/scheduled ones."""
+    expired lazy/scheduled ones (at most ``HOOK_SWEEP_LIMIT``)."""
     removed = manager.delete_session(session_id) if session_id and not keep_session else []
-    collected = manager.collect()
+    collected = manager.collect(limit=HOOK_SWEEP_LIMIT)
     keys = removed + collected.deleted_keys
     return {
         "hook": "session-end",
@@ -32,6 +36,7 @@ def session_end(
         "session_deleted": len(removed),
         "expired_deleted": collected.deleted_count,
         "deleted_keys": keys[:MAX_REPORTED_KEYS],
+        **left_over(collected),
     }
 
 
@@ -44,14 +49,15 @@ def pre_task(
     agent: str | None = None,
 ) -> dict[str, Any]:
     """Record the task (when it has an id or a description) under
-    ``swarm/shared/tasks/<id>``, then collect expired coordination data."""
+    ``swarm/shared/tasks/<id>``, then collect expired coordination data (at most
+    ``HOOK_SWEEP_LIMIT`` entries, those that expired first)."""
     recorded = None
     if task_id or description:
         task_id = task_id or activity.new_id("task", manager.clock.now())
         recorded = activity.start_task(
             manager, task_id, description, session_id=session_id, agent=agent
         )["key"]
-    report = manager.collect(prefix="coordination/")
+    report = manager.collect(prefix="coordination/", limit=HOOK_SWEEP_LIMIT)
     return {
         "hook": "pre-task",
         "task_id": task_id,
@@ -59,7 +65,14 @@ def pre_task(
         "recorded": recorded,
         "deleted_count": report.deleted_count,
         "deleted_keys": report.deleted_keys[:MAX_REPORTED_KEYS],
+        **left_over(report),
     }
+
+
+def left_over(report: CleanupReport) -> dict[str, Any]:
+    """What a bounded sweep left to the next one: ``expired_remaining`` (counted up to
+    ``REMAINING_COUNT_LIMIT``: that number means "at least") and ``more_expired``."""
+    return {"expired_remaining": report.remaining, "more_expired": report.remaining > 0}
 
 
 def memory_cleanup(manager: MemoryLifecycleManager, force: bool = False) -> dict[str, Any]:

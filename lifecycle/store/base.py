@@ -299,18 +299,30 @@ class Store(Protocol):
         """Every row, for export and recomputation."""
 
     def delete_expired(
-        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+        self,
+        now: float,
+        strategies: Sequence[str],
+        prefix: str = "",
+        sample: int = 100,
+        limit: int | None = None,
     ) -> SweepResult:
-        """Delete, in one transaction, expired rows under ``prefix`` whose cleanup is in
-        ``strategies``, plus expired tombstones (PostgreSQL: in transactions of
-        ``SWEEP_BATCH`` rows, so each stays within the store's timeout)."""
+        """Delete expired rows under ``prefix`` whose cleanup is in ``strategies``, plus
+        expired tombstones, those that expired first first (the expiry index's order), in
+        transactions of at most ``SWEEP_BATCH`` rows, so each holds its locks briefly;
+        at most ``limit`` rows in all (a hook's bounded sweep), else all of them."""
 
     def find_expired(
-        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+        self,
+        now: float,
+        strategies: Sequence[str],
+        prefix: str = "",
+        sample: int = 100,
+        limit: int | None = None,
     ) -> SweepResult:
         """What ``delete_expired`` with the same arguments would delete now, deleting
-        nothing (a cleanup's dry run): counts per policy, tombstones, the first keys in
-        key order. A read: it works on a read-only store."""
+        nothing (a cleanup's dry run; with ``limit``, a bounded count of what is left):
+        counts per policy, tombstones, the first keys in key order. A read: it works on
+        a read-only store."""
 
     def delete_expired_key(self, key: str, now: float) -> bool:
         """Lazy deletion of one key, only if it is still expired."""

@@ -162,15 +162,23 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
         return [r[0] for r in rows]
 
     def delete_expired(
-        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+        self,
+        now: float,
+        strategies: Sequence[str],
+        prefix: str = "",
+        sample: int = 100,
+        limit: int | None = None,
     ) -> SweepResult:
-        # in batches of SWEEP_BATCH rows, a transaction each: every call is bounded by the
-        # store's timeout, and a million expired rows in one statement would not be
+        # in batches of SWEEP_BATCH rows, a transaction each, those that expired first:
+        # every call is bounded by the store's timeout, and a million expired rows in one
+        # statement would not be; ``limit`` bounds the whole call (a hook's sweep)
         by_policy: dict[str, int] = {}
         tombstones = 0
         keys: list[str] = []
-        while True:
-            args = sweep_arguments(now, strategies, prefix, sample - len(keys))
+        left = limit
+        while left is None or left > 0:
+            batch = SWEEP_BATCH if left is None else min(left, SWEEP_BATCH)
+            args = sweep_arguments(now, strategies, prefix, max(sample - len(keys), 0), batch)
             with self._write() as conn:
                 rows = conn.execute(sweep_statement(bool(prefix)), args).fetchall()
                 if any(key is not None or not tombstone for _, tombstone, _, key in rows):
@@ -184,20 +192,36 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
                     tombstones += count
                 else:
                     by_policy[policy] = by_policy.get(policy, 0) + count
-            if deleted < SWEEP_BATCH:
-                return SweepResult(by_policy, tombstones, keys)
+            if deleted < batch:
+                break
+            if left is not None:
+                left -= deleted
+        return SweepResult(by_policy, tombstones, keys)
 
     def find_expired(
-        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+        self,
+        now: float,
+        strategies: Sequence[str],
+        prefix: str = "",
+        sample: int = 100,
+        limit: int | None = None,
     ) -> SweepResult:
         cond = "expires_at <= %(now)s AND (tombstone OR cleanup = ANY(%(strategies)s))"
         if prefix:
             cond += " AND key >= %(low)s AND key < %(high)s"
+        # the ``limit`` rows that expired first, as a sweep takes them (LIMIT NULL: all)
+        found = (
+            f"(SELECT key, policy, tombstone FROM entries WHERE {cond} "
+            "ORDER BY expires_at LIMIT %(limit)s) AS found"
+            if limit is not None
+            else f"entries AS found WHERE {cond}"
+        )
+        where = "WHERE" if limit is not None else "AND"
         query = (
-            f"SELECT policy, tombstone, COUNT(*), NULL FROM entries WHERE {cond} "
+            f"SELECT policy, tombstone, COUNT(*), NULL FROM {found} "
             "GROUP BY policy, tombstone "
             "UNION ALL "
-            f"(SELECT NULL, FALSE, 0, key FROM entries WHERE {cond} AND NOT tombstone "
+            f"(SELECT NULL, FALSE, 0, key FROM {found} {where} NOT tombstone "
             "ORDER BY key LIMIT %(sample)s)"
         )
         args = {
@@ -206,6 +230,7 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
             "low": prefix,
             "high": prefix + PREFIX_END,
             "sample": sample,
+            "limit": limit,
         }
         with self._connection() as conn:
             rows = conn.execute(query, args).fetchall()
@@ -355,7 +380,8 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
 
 
 def sweep_statement(prefixed: bool) -> str:
-    """One batch of the sweep (``SWEEP_BATCH`` rows at most), one statement: the DELETE's
+    """One batch of the sweep (``batch`` rows at most, those that expired first: the
+    expiry index's order), one statement: the DELETE's
     RETURNING feeds both the counts and the sample. FOR UPDATE SKIP LOCKED leaves rows a
     writer holds right now to the next sweep (it is probably renewing them), so a sweep
     never waits on, or deadlocks with, a writer; the outer WHERE repeats the test so a row
@@ -368,7 +394,7 @@ def sweep_statement(prefixed: bool) -> str:
         cond += " AND key >= %(low)s AND key < %(high)s"
     return (
         f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
-        f"WHERE {cond} LIMIT {SWEEP_BATCH} FOR UPDATE SKIP LOCKED) AND {cond} "
+        f"WHERE {cond} ORDER BY expires_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED) AND {cond} "
         "RETURNING key, policy, tombstone) "
         f"{LOG_GONE} "
         "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
@@ -378,9 +404,10 @@ def sweep_statement(prefixed: bool) -> str:
 
 
 def sweep_arguments(
-    now: float, strategies: Sequence[str], prefix: str, sample: int
+    now: float, strategies: Sequence[str], prefix: str, sample: int, batch: int = SWEEP_BATCH
 ) -> dict[str, object]:
     return {
+        "batch": batch,
         "now": now,
         "strategies": list(strategies),
         "low": prefix,

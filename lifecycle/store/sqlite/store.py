@@ -41,6 +41,7 @@ from lifecycle.store.sqlite.rows import row_from as _row
 from lifecycle.store.sqlite.transaction import ConnectionWrite, SQLiteWriteTransaction
 from lifecycle.store.text_index import Query, SearchDoc
 
+SWEEP_BATCH = 10_000  # expired rows deleted per transaction (about 0.1-0.3 s here)
 _SELECT_ONE = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
 _LOGGED_BY_POLICY = "SELECT policy, COUNT(*) FROM changes WHERE revision > ? GROUP BY policy"
 _LOGGED_KEYS = "SELECT key FROM changes WHERE revision > ? ORDER BY revision LIMIT ?"
@@ -168,41 +169,92 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
         return [k for (k,) in rows]
 
     def delete_expired(
-        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+        self,
+        now: float,
+        strategies: Sequence[str],
+        prefix: str = "",
+        sample: int = 100,
+        limit: int | None = None,
     ) -> SweepResult:
+        # in transactions of SWEEP_BATCH rows at most, those that expired first: each
+        # holds the write lock briefly (hooks and writers wait their turn behind it),
+        # and ``limit`` bounds the whole call (a hook's sweep)
+        by_policy: dict[str, int] = {}
+        tombstones = 0
+        keys: list[str] = []
+        left = limit
+        while left is None or left > 0:
+            batch = SWEEP_BATCH if left is None else min(left, SWEEP_BATCH)
+            swept, deleted = self._sweep_batch(now, strategies, prefix, sample - len(keys), batch)
+            for policy, count in swept.by_policy.items():
+                by_policy[policy] = by_policy.get(policy, 0) + count
+            tombstones += swept.tombstones
+            keys += swept.sample_keys
+            if deleted < batch:
+                break
+            if left is not None:
+                left -= deleted
+        return SweepResult(by_policy, tombstones, keys)
+
+    def _sweep_batch(
+        self, now: float, strategies: Sequence[str], prefix: str, sample: int, batch: int
+    ) -> tuple[SweepResult, int]:
+        """One transaction of a sweep: the ``batch`` rows that expired first (the expiry
+        index's order), and how many rows it deleted."""
         where, params = _expired_condition(now, strategies, prefix)
+        chosen = f"id IN (SELECT id FROM entries WHERE {where} ORDER BY expires_at, id LIMIT ?)"
+        chosen_params = (*params, batch)
         with self._write() as conn:
             if conn.execute(f"SELECT 1 FROM entries WHERE {where} LIMIT 1", params).fetchone():
                 # what was deleted is counted from the change-log rows the sweep writes
                 # anyway (consecutive revisions, in key order), not by another pass
                 # over the expired rows
-                live = changelog.log_expired(conn, where, params)
+                live = changelog.log_expired(conn, chosen, chosen_params)
                 first = conn.execute(changelog.HEAD).fetchone()[0] - live
                 by_policy: dict[str, int] = dict(
                     conn.execute(_LOGGED_BY_POLICY, (first,)).fetchall() if live else ()
                 )
-                keys = conn.execute(_LOGGED_KEYS, (first, sample)).fetchall() if live else []
-                tombstones = search.delete_rows(conn, where, params) - live
+                keys = (
+                    conn.execute(_LOGGED_KEYS, (first, sample)).fetchall()
+                    if live and sample > 0
+                    else []
+                )
+                deleted = search.delete_rows(conn, chosen, chosen_params)
             else:
-                return SweepResult({}, 0, [])
+                return SweepResult({}, 0, []), 0
         self._swept += live  # index entries gone: see give_back_space
-        return SweepResult(by_policy, tombstones, [k for (k,) in keys])
+        return SweepResult(by_policy, deleted - live, [k for (k,) in keys]), deleted
 
     def find_expired(
-        self, now: float, strategies: Sequence[str], prefix: str = "", sample: int = 100
+        self,
+        now: float,
+        strategies: Sequence[str],
+        prefix: str = "",
+        sample: int = 100,
+        limit: int | None = None,
     ) -> SweepResult:
         where, params = _expired_condition(now, strategies, prefix)
+        source = "entries"
+        if limit is not None:  # the ``limit`` rows that expired first, as a sweep takes them
+            source = f"(SELECT * FROM entries WHERE {where} ORDER BY expires_at, id LIMIT ?)"
+            where, params = "1", (*params, limit)
         with self._errors():
             conn = self._conn()
             counts = conn.execute(
-                f"SELECT policy, tombstone, COUNT(*) FROM entries WHERE {where} "
+                f"SELECT policy, tombstone, COUNT(*) FROM {source} WHERE {where} "
                 "GROUP BY policy, tombstone",
                 params,
             ).fetchall()
-            keys = conn.execute(
-                f"SELECT key FROM entries WHERE {where} AND tombstone = 0 ORDER BY key LIMIT ?",
-                (*params, sample),
-            ).fetchall()
+            # ``+key``: sort what the expiry index found, not walk the key index
+            keys = (
+                conn.execute(
+                    f"SELECT key FROM {source} WHERE {where} AND tombstone = 0 "
+                    "ORDER BY +key LIMIT ?",
+                    (*params, sample),
+                ).fetchall()
+                if sample > 0
+                else []
+            )
         by_policy = {p: n for p, t, n in counts if not t}
         return SweepResult(by_policy, sum(n for _, t, n in counts if t), [k for (k,) in keys])
 
