@@ -388,14 +388,19 @@ def sweep_statement(prefixed: bool) -> str:
     renewed meanwhile stays. The planner picks the expiry index or the key range by their
     statistics (a key range holding few rows is the cheaper walk; autovacuum's ANALYZE
     keeps the numbers fresh), unlike SQLite's, which without statistics preferred the key
-    range always."""
+    range always. The chosen rows are a CTE, evaluated once (as an ``IN`` subquery the
+    planner rescanned it per row, and each rescan skipped the rows this statement had
+    just deleted and took the next ones: the batch deleted everything expired), and
+    the DELETE finds them by their row address (a TID scan, O(batch)), not by joining
+    them to every expired row again (a hash join over the whole backlog per batch)."""
     cond = "expires_at <= %(now)s AND (tombstone OR cleanup = ANY(%(strategies)s))"
     if prefixed:
         cond += " AND key >= %(low)s AND key < %(high)s"
     return (
-        f"WITH gone AS (DELETE FROM entries WHERE key IN (SELECT key FROM entries "
-        f"WHERE {cond} ORDER BY expires_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED) AND {cond} "
-        "RETURNING key, policy, tombstone) "
+        f"WITH chosen AS (SELECT ctid FROM entries WHERE {cond} "
+        "ORDER BY expires_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED), "
+        "gone AS (DELETE FROM entries WHERE ctid = ANY (ARRAY(SELECT ctid FROM chosen)) "
+        f"AND {cond} RETURNING key, policy, tombstone) "
         f"{LOG_GONE} "
         "SELECT policy, tombstone, COUNT(*), NULL FROM gone GROUP BY policy, tombstone "
         "UNION ALL "

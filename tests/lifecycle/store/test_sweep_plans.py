@@ -30,10 +30,13 @@ def _plans(db: Path, statements: list[str]) -> dict[str, str]:
         conn.close()
 
 
+@pytest.mark.parametrize("limit", [None, 5])
 @pytest.mark.parametrize("prefix", ["coordination/", ""])
 def test_a_sweep_walks_the_expiry_index_not_every_key_under_its_prefix(
-    tmp_path: Path, prefix: str
+    tmp_path: Path, prefix: str, limit: int | None
 ) -> None:
+    """Also a hook's bounded sweep (``limit``: the rows that expired first) and its count
+    of what is left."""
     db = tmp_path / "memory.db"
     store = SQLiteStore(db)
     conn = store._conn()
@@ -48,11 +51,15 @@ def test_a_sweep_walks_the_expiry_index_not_every_key_under_its_prefix(
     seen: list[str] = []
     conn.set_trace_callback(seen.append)
     try:
-        swept = store.delete_expired(100.0, ["lazy", "scheduled"], prefix=prefix)
+        swept = store.delete_expired(100.0, ["lazy", "scheduled"], prefix=prefix, limit=limit)
+        if limit is not None:
+            left = store.find_expired(100.0, ["lazy", "scheduled"], prefix, sample=3, limit=100)
     finally:
         conn.set_trace_callback(None)
         store.close()
-    assert sum(swept.by_policy.values()) == 20
+    assert sum(swept.by_policy.values()) == (20 if limit is None else limit)
+    if limit is not None:
+        assert sum(left.by_policy.values()) == 20 - limit
     touching = [s for s in seen if "FROM entries" in s and "expires_at" in s]
     assert len(touching) >= 3, seen  # counts, sample, change log, delete
     for sql, plan in _plans(db, touching).items():
@@ -84,12 +91,18 @@ def test_a_postgres_prefix_sweep_walks_the_expiry_index_once_the_table_is_analyz
                 "'a' FROM generate_series(1, 20000) AS i"
             )
             conn.execute("ANALYZE entries")
-            args = sweep_arguments(100.0, ["lazy", "scheduled"], "coordination/", 100)
-            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sweep_statement(True), args))
+            plans = []
+            for batch in (10_000, 1000):  # a cleanup's batch, a hook's bounded sweep
+                args = sweep_arguments(100.0, ["lazy", "scheduled"], "coordination/", 100, batch)
+                explained = conn.execute("EXPLAIN " + sweep_statement(True), args)
+                plans.append("\n".join(r[0] for r in explained))
     finally:
         drop_schema(dsn, schema)
-    assert "entries_expires_at" in plan, plan
-    assert "entries_pkey" not in plan, plan  # no walk of the key range
+    for plan in plans:
+        assert "entries_expires_at" in plan, plan
+        assert "entries_pkey" not in plan, plan  # no walk of the key range
+        # the DELETE takes the chosen rows by address, not by a join over every expired row
+        assert "Tid Scan" in plan and "Hash Semi Join" not in plan, plan
 
 
 @pytest.mark.postgres
