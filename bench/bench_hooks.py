@@ -19,6 +19,13 @@ installed tool has: pip and pipx compile at install, ``make`` runs ``compileall`
 and one without bytecode, as a checkout under ``PYTHONDONTWRITEBYTECODE=1`` (this
 VM's setting) runs: every module compiled in every process.
 
+``--expired N`` times ``hook pre-task`` on a store holding N expired ``coordination/*``
+entries instead (a backlog no maintenance has swept yet), on a fresh copy of the
+store each run (the copying is not timed): this tree's hook, which sweeps at most
+``HOOK_SWEEP_LIMIT`` of them, against ``--baseline``'s (before the bound: all of them
+at once), with two floors: the same hook on the same store without the backlog, and
+``python -c pass``. Wall time and CPU time, medians, interleaved run by run.
+
 Aims: ``hook session-end`` under 150 ms (issue: the memory-lifecycle command); every
 hook within 3x of ``python -c pass`` with bytecode (issue 15, "Speed at scale"), and
 within ~3.5x of the same interpreter's (issue 24).
@@ -270,6 +277,124 @@ def run(
     return results
 
 
+def add_backlog(project: Path, expired: int) -> None:
+    """``expired`` coordination entries that expired three days ago, one a millisecond
+    apart (the order a bounded sweep takes them in)."""
+    now = time.time()
+    with MemoryLifecycleManager(memory_dir=project / ".claude-flow" / "memory") as manager:
+        for start in range(0, expired, 1000):
+            manager.store_many(
+                [
+                    {
+                        "key": f"coordination/backlog{i}/progress",
+                        "value": {"i": i, "text": "x" * 200},
+                        "timestamp": now - 3 * 86400 + i / 1000,
+                    }
+                    for i in range(start, min(expired, start + 1000))
+                ]
+            )
+
+
+def backlog(
+    quick: bool,
+    expired: int,
+    baseline: Path | None = None,
+    *,
+    entries: int | None = None,
+    project_dir: Path | None = None,
+) -> dict[str, dict[str, float]]:
+    """``hook pre-task`` on a fresh copy of a store with ``expired`` expired coordination
+    entries, per run; a ``--project`` store is copied, never changed in place."""
+    entries = entries or (2000 if quick else 10_000)
+    runs = 3 if quick else 7
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_ENV}
+    cmd = command()
+    python = interpreter(cmd)
+    with tempfile.TemporaryDirectory() as tmp:
+        clean = Path(tmp) / "clean"
+        if project_dir is not None and (project_dir / ".claude-flow").is_dir():
+            shutil.copytree(project_dir, clean)
+        else:
+            (clean / ".git").mkdir(parents=True)
+            (clean / ".claude").mkdir()
+            shutil.copy(REPO / ".claude" / "memory-retention-policies.yaml", clean / ".claude")
+            seed(clean, entries)
+        with MemoryLifecycleManager(memory_dir=clean / ".claude-flow" / "memory") as manager:
+            manager.cleanup()  # the floor's store: nothing expired
+            size = manager.get_stats()["total_entries"]
+        full = Path(tmp) / "backlog"
+        shutil.copytree(clean, full)
+        add_backlog(full, expired)
+        sources = {"ours": source_copy(Path(tmp) / "compiled", compiled=True)}
+        if baseline is not None:
+            sources["baseline"] = source_copy(Path(tmp) / "baseline", True, baseline)
+        cases: dict[str, tuple[list[str], Path, Path]] = {
+            FLOOR: ([python, "-c", "pass"], sources["ours"], clean),
+            "hook pre-task, nothing expired (floor)": (
+                [*cmd, "hook", "pre-task", "--output", "json"],
+                sources["ours"],
+                clean,
+            ),
+        }
+        for name, root in sources.items():
+            cases[f"hook pre-task, {expired} expired [{name}]"] = (
+                [*cmd, "hook", "pre-task", "--output", "json"],
+                root,
+                full,
+            )
+        samples: dict[str, list[float]] = {name: [] for name in cases}
+        cpu: dict[str, list[float]] = {name: [] for name in cases}
+        swept: dict[str, str] = {}
+        run_dir = Path(tmp) / "run"
+        for _ in range(runs):
+            for name, (argv, root, template) in cases.items():
+                shutil.rmtree(run_dir, ignore_errors=True)
+                shutil.copytree(template, run_dir)
+                wall, used, out = _timed_output(argv, run_dir, {**env, "PYTHONPATH": str(root)})
+                samples[name].append(wall)
+                cpu[name].append(used)
+                if out:
+                    report = json.loads(out)
+                    swept[name] = (
+                        f"deleted {report['deleted_count']}, "
+                        f"left {report.get('expired_remaining', 0)}"
+                    )
+        shutil.rmtree(run_dir, ignore_errors=True)
+    results = {name: summary(samples[name], cpu[name]) for name in cases}
+    print(
+        f"store: {size} live entries + {expired} expired coordination/* entries, a fresh "
+        f"copy each run, {runs} runs each, interleaved, in ms; 1-minute load "
+        f"{os.getloadavg()[0]:.2f}"
+    )
+    floor = results["hook pre-task, nothing expired (floor)"]
+    width = max(map(len, results))
+    for name, r in results.items():
+        r["vs_floor"] = round(r["median_ms"] / floor["median_ms"], 2)
+        r["cpu_vs_floor"] = round(r["cpu_ms"] / floor["cpu_ms"], 2) if floor["cpu_ms"] else 0.0
+        print(
+            f"  {name:<{width}}  median {r['median_ms']:8.1f} ms  min {r['min_ms']:8.1f} ms  "
+            f"{r['vs_floor']:6.2f}x  cpu {r['cpu_ms']:7.1f} ms  {r['cpu_vs_floor']:6.2f}x  "
+            f"{swept.get(name, '')}"
+        )
+    print("(x: against the hook on the same store with nothing expired)")
+    return results
+
+
+def _timed_output(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall and CPU milliseconds of one process, and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return elapsed, cpu, done.stdout.strip()
+
+
 def _shifted(argv: Callable[[int], list[str]], offset: int) -> Callable[[int], list[str]]:
     return lambda i: argv(i + offset)
 
@@ -320,7 +445,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="count instructions with valgrind's callgrind instead of timing",
     )
+    parser.add_argument(
+        "--expired",
+        type=int,
+        metavar="N",
+        help="time hook pre-task on a store with N expired coordination entries instead "
+        "(a fresh copy each run; --baseline: the hook before the bound, in the same runs)",
+    )
     args = parser.parse_args(argv)
+    if args.expired is not None:
+        backlog(
+            args.quick, args.expired, args.baseline, entries=args.entries, project_dir=args.project
+        )
+        return 0
     run(
         args.quick,
         args.baseline,

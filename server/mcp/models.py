@@ -270,6 +270,12 @@ class SessionEndOutput(BaseModel):
     deleted_keys: list[str] = Field(description="The first 100 deleted keys.")
     session_deleted: int = Field(description="Entries of the session itself.")
     expired_deleted: int = Field(description="Expired lazy/scheduled entries collected.")
+    expired_remaining: int = Field(
+        default=0,
+        description="Expired entries left for a later sweep (a hook sweeps at most 1,000); "
+        "counted up to 10,000, which means at least that many.",
+    )
+    more_expired: bool = Field(default=False, description="Whether expired entries are left.")
 
 
 class PreTaskOutput(BaseModel):
@@ -281,6 +287,12 @@ class PreTaskOutput(BaseModel):
     )
     deleted_count: int = Field(description="Expired coordination entries deleted.")
     deleted_keys: list[str] = Field(description="The first 100 deleted keys.")
+    expired_remaining: int = Field(
+        default=0,
+        description="Expired coordination entries left for a later sweep (a hook sweeps "
+        "at most 1,000); counted up to 10,000, which means at least that many.",
+    )
+    more_expired: bool = Field(default=False, description="Whether expired entries are left.")
 
 
 class BatchOutput(BaseModel):
