@@ -5,9 +5,9 @@ the rows they delete (prefix ranges and the expiry index) and the records they
 write, and sweep at most ``HOOK_SWEEP_LIMIT`` expired entries each (those that
 expired first), whatever the store holds: a report's ``expired_remaining`` (counted
 up to ``REMAINING_COUNT_LIMIT``) and ``more_expired`` say what is left for the next
-hook, the server's maintenance or ``cleanup``. The activity records claude-flow's hooks keep (tasks, edits, commands,
-notifications) are in ``activity``; a session's saved state in
-``session_memory``.
+hook, the server's maintenance or ``cleanup``. The activity records claude-flow's
+hooks keep (tasks, edits, commands, notifications) are in ``activity``; a session's
+saved state in ``session_memory``.
 """
 
 from __future__ import annotations
