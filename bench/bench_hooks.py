@@ -19,8 +19,8 @@ installed tool has: pip and pipx compile at install, ``make`` runs ``compileall`
 and one without bytecode, as a checkout under ``PYTHONDONTWRITEBYTECODE=1`` (this
 VM's setting) runs: every module compiled in every process.
 
-``--expired N`` times ``hook pre-task`` on a store holding N expired ``coordination/*``
-entries instead (a backlog no maintenance has swept yet), on a fresh copy of the
+``--expired N[,N...]`` times ``hook pre-task`` on a store holding N expired
+``coordination/*`` entries instead (a backlog no maintenance has swept yet), on a fresh copy of the
 store each run (the copying is not timed): this tree's hook, which sweeps at most
 ``HOOK_SWEEP_LIMIT`` of them, against ``--baseline``'s (before the bound: all of them
 at once), with two floors: the same hook on the same store without the backlog, and
@@ -297,14 +297,15 @@ def add_backlog(project: Path, expired: int) -> None:
 
 def backlog(
     quick: bool,
-    expired: int,
+    backlogs: list[int],
     baseline: Path | None = None,
     *,
     entries: int | None = None,
     project_dir: Path | None = None,
 ) -> dict[str, dict[str, float]]:
-    """``hook pre-task`` on a fresh copy of a store with ``expired`` expired coordination
-    entries, per run; a ``--project`` store is copied, never changed in place."""
+    """``hook pre-task`` on a fresh copy of a store with each of ``backlogs`` expired
+    coordination entries, per run; a ``--project`` store is copied, never changed in
+    place."""
     entries = entries or (2000 if quick else 10_000)
     runs = 3 if quick else 7
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_ENV}
@@ -322,26 +323,20 @@ def backlog(
         with MemoryLifecycleManager(memory_dir=clean / ".claude-flow" / "memory") as manager:
             manager.cleanup()  # the floor's store: nothing expired
             size = manager.get_stats()["total_entries"]
-        full = Path(tmp) / "backlog"
-        shutil.copytree(clean, full)
-        add_backlog(full, expired)
         sources = {"ours": source_copy(Path(tmp) / "compiled", compiled=True)}
         if baseline is not None:
             sources["baseline"] = source_copy(Path(tmp) / "baseline", True, baseline)
+        hook = [*cmd, "hook", "pre-task", "--output", "json"]
         cases: dict[str, tuple[list[str], Path, Path]] = {
             FLOOR: ([python, "-c", "pass"], sources["ours"], clean),
-            "hook pre-task, nothing expired (floor)": (
-                [*cmd, "hook", "pre-task", "--output", "json"],
-                sources["ours"],
-                clean,
-            ),
+            "hook pre-task, nothing expired (floor)": (hook, sources["ours"], clean),
         }
-        for name, root in sources.items():
-            cases[f"hook pre-task, {expired} expired [{name}]"] = (
-                [*cmd, "hook", "pre-task", "--output", "json"],
-                root,
-                full,
-            )
+        for expired in backlogs:
+            full = Path(tmp) / f"backlog-{expired}"
+            shutil.copytree(clean, full)
+            add_backlog(full, expired)
+            for name, root in sources.items():
+                cases[f"hook pre-task, {expired} expired [{name}]"] = (hook, root, full)
         samples: dict[str, list[float]] = {name: [] for name in cases}
         cpu: dict[str, list[float]] = {name: [] for name in cases}
         swept: dict[str, str] = {}
@@ -362,7 +357,7 @@ def backlog(
         shutil.rmtree(run_dir, ignore_errors=True)
     results = {name: summary(samples[name], cpu[name]) for name in cases}
     print(
-        f"store: {size} live entries + {expired} expired coordination/* entries, a fresh "
+        f"store: {size} live entries + {backlogs} expired coordination/* entries, a fresh "
         f"copy each run, {runs} runs each, interleaved, in ms; 1-minute load "
         f"{os.getloadavg()[0]:.2f}"
     )
@@ -447,8 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--expired",
-        type=int,
-        metavar="N",
+        type=lambda text: [int(n) for n in text.split(",")],
+        metavar="N[,N...]",
         help="time hook pre-task on a store with N expired coordination entries instead "
         "(a fresh copy each run; --baseline: the hook before the bound, in the same runs)",
     )
