@@ -310,13 +310,14 @@ class MemoryLifecycleManager(Coordination):
         self._policies.maybe_reload()
         return self._writes.delete(k, check_guard(if_revision, lock, lock_token, k))
 
-    def delete_session(self, session_id: str) -> builtins.list[str]:
-        """Delete ``session/<id>``, ``session/<id>/*`` and ``coordination/<id>/*``.
+    def delete_session(self, session_id: str, limit: int | None = None) -> builtins.list[str]:
+        """Delete ``session/<id>``, ``session/<id>/*`` and ``coordination/<id>/*`` (at most
+        ``limit`` of them: a hook's bound).
 
         Like ``delete``, each leaves a tombstone, so a replica's older export does not
         bring the session back. Returns the keys that held something.
         """
-        keys = session_keys(self._store, session_id)
+        keys = session_keys(self._store, session_id, limit)
         deleted: builtins.list[str] = []
         for start in range(0, len(keys), SESSION_BATCH):
             batch = keys[start : start + SESSION_BATCH]

@@ -14,19 +14,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifecycle.gc import HOOK_SWEEP_LIMIT, CleanupReport
+from lifecycle.gc import HOOK_SWEEP_LIMIT, REMAINING_COUNT_LIMIT, CleanupReport
 from lifecycle.hooks import activity
 from lifecycle.manager import MemoryLifecycleManager
+from lifecycle.sessions import session_keys
 
 MAX_REPORTED_KEYS = 100
+# A session's own entries one session-end deletes at most (a tombstone each, ~0.1 ms):
+# a session that wrote more leaves the rest (``session_remaining``) to a second
+# session-end, or to expiry (1 hour under the built-in policies).
+SESSION_DELETE_LIMIT = 1000
 
 
 def session_end(
     manager: MemoryLifecycleManager, session_id: str | None, *, keep_session: bool = False
 ) -> dict[str, Any]:
-    """Delete the session's own entries (unless ``keep_session`` or no id), then collect
-    expired lazy/scheduled ones (at most ``HOOK_SWEEP_LIMIT``)."""
-    removed = manager.delete_session(session_id) if session_id and not keep_session else []
+    """Delete the session's own entries (unless ``keep_session`` or no id; at most
+    ``SESSION_DELETE_LIMIT``), then collect expired lazy/scheduled ones (at most
+    ``HOOK_SWEEP_LIMIT``)."""
+    removed: list[str] = []
+    left = 0
+    if session_id and not keep_session:
+        removed = manager.delete_session(session_id, limit=SESSION_DELETE_LIMIT)
+        # what is left, counted as far as it matters (``session/<id>`` is listed always)
+        left = len(session_keys(manager.backend, session_id, REMAINING_COUNT_LIMIT + 1)) - 1
     collected = manager.collect(limit=HOOK_SWEEP_LIMIT)
     keys = removed + collected.deleted_keys
     return {
@@ -34,6 +45,7 @@ def session_end(
         "session_id": session_id,
         "deleted_count": len(removed) + collected.deleted_count,
         "session_deleted": len(removed),
+        "session_remaining": left,
         "expired_deleted": collected.deleted_count,
         "deleted_keys": keys[:MAX_REPORTED_KEYS],
         **left_over(collected),

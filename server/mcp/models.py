@@ -269,6 +269,11 @@ class SessionEndOutput(BaseModel):
     deleted_count: int = Field(description="Session entries plus expired entries deleted.")
     deleted_keys: list[str] = Field(description="The first 100 deleted keys.")
     session_deleted: int = Field(description="Entries of the session itself.")
+    session_remaining: int = Field(
+        default=0,
+        description="Entries of the session left for a later session-end or their expiry "
+        "(a hook deletes at most 1,000); counted up to 10,000.",
+    )
     expired_deleted: int = Field(description="Expired lazy/scheduled entries collected.")
     expired_remaining: int = Field(
         default=0,

@@ -123,3 +123,17 @@ def test_a_limited_dry_run_counts_what_a_limited_sweep_takes(m: MemoryLifecycleM
     assert store.find_expired(now, ["lazy"], "coordination/").by_policy == {
         "coordination/*": EXPIRED - BOUND
     }
+
+
+def test_session_end_deletes_at_most_its_bound_of_the_session_and_says_what_is_left(
+    m: MemoryLifecycleManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(actions, "SESSION_DELETE_LIMIT", 5)
+    m.store("session/s2", {"started_at": 1})
+    for i in range(8):
+        m.store(f"coordination/s2/k{i}", i)
+    first = actions.session_end(m, "s2")
+    assert (first["session_deleted"], first["session_remaining"]) == (5, 4)
+    second = actions.session_end(m, "s2")
+    assert (second["session_deleted"], second["session_remaining"]) == (4, 0)
+    assert not {k for k in stored(m) if k.startswith(("session/s2", "coordination/s2/"))}
