@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lifecycle import MemoryLifecycleManager
+from lifecycle import ManualClock, MemoryLifecycleManager
 
 CONFIG_ENV = (
     "MEMORY_LIFECYCLE_DIR",
@@ -320,8 +320,12 @@ def backlog(
             (clean / ".claude").mkdir()
             shutil.copy(REPO / ".claude" / "memory-retention-policies.yaml", clean / ".claude")
             seed(clean, entries)
-        with MemoryLifecycleManager(memory_dir=clean / ".claude-flow" / "memory") as manager:
-            manager.cleanup()  # the floor's store: nothing expired
+        # the floor's store: nothing expired, nor expiring during the runs (a store seeded
+        # an hour ago has entries expiring all along): cleaned as of two hours ahead
+        ahead = ManualClock(time.time() + 7200)
+        memory = clean / ".claude-flow" / "memory"
+        with MemoryLifecycleManager(memory_dir=memory, clock=ahead) as manager:
+            manager.cleanup()
             size = manager.get_stats()["total_entries"]
         sources = {"ours": source_copy(Path(tmp) / "compiled", compiled=True)}
         if baseline is not None:
