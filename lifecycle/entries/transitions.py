@@ -62,6 +62,9 @@ def decode(row: Row) -> Document:
     return Document(doc["s"], dict(doc.get("o") or {}), doc.get("t"), doc.get("p"))
 
 
+_quote = codec.quote  # ``codec.dumps`` of a string
+
+
 def encode(
     state: crdt.State,
     raw_value: bytes | None = None,
@@ -77,10 +80,8 @@ def encode(
         if provenance_state is not None:
             doc["p"] = provenance_state
         return codec.dumps(doc).encode("utf-8")
-    head = (
-        f'{{"s":{{"ts":{state["ts"]!r},"a":{codec.dumps(state["a"])},'
-        f'"h":{codec.dumps(state["h"])},"v":'
-    )
+    # (the hash is hex digits: quoted as they are, as ``codec.dumps`` would)
+    head = f'{{"s":{{"ts":{state["ts"]!r},"a":{_quote(state["a"])},"h":"{state["h"]}","v":'
     tail = "}"
     if tag_state is not None:
         tail += f',"t":{codec.dumps(tag_state)}'
