@@ -268,11 +268,11 @@ class PolicySet(FrozenRecord):
         writes only those)."""
         found = self._exact.get(key)  # type: ignore[attr-defined]
         if found is not None:
-            return found  # type: ignore[no-any-return]
+            return found
         if key.startswith(self._any_prefix):  # type: ignore[attr-defined]
             for prefix, policy in self._prefixes:  # type: ignore[attr-defined]
                 if key.startswith(prefix):
-                    return policy  # type: ignore[no-any-return]
+                    return policy
         return self.default
 
     def match(self, key: str) -> RetentionPolicy:  # replaced by a cached bound method
