@@ -117,12 +117,15 @@ class Writer:
         return results
 
     def _apply(self, tx: Transaction, w: PreparedWrite, row: Row | None, now: float) -> StoreResult:
-        terms = self._terms(w, now)
+        terms = transitions.WriteTerms(
+            w.policy, self._policies.policies.settings, now, self._agent_id
+        )
         applied = w.op_id is not None and tx.op_applied(w.key, w.op_id)
         effect = transitions.write(row, w, self._clock, terms, op_applied=applied)
         if effect.row is not None:
             tx.put(effect.row)
-        tx.record_ops(w.key, effect.ops)
+        if effect.ops:
+            tx.record_ops(w.key, effect.ops)
         result = effect.result
         if not result.applied:  # (an applied write gets its revision at commit)
             result = replace(result, revision=preconditions.current_revision(row, now))

@@ -51,6 +51,7 @@ def _make_dumps() -> Callable[[Any], str]:
 
 
 _dumps = _make_dumps()
+quote = json.encoder.encode_basestring  # ``dumps`` of a str, without the type test
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})

@@ -62,6 +62,9 @@ def decode(row: Row) -> Document:
     return Document(doc["s"], dict(doc.get("o") or {}), doc.get("t"), doc.get("p"))
 
 
+_quote = codec.quote  # ``codec.dumps`` of a string
+
+
 def encode(
     state: crdt.State,
     raw_value: bytes | None = None,
@@ -77,10 +80,8 @@ def encode(
         if provenance_state is not None:
             doc["p"] = provenance_state
         return codec.dumps(doc).encode("utf-8")
-    head = (
-        f'{{"s":{{"ts":{state["ts"]!r},"a":{codec.dumps(state["a"])},'
-        f'"h":{codec.dumps(state["h"])},"v":'
-    )
+    # (the hash is hex digits: quoted as they are, as ``codec.dumps`` would)
+    head = f'{{"s":{{"ts":{state["ts"]!r},"a":{_quote(state["a"])},"h":"{state["h"]}","v":'
     tail = "}"
     if tag_state is not None:
         tail += f',"t":{codec.dumps(tag_state)}'
@@ -242,13 +243,19 @@ def write(
     """Apply one prepared write to the key's current row."""
     strategy = w.strategy
     now = terms.now
+    ts: float | None = None
+    if row is None and strategy == crdt.LWW and not (w.op_id is not None and op_applied):
+        ts = w.timestamp if w.timestamp is not None else clock.stamp()
+        if ts > _NEVER:
+            return _first_lww_write(w, ts, terms)
     doc = decode(row) if row is not None else None
     if w.op_id is not None and (op_applied or (doc is not None and w.op_id in doc.legacy_ops)):
         return WriteEffect(None, _duplicate(row, doc, w, now))
     if row is not None:
         clock.observe(row.updated_at)
     state, _ = base_state(row, doc, strategy, now)
-    ts = w.timestamp if w.timestamp is not None else _stamp(clock, strategy, state)
+    if ts is None:  # (else stamped above, -inf: the general rules below decide)
+        ts = w.timestamp if w.timestamp is not None else _stamp(clock, strategy, state)
     tag_state = _written_tags(row, doc, w, ts, now)
     provenance_state = _written_provenance(row, doc, w, ts, now)
     if strategy == crdt.LWW:
@@ -278,6 +285,36 @@ def write(
         provenance_state=provenance_state,
     )
     return WriteEffect(stored, result(stored, new, now, applied=True, seen=seen), ops)
+
+
+_NEVER = -math.inf  # the timestamp of a key never written (``crdt.initial``)
+
+
+def _first_lww_write(w: PreparedWrite, ts: float, terms: WriteTerms) -> WriteEffect:
+    """``write`` of a key with no row under last-write-wins, with what the general rules
+    give for it spelled out (a bulk load is all such writes): nothing to decode, observe
+    or merge with (the initial state loses to any timestamp above -inf), no tags or
+    provenance but the write's own."""
+    actor = w.actor
+    new = {"ts": ts, "a": actor, "h": w.data_hash, "v": w.value}
+    seen = crdt.View(True, w.value, (), actor, ts)
+    stored = build_row(
+        w.key,
+        crdt.LWW,
+        new,
+        terms,
+        previous=None,
+        ttl_seconds=w.ttl_seconds,
+        actor=actor,
+        raw_value=w.data,
+        tag_state=None if w.tags is None else tags.stamp(None, w.tags, ts, actor),
+        seen=seen,
+        provenance_state=(
+            None if w.provenance is None else provenance.stamp(None, w.provenance, ts, actor)
+        ),
+    )
+    ops = {} if w.op_id is None else {w.op_id: terms.now}
+    return WriteEffect(stored, result(stored, new, terms.now, applied=True, seen=seen), ops)
 
 
 def _written_tags(

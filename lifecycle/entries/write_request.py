@@ -15,7 +15,7 @@ from lifecycle.basics.arguments import check_actor, check_op_id, check_seconds, 
 from lifecycle.basics.dataclass_lite import FrozenRecord
 from lifecycle.basics.keys import full_key
 from lifecycle.entries import codec, crdt
-from lifecycle.entries.preconditions import Guard, check_guard
+from lifecycle.entries.preconditions import NO_GUARD, Guard, check_guard
 from lifecycle.entries.provenance import check_provenance
 from lifecycle.entries.tags import check_tags
 from lifecycle.errors import InvalidValueError
@@ -91,6 +91,8 @@ class WriteRequest(FrozenRecord):
     @classmethod
     def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> "WriteRequest":
         """A request from a plain dict; unknown fields are an error, not silently dropped."""
+        if WRITE_FIELDS.issuperset(item) and "key" in item and "value" in item:
+            return cls(**item)  # (the common case, without building the set below)
         unknown = set(item) - WRITE_FIELDS
         if unknown or "key" not in item or "value" not in item:
             raise InvalidValueError(
@@ -168,21 +170,35 @@ def prepare(
             f"invalid context for key '{k}': must be the string memory_retrieve returned", key=k
         )
     agent = request.agent_id
+    # (each check is skipped for an absent field, as each would return None for it: a
+    # bulk load's requests usually carry a key and a value only)
+    timestamp = request.timestamp
+    ttl = request.ttl_seconds
+    op_id = request.op_id
+    tags = request.tags
+    provenance = request.provenance_type
+    guard = NO_GUARD
+    if (
+        request.if_revision is not None
+        or request.lock is not None
+        or request.lock_token is not None
+    ):
+        guard = check_guard(request.if_revision, request.lock, request.lock_token, k)
     return PreparedWrite(
-        key=k,
-        value=request.value,
-        data=data,
-        data_hash=crdt.hash_serialized(data),
-        policy=policy,
-        timestamp=check_timestamp(
-            request.timestamp, k, now=now, max_ahead=settings.max_clock_skew_seconds
-        ),
-        ttl_seconds=check_seconds(request.ttl_seconds, "ttl_seconds", k),
-        actor=component_id(check_actor(agent, k) if agent is not None else None),
-        op_id=check_op_id(request.op_id, k),
-        context=crdt.decode_context(context, k) if context is not None else None,
-        tags=check_tags(request.tags, k),
-        guard=check_guard(request.if_revision, request.lock, request.lock_token, k),
-        strategy=strategy,
-        provenance=check_provenance(request.provenance_type, k),
+        k,
+        request.value,
+        data,
+        crdt.hash_serialized(data),
+        policy,
+        None
+        if timestamp is None
+        else check_timestamp(timestamp, k, now=now, max_ahead=settings.max_clock_skew_seconds),
+        None if ttl is None else check_seconds(ttl, "ttl_seconds", k),
+        component_id(check_actor(agent, k) if agent is not None else None),
+        None if op_id is None else check_op_id(op_id, k),
+        crdt.decode_context(context, k) if context is not None else None,
+        None if tags is None else check_tags(tags, k),
+        guard,
+        strategy,
+        None if provenance is None else check_provenance(provenance, k),
     )

@@ -201,6 +201,12 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
+def _prefix_pattern(pattern: str) -> bool:
+    """Whether ``pattern`` is an exact name or a literal prefix then one ``*`` (whose
+    ``_compile`` regex matches exactly the keys that start with the prefix)."""
+    return "?" not in pattern and "*" not in pattern[:-1]
+
+
 class PolicySet(FrozenRecord):
     """The policies in force, ordered for matching, plus store-wide settings.
 
@@ -237,7 +243,15 @@ class PolicySet(FrozenRecord):
         )
         compiled = tuple((_compile(p.namespace), p) for _, p in ranked)
         object.__setattr__(self, "_ranked", compiled)
-        object.__setattr__(self, "match", lru_cache(maxsize=8192)(self._match))
+        matcher = self._match
+        if all(_prefix_pattern(p.namespace) for p in self.policies):
+            exact = {p.namespace: p for p in self.policies if not p.is_glob}
+            prefixes = tuple((p.namespace[:-1], p) for _, p in ranked if p.is_glob)
+            object.__setattr__(self, "_exact", exact)
+            object.__setattr__(self, "_prefixes", prefixes)
+            object.__setattr__(self, "_any_prefix", tuple(prefix for prefix, _ in prefixes))
+            matcher = self._match_prefix
+        object.__setattr__(self, "match", lru_cache(maxsize=8192)(matcher))
         if not self.fingerprint:
             object.__setattr__(self, "fingerprint", _fingerprint(self))
 
@@ -245,6 +259,20 @@ class PolicySet(FrozenRecord):
         for regex, policy in self._ranked:  # type: ignore[attr-defined]
             if regex.fullmatch(key):
                 return policy
+        return self.default
+
+    def _match_prefix(self, key: str) -> RetentionPolicy:
+        """``_match`` for policy sets whose patterns are exact names or ``prefix*`` (the
+        usual ``coordination/*``): the same answer by string comparison, no regex. Every
+        new key misses the cache, so this is on each first write of a key (a bulk load
+        writes only those)."""
+        found = self._exact.get(key)  # type: ignore[attr-defined]
+        if found is not None:
+            return found
+        if key.startswith(self._any_prefix):  # type: ignore[attr-defined]
+            for prefix, policy in self._prefixes:  # type: ignore[attr-defined]
+                if key.startswith(prefix):
+                    return policy
         return self.default
 
     def match(self, key: str) -> RetentionPolicy:  # replaced by a cached bound method

@@ -147,40 +147,77 @@ class SQLiteTransaction:
         self._prefetched.pop(key, None)  # a later get must see this write
         revision = row.revision
         if change:
-            revision = self._log_change(key, "delete" if row.tombstone else "put", row.policy)
-        old = self._indexed_now(key)
+            if key in self.revisions or not self._next_revision:
+                revision = self._log_change(key, "delete" if row.tombstone else "put", row.policy)
+            else:  # (``_log_change``'s common case inline: a first change of the key)
+                revision = self.revisions[key] = self._next_revision
+                self._next_revision = revision + 1
+                self._changes[revision] = (key, "delete" if row.tombstone else "put", row.policy)
+        old = self._indexed.get(key, _MISSING)
+        if old is _MISSING:
+            old = self._indexed_now(key)
         if row.tombstone:
-            text: tuple[str | None, str | None] = (None, None)
+            text_key = text_body = None
         elif row.search is not None:
-            text = search.render(row.search)
-        else:  # a row re-put as it was read keeps its text
-            text = (old[1], old[2]) if old is not None else (None, None)
-        tags = search.tags_text(row.tags)
-        values = (
-            row.policy,
-            row.strategy,
-            row.cleanup,
-            row.codec,
-            row.payload,
-            row.size_bytes,
-            row.created_at,
-            row.updated_at,
-            row.expires_at,
-            row.ttl_seconds,
-            row.actor,
-            int(row.tombstone),
-            tags,
-            revision,
-            *text,
-        )
+            text_key, text_body = search.render(row.search)
+        elif old is not None:  # a row re-put as it was read keeps its text
+            text_key, text_body = old[1], old[2]  # type: ignore[index]
+        else:
+            text_key = text_body = None
+        tags = search.tags_text(row.tags) if row.tags else None
         if old is not None:
-            row_id = old[0]
-            self._updates.append((*values, row_id))
+            row_id = old[0]  # type: ignore[index]
+            self._updates.append(
+                (
+                    row.policy,
+                    row.strategy,
+                    row.cleanup,
+                    row.codec,
+                    row.payload,
+                    row.size_bytes,
+                    row.created_at,
+                    row.updated_at,
+                    row.expires_at,
+                    row.ttl_seconds,
+                    row.actor,
+                    int(row.tombstone),
+                    tags,
+                    revision,
+                    text_key,
+                    text_body,
+                    row_id,
+                )
+            )
         else:
             row_id = self._new_id()
-            self._inserts.append((row_id, key, *values))
-        new = (row_id, *text, tags)
-        self._index_ops += search.sync_ops(old, new)
+            self._inserts.append(
+                (
+                    row_id,
+                    key,
+                    row.policy,
+                    row.strategy,
+                    row.cleanup,
+                    row.codec,
+                    row.payload,
+                    row.size_bytes,
+                    row.created_at,
+                    row.updated_at,
+                    row.expires_at,
+                    row.ttl_seconds,
+                    row.actor,
+                    int(row.tombstone),
+                    tags,
+                    revision,
+                    text_key,
+                    text_body,
+                )
+            )
+        new = (row_id, text_key, text_body, tags)
+        if old is None:  # (``search.sync_ops`` of an absent entry: an insert, if any text)
+            if text_key is not None:
+                self._index_ops.append((None, row_id, text_key, text_body, search.tag_tokens(tags)))
+        else:
+            self._index_ops += search.sync_ops(old, new)  # type: ignore[arg-type]
         self._indexed[key] = new
         self._queued_keys.add(key)
 

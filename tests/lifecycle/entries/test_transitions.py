@@ -210,3 +210,41 @@ def test_a_store_result_filled_in_one_dict_update_is_a_whole_frozen_record() -> 
     assert fast.revision == 0 and fast.conflict is None
     with pytest.raises(AttributeError, match="frozen"):
         fast.key = "b"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"tags": ["b", "a"], "provenance_type": "tool_result"},
+        {"op_id": "op-1", "ttl_seconds": 5, "agent_id": "other"},
+        {"timestamp": 1_699_999_000.0, "tags": []},
+    ],
+)
+def test_a_new_keys_lww_shortcut_writes_what_the_general_rules_write(
+    fields: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``write`` of a key with no row under last-write-wins takes ``_first_lww_write``; the
+    same write through the general rules (the shortcut switched off) gives the same row,
+    result and op ids."""
+    from lifecycle.entries import transitions
+    from lifecycle.entries.write_request import WriteRequest, prepare
+    from lifecycle.policies.file import parse_policies
+
+    policies = parse_policies(POLICIES)
+    request = WriteRequest("reg/k", {"status": "ok", "n": [1, 2.5]}, **fields)
+
+    def effect() -> transitions.WriteEffect:
+        now = 1_700_000_000.0
+        w = prepare(request, policies, now, lambda agent: f"{agent or 'me'}#r1")
+        terms = transitions.WriteTerms(w.policy, policies.settings, now, "me#r1")
+        return transitions.write(None, w, ManualClock(now), terms, op_applied=False)
+
+    fast = effect()
+    monkeypatch.setattr(transitions, "_NEVER", float("inf"))  # no timestamp is above it
+    general = effect()
+    assert fast.row is not None and general.row is not None
+    for name in type(fast.row).__slots__:
+        assert getattr(fast.row, name) == getattr(general.row, name), name
+    assert fast.result == general.result
+    assert fast.ops == general.ops

@@ -40,6 +40,24 @@ def test_star_matches_across_slashes_and_ties_go_to_file_order() -> None:
     assert policies.match("a/b").ttl_seconds == 1  # both have 2 literal chars: file order
 
 
+def test_prefix_only_policies_match_as_the_general_rules_do() -> None:
+    """Sets of exact names and ``prefix*`` globs are matched by string comparison; the
+    answer must be the regex rules' for every key, ranks and exact names included."""
+    policies = parse_policies(
+        "namespaces:\n"
+        + _policy("task/*", 1)
+        + _policy("task/7/*", 2)
+        + _policy("task/7/status", 3)
+        + _policy("t*", 4)
+        + _policy("notes", 5)
+    )
+    assert policies.match.__wrapped__ == policies._match_prefix  # type: ignore[attr-defined]
+    keys = ["task/7/status", "task/7/x", "task/8", "task", "t", "tx/y", "notes", "notes/a", "x"]
+    for key in keys:
+        assert policies.match(key) is policies._match(key), key  # type: ignore[attr-defined]
+    assert [policies.match(k).ttl_seconds for k in keys[:5]] == [3, 2, 1, 4, 4]
+
+
 def test_unmatched_key_gets_builtin_default_that_never_expires() -> None:
     policy = builtin_policies().match("something/else")
     assert policy.namespace == "default"
