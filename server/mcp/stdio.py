@@ -42,7 +42,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import ModuleType, TracebackType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -166,7 +166,29 @@ class _Pending:
         return not self._ids
 
 
-class Outbound:
+_S = TypeVar("_S", bound="_Stream")
+
+
+class _Stream:
+    """What the SDK expects of a stream besides sending or receiving: closing and ``async
+    with``, which have nothing to do here (the transport owns the pipes)."""
+
+    async def aclose(self) -> None:
+        return None
+
+    async def __aenter__(self: _S) -> _S:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+class Outbound(_Stream):
     """The SDK's write stream: each message as one JSON line on ``fd`` (or ``sink``).
 
     A write error means the client went away: ``gone`` keeps it, ``on_gone`` is called
@@ -237,22 +259,8 @@ class Outbound:
         while view:
             view = view[os.write(self._fd, view) :]
 
-    async def aclose(self) -> None:
-        return None
 
-    async def __aenter__(self) -> Outbound:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-
-class Inbound:
+class Inbound(_Stream):
     """The SDK's read stream: the messages parsed from ``lines``. A line that is not a
     message is answered here (through ``out``) and skipped; at the end of the lines it
     waits (up to ``drain_seconds``) for the requests read so far to be answered."""
@@ -290,20 +298,6 @@ class Inbound:
             return await self.receive()
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
-
-    async def aclose(self) -> None:
-        return None
-
-    async def __aenter__(self) -> Inbound:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
 
 class ClientGone(BrokenPipeError):

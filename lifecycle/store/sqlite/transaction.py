@@ -165,53 +165,31 @@ class SQLiteTransaction:
         else:
             text_key = text_body = None
         tags = search.tags_text(row.tags) if row.tags else None
+        # the columns an update and an insert both set, in the statements' order
+        values = (
+            row.policy,
+            row.strategy,
+            row.cleanup,
+            row.codec,
+            row.payload,
+            row.size_bytes,
+            row.created_at,
+            row.updated_at,
+            row.expires_at,
+            row.ttl_seconds,
+            row.actor,
+            int(row.tombstone),
+            tags,
+            revision,
+            text_key,
+            text_body,
+        )
         if old is not None:
             row_id = old[0]  # type: ignore[index]
-            self._updates.append(
-                (
-                    row.policy,
-                    row.strategy,
-                    row.cleanup,
-                    row.codec,
-                    row.payload,
-                    row.size_bytes,
-                    row.created_at,
-                    row.updated_at,
-                    row.expires_at,
-                    row.ttl_seconds,
-                    row.actor,
-                    int(row.tombstone),
-                    tags,
-                    revision,
-                    text_key,
-                    text_body,
-                    row_id,
-                )
-            )
+            self._updates.append((*values, row_id))
         else:
             row_id = self._new_id()
-            self._inserts.append(
-                (
-                    row_id,
-                    key,
-                    row.policy,
-                    row.strategy,
-                    row.cleanup,
-                    row.codec,
-                    row.payload,
-                    row.size_bytes,
-                    row.created_at,
-                    row.updated_at,
-                    row.expires_at,
-                    row.ttl_seconds,
-                    row.actor,
-                    int(row.tombstone),
-                    tags,
-                    revision,
-                    text_key,
-                    text_body,
-                )
-            )
+            self._inserts.append((row_id, key, *values))
         new = (row_id, text_key, text_body, tags)
         if old is None:  # (``search.sync_ops`` of an absent entry: an insert, if any text)
             if text_key is not None:
