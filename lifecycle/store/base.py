@@ -134,6 +134,35 @@ class SweepResult(Record):
         self.sample_keys = sample_keys
 
 
+# one transaction of a sweep: (sample keys wanted, rows at most) -> what it deleted, and
+# how many rows that was (live entries and tombstones)
+SweepBatch = Callable[[int, int], tuple[SweepResult, int]]
+
+
+def sweep_in_batches(
+    sweep_batch: SweepBatch, sample: int, limit: int | None, size: int
+) -> SweepResult:
+    """A sweep as transactions of at most ``size`` rows each, until one deletes fewer
+    than it was allowed (nothing expired is left) or ``limit`` rows in all are gone:
+    each transaction holds its locks briefly, and a hook's bounded sweep stops early."""
+    by_policy: dict[str, int] = {}
+    tombstones = 0
+    keys: list[str] = []
+    left = limit
+    while left is None or left > 0:
+        batch = size if left is None else min(left, size)
+        swept, deleted = sweep_batch(max(sample - len(keys), 0), batch)
+        for policy, count in swept.by_policy.items():
+            by_policy[policy] = by_policy.get(policy, 0) + count
+        tombstones += swept.tombstones
+        keys += swept.sample_keys
+        if deleted < batch:
+            break
+        if left is not None:
+            left -= deleted
+    return SweepResult(by_policy, tombstones, keys)
+
+
 # (NamedTuples rather than dataclasses: a hook imports this module, and creating a
 # frozen slotted dataclass costs ~0.5 ms at import against ~0.07 ms for a NamedTuple)
 

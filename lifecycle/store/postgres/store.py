@@ -49,6 +49,7 @@ from lifecycle.store.base import (
     Row,
     SearchHit,
     SweepResult,
+    sweep_in_batches,
 )
 from lifecycle.store.postgres import schema, search, vectors
 from lifecycle.store.postgres.changelog import LOG_GONE
@@ -172,31 +173,33 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
         # in batches of SWEEP_BATCH rows, a transaction each, those that expired first:
         # every call is bounded by the store's timeout, and a million expired rows in one
         # statement would not be; ``limit`` bounds the whole call (a hook's sweep)
+        def batch(wanted: int, rows: int) -> tuple[SweepResult, int]:
+            return self._sweep_batch(now, strategies, prefix, wanted, rows)
+
+        return sweep_in_batches(batch, sample, limit, SWEEP_BATCH)
+
+    def _sweep_batch(
+        self, now: float, strategies: Sequence[str], prefix: str, sample: int, batch: int
+    ) -> tuple[SweepResult, int]:
+        """One transaction of a sweep: the ``batch`` rows that expired first, and how many
+        rows it deleted."""
+        args = sweep_arguments(now, strategies, prefix, sample, batch)
+        with self._write() as conn:
+            rows = conn.execute(sweep_statement(bool(prefix)), args).fetchall()
+            if any(key is not None or not tombstone for _, tombstone, _, key in rows):
+                conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
         by_policy: dict[str, int] = {}
-        tombstones = 0
+        tombstones = deleted = 0
         keys: list[str] = []
-        left = limit
-        while left is None or left > 0:
-            batch = SWEEP_BATCH if left is None else min(left, SWEEP_BATCH)
-            args = sweep_arguments(now, strategies, prefix, max(sample - len(keys), 0), batch)
-            with self._write() as conn:
-                rows = conn.execute(sweep_statement(bool(prefix)), args).fetchall()
-                if any(key is not None or not tombstone for _, tombstone, _, key in rows):
-                    conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
-            deleted = 0
-            for policy, tombstone, count, key in rows:
-                deleted += count
-                if key is not None:
-                    keys.append(key)
-                elif tombstone:
-                    tombstones += count
-                else:
-                    by_policy[policy] = by_policy.get(policy, 0) + count
-            if deleted < batch:
-                break
-            if left is not None:
-                left -= deleted
-        return SweepResult(by_policy, tombstones, keys)
+        for policy, tombstone, count, key in rows:
+            deleted += count
+            if key is not None:
+                keys.append(key)
+            elif tombstone:
+                tombstones += count
+            else:
+                by_policy[policy] = by_policy.get(policy, 0) + count
+        return SweepResult(by_policy, tombstones, keys), deleted
 
     def find_expired(
         self,

@@ -31,6 +31,7 @@ from lifecycle.store.base import (
     Row,
     SearchHit,
     SweepResult,
+    sweep_in_batches,
 )
 from lifecycle.store.sqlite import changelog, schema, search, space, vectors
 from lifecycle.store.sqlite import files as db_files
@@ -176,25 +177,13 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
         sample: int = 100,
         limit: int | None = None,
     ) -> SweepResult:
-        # in transactions of SWEEP_BATCH rows at most, those that expired first: each
+        # those that expired first, in transactions of SWEEP_BATCH rows at most: each
         # holds the write lock briefly (hooks and writers wait their turn behind it),
         # and ``limit`` bounds the whole call (a hook's sweep)
-        by_policy: dict[str, int] = {}
-        tombstones = 0
-        keys: list[str] = []
-        left = limit
-        while left is None or left > 0:
-            batch = SWEEP_BATCH if left is None else min(left, SWEEP_BATCH)
-            swept, deleted = self._sweep_batch(now, strategies, prefix, sample - len(keys), batch)
-            for policy, count in swept.by_policy.items():
-                by_policy[policy] = by_policy.get(policy, 0) + count
-            tombstones += swept.tombstones
-            keys += swept.sample_keys
-            if deleted < batch:
-                break
-            if left is not None:
-                left -= deleted
-        return SweepResult(by_policy, tombstones, keys)
+        def batch(wanted: int, rows: int) -> tuple[SweepResult, int]:
+            return self._sweep_batch(now, strategies, prefix, wanted, rows)
+
+        return sweep_in_batches(batch, sample, limit, SWEEP_BATCH)
 
     def _sweep_batch(
         self, now: float, strategies: Sequence[str], prefix: str, sample: int, batch: int
@@ -205,23 +194,21 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
         chosen = f"id IN (SELECT id FROM entries WHERE {where} ORDER BY expires_at, id LIMIT ?)"
         chosen_params = (*params, batch)
         with self._write() as conn:
-            if conn.execute(f"SELECT 1 FROM entries WHERE {where} LIMIT 1", params).fetchone():
-                # what was deleted is counted from the change-log rows the sweep writes
-                # anyway (consecutive revisions, in key order), not by another pass
-                # over the expired rows
-                live = changelog.log_expired(conn, chosen, chosen_params)
-                first = conn.execute(changelog.HEAD).fetchone()[0] - live
-                by_policy: dict[str, int] = dict(
-                    conn.execute(_LOGGED_BY_POLICY, (first,)).fetchall() if live else ()
-                )
-                keys = (
-                    conn.execute(_LOGGED_KEYS, (first, sample)).fetchall()
-                    if live and sample > 0
-                    else []
-                )
-                deleted = search.delete_rows(conn, chosen, chosen_params)
-            else:
+            if not conn.execute(f"SELECT 1 FROM entries WHERE {where} LIMIT 1", params).fetchone():
                 return SweepResult({}, 0, []), 0
+            # what was deleted is counted from the change-log rows the sweep writes anyway
+            # (consecutive revisions, in key order), not by another pass over the expired rows
+            live = changelog.log_expired(conn, chosen, chosen_params)
+            first = conn.execute(changelog.HEAD).fetchone()[0] - live
+            by_policy: dict[str, int] = dict(
+                conn.execute(_LOGGED_BY_POLICY, (first,)).fetchall() if live else ()
+            )
+            keys = (
+                conn.execute(_LOGGED_KEYS, (first, sample)).fetchall()
+                if live and sample > 0
+                else []
+            )
+            deleted = search.delete_rows(conn, chosen, chosen_params)
         self._swept += live  # index entries gone: see give_back_space
         return SweepResult(by_policy, deleted - live, [k for (k,) in keys]), deleted
 
