@@ -30,15 +30,13 @@ from . import output
 from .commands import COMMANDS, register
 from .commands.common import SoftUsageError, UsageError
 from .logs import configure_logging, configure_logging_on_first_message
-from .program import PROG
+from .program import GLOBAL_VALUE_OPTIONS, HOOK_COMMANDS, PROG
 
 TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import argparse
 
 EXIT_READER_GONE = 128 + 13  # 141, as for a process SIGPIPE (13) ended
-_GLOBAL_VALUE_OPTIONS = ("--memory-dir", "--policy-file", "--store", "--output")
-_HOOK_COMMANDS = ("hook", "hooks")
 
 log = get_logger("memory_lifecycle.cli")
 
@@ -86,9 +84,9 @@ def _after_global_options(args: Sequence[str]) -> int:
     i = 0
     while i < len(args):
         token = args[i]
-        if token in _GLOBAL_VALUE_OPTIONS:
+        if token in GLOBAL_VALUE_OPTIONS:
             i += 2
-        elif token == "--debug" or token.split("=", 1)[0] in _GLOBAL_VALUE_OPTIONS:
+        elif token == "--debug" or token.split("=", 1)[0] in GLOBAL_VALUE_OPTIONS:
             i += 1
         else:
             break
@@ -184,7 +182,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def _hook_line(argv: Sequence[str]) -> argparse.Namespace | None:
     """A hook's command line read without argparse, or None for the parser to read."""
     i = _after_global_options(argv)
-    if i >= len(argv) or argv[i] not in _HOOK_COMMANDS:
+    if i >= len(argv) or argv[i] not in HOOK_COMMANDS:
         return None
     from .commands.hooks.command_line import read
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from ...program import GLOBAL_VALUE_OPTIONS, HOOK_COMMANDS
 from . import command as hook_command
 from .flags import ALIASES, BOOL, COMPAT_FLAGS, HOOK_FLAGS, IGNORED_HOOKS, VALUE, WORDS, bool_word
 
@@ -24,14 +25,6 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-# the global options a line may start with (``cli.build_parser``) -> their dest
-_GLOBAL = {
-    "--memory-dir": "memory_dir",
-    "--policy-file": "policy_file",
-    "--store": "store",
-    "--output": "global_output",
-}
-_HOOK_COMMANDS = ("hook", "hooks")
 _NAMES = {
     **{name: name for name in HOOK_FLAGS},
     **{alias: name for name, aliases in ALIASES.items() for alias in aliases},
@@ -50,7 +43,7 @@ def read(argv: Sequence[str]) -> argparse.Namespace | None:
         "debug": False,
     }
     i = _globals(argv, values)
-    if i is None or i + 1 >= len(argv) or argv[i] not in _HOOK_COMMANDS:
+    if i is None or i + 1 >= len(argv) or argv[i] not in HOOK_COMMANDS:
         return None
     name, rest = argv[i + 1], argv[i + 2 :]
     values["command"], values["hook_name"] = argv[i], name
@@ -92,13 +85,13 @@ def _globals(argv: Sequence[str], values: dict[str, object]) -> int | None:
             i += 1
             continue
         option, equals, value = token.partition("=")
-        if option not in _GLOBAL:
+        if option not in GLOBAL_VALUE_OPTIONS:
             return i
         if equals:
-            values[_GLOBAL[option]] = value
+            values[GLOBAL_VALUE_OPTIONS[option]] = value
             i += 1
         elif i + 1 < len(argv) and _is_value(argv[i + 1]):
-            values[_GLOBAL[option]] = argv[i + 1]
+            values[GLOBAL_VALUE_OPTIONS[option]] = argv[i + 1]
             i += 2
         else:
             return None  # a missing value: the parser's error
