@@ -23,6 +23,7 @@ from lifecycle.entries.entry import DeleteResult, StoreResult
 from lifecycle.entries.preconditions import Guard
 from lifecycle.entries.write_request import MAX_BATCH, PreparedWrite, WriteRequest, prepare
 from lifecycle.errors import InvalidValueError
+from lifecycle.policies.retention import RetentionPolicy
 from lifecycle.policy_watch import PolicyWatcher
 from lifecycle.store.base import Row, Store, Transaction
 
@@ -52,11 +53,8 @@ class Writer:
         self._component_id = component_id
         self._agent_id = agent_id
 
-    def _terms(self, policy_key: str | PreparedWrite, now: float) -> transitions.WriteTerms:
+    def _terms(self, policy: RetentionPolicy, now: float) -> transitions.WriteTerms:
         settings = self._policies.policies.settings
-        if isinstance(policy_key, PreparedWrite):
-            return transitions.WriteTerms(policy_key.policy, settings, now, self._agent_id)
-        policy = self._policies.policies.match(policy_key)
         return transitions.WriteTerms(policy, settings, now, self._agent_id)
 
     # ------------------------------------------------------------ writes
@@ -117,9 +115,7 @@ class Writer:
         return results
 
     def _apply(self, tx: Transaction, w: PreparedWrite, row: Row | None, now: float) -> StoreResult:
-        terms = transitions.WriteTerms(
-            w.policy, self._policies.policies.settings, now, self._agent_id
-        )
+        terms = self._terms(w.policy, now)
         applied = w.op_id is not None and tx.op_applied(w.key, w.op_id)
         effect = transitions.write(row, w, self._clock, terms, op_applied=applied)
         if effect.row is not None:
@@ -160,7 +156,7 @@ class Writer:
     def _forget(
         self, tx: Transaction, key: str, row: Row | None, now: float
     ) -> Literal["absent", "removed", "tombstoned"]:
-        terms = self._terms(key, now)
+        terms = self._terms(self._policies.policies.match(key), now)
         kind, tombstone = transitions.forget(row, self._clock, terms, self._component_id(None))
         if kind == "removed":
             tx.remove(key, "expire")  # it had expired: for the change feed, an expiry
