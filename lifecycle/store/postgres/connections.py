@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import psycopg
@@ -132,7 +132,7 @@ class PostgresConnections:
         """Run on ``conn`` until ``deadline`` at most (``deadline``): past it the
         watchdog shuts the socket and this raises ``NoAnswer``."""
         token = self._watchdog.arm(conn, deadline)
-        message = f"no answer from the database within {self._timeout:g} s (the URL's timeout)"
+        message = self._no_answer()
         try:
             yield
         except psycopg.OperationalError as exc:
@@ -144,6 +144,10 @@ class PostgresConnections:
             raise
         if self._watchdog.disarm(token):  # fired as the call ended: the connection is cut
             raise NoAnswer(message)
+
+    def _no_answer(self) -> str:
+        """What a call the watchdog cut off at its deadline says."""
+        return f"no answer from the database within {self._timeout:g} s (the URL's timeout)"
 
     def _scrub(self, text: str) -> str:
         """One line, no password: libpq's messages span lines and may echo the conninfo."""
@@ -158,10 +162,14 @@ class PostgresConnections:
         try:
             yield
         except Exception as exc:
-            mapped = self._mapped(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            self._raise_mapped(exc)
+
+    def _raise_mapped(self, exc: Exception) -> NoReturn:
+        """Raise the engine's error for psycopg's ``exc`` (``exc`` itself when not psycopg's)."""
+        mapped = self._mapped(exc)
+        if mapped is None:
+            raise exc
+        raise mapped from exc
 
     def _mapped(self, exc: BaseException) -> Exception | None:
         """The engine's error for psycopg's ``exc`` (None: not psycopg's, raise it as it is)."""
@@ -297,10 +305,7 @@ class _Call:
         try:
             self._pool, conn = owner._checkout(deadline)
         except Exception as exc:
-            mapped = owner._mapped(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            owner._raise_mapped(exc)
         self._token = owner._watchdog.arm(conn, deadline)
         self._conn = conn
         return conn  # type: ignore[return-value]
@@ -315,10 +320,7 @@ class _Call:
         try:
             self._finish(exc_type, exc, tb)
         except Exception as error:
-            mapped = owner._mapped(error)
-            if mapped is None:
-                raise
-            raise mapped from error
+            owner._raise_mapped(error)
         finally:
             self._pool.putconn(self._conn)  # a connection cut off is broken: the pool discards it
         if isinstance(exc, Exception):
@@ -340,7 +342,7 @@ class _Call:
                 conn.__exit__(exc_type, exc, tb)  # commit, or roll back after an error
         except psycopg.OperationalError as error:
             if watchdog.disarm(self._token):
-                raise NoAnswer(self._no_answer()) from error
+                raise NoAnswer(self._owner._no_answer()) from error
             raise
         except BaseException:
             watchdog.disarm(self._token)
@@ -348,10 +350,7 @@ class _Call:
         fired = watchdog.disarm(self._token)
         if exc is None:
             if fired:  # fired as the call ended: the connection is cut
-                raise NoAnswer(self._no_answer())
+                raise NoAnswer(self._owner._no_answer())
             conn.last_used = time.monotonic()  # type: ignore[attr-defined]
         elif fired and isinstance(exc, psycopg.OperationalError):
-            raise NoAnswer(self._no_answer()) from exc
-
-    def _no_answer(self) -> str:
-        return f"no answer from the database within {self._owner._timeout:g} s (the URL's timeout)"
+            raise NoAnswer(self._owner._no_answer()) from exc
