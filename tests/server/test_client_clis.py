@@ -116,13 +116,21 @@ def test_gemini_lists_the_server_connected_in_a_trusted_folder(project: Path, tm
     untrusted = run([gemini, "mcp", "list"], project, env)
     trust_gemini(home, project)
     connected = r"memory-lifecycle: memory-lifecycle serve \(stdio\) - Connected"
-    # `gemini mcp list` gives a server 5 s to start and answer a ping; on a machine loaded
-    # with other suites our start alone can take that, so a second and third try are allowed
-    for _ in range(3):
+    # `gemini mcp list` gives a server `timeout` ms (5,000 unless the server's entry says) to
+    # start and answer a ping; on a 2-core machine loaded with other suites our start alone
+    # can take that (seen at load 10). The file as init wrote it is tried first; then, with a
+    # longer timeout in the server's entry, twice more: what is tested is that Gemini starts
+    # and reaches the server init configured, not how fast a loaded machine starts it.
+    for attempt in range(3):
         trusted = run([gemini, "mcp", "list"], project, env)
         out = plain(trusted.stdout + trusted.stderr)  # gemini prints this to stderr
         if re.search(connected, out):
             break
+        if attempt == 0:
+            settings_file = project / ".gemini" / "settings.json"
+            settings = json.loads(settings_file.read_text())
+            settings["mcpServers"]["memory-lifecycle"]["timeout"] = 60_000
+            settings_file.write_text(json.dumps(settings, indent=2))
 
     before = plain(untrusted.stdout + untrusted.stderr)
     assert re.search(r"memory-lifecycle: memory-lifecycle serve \(stdio\) - Disabled", before)
