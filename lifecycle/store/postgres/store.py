@@ -42,6 +42,7 @@ from typing import Any
 
 import psycopg
 
+from lifecycle.store import newest
 from lifecycle.store.base import (
     PREFIX_END,
     ExpiryBucket,
@@ -113,6 +114,26 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
             rows = conn.execute(
                 query, (low, prefix + PREFIX_END, now, *tag_params, limit)
             ).fetchall()
+        return [_row(r) for r in rows]
+
+    def newest_rows(self, prefix: str, limit: int, now: float) -> list[Row]:
+        live = "NOT tombstone AND (expires_at IS NULL OR expires_at > %s)"
+        order = "ORDER BY revision DESC LIMIT %s"
+        if prefix in newest.INDEXED:
+            # the range as literals, as the partial index spells it: the planner proves
+            # the index covers the query from them (a parameter proves nothing)
+            query = (
+                f"SELECT {_COLUMNS} FROM entries WHERE {newest.range_condition(prefix)} "
+                f"AND {live} {order}"
+            )
+            args: tuple[object, ...] = (now, limit)
+        else:
+            query = (
+                f"SELECT {_COLUMNS} FROM entries WHERE key >= %s AND key < %s AND {live} {order}"
+            )
+            args = (prefix, prefix + PREFIX_END, now, limit)
+        with self._connection() as conn:
+            rows = conn.execute(query, args).fetchall()
         return [_row(r) for r in rows]
 
     def search(
@@ -308,9 +329,17 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
             out.setdefault(key, {})[op] = ts
         return out
 
-    def purge_ops(self, before: float) -> int:
+    def purge_ops(self, before: float, limit: int | None = None) -> int:
+        if limit is None:
+            query, args = "DELETE FROM op_ids WHERE applied_at < %s", (before,)
+        else:  # the oldest, chosen once (an array) and deleted by address (a TID scan)
+            query = (
+                "DELETE FROM op_ids WHERE ctid = ANY(ARRAY(SELECT ctid FROM op_ids "
+                "WHERE applied_at < %s ORDER BY applied_at LIMIT %s))"
+            )
+            args = (before, limit)
         with self._connection() as conn:
-            return conn.execute("DELETE FROM op_ids WHERE applied_at < %s", (before,)).rowcount
+            return conn.execute(query, args).rowcount
 
     def get_meta(self, name: str) -> str | None:
         with self._connection() as conn:
