@@ -98,11 +98,13 @@ class PostgresCoordination:
 
     def trim_backlog(self, before: float, keep: int, limit: int) -> int:
         with self._connection() as conn:
-            ops, changes = conn.execute(
-                "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM op_ids WHERE applied_at < %s "
-                f"LIMIT %s) AS old), ({_HEAD}) - %s - ({_COMPACTED})",
-                (before, limit, keep),
-            ).fetchone()
+            ops, changes = _row(
+                conn.execute(
+                    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM op_ids WHERE applied_at < %s "
+                    f"LIMIT %s) AS old), ({_HEAD}) - %s - ({_COMPACTED})",
+                    (before, limit, keep),
+                )
+            )
         return min(int(ops) + max(int(changes), 0), limit)
 
     def change_token(self) -> int:
@@ -184,10 +186,14 @@ class PostgresCoordination:
             )
 
 
-def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+def _row(cursor: psycopg.Cursor[Any]) -> Any:
     row = cursor.fetchone()
     assert row is not None
-    return row[0]
+    return row
+
+
+def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    return _row(cursor)[0]
 
 
 __all__ = ["PostgresCoordination", "held_lock"]

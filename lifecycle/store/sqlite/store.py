@@ -332,8 +332,9 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
 
     def purge_ops(self, before: float, limit: int | None = None) -> int:
         with self._write() as conn:
+            params: tuple[float, ...] = (before,)
             if limit is None:
-                sql, params = "DELETE FROM op_ids WHERE applied_at < ?", (before,)
+                sql = "DELETE FROM op_ids WHERE applied_at < ?"
             else:  # the oldest, through op_ids_applied_at (which carries the primary key)
                 sql = (
                     "DELETE FROM op_ids WHERE (key, op_id) IN (SELECT key, op_id FROM op_ids "
