@@ -19,6 +19,11 @@ installed tool has: pip and pipx compile at install, ``make`` runs ``compileall`
 and one without bytecode, as a checkout under ``PYTHONDONTWRITEBYTECODE=1`` (this
 VM's setting) runs: every module compiled in every process.
 
+``--activity N[,N...]`` times session-start (open tasks, notifications) and session-end
+with its summary on stores holding N task and N command records each (the change log
+then holds 2N changes since the last maintenance), this tree against ``--baseline``'s,
+and says whether the open task (written last, sorting last by key) was reported.
+
 ``--expired N[,N...]`` times ``hook pre-task`` on a store holding N expired
 ``coordination/*`` entries instead (a backlog no maintenance has swept yet), on a fresh copy of the
 store each run (the copying is not timed): this tree's hook, which sweeps at most
@@ -379,6 +384,139 @@ def backlog(
     return results
 
 
+def add_activity(project: Path, records: int) -> None:
+    """``records`` finished task records and as many command records, as claude-flow's
+    hooks leave them (2 x ``records`` changes in the log), then one open task whose id
+    sorts last by key and is written last: the one session-start must report."""
+    with MemoryLifecycleManager(memory_dir=project / ".claude-flow" / "memory") as manager:
+        for start in range(0, records, 500):
+            batch = range(start, min(records, start + 500))
+            manager.store_many(
+                [
+                    {
+                        "key": f"swarm/shared/tasks/task-{i:07d}",
+                        "value": {"task_id": f"task-{i:07d}", "status": "completed"},
+                    }
+                    for i in batch
+                ]
+                + [
+                    {
+                        "key": f"swarm/shared/commands/cmd-{i:07d}",
+                        "value": {"command": "make test", "status": "finished", "exit_code": 0},
+                    }
+                    for i in batch
+                ]
+            )
+        manager.put(
+            "swarm/shared/tasks/zz-open",
+            {"task_id": "zz-open", "status": "started", "started_at": time.time()},
+        )
+
+
+def activity(
+    quick: bool,
+    sizes: list[int],
+    baseline: Path | None = None,
+    *,
+    entries: int | None = None,
+    count_instructions: bool = False,
+) -> dict[str, dict[str, float]]:
+    """``hooks session-start`` (open tasks, notifications) and ``hook session-end
+    --generate-summary`` (the summary, then the bounded sweep and trim) on stores holding
+    each of ``sizes`` task and command records (a fresh copy each run), this tree against
+    ``--baseline``'s; whether session-start reported the open task."""
+    entries = entries or (2000 if quick else 10_000)
+    runs = 1 if count_instructions else (3 if quick else 7)
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_ENV}
+    cmd = command()
+    python = interpreter(cmd)
+    with tempfile.TemporaryDirectory() as tmp:
+        clean = Path(tmp) / "clean"
+        (clean / ".git").mkdir(parents=True)
+        (clean / ".claude").mkdir()
+        shutil.copy(REPO / ".claude" / "memory-retention-policies.yaml", clean / ".claude")
+        seed(clean, entries)
+        ahead = ManualClock(time.time() + 7200)  # nothing expired in the runs (see backlog)
+        with MemoryLifecycleManager(memory_dir=clean / ".claude-flow" / "memory", clock=ahead) as m:
+            m.cleanup()
+        sources = {"ours": source_copy(Path(tmp) / "compiled", compiled=True)}
+        if baseline is not None:
+            sources["baseline"] = source_copy(Path(tmp) / "baseline", True, baseline)
+        hooks = {
+            "session-start": [*cmd, "hooks", "session-start", "--session-id", "bench-new"],
+            "session-end --generate-summary": [
+                *cmd,
+                "hook",
+                "session-end",
+                "--session-id",
+                "s1",
+                "--generate-summary",
+            ],
+        }
+        cases: dict[str, tuple[list[str], Path, Path]] = {
+            FLOOR: ([python, "-c", "pass"], sources["ours"], clean),
+        }
+        for size in sizes:
+            store = Path(tmp) / f"activity-{size}"
+            shutil.copytree(clean, store)
+            add_activity(store, size)
+            for hook, argv in hooks.items():
+                for name, root in sources.items():
+                    cases[f"{hook}, {size} tasks [{name}]"] = (
+                        [*argv, "--output", "json"],
+                        root,
+                        store,
+                    )
+        samples: dict[str, list[float]] = {name: [] for name in cases}
+        cpu: dict[str, list[float]] = {name: [] for name in cases}
+        said: dict[str, str] = {}
+        run_dir = Path(tmp) / "run"
+        for i in range(runs + (1 if count_instructions else 0)):
+            counting = count_instructions and i > 0
+            for name, (argv, root, template) in cases.items():
+                shutil.rmtree(run_dir, ignore_errors=True)
+                shutil.copytree(template, run_dir)
+                run_env = {**env, "PYTHONPATH": str(root)}
+                if counting:
+                    used = instructions(argv, run_dir, run_env)
+                    samples[name].append(used)
+                    cpu[name].append(used)
+                    continue
+                wall, spent, out = _timed_output(argv, run_dir, run_env)
+                if out:
+                    said[name] = _activity_said(json.loads(out))
+                if not count_instructions:
+                    samples[name].append(wall)
+                    cpu[name].append(spent)
+        shutil.rmtree(run_dir, ignore_errors=True)
+    results = {name: summary(samples[name], cpu[name]) for name in cases}
+    unit = "M instructions (callgrind)" if count_instructions else "ms"
+    print(
+        f"store: {entries} entries + N task and N command records, a fresh copy each run, "
+        f"{runs} runs each, interleaved, in {unit}; 1-minute load {os.getloadavg()[0]:.2f}"
+    )
+    width = max(map(len, results))
+    for name, r in results.items():
+        if count_instructions:
+            print(f"  {name:<{width}}  {r['median_ms']:9.1f} M  {said.get(name, '')}")
+        else:
+            print(
+                f"  {name:<{width}}  median {r['median_ms']:8.1f} ms  min {r['min_ms']:8.1f} ms"
+                f"  cpu {r['cpu_ms']:7.1f} ms  {said.get(name, '')}"
+            )
+    return results
+
+
+def _activity_said(report: dict[str, object]) -> str:
+    if "open_tasks" in report:
+        tasks = report["open_tasks"]
+        found = isinstance(tasks, list) and any(t.get("task_id") == "zz-open" for t in tasks)
+        return f"open task reported: {'yes' if found else 'NO'}"
+    summary = report.get("summary")
+    tasks = summary.get("tasks") if isinstance(summary, dict) else None
+    return f"summary tasks {tasks}, trim left {report.get('trim_remaining', '-')}"
+
+
 def _timed_output(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
     """Wall and CPU milliseconds of one process, and its stdout."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -451,7 +589,23 @@ def main(argv: list[str] | None = None) -> int:
         help="time hook pre-task on a store with N expired coordination entries instead "
         "(a fresh copy each run; --baseline: the hook before the bound, in the same runs)",
     )
+    parser.add_argument(
+        "--activity",
+        type=lambda text: [int(n) for n in text.split(",")],
+        metavar="N[,N...]",
+        help="time session-start and session-end --generate-summary on stores holding N "
+        "task and N command records instead (with --instructions: callgrind counts)",
+    )
     args = parser.parse_args(argv)
+    if args.activity is not None:
+        activity(
+            args.quick,
+            args.activity,
+            args.baseline,
+            entries=args.entries,
+            count_instructions=args.instructions,
+        )
+        return 0
     if args.expired is not None:
         backlog(
             args.quick, args.expired, args.baseline, entries=args.entries, project_dir=args.project

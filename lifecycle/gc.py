@@ -39,6 +39,7 @@ class CleanupReport(Record):
         "forced",
         "remaining",
         "tombstones_purged",
+        "trim_remaining",
     )
     deleted_count: int
     by_namespace: dict[str, int]
@@ -49,6 +50,9 @@ class CleanupReport(Record):
     # expired entries and tombstones a bounded pass left, counted up to
     # REMAINING_COUNT_LIMIT (0 after an unbounded pass)
     remaining: int
+    # op ids and change-log rows a bounded whole-store pass left to trim, counted the same
+    # way (0 after an unbounded pass, or one under a prefix, which trims nothing)
+    trim_remaining: int
 
     def __init__(
         self,
@@ -59,6 +63,7 @@ class CleanupReport(Record):
         forced: bool = False,
         deleted_keys: list[str] | None = None,
         remaining: int = 0,
+        trim_remaining: int = 0,
     ) -> None:
         self.deleted_count = deleted_count
         self.by_namespace = dict() if by_namespace is None else by_namespace
@@ -67,6 +72,7 @@ class CleanupReport(Record):
         self.forced = forced
         self.deleted_keys = list() if deleted_keys is None else deleted_keys
         self.remaining = remaining
+        self.trim_remaining = trim_remaining
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,7 +105,8 @@ class MemoryGarbageCollector:
         """One pass; a whole-store pass (no ``prefix``) also forgets op ids older than
         ``op_id_window_seconds`` and trims the change log to ``change_log_max_entries``.
         With ``limit``, it deletes at most that many rows (those that expired first) and
-        counts what it left in ``remaining``."""
+        counts what it left in ``remaining``; and forgets at most that many op ids and
+        changes each (the oldest), counting what it left in ``trim_remaining``."""
         started = time.perf_counter()
         now = self.clock.now()
         strategies = _strategies(force)
@@ -110,10 +117,15 @@ class MemoryGarbageCollector:
                 now, strategies, prefix, sample=0, limit=REMAINING_COUNT_LIMIT
             )
             remaining = sum(left.by_policy.values()) + left.tombstones
-        if not prefix and op_id_window_seconds is not None:
-            self.store.purge_ops(now - op_id_window_seconds)
-        if not prefix and change_log_max_entries is not None:
-            self.store.compact_changes(change_log_max_entries)
+        # the op ids and the change log grow with every write: a bounded pass trims at most
+        # ``limit`` of each (the oldest) and counts what it left, like the expired entries
+        window, keep, trim_left = op_id_window_seconds, change_log_max_entries, 0
+        if not prefix and window is not None:
+            self.store.purge_ops(now - window, limit=limit)
+        if not prefix and keep is not None:
+            self.store.compact_changes(keep, limit=limit)
+        if not prefix and limit is not None and window is not None and keep is not None:
+            trim_left = self.store.trim_backlog(now - window, keep, REMAINING_COUNT_LIMIT)
         # last, after every write of the pass: space given back before the change log's
         # trim would be taken again by it (the WAL outgrew its cap that way)
         self.store.give_back_space()
@@ -124,6 +136,7 @@ class MemoryGarbageCollector:
             forced=force,
             deleted_keys=swept.sample_keys,
             remaining=remaining,
+            trim_remaining=trim_left,
         )
         report.duration_ms = (time.perf_counter() - started) * 1000
         self.last_report = report

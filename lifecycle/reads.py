@@ -4,6 +4,7 @@ the way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from lifecycle.basics.arguments import decode_cursor, encode_cursor
@@ -98,6 +99,40 @@ def list_page(
         "entries": entries,
         "next_cursor": encode_cursor(rows[-1].key) if more and rows else None,
     }
+
+
+def newest_entries(store: Store, prefix: str, limit: int, now: float) -> list[MemoryEntry]:
+    """Up to ``limit`` live entries under ``prefix``, the most recently written first (what
+    a hook wants of a prefix holding more than it reads), values read in the same statement.
+    """
+    return live_entries(store.newest_rows(prefix, limit, now))
+
+
+def entries_in_key_order(store: Store, prefix: str, limit: int, now: float) -> list[MemoryEntry]:
+    """Up to ``limit`` live entries under ``prefix`` in key order, with their values: one
+    statement per ``MAX_LIST_LIMIT`` of them, not one read per entry."""
+    found: list[MemoryEntry] = []
+    after: str | None = None
+    while len(found) < limit:
+        wanted = min(MAX_LIST_LIMIT, limit - len(found))
+        rows = store.list_rows(prefix, after, wanted, now)
+        found += live_entries(rows)
+        if len(rows) < wanted:
+            break
+        after = rows[-1].key
+    return found[:limit]
+
+
+def live_entries(rows: Iterable[Row]) -> list[MemoryEntry]:
+    """The entries of rows read live (a multi-value row whose values were all deleted
+    shows nothing: left out)."""
+    found = []
+    for row in rows:
+        doc = transitions.decode(row)
+        seen = crdt.view(row.strategy, doc.state)
+        if seen.exists:
+            found.append(to_entry((row, doc, seen)))
+    return found
 
 
 def _skip(store: Store, prefix: str, offset: int, now: float, tags: tuple[str, ...]) -> str | None:

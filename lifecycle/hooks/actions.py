@@ -5,7 +5,8 @@ the rows they delete (prefix ranges and the expiry index) and the records they
 write, and sweep at most ``HOOK_SWEEP_LIMIT`` expired entries each (those that
 expired first), whatever the store holds: a report's ``expired_remaining`` (counted
 up to ``REMAINING_COUNT_LIMIT``) and ``more_expired`` say what is left for the next
-hook, the server's maintenance or ``cleanup``. The activity records claude-flow's
+hook, the server's maintenance or ``cleanup``. session-end's trim of the op ids and
+the change log is bounded the same way (``trim_remaining``). The activity records claude-flow's
 hooks keep (tasks, edits, commands, notifications) are in ``activity``; a session's
 saved state in ``session_memory``.
 """
@@ -30,8 +31,8 @@ def session_end(
     manager: MemoryLifecycleManager, session_id: str | None, *, keep_session: bool = False
 ) -> dict[str, Any]:
     """Delete the session's own entries (unless ``keep_session`` or no id; at most
-    ``SESSION_DELETE_LIMIT``), then collect expired lazy/scheduled ones (at most
-    ``HOOK_SWEEP_LIMIT``)."""
+    ``SESSION_DELETE_LIMIT``), then collect expired lazy/scheduled ones and trim the op
+    ids and the change log (at most ``HOOK_SWEEP_LIMIT`` rows each)."""
     removed: list[str] = []
     left = 0
     if session_id and not keep_session:
@@ -49,6 +50,9 @@ def session_end(
         "expired_deleted": collected.deleted_count,
         "deleted_keys": keys[:MAX_REPORTED_KEYS],
         **left_over(collected),
+        # op ids and change-log rows past their window this pass left (it trims at most
+        # ``HOOK_SWEEP_LIMIT`` of each), counted like ``expired_remaining``
+        "trim_remaining": collected.trim_remaining,
     }
 
 

@@ -15,13 +15,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from lifecycle import reads
 from lifecycle.basics.keys import check_session_id
 from lifecycle.entries.entry import MemoryEntry
 from lifecycle.hooks import activity
 from lifecycle.manager import MemoryLifecycleManager
 
 SAVED = "swarm/agent/state/sessions/"
-MAX_SCAN = 1000  # records read per prefix for a summary
+MAX_SCAN = 1000  # records read per prefix for a summary (the newest)
 MAX_SESSION_ENTRIES = 50
 MAX_SNAPSHOT_BYTES = 64 * 1024
 MAX_OPEN_TASKS = 10
@@ -30,18 +31,16 @@ MAX_NOTIFICATIONS = 5
 
 def scan(manager: MemoryLifecycleManager, prefix: str, limit: int = MAX_SCAN) -> list[MemoryEntry]:
     """Up to ``limit`` live entries under ``prefix``, in key order, with their values."""
-    entries: list[MemoryEntry] = []
-    cursor = None
-    while len(entries) < limit:
-        page = manager.list(prefix, limit=min(1000, limit - len(entries)), cursor=cursor)
-        for item in page["entries"]:
-            entry = manager.retrieve_entry(item["key"])
-            if entry is not None:
-                entries.append(entry)
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    return entries
+    return reads.entries_in_key_order(manager.backend, prefix, limit, manager.clock.now())
+
+
+def newest(
+    manager: MemoryLifecycleManager, prefix: str, limit: int = MAX_SCAN
+) -> list[MemoryEntry]:
+    """Up to ``limit`` live entries under ``prefix``, the most recently written first: a
+    prefix holding more than ``limit`` records (tasks, commands, …) gives its newest, which
+    are the ones a session made and the ones still open, through an index per prefix."""
+    return reads.newest_entries(manager.backend, prefix, limit, manager.clock.now())
 
 
 def session_entries(
@@ -97,7 +96,7 @@ def summarize(
     def mine(prefix: str) -> list[dict[str, Any]]:
         return [
             e.value
-            for e in scan(manager, prefix)
+            for e in newest(manager, prefix)
             if isinstance(e.value, dict) and _belongs(e, session_id, since)
         ]
 
@@ -184,7 +183,7 @@ def saved_state(manager: MemoryLifecycleManager, session_id: str) -> dict[str, A
 def latest_saved_session(manager: MemoryLifecycleManager, exclude: str | None = None) -> str | None:
     """The session saved most recently (claude-flow's ``--session-id latest``)."""
     best: tuple[float, str] | None = None
-    for entry in scan(manager, SAVED):
+    for entry in newest(manager, SAVED):
         rest = entry.key[len(SAVED) :]
         if "/" in rest or rest == exclude or not isinstance(entry.value, dict):
             continue
@@ -209,14 +208,14 @@ def context(
         "entries": [{"key": e.key, "value": e.value} for e in own],
         "saved_session_id": saved_id,
         "saved": saved_state(manager, saved_id) if saved_id else None,
-        "open_tasks": _newest(
-            (e.value for e in scan(manager, activity.TASKS)),
+        "open_tasks": _latest_by(
+            (e.value for e in newest(manager, activity.TASKS)),
             lambda t: t.get("status") == "started",
             "started_at",
             MAX_OPEN_TASKS,
         ),
-        "notifications": _newest(
-            (e.value for e in scan(manager, activity.NOTIFICATIONS)),
+        "notifications": _latest_by(
+            (e.value for e in newest(manager, activity.NOTIFICATIONS)),
             lambda n: True,
             "at",
             MAX_NOTIFICATIONS,
@@ -224,7 +223,7 @@ def context(
     }
 
 
-def _newest(records: Iterable[Any], keep: Any, when: str, limit: int) -> list[dict[str, Any]]:
+def _latest_by(records: Iterable[Any], keep: Any, when: str, limit: int) -> list[dict[str, Any]]:
     chosen = [r for r in records if isinstance(r, dict) and keep(r)]
 
     def stamp(record: dict[str, Any]) -> float:

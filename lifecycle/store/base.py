@@ -293,6 +293,11 @@ class Store(Protocol):
         """Live, unexpired rows whose keys start with ``prefix``, in key order after ``after``,
         carrying every one of ``tags``."""
 
+    def newest_rows(self, prefix: str, limit: int, now: float) -> list[Row]:
+        """Up to ``limit`` live, unexpired rows whose keys start with ``prefix``, the most
+        recently written (highest revision) first; through an index for the prefixes of
+        ``store.newest.INDEXED`` (O(limit)), by sorting the key range for any other."""
+
     def search(
         self,
         query: Query,
@@ -369,8 +374,9 @@ class Store(Protocol):
     def applied_ops(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
         """The op ids remembered for each of ``keys`` (for export)."""
 
-    def purge_ops(self, before: float) -> int:
-        """Forget op ids applied before ``before``; return how many."""
+    def purge_ops(self, before: float, limit: int | None = None) -> int:
+        """Forget op ids applied before ``before`` (with ``limit``, at most that many, those
+        applied first); return how many."""
 
     def reset(self) -> int:
         """Delete every row (and every remembered op id); return how many rows."""
@@ -414,8 +420,13 @@ class Store(Protocol):
     def read_changes(self, after: int, prefix: str, limit: int) -> ChangePage:
         """Logged changes after revision ``after`` under ``prefix``, from one snapshot."""
 
-    def compact_changes(self, keep: int) -> int:
-        """Forget all but the newest ``keep`` changes; return how many were dropped."""
+    def compact_changes(self, keep: int, limit: int | None = None) -> int:
+        """Forget all but the newest ``keep`` changes (with ``limit``, at most the oldest
+        ``limit`` revisions of those); return how many were dropped."""
+
+    def trim_backlog(self, before: float, keep: int, limit: int) -> int:
+        """What ``purge_ops(before)`` and ``compact_changes(keep)`` would still remove (op
+        ids, changes), counted up to ``limit``: what a bounded trim left."""
 
     def change_token(self) -> int:
         """An opaque value that moves when another process or thread commits (call it

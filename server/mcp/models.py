@@ -281,6 +281,11 @@ class SessionEndOutput(BaseModel):
         "counted up to 10,000, which means at least that many.",
     )
     more_expired: bool = Field(default=False, description="Whether expired entries are left.")
+    trim_remaining: int = Field(
+        default=0,
+        description="Op ids and change-log rows past their window left for a later trim (a "
+        "hook trims at most 1,000 of each); counted up to 10,000.",
+    )
 
 
 class PreTaskOutput(BaseModel):

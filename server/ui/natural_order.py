@@ -43,7 +43,8 @@ def list_page(
     cursor: str | None,
 ) -> dict[str, Any]:
     """``entries``, ``next_cursor`` and ``order`` ("natural" or "text") of one page;
-    one engine call (run it in a worker thread)."""
+    one engine call, two when the list outgrew the window past a natural cursor (run it
+    in a worker thread)."""
     if isinstance(limit, bool) or not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidValueError(f"invalid limit {clip(limit)}: use 1-{MAX_LIST_LIMIT}")
     if cursor and not cursor.startswith(NATURAL):  # a text-order page continues as one
@@ -52,6 +53,10 @@ def list_page(
     window = manager.list(prefix, WINDOW, None, tags)
     rows: list[dict[str, Any]] = window["entries"]
     if window["next_cursor"] is not None:
+        if after is not None and after >= rows[-1]["key"]:
+            # the list outgrew the window since the natural page before, past this one:
+            # go on after the cursor's key in the store's order (the window ends before it)
+            return {**manager.list(prefix, limit, encode_cursor(after), tags), "order": "text"}
         return _text_page(rows, after, limit)
     rows.sort(key=lambda row: natural_key(row["key"]))
     if after is not None:

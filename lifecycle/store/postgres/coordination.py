@@ -19,6 +19,7 @@ from lifecycle.store.base import Change, ChangePage, LockState
 from lifecycle.store.postgres.listen import SAFETY_POLL_SECONDS, ChangeListener, channel_name
 
 _HEAD = "SELECT value FROM counters WHERE name = 'revision'"
+_COMPACTED = "SELECT value FROM counters WHERE name = 'compacted'"
 
 
 def held_lock(conn: psycopg.Connection, name: str, now: float) -> int | None:
@@ -77,17 +78,34 @@ class PostgresCoordination:
         found = [Change(int(r[2]), r[3], r[4], r[5]) for r in rows if r[2] is not None]
         return ChangePage(found[:limit], head, compacted, complete=len(found) <= limit)
 
-    def compact_changes(self, keep: int) -> int:
+    def compact_changes(self, keep: int, limit: int | None = None) -> int:
         with self._write() as conn:
             cutoff = int(_scalar(conn.execute(_HEAD))) - keep
+            # with ``limit``, the oldest ``limit`` revisions past the mark (no gaps here)
+            mark, args = (
+                ("%s", (cutoff,)) if limit is None else ("LEAST(%s, value + %s)", (cutoff, limit))
+            )
             compacted = conn.execute(
-                "UPDATE counters SET value = %s WHERE name = 'compacted' AND value < %s "
-                "RETURNING value",
-                (cutoff, cutoff),
+                f"UPDATE counters SET value = {mark} "
+                "WHERE name = 'compacted' AND value < %s RETURNING value",
+                (*args, cutoff),
             ).fetchone()
             if compacted is None:
                 return 0
-            return conn.execute("DELETE FROM changes WHERE revision <= %s", (cutoff,)).rowcount
+            return conn.execute(
+                "DELETE FROM changes WHERE revision <= %s", (int(compacted[0]),)
+            ).rowcount
+
+    def trim_backlog(self, before: float, keep: int, limit: int) -> int:
+        with self._connection() as conn:
+            ops, changes = _row(
+                conn.execute(
+                    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM op_ids WHERE applied_at < %s "
+                    f"LIMIT %s) AS old), ({_HEAD}) - %s - ({_COMPACTED})",
+                    (before, limit, keep),
+                )
+            )
+        return min(int(ops) + max(int(changes), 0), limit)
 
     def change_token(self) -> int:
         return self._change_listener().token()
@@ -168,10 +186,14 @@ class PostgresCoordination:
             )
 
 
-def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+def _row(cursor: psycopg.Cursor[Any]) -> Any:
     row = cursor.fetchone()
     assert row is not None
-    return row[0]
+    return row
+
+
+def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    return _row(cursor)[0]
 
 
 __all__ = ["PostgresCoordination", "held_lock"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from lifecycle.store import newest
 from lifecycle.store.postgres import changelog, search, vectors
 
 MIGRATIONS: tuple[str, ...] = (
@@ -57,6 +58,7 @@ NUMBERED: dict[int, str] = {
     3: changelog.MIGRATION,  # revisions, the change log, locks (changelog.py)
     4: search.MIGRATION,  # the full-text index (search.py)
     6: vectors.MIGRATION,  # embeddings for semantic search (vectors.py)
+    7: newest.migration(),  # the newest activity records first (store/newest.py)
 }
 
 

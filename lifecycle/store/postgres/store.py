@@ -42,6 +42,7 @@ from typing import Any
 
 import psycopg
 
+from lifecycle.store import newest
 from lifecycle.store.base import (
     PREFIX_END,
     ExpiryBucket,
@@ -113,6 +114,12 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
             rows = conn.execute(
                 query, (low, prefix + PREFIX_END, now, *tag_params, limit)
             ).fetchall()
+        return [_row(r) for r in rows]
+
+    def newest_rows(self, prefix: str, limit: int, now: float) -> list[Row]:
+        query, key_range = newest_statement(prefix)
+        with self._connection() as conn:
+            rows = conn.execute(query, (*key_range, now, limit)).fetchall()
         return [_row(r) for r in rows]
 
     def search(
@@ -308,9 +315,18 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
             out.setdefault(key, {})[op] = ts
         return out
 
-    def purge_ops(self, before: float) -> int:
+    def purge_ops(self, before: float, limit: int | None = None) -> int:
+        args: tuple[float, ...] = (before,)
+        if limit is None:
+            query = "DELETE FROM op_ids WHERE applied_at < %s"
+        else:  # the oldest, chosen once (an array) and deleted by address (a TID scan)
+            query = (
+                "DELETE FROM op_ids WHERE ctid = ANY(ARRAY(SELECT ctid FROM op_ids "
+                "WHERE applied_at < %s ORDER BY applied_at LIMIT %s))"
+            )
+            args = (before, limit)
         with self._connection() as conn:
-            return conn.execute("DELETE FROM op_ids WHERE applied_at < %s", (before,)).rowcount
+            return conn.execute(query, args).rowcount
 
     def get_meta(self, name: str) -> str | None:
         with self._connection() as conn:
@@ -422,3 +438,18 @@ def sweep_arguments(
         "high": prefix + PREFIX_END,
         "sample": sample,
     }
+
+
+def newest_statement(prefix: str) -> tuple[str, tuple[str, ...]]:
+    """``newest_rows``'s query (its parameters: the key range returned, then ``now`` and the
+    limit). For an indexed prefix the range is spelled in literals, as its partial index
+    spells it: the planner proves the index covers the query from them (a parameter
+    proves nothing), and walks it backwards for the newest."""
+    live = "NOT tombstone AND (expires_at IS NULL OR expires_at > %s)"
+    order = "ORDER BY revision DESC LIMIT %s"
+    key_range: tuple[str, ...] = ()
+    if prefix in newest.INDEXED:
+        where = newest.range_condition(prefix)
+    else:
+        where, key_range = "key >= %s AND key < %s", (prefix, prefix + PREFIX_END)
+    return f"SELECT {_COLUMNS} FROM entries WHERE {where} AND {live} {order}", key_range

@@ -127,15 +127,31 @@ class SQLiteCoordination:
                 if conn.in_transaction:
                     conn.execute("COMMIT")
 
-    def compact_changes(self, keep: int) -> int:
+    def compact_changes(self, keep: int, limit: int | None = None) -> int:
         keep = max(keep, 1)  # the newest row holds the head revision
         with self._write() as conn:
             cutoff = int(conn.execute(HEAD).fetchone()[0]) - keep
-            if cutoff <= int(conn.execute(_COMPACTED).fetchone()[0]):
+            compacted = int(conn.execute(_COMPACTED).fetchone()[0])
+            if cutoff <= compacted:
                 return 0
+            if limit is not None:  # the oldest ``limit`` revisions (a range of the rowid)
+                cutoff = min(cutoff, compacted + limit)
             dropped = conn.execute("DELETE FROM changes WHERE revision <= ?", (cutoff,)).rowcount
             conn.execute("UPDATE counters SET value = ? WHERE name = 'compacted'", (cutoff,))
         return int(dropped)
+
+    def trim_backlog(self, before: float, keep: int, limit: int) -> int:
+        with self._errors():
+            ops, changes = (
+                self._conn()
+                .execute(
+                    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM op_ids WHERE applied_at < ? "
+                    f"LIMIT ?)), ({HEAD}) - ? - ({_COMPACTED})",
+                    (before, limit, max(keep, 1)),
+                )
+                .fetchone()
+            )
+        return min(int(ops) + max(int(changes), 0), limit)
 
     def change_token(self) -> int:
         with self._errors():

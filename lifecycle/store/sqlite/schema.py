@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from lifecycle.store import newest
 from lifecycle.store.sqlite import changelog, search, vectors
 
 MIGRATIONS: tuple[str, ...] = (
@@ -54,9 +55,10 @@ NUMBERED: dict[int, str | tuple[str, ...]] = {
     4: search.MIGRATION,  # the full-text index (search.py)
     5: search.SWEEP_MIGRATION,  # sweeps unindex set-based (search.py)
     6: vectors.MIGRATION,  # embeddings for semantic search (vectors.py)
+    7: newest.migration(),  # the newest activity records first (store/newest.py)
 }
 # Migrations a store opened read-only can go without: reads do not depend on them.
-READS_WITHOUT = frozenset({5, 6})
+READS_WITHOUT = frozenset({5, 6, 7})
 
 
 def create_version_table(conn: sqlite3.Connection) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.errors import StoreError, clip_text
+from lifecycle.store import newest
 from lifecycle.store.base import (
     PREFIX_END,
     ExpiryBucket,
@@ -112,6 +113,27 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
         params = (low, prefix + PREFIX_END, now, *tag_params, limit)
         with self._errors():
             rows = self._conn().execute(sql, params).fetchall()
+        return [_row(r) for r in rows]
+
+    def newest_rows(self, prefix: str, limit: int, now: float) -> list[Row]:
+        live = "tombstone = 0 AND (expires_at IS NULL OR expires_at > ?)"
+        order = "ORDER BY revision DESC LIMIT ?"
+        if prefix in newest.INDEXED:
+            # the planner would take the key index and sort the whole range: name the
+            # partial index (its range spelled as the index spells it, which it must be)
+            indexed = (
+                f"SELECT {_COLUMNS} FROM entries INDEXED BY {newest.index_name(prefix)} "
+                f"WHERE {newest.range_condition(prefix)} AND {live} {order}"
+            )
+            try:
+                return [_row(r) for r in self._conn().execute(indexed, (now, limit))]
+            except sqlite3.OperationalError as exc:
+                if "no such index" not in str(exc):  # (else: a store opened read-only
+                    with self._errors():  # before migration 7: sort the range below)
+                        raise
+        sql = f"SELECT {_COLUMNS} FROM entries WHERE key >= ? AND key < ? AND {live} {order}"
+        with self._errors():
+            rows = self._conn().execute(sql, (prefix, prefix + PREFIX_END, now, limit)).fetchall()
         return [_row(r) for r in rows]
 
     def search(
@@ -308,9 +330,18 @@ class SQLiteStore(SQLiteConnections, SQLiteCoordination):
                 out.setdefault(key, {})[op] = ts
         return out
 
-    def purge_ops(self, before: float) -> int:
+    def purge_ops(self, before: float, limit: int | None = None) -> int:
         with self._write() as conn:
-            count: int = conn.execute("DELETE FROM op_ids WHERE applied_at < ?", (before,)).rowcount
+            params: tuple[float, ...] = (before,)
+            if limit is None:
+                sql = "DELETE FROM op_ids WHERE applied_at < ?"
+            else:  # the oldest, through op_ids_applied_at (which carries the primary key)
+                sql = (
+                    "DELETE FROM op_ids WHERE (key, op_id) IN (SELECT key, op_id FROM op_ids "
+                    "WHERE applied_at < ? ORDER BY applied_at LIMIT ?)"
+                )
+                params = (before, limit)
+            count: int = conn.execute(sql, params).rowcount
             return count
 
     def get_meta(self, name: str) -> str | None:

@@ -207,6 +207,24 @@ async def test_beyond_the_window_the_list_pages_in_text_order(
     assert narrowed["order"] == "natural"  # few enough again under a narrower prefix
 
 
+async def test_a_list_outgrowing_the_window_between_pages_goes_on_after_the_cursor(
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A natural page's cursor past the whole window (entries added before it in text
+    order): the next page is what follows the cursor, not an empty page pointing back."""
+    monkeypatch.setattr(natural_order, "WINDOW", 4)
+    d = dashboard
+    for n in (1, 2, 3):
+        d.m.store(f"job/{n}", n)
+    first = await ok(d, "api/entries", prefix="job/", limit=2)
+    assert (first["order"], [e["key"] for e in first["entries"]]) == ("natural", ["job/1", "job/2"])
+    for name in ("0a", "0b", "0c"):
+        d.m.store(f"job/{name}", name)  # the window now ends at job/1
+    second = await ok(d, "api/entries", prefix="job/", limit=2, cursor=first["next_cursor"])
+    assert (second["order"], [e["key"] for e in second["entries"]]) == ("text", ["job/3"])
+    assert second["next_cursor"] is None
+
+
 async def test_a_search_narrows_the_entries_best_match_first(dashboard: Dashboard) -> None:
     d = dashboard
     d.m.store("job/auth", {"note": "rotate the auth tokens hourly"}, tags=["auth"])
