@@ -21,6 +21,7 @@ from lifecycle.store.sqlite.connections import SQLiteConnections, busy
 from lifecycle.store.sqlite.files import DATABASE, DATABASE_AND_WAL
 from lifecycle.store.sqlite.rows import COLUMNS as _COLUMNS
 from lifecycle.store.sqlite.rows import row_from as _row
+from lifecycle.store.text_index import SearchDoc
 
 _INSERT = (
     f"INSERT INTO entries (id, {_COLUMNS}, search_key, search_body) "
@@ -198,6 +199,39 @@ class SQLiteTransaction:
             self._index_ops += search.sync_ops(old, new)  # type: ignore[arg-type]
         self._indexed[key] = new
         self._queued_keys.add(key)
+
+    def take_absent(self, key: str) -> bool:
+        """True when the batch's read found no row for ``key`` and nothing has touched
+        it since; the key is then taken, as ``get`` would take it, for ``insert_new``."""
+        if self._announced is not None:
+            self._prefetch(self._announced)
+        if self._prefetched.get(key, _MISSING) is not None:
+            return False
+        del self._prefetched[key]
+        return True
+
+    def insert_new(self, key: str, values: tuple[object, ...], doc: SearchDoc) -> int:
+        """What ``put`` does for a key ``take_absent`` took: a new row, its change and
+        its index entry queued (``entries.batch_write``). ``values``: the columns from
+        ``policy`` to ``tombstone``, then the visible tags (a tuple; empty or None:
+        none)."""
+        row_id = self._next_id
+        if not row_id:
+            self._read_highest()
+            row_id = self._next_id
+        self._next_id = row_id + 1
+        revision = self.revisions[key] = self._next_revision
+        self._next_revision = revision + 1
+        policy = values[0]
+        self._changes[revision] = (key, "put", policy)  # type: ignore[assignment]
+        tags = values[12]
+        tags_json = search.tags_text(tags) if tags else None  # type: ignore[arg-type]
+        text_key, text_body = search.render(doc)
+        self._inserts.append((row_id, key, *values[:12], tags_json, revision, text_key, text_body))
+        self._index_ops.append((None, row_id, text_key, text_body, search.tag_tokens(tags_json)))
+        self._indexed[key] = (row_id, text_key, text_body, tags_json)
+        self._queued_keys.add(key)
+        return revision
 
     def _new_id(self) -> int:
         if not self._next_id:
