@@ -21,7 +21,7 @@ from lifecycle.basics.dataclass_lite import replace
 from lifecycle.entries import batch_write, preconditions, transitions
 from lifecycle.entries.entry import DeleteResult, StoreResult
 from lifecycle.entries.preconditions import NO_GUARD, Guard
-from lifecycle.entries.write_request import MAX_BATCH, PreparedWrite, WriteRequest, prepare
+from lifecycle.entries.write_request import MAX_BATCH, PreparedWrite, WriteRequest, prepare_many
 from lifecycle.errors import InvalidValueError
 from lifecycle.policies.retention import RetentionPolicy
 from lifecycle.policy_watch import PolicyWatcher
@@ -71,7 +71,7 @@ class Writer:
         self._policies.maybe_reload()
         now = self._clock.now()
         policies = self._policies.policies
-        prepared = [prepare(r, policies, now, self._component_id) for r in requests]
+        prepared = prepare_many(requests, policies, now, self._component_id)
         if not prepared:
             return []
         preconditions.check_issued(

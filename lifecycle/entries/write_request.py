@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from lifecycle.basics.arguments import check_actor, check_op_id, check_seconds, check_timestamp
 from lifecycle.basics.dataclass_lite import FrozenRecord
-from lifecycle.basics.keys import full_key
+from lifecycle.basics.keys import full_key, validate_key
 from lifecycle.entries import codec, crdt
 from lifecycle.entries.preconditions import NO_GUARD, Guard, check_guard
 from lifecycle.entries.provenance import check_provenance
@@ -157,48 +157,83 @@ def prepare(
     Nothing is written before every request of a call is prepared, so a bad
     entry in a batch changes nothing.
     """
-    k = full_key(request.key, request.namespace)
-    policy = policies.match(k)
+    return prepare_many((request,), policies, now, component_id)[0]
+
+
+def prepare_many(
+    requests: Sequence[WriteRequest],
+    policies: PolicySet,
+    now: float,
+    component_id: Callable[[str | None], str],
+) -> list[PreparedWrite]:
+    """``prepare`` of each request, in order (one loop: what is the same for every
+    request of a batch, the settings and this writer's own actor id, is looked up once;
+    a bulk load's requests usually carry a key and a value only)."""
+    match = policies.match
     settings = policies.settings
-    data = codec.serialize_value(request.value, k, settings.max_value_bytes)
-    strategy = policy.conflict_strategy.value
-    if strategy == crdt.COUNTER:
-        crdt.check_delta(request.value, k)
-    context = request.context
-    if context is not None and not isinstance(context, str):
-        raise InvalidValueError(
-            f"invalid context for key '{k}': must be the string memory_retrieve returned", key=k
+    max_bytes = settings.max_value_bytes
+    serialize = codec.serialize_value
+    digest = crdt.hash_serialized
+    own_actor: str | None = None
+    strategies: dict[int, str] = {}  # a policy's strategy (an enum's value is not free)
+    out: list[PreparedWrite] = []
+    for request in requests:
+        namespace = request.namespace
+        k = validate_key(request.key) if namespace is None else full_key(request.key, namespace)
+        policy = match(k)
+        value = request.value
+        data = serialize(value, k, max_bytes)
+        strategy = strategies.get(id(policy))
+        if strategy is None:
+            strategy = strategies[id(policy)] = policy.conflict_strategy.value
+        if strategy == crdt.COUNTER:
+            crdt.check_delta(value, k)
+        context = request.context
+        if context is not None and not isinstance(context, str):
+            raise InvalidValueError(
+                f"invalid context for key '{k}': must be the string memory_retrieve returned",
+                key=k,
+            )
+        agent = request.agent_id
+        if agent is None:
+            if own_actor is None:
+                own_actor = component_id(None)
+            actor = own_actor
+        else:
+            actor = component_id(check_actor(agent, k))
+        # (each check is skipped for an absent field, as each would return None for it)
+        timestamp = request.timestamp
+        ttl = request.ttl_seconds
+        op_id = request.op_id
+        tags = request.tags
+        provenance = request.provenance_type
+        guard = NO_GUARD
+        if (
+            request.if_revision is not None
+            or request.lock is not None
+            or request.lock_token is not None
+        ):
+            guard = check_guard(request.if_revision, request.lock, request.lock_token, k)
+        out.append(
+            PreparedWrite(
+                k,
+                value,
+                data,
+                digest(data),
+                policy,
+                None
+                if timestamp is None
+                else check_timestamp(
+                    timestamp, k, now=now, max_ahead=settings.max_clock_skew_seconds
+                ),
+                None if ttl is None else check_seconds(ttl, "ttl_seconds", k),
+                actor,
+                None if op_id is None else check_op_id(op_id, k),
+                crdt.decode_context(context, k) if context is not None else None,
+                None if tags is None else check_tags(tags, k),
+                guard,
+                strategy,
+                None if provenance is None else check_provenance(provenance, k),
+            )
         )
-    agent = request.agent_id
-    # (each check is skipped for an absent field, as each would return None for it: a
-    # bulk load's requests usually carry a key and a value only)
-    timestamp = request.timestamp
-    ttl = request.ttl_seconds
-    op_id = request.op_id
-    tags = request.tags
-    provenance = request.provenance_type
-    guard = NO_GUARD
-    if (
-        request.if_revision is not None
-        or request.lock is not None
-        or request.lock_token is not None
-    ):
-        guard = check_guard(request.if_revision, request.lock, request.lock_token, k)
-    return PreparedWrite(
-        k,
-        request.value,
-        data,
-        crdt.hash_serialized(data),
-        policy,
-        None
-        if timestamp is None
-        else check_timestamp(timestamp, k, now=now, max_ahead=settings.max_clock_skew_seconds),
-        None if ttl is None else check_seconds(ttl, "ttl_seconds", k),
-        component_id(check_actor(agent, k) if agent is not None else None),
-        None if op_id is None else check_op_id(op_id, k),
-        crdt.decode_context(context, k) if context is not None else None,
-        None if tags is None else check_tags(tags, k),
-        guard,
-        strategy,
-        None if provenance is None else check_provenance(provenance, k),
-    )
+    return out
