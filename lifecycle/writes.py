@@ -83,7 +83,8 @@ class Writer:
         except _Rejected as rejected:
             return rejected.results
         done = tx.revisions
-        return [_stamped(r, done[r.key]) if r.applied else r for r in results]
+        # (a result of the batch path has its revision: nothing else writes one before now)
+        return [_stamped(r, done[r.key]) if r.applied and not r.revision else r for r in results]
 
     def _apply_all(self, tx: Transaction, prepared: list[PreparedWrite]) -> list[StoreResult]:
         if (

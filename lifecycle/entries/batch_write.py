@@ -20,7 +20,7 @@ paths and compares every row, index entry, change-log row and result.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from lifecycle.basics.clock import Clock
 from lifecycle.entries import codec, crdt, searchable
@@ -32,8 +32,7 @@ _NEVER = float("-inf")  # the timestamp of a key never written (``crdt.initial``
 _LWW = crdt.LWW
 _JSON = codec.CODEC_JSON
 _quote = codec.quote
-_View = crdt.View
-_document = searchable.document
+_document = searchable.value_document
 _encode_bytes = codec.encode_bytes
 _new_result = StoreResult.__new__
 _set = object.__setattr__
@@ -46,10 +45,25 @@ class BatchTransaction(Protocol):
         """True (and the key is taken) when the transaction read ``key`` as absent and
         has not written it since."""
 
-    def insert_new(self, key: str, values: tuple[Any, ...], doc: SearchDoc) -> int:
-        """Queue a new row and its index entry; return its revision. ``values``: the
-        columns from ``policy`` to ``tombstone`` in ``put``'s order, then the visible tags
-        (a tuple, or None for none)."""
+    def insert_new(
+        self,
+        key: str,
+        policy: str,
+        strategy: str,
+        cleanup: str,
+        codec: str,
+        payload: bytes,
+        size_bytes: int,
+        created_at: float,
+        updated_at: float,
+        expires_at: float | None,
+        ttl_seconds: float | None,
+        actor: str,
+        tags: Sequence[str] | None,
+        doc: SearchDoc,
+    ) -> int:
+        """Queue a new live row (its visible ``tags``; empty or None: none) and its index
+        entry; return its revision."""
 
 
 def write_batch(
@@ -111,22 +125,19 @@ def write_batch(
             cleanup = cleanups[id(policy)] = policy.cleanup_strategy.value
         revision = insert_new(
             key,
-            (
-                policy.namespace,
-                _LWW,
-                cleanup,
-                codec_name,
-                payload,
-                size,
-                ts or now,
-                ts,
-                expires,
-                w.ttl_seconds,
-                actor or default_actor,
-                0,
-                tag_list,
-            ),
-            _document(key, _View(True, value, (), actor, ts)),
+            policy.namespace,
+            _LWW,
+            cleanup,
+            codec_name,
+            payload,
+            size,
+            ts or now,
+            ts,
+            expires,
+            w.ttl_seconds,
+            actor or default_actor,
+            tag_list,
+            _document(key, value),
         )
         is_expired = expires is not None and expires <= now
         result = _new_result(StoreResult)

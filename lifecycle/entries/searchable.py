@@ -135,6 +135,18 @@ def document(key: str, seen: View) -> SearchDoc:
     return SearchDoc(key=key_text, body=token_text(view_strings(seen)))
 
 
+def value_document(key: str, value: Any) -> SearchDoc:
+    """``document`` of an entry whose one value is ``value`` (no siblings): a new
+    last-write-wins key, without building its view."""
+    if key.isascii() and len(key) <= MAX_TOKEN_CHARS:
+        key_text = key.translate(_ASCII_TOKENS)
+    else:
+        key_text = token_text([key.replace("/", " ")])
+    texts: list[str] = []
+    _collect(value, texts)
+    return SearchDoc(key_text, token_text(texts))
+
+
 # ------------------------------------------------------------------ snippets
 
 SNIPPET_CHARS = 160

@@ -21,7 +21,7 @@ from lifecycle.store.sqlite.connections import SQLiteConnections, busy
 from lifecycle.store.sqlite.files import DATABASE, DATABASE_AND_WAL
 from lifecycle.store.sqlite.rows import COLUMNS as _COLUMNS
 from lifecycle.store.sqlite.rows import row_from as _row
-from lifecycle.store.text_index import SearchDoc
+from lifecycle.store.text_index import STRING_SEPARATOR, SearchDoc
 
 _INSERT = (
     f"INSERT INTO entries (id, {_COLUMNS}, search_key, search_body) "
@@ -52,6 +52,7 @@ _RECORD_OPS = (
     "DO UPDATE SET applied_at = MAX(applied_at, excluded.applied_at)"
 )
 _MISSING = object()
+_SQLITE_SEPARATOR = f" {search.SEPARATOR} "
 
 
 class SQLiteTransaction:
@@ -210,11 +211,25 @@ class SQLiteTransaction:
         del self._prefetched[key]
         return True
 
-    def insert_new(self, key: str, values: tuple[object, ...], doc: SearchDoc) -> int:
-        """What ``put`` does for a key ``take_absent`` took: a new row, its change and
-        its index entry queued (``entries.batch_write``). ``values``: the columns from
-        ``policy`` to ``tombstone``, then the visible tags (a tuple; empty or None:
-        none)."""
+    def insert_new(
+        self,
+        key: str,
+        policy: str,
+        strategy: str,
+        cleanup: str,
+        codec: str,
+        payload: bytes,
+        size_bytes: int,
+        created_at: float,
+        updated_at: float,
+        expires_at: float | None,
+        ttl_seconds: float | None,
+        actor: str,
+        tags: Sequence[str] | None,
+        doc: SearchDoc,
+    ) -> int:
+        """What ``put`` does for a live row of a key ``take_absent`` took: the row, its
+        change and its index entry queued (``entries.batch_write``); its revision."""
         row_id = self._next_id
         if not row_id:
             self._read_highest()
@@ -222,13 +237,35 @@ class SQLiteTransaction:
         self._next_id = row_id + 1
         revision = self.revisions[key] = self._next_revision
         self._next_revision = revision + 1
-        policy = values[0]
-        self._changes[revision] = (key, "put", policy)  # type: ignore[assignment]
-        tags = values[12]
-        tags_json = search.tags_text(tags) if tags else None  # type: ignore[arg-type]
-        text_key, text_body = search.render(doc)
-        self._inserts.append((row_id, key, *values[:12], tags_json, revision, text_key, text_body))
-        self._index_ops.append((None, row_id, text_key, text_body, search.tag_tokens(tags_json)))
+        self._changes[revision] = (key, "put", policy)
+        tags_json = search.tags_text(tags) if tags else None
+        text_key = doc[0]
+        text_body = doc[1].replace(STRING_SEPARATOR, _SQLITE_SEPARATOR)  # ``search.render``
+        self._inserts.append(
+            (
+                row_id,
+                key,
+                policy,
+                strategy,
+                cleanup,
+                codec,
+                payload,
+                size_bytes,
+                created_at,
+                updated_at,
+                expires_at,
+                ttl_seconds,
+                actor,
+                0,
+                tags_json,
+                revision,
+                text_key,
+                text_body,
+            )
+        )
+        self._index_ops.append(
+            (None, row_id, text_key, text_body, search.tag_tokens(tags_json) if tags else None)
+        )
         self._indexed[key] = (row_id, text_key, text_body, tags_json)
         self._queued_keys.add(key)
         return revision
