@@ -121,13 +121,17 @@ def token_text(texts: list[str]) -> str:
     ``STRING_SEPARATOR`` (which also separates phrases inside a text that holds it).
 
     Entries are indexed on every write, so this is the hot path: all-ASCII text (the
-    common case) goes through one ``str.translate`` over the whole value (letters
-    lower-cased, everything but letters and digits a space), which gives the same
-    tokens as ``tokens`` string by string."""
+    common case) goes through one translation over the whole value (letters
+    lower-cased, everything but letters and digits a space; a byte table), which gives
+    the same tokens as ``tokens`` string by string."""
     joined = STRING_SEPARATOR.join(texts)
     if joined.isascii():
         out = joined.encode("ascii").translate(_ASCII_BYTES).decode("ascii")
-        if max(map(len, texts), default=0) > MAX_TOKEN_CHARS and re.search(_ASCII_TOO_LONG, out):
+        if (  # (no text is longer than the whole, and ``max`` is not asked for a default)
+            len(joined) > MAX_TOKEN_CHARS
+            and max(map(len, texts)) > MAX_TOKEN_CHARS
+            and re.search(_ASCII_TOO_LONG, out)
+        ):
             out = re.sub(_ASCII_TOO_LONG, "", out)
         return out
     return STRING_SEPARATOR.join(
