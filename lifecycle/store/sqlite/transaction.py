@@ -53,6 +53,9 @@ _RECORD_OPS = (
     "DO UPDATE SET applied_at = MAX(applied_at, excluded.applied_at)"
 )
 _MISSING = object()
+# _BLOB: payloads are bound as ``bytearray``, which sqlite3 writes as the same BLOB as
+# ``bytes``; for ``bytes`` (and ``None``) it first looks for an adapter, and the failed
+# ``PrepareProtocol.__adapt__`` lookup formats an AttributeError: ~3k instructions a value.
 _SQLITE_SEPARATOR = f" {search.SEPARATOR} "
 
 
@@ -175,7 +178,7 @@ class SQLiteTransaction:
             row.strategy,
             row.cleanup,
             row.codec,
-            row.payload,
+            bytearray(row.payload),  # (as a BLOB, without an adapter lookup: see _BLOB)
             row.size_bytes,
             row.created_at,
             row.updated_at,
@@ -251,7 +254,7 @@ class SQLiteTransaction:
                 strategy,
                 cleanup,
                 codec,
-                payload,
+                bytearray(payload),  # (see _BLOB)
                 size_bytes,
                 created_at,
                 updated_at,
