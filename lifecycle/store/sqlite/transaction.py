@@ -27,6 +27,13 @@ _INSERT = (
     f"INSERT INTO entries (id, {_COLUMNS}, search_key, search_body) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+# a new live row with no expiry, TTL or tags (``insert_new``): those columns are NULL, the
+# tombstone flag is its default 0
+_INSERT_BARE = (
+    "INSERT INTO entries (id, key, policy, strategy, cleanup, codec, payload, size_bytes, "
+    "created_at, updated_at, actor, revision, search_key, search_body) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 _UPDATE = (
     "UPDATE entries SET policy=?, strategy=?, cleanup=?, codec=?, payload=?, size_bytes=?, "
     "created_at=?, updated_at=?, expires_at=?, ttl_seconds=?, actor=?, tombstone=?, tags=?, "
@@ -93,6 +100,7 @@ class SQLiteTransaction:
         self._inserts: list[tuple[object, ...]] = []
         self._updates: list[tuple[object, ...]] = []
         self._index_ops: list[tuple[object, ...]] = []
+        self._inserts_bare: list[tuple[object, ...]] = []  # ``insert_new``'s, nothing NULL
         self._index_new: list[tuple[int, str, str]] = []  # ``insert_new``'s, without tags
         self._changes: dict[int, tuple[str, str, str]] = {}
         self._ops: list[tuple[str, str, float]] = []
@@ -246,28 +254,49 @@ class SQLiteTransaction:
         tags_json = search.tags_text(tags) if tags else None
         text_key = doc[0]
         text_body = doc[1].replace(STRING_SEPARATOR, _SQLITE_SEPARATOR)  # ``search.render``
-        self._inserts.append(
-            (
-                row_id,
-                key,
-                policy,
-                strategy,
-                cleanup,
-                codec,
-                bytearray(payload),  # (see _BLOB)
-                size_bytes,
-                created_at,
-                updated_at,
-                expires_at,
-                ttl_seconds,
-                actor,
-                0,
-                tags_json,
-                revision,
-                text_key,
-                text_body,
+        if expires_at is None and ttl_seconds is None and tags_json is None:
+            # (the columns left NULL are left out: no NULLs to bind, see _BLOB)
+            self._inserts_bare.append(
+                (
+                    row_id,
+                    key,
+                    policy,
+                    strategy,
+                    cleanup,
+                    codec,
+                    bytearray(payload),
+                    size_bytes,
+                    created_at,
+                    updated_at,
+                    actor,
+                    revision,
+                    text_key,
+                    text_body,
+                )
             )
-        )
+        else:
+            self._inserts.append(
+                (
+                    row_id,
+                    key,
+                    policy,
+                    strategy,
+                    cleanup,
+                    codec,
+                    bytearray(payload),  # (see _BLOB)
+                    size_bytes,
+                    created_at,
+                    updated_at,
+                    expires_at,
+                    ttl_seconds,
+                    actor,
+                    0,
+                    tags_json,
+                    revision,
+                    text_key,
+                    text_body,
+                )
+            )
         if tags:
             self._index_ops.append(
                 (None, row_id, text_key, text_body, search.tag_tokens(tags_json))
@@ -333,6 +362,7 @@ class SQLiteTransaction:
         for statement, rows in (
             (_UPDATE, self._updates),
             (_INSERT, self._inserts),
+            (_INSERT_BARE, self._inserts_bare),
             (search.INDEX_OP, self._index_ops),
             (_INDEX_NEW, self._index_new),
             (_LOG, changes),
@@ -343,7 +373,7 @@ class SQLiteTransaction:
             elif rows:
                 conn.executemany(statement, rows)
         self._updates, self._inserts, self._index_ops, self._changes = [], [], [], {}
-        self._index_new = []
+        self._index_new, self._inserts_bare = [], []
         self._ops, self._queued_ops, self._queued_keys = [], set(), set()
 
     # ------------------------------------------------------------ other tables
