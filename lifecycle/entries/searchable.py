@@ -107,10 +107,7 @@ _ASCII_TOKENS = str.maketrans(
 # the same table for ASCII bytes: ``str.translate`` with a dict looks each character up
 # in the dict (~70 instructions a character, a tenth of a bulk load's Python per entry);
 # ``bytes.translate`` indexes a 256-byte table (ASCII text encodes and decodes by copying)
-_ASCII_BYTES = bytes(
-    ord(_ASCII_TOKENS[c]) if c < 128 else c  # type: ignore[arg-type]
-    for c in range(256)
-)
+_ASCII_BYTES = bytes(ord(_ASCII_TOKENS[c]) if c < 128 else c for c in range(256))
 
 
 _ASCII_TOO_LONG = rf"(?<![0-9a-z])[0-9a-z]{{{MAX_TOKEN_CHARS + 1},}}"  # re caches it
