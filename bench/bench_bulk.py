@@ -68,6 +68,24 @@ def _batch_rows(conn: sqlite3.Connection, keys: list[str]) -> tuple[list[Any], .
     return full, bare, index, index_bare, changes
 
 
+FLOOR_STATEMENTS = (
+    f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES ({','.join('?' * 18)})",
+    f"INSERT INTO entries ({BARE_COLUMNS}) VALUES ({','.join('?' * 14)})",
+    "INSERT INTO search(rowid, k, body, tags) VALUES (?, ?, ?, ?)",
+    "INSERT INTO search(rowid, k, body) VALUES (?, ?, ?)",
+    "INSERT INTO changes VALUES (?, ?, ?, ?)",
+)
+
+
+def write_floor(conn: sqlite3.Connection, batch: tuple[list[Any], ...]) -> None:
+    """The floor's timed part: one transaction, one ``executemany`` per kind of row."""
+    conn.execute("BEGIN IMMEDIATE")
+    for statement, rows in zip(FLOOR_STATEMENTS, batch, strict=True):
+        if rows:
+            conn.executemany(statement, rows)
+    conn.execute("COMMIT")
+
+
 def _bare(row: Any) -> bool:
     """No expiry, TTL or tags: the row's NULL columns can be left out of its insert."""
     return bool(row[10] is None and row[11] is None and row[14] is None and row[13] == 0)
@@ -103,8 +121,6 @@ def load(tmp: Path, n: int, value: Callable[[int], Any]) -> tuple[Timer, Timer]:
     conn = sqlite3.connect(target, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    marks = ",".join("?" * 18)
-    bare_marks = ",".join("?" * 14)
     with MemoryLifecycleManager(store=str(tmp / "ours.db")) as m:
         m.store("notes/warm", 1)  # connections open, policies loaded
         source = sqlite3.connect(tmp / "ours.db")
@@ -120,17 +136,7 @@ def load(tmp: Path, n: int, value: Callable[[int], Any]) -> tuple[Timer, Timer]:
             )
             assert len(full) + len(bare) == len(items)
             with floor:
-                conn.execute("BEGIN IMMEDIATE")
-                for statement, rows in (
-                    (f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES ({marks})", full),
-                    (f"INSERT INTO entries ({BARE_COLUMNS}) VALUES ({bare_marks})", bare),
-                    ("INSERT INTO search(rowid, k, body, tags) VALUES (?, ?, ?, ?)", index),
-                    ("INSERT INTO search(rowid, k, body) VALUES (?, ?, ?)", index_bare),
-                    ("INSERT INTO changes VALUES (?, ?, ?, ?)", changes),
-                ):
-                    if rows:
-                        conn.executemany(statement, rows)
-                conn.execute("COMMIT")
+                write_floor(conn, (full, bare, index, index_bare, changes))
         source.close()
         assert m.get_stats()["total_entries"] == n + 1
     conn.close()
