@@ -96,6 +96,10 @@ def observed(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         conn.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, search, 'instance')")
         return {
             "entries": conn.execute("SELECT * FROM entries ORDER BY id").fetchall(),
+            "types": conn.execute(  # how each value is stored (a BLOB, NULL, a REAL ...)
+                "SELECT typeof(payload), typeof(expires_at), typeof(ttl_seconds), "
+                "typeof(tags), typeof(tombstone), typeof(created_at) FROM entries ORDER BY id"
+            ).fetchall(),
             "changes": conn.execute("SELECT * FROM changes ORDER BY revision").fetchall(),
             "op_ids": conn.execute("SELECT * FROM op_ids ORDER BY key, op_id").fetchall(),
             "index": conn.execute("SELECT * FROM temp.terms ORDER BY 1, 2, 3, 4").fetchall(),
@@ -204,6 +208,9 @@ def test_a_load_of_new_keys_takes_the_batch_path(
     with pair(tmp_path) as p:
         p.store_many([{"key": f"notes/n{i}", "value": {"alpha": i}} for i in range(50)])
         assert calls == [f"notes/n{i}" for i in range(50)]
+        assert set(observed(p.paths[0])["types"]) == {
+            ("blob", "null", "null", "null", "integer", "real")
+        }
         calls.clear()
         p.store_many(
             [
