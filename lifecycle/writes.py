@@ -18,10 +18,10 @@ from typing import Literal
 
 from lifecycle.basics.clock import Clock
 from lifecycle.basics.dataclass_lite import replace
-from lifecycle.entries import preconditions, transitions
+from lifecycle.entries import batch_write, preconditions, transitions
 from lifecycle.entries.entry import DeleteResult, StoreResult
-from lifecycle.entries.preconditions import Guard
-from lifecycle.entries.write_request import MAX_BATCH, PreparedWrite, WriteRequest, prepare
+from lifecycle.entries.preconditions import NO_GUARD, Guard
+from lifecycle.entries.write_request import MAX_BATCH, PreparedWrite, WriteRequest, prepare_many
 from lifecycle.errors import InvalidValueError
 from lifecycle.policies.retention import RetentionPolicy
 from lifecycle.policy_watch import PolicyWatcher
@@ -52,6 +52,9 @@ class Writer:
         self._policies = policies
         self._component_id = component_id
         self._agent_id = agent_id
+        # the batch path for new last-write-wins keys (``entries.batch_write``); off, every
+        # write takes the general rules (the differential tests compare the two)
+        self.batch_path = True
 
     def _terms(self, policy: RetentionPolicy, now: float) -> transitions.WriteTerms:
         settings = self._policies.policies.settings
@@ -68,7 +71,7 @@ class Writer:
         self._policies.maybe_reload()
         now = self._clock.now()
         policies = self._policies.policies
-        prepared = [prepare(r, policies, now, self._component_id) for r in requests]
+        prepared = prepare_many(requests, policies, now, self._component_id)
         if not prepared:
             return []
         preconditions.check_issued(
@@ -80,9 +83,24 @@ class Writer:
         except _Rejected as rejected:
             return rejected.results
         done = tx.revisions
-        return [_stamped(r, done[r.key]) if r.applied else r for r in results]
+        # (a result of the batch path has its revision: nothing else writes one before now)
+        return [_stamped(r, done[r.key]) if r.applied and not r.revision else r for r in results]
 
     def _apply_all(self, tx: Transaction, prepared: list[PreparedWrite]) -> list[StoreResult]:
+        if (
+            self.batch_path
+            and len(prepared) > 1
+            and hasattr(tx, "take_absent")
+            and all(w.guard is NO_GUARD for w in prepared)
+        ):
+            # nothing can be refused: new last-write-wins keys in one loop, the rest as below
+            return batch_write.write_batch(
+                tx,  # type: ignore[arg-type]
+                prepared,
+                self._clock,
+                self._agent_id,
+                lambda w, now: self._apply(tx, w, tx.get(w.key), now),
+            )
         results: list[StoreResult] = []
         before: dict[str, Row | None] = {}  # each key as it was before this batch
         changed: set[str] = set()

@@ -22,6 +22,17 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def validate_key(key: object, *, what: str = "key") -> str:
     """Return ``key`` if it follows the key rules, else raise ``InvalidKeyError``."""
+    if (  # the common key, accepted without the regexes below (every write checks one)
+        type(key) is str
+        and key.isascii()
+        and key.isprintable()  # (ASCII: no character in \x00-\x1f or \x7f)
+        and 0 < len(key) <= MAX_KEY_LENGTH
+        and "//" not in key
+        and "." not in key
+        and key[0] != "/"
+        and key[-1] != "/"
+    ):
+        return key
     if not isinstance(key, str):
         raise InvalidKeyError(
             f"invalid {what} {clip(key)}: must be a string such as 'coordination/agent1/status'",

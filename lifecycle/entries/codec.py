@@ -137,7 +137,8 @@ def serialize_value(
     value: Any, key: str | None = None, max_bytes: int = DEFAULT_MAX_VALUE_BYTES
 ) -> bytes:
     """Check and serialize one value, enforcing the size limit."""
-    check_json(value, key)
+    if not _plain(value):  # (``check_json``, one call fewer: every write passes here)
+        _check(value, key, "value")
     try:
         data = _dumps(value).encode("utf-8")
     except (ValueError, TypeError, RecursionError) as exc:

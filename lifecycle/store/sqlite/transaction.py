@@ -21,10 +21,18 @@ from lifecycle.store.sqlite.connections import SQLiteConnections, busy
 from lifecycle.store.sqlite.files import DATABASE, DATABASE_AND_WAL
 from lifecycle.store.sqlite.rows import COLUMNS as _COLUMNS
 from lifecycle.store.sqlite.rows import row_from as _row
+from lifecycle.store.text_index import STRING_SEPARATOR, SearchDoc
 
 _INSERT = (
     f"INSERT INTO entries (id, {_COLUMNS}, search_key, search_body) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+# a new live row with no expiry, TTL or tags (``insert_new``): those columns are NULL, the
+# tombstone flag is its default 0
+_INSERT_BARE = (
+    "INSERT INTO entries (id, key, policy, strategy, cleanup, codec, payload, size_bytes, "
+    "created_at, updated_at, actor, revision, search_key, search_body) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _UPDATE = (
     "UPDATE entries SET policy=?, strategy=?, cleanup=?, codec=?, payload=?, size_bytes=?, "
@@ -45,12 +53,17 @@ _SELECT_MANY_FOR_WRITE = (
     "WHERE key IN (SELECT value FROM json_each(?))"
 )
 _HIGHEST_ID_AND_REVISION = f"SELECT (SELECT COALESCE(MAX(id), 0) FROM entries), ({changelog.HEAD})"
+_INDEX_NEW = "INSERT INTO search(rowid, k, body) VALUES (?, ?, ?)"
 _LOG = "INSERT INTO changes (revision, key, op, policy) VALUES (?, ?, ?, ?)"
 _RECORD_OPS = (
     "INSERT INTO op_ids VALUES (?, ?, ?) ON CONFLICT(key, op_id) "
     "DO UPDATE SET applied_at = MAX(applied_at, excluded.applied_at)"
 )
 _MISSING = object()
+# _BLOB: payloads are bound as ``bytearray``, which sqlite3 writes as the same BLOB as
+# ``bytes``; for ``bytes`` (and ``None``) it first looks for an adapter, and the failed
+# ``PrepareProtocol.__adapt__`` lookup formats an AttributeError: ~3k instructions a value.
+_SQLITE_SEPARATOR = f" {search.SEPARATOR} "
 
 
 class SQLiteTransaction:
@@ -87,6 +100,8 @@ class SQLiteTransaction:
         self._inserts: list[tuple[object, ...]] = []
         self._updates: list[tuple[object, ...]] = []
         self._index_ops: list[tuple[object, ...]] = []
+        self._inserts_bare: list[tuple[object, ...]] = []  # ``insert_new``'s, nothing NULL
+        self._index_new: list[tuple[int, str, str]] = []  # ``insert_new``'s, without tags
         self._changes: dict[int, tuple[str, str, str]] = {}
         self._ops: list[tuple[str, str, float]] = []
         self._queued_ops: set[tuple[str, str]] = set()
@@ -171,7 +186,7 @@ class SQLiteTransaction:
             row.strategy,
             row.cleanup,
             row.codec,
-            row.payload,
+            bytearray(row.payload),  # (as a BLOB, without an adapter lookup: see _BLOB)
             row.size_bytes,
             row.created_at,
             row.updated_at,
@@ -198,6 +213,100 @@ class SQLiteTransaction:
             self._index_ops += search.sync_ops(old, new)  # type: ignore[arg-type]
         self._indexed[key] = new
         self._queued_keys.add(key)
+
+    def take_absent(self, key: str) -> bool:
+        """True when the batch's read found no row for ``key`` and nothing has touched
+        it since; the key is then taken, as ``get`` would take it, for ``insert_new``."""
+        if self._announced is not None:
+            self._prefetch(self._announced)
+        if self._prefetched.get(key, _MISSING) is not None:
+            return False
+        del self._prefetched[key]
+        return True
+
+    def insert_new(
+        self,
+        key: str,
+        policy: str,
+        strategy: str,
+        cleanup: str,
+        codec: str,
+        payload: bytes,
+        size_bytes: int,
+        created_at: float,
+        updated_at: float,
+        expires_at: float | None,
+        ttl_seconds: float | None,
+        actor: str,
+        tags: Sequence[str] | None,
+        doc: SearchDoc,
+    ) -> int:
+        """What ``put`` does for a live row of a key ``take_absent`` took: the row, its
+        change and its index entry queued (``entries.batch_write``); its revision."""
+        row_id = self._next_id
+        if not row_id:
+            self._read_highest()
+            row_id = self._next_id
+        self._next_id = row_id + 1
+        revision = self.revisions[key] = self._next_revision
+        self._next_revision = revision + 1
+        self._changes[revision] = (key, "put", policy)
+        tags_json = search.tags_text(tags) if tags else None
+        text_key = doc[0]
+        text_body = doc[1].replace(STRING_SEPARATOR, _SQLITE_SEPARATOR)  # ``search.render``
+        if expires_at is None and ttl_seconds is None and tags_json is None:
+            # (the columns left NULL are left out: no NULLs to bind, see _BLOB)
+            self._inserts_bare.append(
+                (
+                    row_id,
+                    key,
+                    policy,
+                    strategy,
+                    cleanup,
+                    codec,
+                    bytearray(payload),
+                    size_bytes,
+                    created_at,
+                    updated_at,
+                    actor,
+                    revision,
+                    text_key,
+                    text_body,
+                )
+            )
+        else:
+            self._inserts.append(
+                (
+                    row_id,
+                    key,
+                    policy,
+                    strategy,
+                    cleanup,
+                    codec,
+                    bytearray(payload),  # (see _BLOB)
+                    size_bytes,
+                    created_at,
+                    updated_at,
+                    expires_at,
+                    ttl_seconds,
+                    actor,
+                    0,
+                    tags_json,
+                    revision,
+                    text_key,
+                    text_body,
+                )
+            )
+        if tags:
+            self._index_ops.append(
+                (None, row_id, text_key, text_body, search.tag_tokens(tags_json))
+            )
+        else:  # (no NULLs to bind: sqlite3 looks for an adapter for each None, ~1.5k
+            # instructions; a new row's index insert has no order to keep with other ops)
+            self._index_new.append((row_id, text_key, text_body))
+        self._indexed[key] = (row_id, text_key, text_body, tags_json)
+        self._queued_keys.add(key)
+        return revision
 
     def _new_id(self) -> int:
         if not self._next_id:
@@ -253,7 +362,9 @@ class SQLiteTransaction:
         for statement, rows in (
             (_UPDATE, self._updates),
             (_INSERT, self._inserts),
+            (_INSERT_BARE, self._inserts_bare),
             (search.INDEX_OP, self._index_ops),
+            (_INDEX_NEW, self._index_new),
             (_LOG, changes),
             (_RECORD_OPS, self._ops),
         ):
@@ -262,6 +373,7 @@ class SQLiteTransaction:
             elif rows:
                 conn.executemany(statement, rows)
         self._updates, self._inserts, self._index_ops, self._changes = [], [], [], {}
+        self._index_new, self._inserts_bare = [], []
         self._ops, self._queued_ops, self._queued_keys = [], set(), set()
 
     # ------------------------------------------------------------ other tables

@@ -3,12 +3,22 @@ as no prefix, in every call that takes one (store, retrieve, delete, list, searc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lifecycle import MemoryLifecycleManager
-from lifecycle.basics.keys import full_key, namespace_prefix, scoped_prefix
+from lifecycle.basics.keys import (
+    MAX_KEY_LENGTH,
+    full_key,
+    namespace_prefix,
+    scoped_prefix,
+    validate_key,
+)
+from lifecycle.errors import InvalidKeyError
 
 MakeManager = Callable[..., MemoryLifecycleManager]
 
@@ -49,3 +59,26 @@ def test_default_namespace_calls_meet_plain_keys_in_one_store(make_manager: Make
     assert [r["key"] for r in m.search("jwt", namespace="default")["results"]] == ["strategy"]
     assert m.delete("strategy", namespace="default") is True
     assert m.retrieve("strategy") is None
+
+
+@given(
+    key=st.text(
+        alphabet=st.sampled_from(["a", "Z", "0", "/", ".", "-", " ", "\x00", "\x1f", "\x7f", "é"]),
+        max_size=12,
+    )
+    | st.sampled_from(["a" * 512, "a" * 513, "/a", "a/", "a//b", "a/./b", "a/../b", "a.b/c"])
+)
+def test_the_common_keys_shortcut_accepts_only_what_the_rules_accept(key: str) -> None:
+    """``validate_key`` accepts plain ASCII keys without its regexes; whatever it accepts
+    follows every key rule (1-512 characters, no control character, no empty, ``.`` or
+    ``..`` segment), and whatever breaks one is refused."""
+    follows = (
+        0 < len(key) <= MAX_KEY_LENGTH
+        and re.search(r"[\x00-\x1f\x7f]", key) is None
+        and all(segment not in ("", ".", "..") for segment in key.split("/"))
+    )
+    if follows:
+        assert validate_key(key) == key
+    else:
+        with pytest.raises(InvalidKeyError):
+            validate_key(key)

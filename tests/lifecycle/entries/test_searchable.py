@@ -88,3 +88,14 @@ def test_the_ascii_fast_path_marks_the_same_words_as_tokenizing_each_word(
     assert snippet(values, set(exact), tuple(prefixes)) == _snippet_word_by_word(
         values, set(exact), tuple(prefixes)
     )
+
+
+def test_the_ascii_byte_table_translates_as_the_character_table() -> None:
+    """ASCII text is tokenized through a 256-byte table (``bytes.translate``); each of the
+    128 ASCII characters comes out of it as out of the character table."""
+    from lifecycle.entries.searchable import _ASCII_BYTES, _ASCII_TOKENS
+
+    text = "".join(chr(c) for c in range(128))
+    assert text.encode("ascii").translate(_ASCII_BYTES).decode("ascii") == text.translate(
+        _ASCII_TOKENS
+    )

@@ -1,0 +1,162 @@
+"""A batch's first writes of new keys under last-write-wins, in one loop.
+
+Why a second spelling of a rule ``transitions.write`` already has: a bulk load is a
+thousand writes of keys that do not exist yet, and the general path builds five
+objects per write on the way (the effect, the row, the result, the queued tuples,
+the index document), each with its calls; at a thousand rows per batch those
+objects, not the work, were most of a load's Python (issue 24). Here the same
+outcome is computed straight into the tuples the store queues and the result.
+
+What takes this path, and only this: a prepared write under last-write-wins with
+no guard, no op id and no context, whose key the transaction read as absent and has
+not written yet (``take_absent``). Everything else (an existing row, expired or
+not; a second write of a key in the batch; another strategy; an op id) goes
+through ``transitions.write`` as before. What a write here produces is what
+``transitions._first_lww_write`` and ``build_row`` produce for it, field for field:
+``tests/lifecycle/test_batch_write.py`` applies the same batches through both
+paths and compares every row, index entry, change-log row and result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from lifecycle.basics.clock import Clock
+from lifecycle.entries import codec, crdt, searchable
+from lifecycle.entries.entry import StoreResult
+from lifecycle.entries.write_request import PreparedWrite
+from lifecycle.store.text_index import SearchDoc
+
+_NEVER = float("-inf")  # the timestamp of a key never written (``crdt.initial``)
+_LWW = crdt.LWW
+_JSON = codec.CODEC_JSON
+_quote = codec.quote
+_document = searchable.value_document
+_encode_bytes = codec.encode_bytes
+_new_result = StoreResult.__new__
+_set = object.__setattr__
+
+
+class BatchTransaction(Protocol):
+    """What this path needs of a store's transaction besides the contract's."""
+
+    def take_absent(self, key: str) -> bool:
+        """True (and the key is taken) when the transaction read ``key`` as absent and
+        has not written it since."""
+
+    def insert_new(
+        self,
+        key: str,
+        policy: str,
+        strategy: str,
+        cleanup: str,
+        codec: str,
+        payload: bytes,
+        size_bytes: int,
+        created_at: float,
+        updated_at: float,
+        expires_at: float | None,
+        ttl_seconds: float | None,
+        actor: str,
+        tags: Sequence[str] | None,
+        doc: SearchDoc,
+    ) -> int:
+        """Queue a new live row (its visible ``tags``; empty or None: none) and its index
+        entry; return its revision."""
+
+
+def write_batch(
+    tx: BatchTransaction,
+    prepared: Sequence[PreparedWrite],
+    clock: Clock,
+    default_actor: str,
+    general: Callable[[PreparedWrite, float], StoreResult],
+) -> list[StoreResult]:
+    """Apply ``prepared`` (no guards) in order: new last-write-wins keys here, anything
+    else through ``general(w, now)`` (the general rules, which read the row)."""
+    results: list[StoreResult] = []
+    append = results.append
+    now_of = clock.now
+    stamp = clock.stamp
+    take_absent = tx.take_absent
+    insert_new = tx.insert_new
+    cleanups: dict[int, str] = {}  # a policy's cleanup strategy (an enum's value is not free)
+    for w in prepared:
+        now = now_of()
+        ts = w.timestamp
+        if not (
+            w.strategy == _LWW
+            and w.op_id is None
+            and w.context is None
+            and (ts is None or ts > _NEVER)  # (-inf: the general rules decide)
+            and take_absent(w.key)
+        ):
+            append(general(w, now))
+            continue
+        if ts is None:
+            ts = stamp()
+        key = w.key
+        actor = w.actor
+        value = w.value
+        policy = w.policy
+        # the stored document, as ``transitions.encode`` splices it
+        tail = "}"
+        tag_list = w.tags
+        if tag_list is not None:
+            tail += f',"t":{codec.dumps({"ts": ts, "a": actor, "v": list(tag_list)})}'
+        if w.provenance is not None:
+            tail += f',"p":{codec.dumps({"ts": ts, "a": actor, "v": w.provenance})}'
+        raw = (
+            f'{{"s":{{"ts":{ts!r},"a":{_quote(actor)},"h":"{w.data_hash}","v":'.encode()
+            + w.data
+            + (tail + "}").encode()
+        )
+        if policy.compression_enabled and len(raw) > policy.compression_threshold_bytes:
+            codec_name, payload, size = _encode_bytes(
+                raw, compress=True, threshold_bytes=policy.compression_threshold_bytes
+            )
+        else:
+            codec_name, payload, size = _JSON, raw, len(raw)
+        ttl = policy.ttl_seconds if w.ttl_seconds is None else w.ttl_seconds
+        expires = None if ttl <= 0 else ts + ttl
+        cleanup = cleanups.get(id(policy))
+        if cleanup is None:
+            cleanup = cleanups[id(policy)] = policy.cleanup_strategy.value
+        revision = insert_new(
+            key,
+            policy.namespace,
+            _LWW,
+            cleanup,
+            codec_name,
+            payload,
+            size,
+            ts or now,
+            ts,
+            expires,
+            w.ttl_seconds,
+            actor or default_actor,
+            tag_list,
+            _document(key, value),
+        )
+        is_expired = expires is not None and expires <= now
+        result = _new_result(StoreResult)
+        _set(
+            result,
+            "__dict__",
+            {
+                "key": key,
+                "policy": policy.namespace,
+                "strategy": _LWW,
+                "expires_at": expires,
+                "compressed": codec_name != _JSON,
+                "value": None if is_expired else value,
+                "applied": True,
+                "duplicate": False,
+                "expired": is_expired,
+                "revision": revision,
+                "conflict": None,
+            },
+        )
+        append(result)
+    return results

@@ -1,0 +1,236 @@
+"""The batch path (``entries.batch_write``) against the general rules: the same batches
+through ``store_many`` with the batch path on and off, on two real SQLite files with
+the same replica id and clocks that agree, and everything observable compared: every
+column of every row, the change log, the op ids, the full-text index term by term, what
+the caller is handed back, what reads and searches see, and the error (and the
+untouched store) when an entry is bad."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lifecycle import ManualClock, MemoryLifecycleManager
+from lifecycle.errors import LifecycleError
+from lifecycle.store.sqlite.transaction import SQLiteTransaction
+
+POLICIES = """
+namespaces:
+  - {namespace: "reg/*", ttl_seconds: 60, cleanup_strategy: manual, conflict_strategy: lww}
+  - {namespace: "big/*", ttl_seconds: 0, cleanup_strategy: manual, conflict_strategy: lww,
+     compression_enabled: true, compression_threshold_bytes: 64}
+  - {namespace: "mv/*", ttl_seconds: 60, cleanup_strategy: manual, conflict_strategy: multi_value}
+  - {namespace: "cnt/*", ttl_seconds: 60, cleanup_strategy: manual, conflict_strategy: counter}
+settings:
+  tombstone_grace_seconds: 100
+"""
+START = 1_800_000_000.0
+
+
+class Pair:
+    """Two managers on two files that start as copies: the batch path on in ``fast``,
+    off in ``general``."""
+
+    def __init__(self, tmp: Path) -> None:
+        policy_file = tmp / "policies.yaml"
+        policy_file.write_text(POLICIES)
+        MemoryLifecycleManager(store=str(tmp / "fast.db"), policy_file=policy_file).close()
+        shutil.copy(tmp / "fast.db", tmp / "general.db")  # the same replica id
+        self.paths = (tmp / "fast.db", tmp / "general.db")
+        self.clocks = (ManualClock(START), ManualClock(START))
+        self.managers = tuple(
+            MemoryLifecycleManager(
+                store=str(path), policy_file=policy_file, clock=clock, agent_id="agent"
+            )
+            for path, clock in zip(self.paths, self.clocks, strict=True)
+        )
+        self.managers[1]._writes.batch_path = False
+
+    def close(self) -> None:
+        for m in self.managers:
+            m.close()
+
+    def tick(self, seconds: float) -> None:
+        for clock in self.clocks:
+            clock.tick(seconds)
+
+    def store_many(self, items: list[dict[str, Any]]) -> None:
+        """Both sides, the outcome (results or error) compared, then the stores."""
+        outcomes = []
+        for m in self.managers:
+            try:
+                outcomes.append(("ok", [r.to_dict() for r in m.store_many(items)]))
+            except LifecycleError as error:
+                outcomes.append(("error", (type(error).__name__, str(error))))
+        assert outcomes[0] == outcomes[1]
+        self.check()
+
+    def delete(self, key: str) -> None:
+        assert self.managers[0].delete(key) == self.managers[1].delete(key)
+
+    def check(self) -> None:
+        fast, general = (observed(path) for path in self.paths)
+        for name in fast:
+            assert fast[name] == general[name], name
+        for word in ("alpha", "beta", "reg", "notes"):
+            found = [m.search(word, limit=50) for m in self.managers]
+            assert found[0] == found[1]
+        keys = [r[1] for r in fast["entries"]]
+        for key in keys:
+            entries = [m.retrieve_entry(key) for m in self.managers]
+            assert entries[0] == entries[1]
+
+
+def observed(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table a write touches, read raw; the contentless FTS5 index term by term."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, search, 'instance')")
+        return {
+            "entries": conn.execute("SELECT * FROM entries ORDER BY id").fetchall(),
+            "types": conn.execute(  # how each value is stored (a BLOB, NULL, a REAL ...)
+                "SELECT typeof(payload), typeof(expires_at), typeof(ttl_seconds), "
+                "typeof(tags), typeof(tombstone), typeof(created_at) FROM entries ORDER BY id"
+            ).fetchall(),
+            "changes": conn.execute("SELECT * FROM changes ORDER BY revision").fetchall(),
+            "op_ids": conn.execute("SELECT * FROM op_ids ORDER BY key, op_id").fetchall(),
+            "index": conn.execute("SELECT * FROM temp.terms ORDER BY 1, 2, 3, 4").fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+@contextmanager
+def pair(tmp: Path) -> Iterator[Pair]:
+    p = Pair(tmp)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+WORDS = st.sampled_from(["alpha", "beta", "gamma", "Ünïcode", "x" * 130, "alpha beta"])
+VALUES = st.one_of(
+    st.integers(-5, 5),
+    WORDS,
+    st.dictionaries(st.sampled_from(["a", "b", "status"]), WORDS, max_size=3),
+    st.lists(WORDS, max_size=3),
+    WORDS.map(lambda w: {"blob": w * 8}),  # over big/*'s compression threshold
+)
+KEYS = st.sampled_from(
+    ["notes/a", "notes/b", "reg/a", "reg/b", "big/a", "mv/a", "cnt/a", "notes/a/b"]
+)
+
+
+@st.composite
+def items(draw: st.DrawFn) -> dict[str, Any]:
+    key = draw(KEYS)
+    item: dict[str, Any] = {"key": key, "value": draw(VALUES)}
+    if key.startswith("cnt/"):
+        item["value"] = draw(st.integers(-3, 3))
+    extra = draw(
+        st.sets(
+            st.sampled_from(
+                ["tags", "provenance_type", "ttl_seconds", "timestamp", "agent_id", "op_id"]
+            ),
+            max_size=3,
+        )
+    )
+    if "tags" in extra:
+        item["tags"] = draw(st.lists(st.sampled_from(["t1", "t2", "x y"]), max_size=2))
+    if "provenance_type" in extra:
+        item["provenance_type"] = draw(st.sampled_from(["tool_result", "user"]))
+    if "ttl_seconds" in extra:
+        item["ttl_seconds"] = draw(st.sampled_from([1, 30, 1000]))
+    if "timestamp" in extra:  # older than what is stored (loses), or recent
+        item["timestamp"] = START + draw(st.sampled_from([-1000.0, 0.0, 5.0, 50.0]))
+    if "agent_id" in extra:
+        item["agent_id"] = draw(st.sampled_from(["agent", "other"]))
+    if "op_id" in extra:
+        item["op_id"] = draw(st.sampled_from(["op-1", "op-2"]))
+    if draw(st.integers(0, 30)) == 0:  # a bad entry: the whole batch is refused
+        item["value"] = float("nan") if draw(st.booleans()) else {"x": object()}
+    return item
+
+
+STEPS = st.lists(
+    st.one_of(
+        st.lists(items(), min_size=1, max_size=8).map(lambda b: ("batch", b)),
+        st.sampled_from([1.0, 40.0, 2000.0]).map(lambda s: ("tick", s)),
+        KEYS.map(lambda k: ("delete", k)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_batches_write_what_the_general_rules_write(tmp_path: Path, steps: list[Any]) -> None:
+    """New keys, existing ones (same value, new value, an older timestamp that loses),
+    expired rows, tombstones, TTLs, duplicates in one batch, other strategies, op ids and
+    bad entries, in any order: the two stores stay the same in every observable way."""
+    tmp = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
+    tmp.mkdir()
+    with pair(tmp) as p:
+        for kind, arg in steps:
+            if kind == "batch":
+                p.store_many(arg)
+            elif kind == "tick":
+                p.tick(arg)
+            else:
+                p.delete(arg)
+                p.check()
+
+
+def test_a_load_of_new_keys_takes_the_batch_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The differential test above means something only if the batch path runs: a batch
+    of new last-write-wins keys is written by ``insert_new``, all of it; a key written
+    again in the batch, an existing key and another strategy are not."""
+    calls: list[str] = []
+    original = SQLiteTransaction.insert_new
+
+    def counted(self: SQLiteTransaction, key: str, *args: Any) -> int:
+        calls.append(key)
+        return original(self, key, *args)
+
+    monkeypatch.setattr(SQLiteTransaction, "insert_new", counted)
+    with pair(tmp_path) as p:
+        p.store_many([{"key": f"notes/n{i}", "value": {"alpha": i}} for i in range(50)])
+        assert calls == [f"notes/n{i}" for i in range(50)]
+        assert set(observed(p.paths[0])["types"]) == {
+            ("blob", "null", "null", "null", "integer", "real")
+        }
+        calls.clear()
+        p.store_many(
+            [
+                {"key": "notes/n1", "value": 2},  # exists
+                {"key": "notes/new", "value": 1, "tags": ["t1"], "ttl_seconds": 5},
+                {"key": "notes/new", "value": 2},  # again in the batch
+                {"key": "mv/new", "value": 1},
+                {"key": "reg/new", "value": "beta", "provenance_type": "user"},
+            ]
+        )
+        assert calls == ["notes/new", "reg/new"]
+
+
+def test_a_bad_entry_refuses_the_batch_on_the_batch_path(tmp_path: Path) -> None:
+    """An entry that fails its checks refuses the whole batch before anything is written,
+    with the error naming it, as the general path does."""
+    with pair(tmp_path) as p:
+        p.store_many([{"key": "notes/a", "value": 1}, {"key": "notes/b", "value": float("inf")}])
+        assert observed(p.paths[0])["entries"] == []
+        with pytest.raises(LifecycleError, match="notes/b"):
+            p.managers[0].store_many(
+                [{"key": "notes/a", "value": 1}, {"key": "notes/b", "value": float("nan")}]
+            )
