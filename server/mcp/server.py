@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -23,6 +24,7 @@ from lifecycle.basics.clock import Clock
 from lifecycle.store.base import Store
 from lifecycle.store.url import redact_url
 
+from ..background.first_answer import FirstAnswer
 from ..background.indexing import BackgroundIndexer
 from ..background.scheduler import MaintenanceScheduler, resolve_interval
 from . import sdk
@@ -32,6 +34,9 @@ from .lifespan_state import AppState
 from .resources import register_resources
 from .subscriptions import ChangeFollower, StoreEvents
 from .tools import build_tools
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
 
 SERVER_NAME = "memory-lifecycle"
 SHUTDOWN_WAIT_SECONDS = 1.0
@@ -56,12 +61,15 @@ def build_server(
     maintenance_interval: float | None = None,
     clock: Clock | None = None,
     bench_noop: bool | None = None,
+    first_answer: FirstAnswer | None = None,
 ) -> MCPServer[AppState]:
     """A configured server; the engine opens when a client connects (the lifespan).
 
     ``maintenance_interval`` in seconds (0 disables it) defaults to
     ``MEMORY_LIFECYCLE_MAINTENANCE_SECONDS``, else 300. ``bench_noop`` adds the
-    benchmark's no-op tool (default: ``MEMORY_LIFECYCLE_BENCH_NOOP``).
+    benchmark's no-op tool (default: ``MEMORY_LIFECYCLE_BENCH_NOOP``). With
+    ``first_answer`` (the stdio transport's), maintenance and indexing start once the
+    first request is answered, so they do not slow the ``initialize`` answer down.
     """
     interval = resolve_interval(maintenance_interval)
     events = StoreEvents()  # the subscription bus: fed by the store's change feed
@@ -79,8 +87,13 @@ def build_server(
             async with anyio.create_task_group() as background:
                 background.start_soon(follower.run)
                 background.start_soon(client_logs.run)
-                background.start_soon(indexer.run)
-                maintenance.start()
+                if first_answer is None:
+                    background.start_soon(indexer.run)
+                    maintenance.start()
+                else:
+                    background.start_soon(
+                        _start_after, first_answer, maintenance, indexer, background
+                    )
                 log.info("memory-lifecycle serving %s", redact_url(manager.store_url))
                 try:
                     yield AppState(manager, maintenance, events, follower, indexer)
@@ -113,6 +126,21 @@ def build_server(
     )
     sdk.handshake_only_capability(mcp, "logging")  # 2026-07-28 has no logging/setLevel
     return mcp
+
+
+async def _start_after(
+    first_answer: FirstAnswer,
+    maintenance: MaintenanceScheduler,
+    indexer: BackgroundIndexer,
+    background: TaskGroup,
+) -> None:
+    """Start maintenance and indexing once the first request is answered. The indexer
+    takes its first look one interval later: that look loads the semantic engine (and may
+    load a model), which a server started only to be listed or asked one thing (``gemini
+    mcp list``, a client's ``tools/list`` right after ``initialize``) never needs."""
+    await first_answer.wait()
+    maintenance.start()
+    background.start_soon(partial(indexer.run, pause_first=True))
 
 
 __all__ = ["SERVER_NAME", "AppState", "build_server"]
