@@ -181,7 +181,9 @@ def count_instructions(subject: Subject, folder: Path) -> int:
         check=False,
     )
     if b'"id":1' not in done.stdout.replace(b" ", b""):
-        raise RuntimeError(f"{subject.label} under callgrind did not answer: {done.stderr[-500:]!r}")
+        raise RuntimeError(
+            f"{subject.label} under callgrind did not answer: {done.stderr[-500:]!r}"
+        )
     found = re.findall(rb"Collected\s*:\s*(\d+)", done.stderr)
     if not found:
         raise RuntimeError(f"no instruction count from callgrind: {done.stderr[-500:]!r}")
@@ -201,7 +203,9 @@ def run(subjects: list[Subject], rounds: int, callgrind: bool) -> None:
                 start_once(subject, Path(tmp) / f"{subject.label}-{i}")
         if callgrind:
             for subject in subjects:
-                subject.instructions = count_instructions(subject, Path(tmp) / f"cg-{subject.label}")
+                subject.instructions = count_instructions(
+                    subject, Path(tmp) / f"cg-{subject.label}"
+                )
 
 
 def _ms(values: list[float]) -> float:
@@ -265,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ratio = report(subjects)
     verdict = "met" if ratio <= AIM else "missed"
-    print(f"aim: our CPU to the initialize answer within {AIM}x of the floor's: {ratio:.2f}x {verdict}")
+    print(
+        f"aim: our CPU to the initialize answer within {AIM}x of the floor's: "
+        f"{ratio:.2f}x {verdict}"
+    )
     return 0
 
 

@@ -14,7 +14,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-
 from typing import TYPE_CHECKING
 
 import anyio

@@ -33,7 +33,7 @@ from .errors import tool_name_check
 from .lifespan_state import AppState
 from .resources import register_resources
 from .subscriptions import ChangeFollower, StoreEvents
-from .tools import build_tools
+from .tools import build_tools, tool_names
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -105,7 +105,7 @@ def build_server(
             manager.close()
             log.info(STOPPED_MESSAGE)
 
-    tools = build_tools(bench_noop_tool=bench_noop)
+    names = tool_names(bench_noop_tool=bench_noop)
     mcp: MCPServer[AppState] = MCPServer(
         SERVER_NAME,
         title="Memory lifecycle",
@@ -115,12 +115,14 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=events,
-        tools=tools,
     )
+    # built at the first tools/list or tools/call: initialize needs none of them
+    noop = "bench_noop" in names
+    sdk.build_tools_on_first_use(mcp, partial(build_tools, bench_noop_tool=noop))
     register_resources(mcp)
     for method in PROMPT_METHODS:  # no prompts: advertise none, a call is -32601
         sdk.remove_request_handler(mcp, method)
-    sdk.check_tool_calls(mcp, tool_name_check(t.name for t in tools))
+    sdk.check_tool_calls(mcp, tool_name_check(names))
     sdk.add_request_handler(
         mcp, "logging/setLevel", SetLevelRequestParams, client_logs.on_set_level
     )
