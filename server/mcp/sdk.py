@@ -140,6 +140,11 @@ def build_tools_on_first_use(mcp: MCPServer[Any], build: Callable[[], list[Tool]
     mcp._tool_manager = _ToolsOnFirstUse(build, warn)
 
 
+def tool_names(mcp: MCPServer[Any]) -> list[str]:
+    """The names of the tools ``mcp`` serves (building them if not built yet)."""
+    return [tool.name for tool in mcp._tool_manager.list_tools()]
+
+
 def argument_names(tool: Tool) -> list[str]:
     """The argument names ``tool`` declares, sorted (a field's alias where it has one)."""
     fields = tool.fn_metadata.arg_model.model_fields
@@ -186,5 +191,6 @@ __all__ = [
     "handshake_only_capability",
     "lowlevel_server",
     "remove_request_handler",
+    "tool_names",
     "validate_arguments_with",
 ]

@@ -33,10 +33,10 @@ from .errors import tool_name_check
 from .lifespan_state import AppState
 from .resources import register_resources
 from .subscriptions import ChangeFollower, StoreEvents
-from .tools import build_tools, tool_names
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
+    from mcp.server.mcpserver.tools import Tool
 
 SERVER_NAME = "memory-lifecycle"
 SHUTDOWN_WAIT_SECONDS = 1.0
@@ -105,7 +105,6 @@ def build_server(
             manager.close()
             log.info(STOPPED_MESSAGE)
 
-    names = tool_names(bench_noop_tool=bench_noop)
     mcp: MCPServer[AppState] = MCPServer(
         SERVER_NAME,
         title="Memory lifecycle",
@@ -116,18 +115,24 @@ def build_server(
         log_level="WARNING",
         subscriptions=events,
     )
-    # built at the first tools/list or tools/call: initialize needs none of them
-    noop = "bench_noop" in names
-    sdk.build_tools_on_first_use(mcp, partial(build_tools, bench_noop_tool=noop))
+    # built at the first tools/list or tools/call: initialize needs none of them (nor
+    # their modules: their models cost the start ~30 ms of CPU more)
+    sdk.build_tools_on_first_use(mcp, partial(_build_tools, bench_noop))
     register_resources(mcp)
     for method in PROMPT_METHODS:  # no prompts: advertise none, a call is -32601
         sdk.remove_request_handler(mcp, method)
-    sdk.check_tool_calls(mcp, tool_name_check(names))
+    sdk.check_tool_calls(mcp, tool_name_check(partial(sdk.tool_names, mcp)))
     sdk.add_request_handler(
         mcp, "logging/setLevel", SetLevelRequestParams, client_logs.on_set_level
     )
     sdk.handshake_only_capability(mcp, "logging")  # 2026-07-28 has no logging/setLevel
     return mcp
+
+
+def _build_tools(bench_noop: bool | None) -> list[Tool]:
+    from .tools import build_tools
+
+    return build_tools(bench_noop_tool=bench_noop)
 
 
 async def _start_after(

@@ -317,18 +317,6 @@ def strict_arguments(tool: Tool) -> Tool:
     return tool
 
 
-def _bench_noop_wanted(bench_noop_tool: bool | None) -> bool:
-    if bench_noop_tool is None:
-        return os.environ.get(ENV_BENCH_NOOP, "") not in ("", "0")
-    return bench_noop_tool
-
-
-def tool_names(*, bench_noop_tool: bool | None = None) -> list[str]:
-    """The names ``build_tools`` gives its tools, without building them."""
-    names = [*TOOLS, *SEARCH_TOOLS, *COORDINATION_TOOLS]
-    return [*names, "bench_noop"] if _bench_noop_wanted(bench_noop_tool) else names
-
-
 def build_tools(*, bench_noop_tool: bool | None = None) -> list[Tool]:
     """Every tool, strict about its arguments; the benchmark's no-op only when asked
     (flag or env)."""
@@ -341,7 +329,9 @@ def build_tools(*, bench_noop_tool: bool | None = None) -> list[Tool]:
         )
         for name, (fn, title, hints, description) in tables.items()
     ]
-    if _bench_noop_wanted(bench_noop_tool):
+    if bench_noop_tool is None:
+        bench_noop_tool = os.environ.get(ENV_BENCH_NOOP, "") not in ("", "0")
+    if bench_noop_tool:
         tools.append(
             Tool.from_function(
                 bench_noop,

@@ -26,6 +26,8 @@ DEFERRED = (
     "apscheduler",  # the maintenance scheduler starts after the first answer
     "lifecycle.search.semantic.engine",  # the indexer's first look, later still
     "numpy",
+    "server.mcp.tools",  # the tools are built at the first tools/list or tools/call
+    "server.mcp.models",
     "server.ui.dashboard",  # HTTP only
     "server.http.readable_errors",  # HTTP only
     "server.commands.hooks",  # another command
