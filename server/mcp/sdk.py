@@ -122,10 +122,10 @@ class _ToolsOnFirstUse(ToolManager):
 
     @property
     def _tools(self) -> dict[str, Tool]:
-        if self._build is not None:
-            build, self._build = self._build, None
-            for tool in build():
+        if self._build is not None:  # (a failed build is tried again at the next look)
+            for tool in self._build():
                 self._built[tool.name] = tool
+            self._build = None
         return self._built
 
     @_tools.setter
