@@ -238,7 +238,7 @@ def report(subjects: list[Subject]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="two starts each: checks it runs")
+    parser.add_argument("--quick", action="store_true", help="one start each: checks it runs")
     parser.add_argument("--rounds", type=int, default=9, help="starts per server (default 9)")
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction count")
     parser.add_argument(
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "commit), in the same rounds: before/after in one run",
     )
     args = parser.parse_args(argv)
-    rounds = 2 if args.quick else args.rounds
+    rounds = 1 if args.quick else args.rounds
     callgrind = not (args.quick or args.no_callgrind)
     if callgrind and shutil.which("valgrind") is None:
         print("valgrind is not installed: no instruction counts", file=sys.stderr)
