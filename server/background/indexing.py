@@ -23,7 +23,6 @@ import anyio
 
 from lifecycle import LifecycleError, MemoryLifecycleManager
 from lifecycle.maintenance import holder_id
-from lifecycle.search.semantic.engine import SemanticUnavailableError
 
 log = logging.getLogger("memory_lifecycle.server.indexing")
 
@@ -56,10 +55,13 @@ class BackgroundIndexer:
         self._more = True
         self._off_logged = False
 
-    async def run(self) -> None:
-        """Run until cancelled (the lifespan cancels it on shutdown)."""
+    async def run(self, *, pause_first: bool = False) -> None:
+        """Run until cancelled (the lifespan cancels it on shutdown); with ``pause_first``
+        the first look comes one interval from now."""
         if self.interval_seconds <= 0:
             return
+        if pause_first:
+            await anyio.sleep(self.interval_seconds)
         failed_in_a_row = 0
         while True:
             try:
@@ -79,7 +81,9 @@ class BackgroundIndexer:
 
     def run_once(self) -> int:
         """One bounded step: how many vectors it saved."""
-        semantic = self.manager.semantic
+        from lifecycle.search.semantic.engine import SemanticUnavailableError
+
+        semantic = self.manager.semantic  # made (imported) on first use
         why = semantic.cannot_try()
         if why is not None:
             if not self._off_logged:

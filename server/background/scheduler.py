@@ -14,10 +14,9 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import anyio
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from lifecycle import LifecycleError, MemoryLifecycleManager
 from lifecycle.maintenance import (
@@ -36,6 +35,9 @@ __all__ = [
     "MaintenanceScheduler",
     "resolve_interval",
 ]
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger("memory_lifecycle.server.maintenance")
 
@@ -79,6 +81,11 @@ class MaintenanceScheduler:
         if self.interval_seconds <= 0:
             log.info("background maintenance off (interval 0)")
             return
+        # imported here, not at the top: APScheduler costs a server ~20 ms of CPU, which
+        # the lifespan spends after the first answer (server.background.first_answer)
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
         scheduler.add_job(
             self.run_once,

@@ -124,15 +124,19 @@ class UnknownArgumentError(ValidationError):
         )
 
 
-def tool_name_check(names: Iterable[str]) -> Callable[[str], None]:
+def tool_name_check(names: Callable[[], Iterable[str]]) -> Callable[[str], None]:
     """A check for ``sdk.check_tool_calls``: a name this server does not serve is an error
-    result naming the closest tool and listing them all (the SDK says "Unknown tool: X")."""
-    known = sorted(names)
-    served = frozenset(known)
+    result naming the closest tool and listing them all (the SDK says "Unknown tool: X").
+    ``names()`` is asked at the first check (the tools are built on first use)."""
+    served: frozenset[str] | None = None
 
     def check(name: str) -> None:
+        nonlocal served
+        if served is None:
+            served = frozenset(names())
         if name in served:
             return
+        known = sorted(served)
         close = difflib.get_close_matches(name[:100], known, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise ToolError(f"unknown tool {clip(name, 60)}; {hint}the tools are: {', '.join(known)}")

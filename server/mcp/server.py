@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -23,6 +24,7 @@ from lifecycle.basics.clock import Clock
 from lifecycle.store.base import Store
 from lifecycle.store.url import redact_url
 
+from ..background.first_answer import FirstAnswer
 from ..background.indexing import BackgroundIndexer
 from ..background.scheduler import MaintenanceScheduler, resolve_interval
 from . import sdk
@@ -31,7 +33,10 @@ from .errors import tool_name_check
 from .lifespan_state import AppState
 from .resources import register_resources
 from .subscriptions import ChangeFollower, StoreEvents
-from .tools import build_tools
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+    from mcp.server.mcpserver.tools import Tool
 
 SERVER_NAME = "memory-lifecycle"
 SHUTDOWN_WAIT_SECONDS = 1.0
@@ -56,12 +61,15 @@ def build_server(
     maintenance_interval: float | None = None,
     clock: Clock | None = None,
     bench_noop: bool | None = None,
+    first_answer: FirstAnswer | None = None,
 ) -> MCPServer[AppState]:
     """A configured server; the engine opens when a client connects (the lifespan).
 
     ``maintenance_interval`` in seconds (0 disables it) defaults to
     ``MEMORY_LIFECYCLE_MAINTENANCE_SECONDS``, else 300. ``bench_noop`` adds the
-    benchmark's no-op tool (default: ``MEMORY_LIFECYCLE_BENCH_NOOP``).
+    benchmark's no-op tool (default: ``MEMORY_LIFECYCLE_BENCH_NOOP``). With
+    ``first_answer`` (the stdio transport's), maintenance and indexing start once the
+    first request is answered, so they do not slow the ``initialize`` answer down.
     """
     interval = resolve_interval(maintenance_interval)
     events = StoreEvents()  # the subscription bus: fed by the store's change feed
@@ -79,8 +87,13 @@ def build_server(
             async with anyio.create_task_group() as background:
                 background.start_soon(follower.run)
                 background.start_soon(client_logs.run)
-                background.start_soon(indexer.run)
-                maintenance.start()
+                if first_answer is None:
+                    background.start_soon(indexer.run)
+                    maintenance.start()
+                else:
+                    background.start_soon(
+                        _start_after, first_answer, maintenance, indexer, background
+                    )
                 log.info("memory-lifecycle serving %s", redact_url(manager.store_url))
                 try:
                     yield AppState(manager, maintenance, events, follower, indexer)
@@ -92,7 +105,6 @@ def build_server(
             manager.close()
             log.info(STOPPED_MESSAGE)
 
-    tools = build_tools(bench_noop_tool=bench_noop)
     mcp: MCPServer[AppState] = MCPServer(
         SERVER_NAME,
         title="Memory lifecycle",
@@ -102,17 +114,40 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=events,
-        tools=tools,
     )
+    # built at the first tools/list or tools/call: initialize needs none of them (nor
+    # their modules: their models cost the start ~30 ms of CPU more)
+    sdk.build_tools_on_first_use(mcp, partial(_build_tools, bench_noop))
     register_resources(mcp)
     for method in PROMPT_METHODS:  # no prompts: advertise none, a call is -32601
         sdk.remove_request_handler(mcp, method)
-    sdk.check_tool_calls(mcp, tool_name_check(t.name for t in tools))
+    sdk.check_tool_calls(mcp, tool_name_check(partial(sdk.tool_names, mcp)))
     sdk.add_request_handler(
         mcp, "logging/setLevel", SetLevelRequestParams, client_logs.on_set_level
     )
     sdk.handshake_only_capability(mcp, "logging")  # 2026-07-28 has no logging/setLevel
     return mcp
+
+
+def _build_tools(bench_noop: bool | None) -> list[Tool]:
+    from .tools import build_tools
+
+    return build_tools(bench_noop_tool=bench_noop)
+
+
+async def _start_after(
+    first_answer: FirstAnswer,
+    maintenance: MaintenanceScheduler,
+    indexer: BackgroundIndexer,
+    background: TaskGroup,
+) -> None:
+    """Start maintenance and indexing once the first request is answered. The indexer
+    takes its first look one interval later: that look loads the semantic engine (and may
+    load a model), which a server started only to be listed or asked one thing (``gemini
+    mcp list``, a client's ``tools/list`` right after ``initialize``) never needs."""
+    await first_answer.wait()
+    maintenance.start()
+    background.start_soon(partial(indexer.run, pause_first=True))
 
 
 __all__ = ["SERVER_NAME", "AppState", "build_server"]

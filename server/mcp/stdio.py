@@ -193,7 +193,8 @@ class Outbound(_Stream):
 
     A write error means the client went away: ``gone`` keeps it, ``on_gone`` is called
     once (to stop serving), and this send and every later one raise
-    ``anyio.BrokenResourceError`` (which the SDK drops quietly)."""
+    ``anyio.BrokenResourceError`` (which the SDK drops quietly). ``on_answer`` is called
+    after each answer (a response or an error to a request) is written."""
 
     def __init__(
         self,
@@ -202,11 +203,13 @@ class Outbound(_Stream):
         fd: int | None = None,
         sink: BinaryIO | None = None,
         on_gone: Callable[[], None] = lambda: None,
+        on_answer: Callable[[], None] | None = None,
     ) -> None:
         self._pending = pending
         self._fd = fd
         self._sink = sink
         self._on_gone = on_gone
+        self._on_answer = on_answer
         self._poll: Any = None
         if fd is not None and hasattr(select, "poll"):  # (not on Windows: always a thread)
             self._poll = select.poll()
@@ -233,6 +236,8 @@ class Outbound(_Stream):
         answered = getattr(message.message, "id", None)
         if answered is not None and not isinstance(message.message, types.JSONRPCRequest):
             self._pending.done(answered)  # a response or an error to a request
+            if self._on_answer is not None:
+                self._on_answer()
 
     async def _write_in_thread(self, data: bytes) -> None:
         """Write off the loop. Cancelled (a signal stops the server while a client is not
@@ -311,13 +316,15 @@ async def serve_lines(
     fd: int | None = None,
     sink: BinaryIO | None = None,
     drain_seconds: float = DRAIN_SECONDS,
+    on_answer: Callable[[], None] | None = None,
 ) -> None:
     """Run the lowlevel ``server`` on messages parsed from ``lines``; everything it says,
-    and our answers to lines we cannot parse, goes to ``fd`` (or ``sink``). Raises
-    ``ClientGone`` when writing fails."""
+    and our answers to lines we cannot parse, goes to ``fd`` (or ``sink``), and
+    ``on_answer`` is called after each answer written. Raises ``ClientGone`` when writing
+    fails."""
     pending = _Pending()
     with anyio.CancelScope() as scope:
-        out = Outbound(pending, fd=fd, sink=sink, on_gone=scope.cancel)
+        out = Outbound(pending, fd=fd, sink=sink, on_gone=scope.cancel, on_answer=on_answer)
         inbound = Inbound(lines, out, pending, drain_seconds)
         await server.run(inbound, out, server.create_initialization_options())
     if out.gone is not None:

@@ -22,17 +22,8 @@ import anyio
 
 from lifecycle import ConfigurationError, MemoryLifecycleManager
 
-from ..http.allowed_hosts import allowed_hosts, host_name
-from ..http.readable_errors import MCP_PATH, ReadableErrors
-from ..http.runner import (
-    exit_code_for,
-    http_token,
-    listen,
-    protect,
-    serve_app,
-    stop_on_signal,
-    url_of,
-)
+from ..background.first_answer import FirstAnswer
+from ..http.runner import exit_code_for, stop_on_signal
 from ..logs import configure_logging
 from . import sdk
 from .server import build_server
@@ -63,19 +54,33 @@ def serve(
     configure_logging()
     listener: socket.socket | None = None
     try:
-        host = host_name(host)
-        token = _check_transport(transport, host, auth_token_file)
+        token = None
         if transport == "http":  # before the store opens: a port in use is one clear line
+            from ..http.allowed_hosts import host_name
+            from ..http.runner import listen
+
+            host = host_name(host)
+            token = _check_transport(transport, host, auth_token_file)
             listener = listen(host, port)
+        else:
+            _check_transport(transport, host, auth_token_file)
+        first_answer = FirstAnswer()
         mcp = build_server(
-            memory_dir, policy_file, store, maintenance_interval=maintenance_interval
+            memory_dir,
+            policy_file,
+            store,
+            maintenance_interval=maintenance_interval,
+            # over stdio, maintenance and indexing start after the first answer
+            first_answer=first_answer if listener is None else None,
         )
         # open once up front: a bad store or policy file is one clear line, not a
         # traceback from inside the transport
         MemoryLifecycleManager(memory_dir, policy_file, store).close()
         if listener is None:
-            anyio.run(_serve_stdio, mcp)
+            anyio.run(_serve_stdio, mcp, first_answer)
         else:
+            from ..http.allowed_hosts import allowed_hosts
+
             hosts = allowed_hosts(host, allowed_host)
             opener = partial(MemoryLifecycleManager, memory_dir, policy_file, store)
             anyio.run(_serve_http, mcp, listener, host, port, token, hosts, opener)
@@ -94,6 +99,8 @@ def _check_transport(transport: str, host: str, auth_token_file: str | None) -> 
         if auth_token_file is not None:
             log.warning("--auth-token-file applies to --transport http only; ignored")
         return None
+    from ..http.runner import http_token
+
     return http_token(host, auth_token_file)
 
 
@@ -109,7 +116,7 @@ def _only(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
     return all(_only(e, kinds) for e in inner)
 
 
-async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
+async def _serve_stdio(mcp: MCPServer[AppState], first_answer: FirstAnswer) -> None:
     from .stdio import ThreadedStdin, claimed_stdin, claimed_stdout, serve_lines
 
     lowlevel = sdk.lowlevel_server(mcp)  # run_stdio_async() hard-wires the SDK's transport
@@ -118,7 +125,13 @@ async def _serve_stdio(mcp: MCPServer[AppState]) -> None:
         tg.start_soon(stop_on_signal, lambda _first: serving.cancel())
         with serving, claimed_stdin() as source, claimed_stdout() as (fd, sink):
             try:
-                await serve_lines(lowlevel, ThreadedStdin(source), fd=fd, sink=sink)
+                await serve_lines(
+                    lowlevel,
+                    ThreadedStdin(source),
+                    fd=fd,
+                    sink=sink,
+                    on_answer=first_answer.answered,
+                )
             except Exception as exc:
                 if not _only(exc, _CLIENT_GONE):
                     raise
@@ -137,6 +150,8 @@ async def _serve_http(
 ) -> None:
     from mcp.server.transport_security import TransportSecuritySettings
 
+    from ..http.readable_errors import MCP_PATH, ReadableErrors
+    from ..http.runner import protect, serve_app, url_of
     from ..ui.dashboard import DASHBOARD_PATH, mount_dashboard
 
     # Host and Origin are checked by HostCheck for every bind (the SDK's own check covers
