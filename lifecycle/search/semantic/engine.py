@@ -349,6 +349,8 @@ class SemanticEngine:
     def index_step(self, limit: int) -> int:
         """Embed up to ``limit`` pending entries and bring the in-memory copy up to date;
         return how many vectors were saved (the server's background runs)."""
+        if self._embedder is None and not self._anything_pending():
+            return 0  # loading the model (~1.5 s of CPU) waits until there is work for it
         embedder = self.embedder(allow_download=True)
         from lifecycle.search.semantic.indexer import embed_some
 
@@ -356,6 +358,18 @@ class SemanticEngine:
         self._pending_kept = None
         self._current_index(embedder)
         return saved
+
+    def _anything_pending(self) -> bool:
+        """Whether a live entry lacks a current vector of the model in its folder; True when
+        that cannot be known without the model (a hub model not fetched yet). The query is
+        the one the first indexing step would run, stopped at its first row."""
+        source, folder, why = self.status()
+        if why is not None or source is None or folder is None:
+            return True
+        found = model_id(source, folder)
+        if found is None:
+            return True
+        return bool(self._store.vectors().pending(found, self._clock.now(), "", 1))
 
     def stats(self, now: float) -> dict[str, Any]:
         """``embedded_entries``, ``pending_embeddings``, ``embedding_model``,

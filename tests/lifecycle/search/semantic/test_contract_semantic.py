@@ -338,3 +338,18 @@ def _copy_of(vectors: Any, model: str, key: str) -> Any:
 
     (state,) = vectors.states_of(model, [key])
     return NewVector(key, state.revision, state.text_hash, state.scale, state.vector)
+
+
+def test_an_index_step_with_nothing_pending_does_not_load_the_model(
+    make_backend_manager: ManagerFactory,
+) -> None:
+    """The server's background indexer runs a step soon after every start: on a store with
+    nothing to embed it must not pay the model's load (numpy, ONNX Runtime, the file)."""
+    manager = make_backend_manager("store", POLICIES)
+    assert manager.semantic.index_step(64) == 0
+    assert manager.semantic._embedder is None  # the model was not loaded
+
+    manager.store("notes/auth", MEMORIES["notes/auth"])
+    assert manager.semantic.index_step(64) == 1  # work to do: now it loads and embeds
+    assert manager.semantic._embedder is not None
+    assert manager.semantic.index_step(64) == 0  # loaded: the usual step, nothing left
