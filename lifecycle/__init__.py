@@ -12,9 +12,11 @@ next to nothing. Type checkers see ordinary imports.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from lifecycle.basics.clock import HybridLogicalClock, ManualClock
     from lifecycle.entries.codec import MemoryCompressor
     from lifecycle.entries.crdt import CRDTResolver

@@ -14,7 +14,6 @@ import builtins
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from lifecycle import expiries, reads, replication, stats
 from lifecycle.basics.arguments import check_actor
@@ -37,7 +36,10 @@ from lifecycle.store.backend import open_store
 from lifecycle.store.base import Store
 from lifecycle.writes import Writer
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:  # the declaration costs an import the hooks need not pay
+    from typing import Any
+
     from typing_extensions import Unpack
 
     from lifecycle.entries.write_fields import WriteOptions

@@ -33,9 +33,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from lifecycle.basics.dataclass_lite import FrozenRecord
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 

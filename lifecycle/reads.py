@@ -4,8 +4,6 @@ the way."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from lifecycle.basics.arguments import decode_cursor, encode_cursor
 from lifecycle.basics.keys import scoped_prefix
 from lifecycle.entries import codec, crdt, provenance, transitions
@@ -15,6 +13,10 @@ from lifecycle.entries.tags import check_tags
 from lifecycle.errors import InvalidValueError, clip
 from lifecycle.policies.retention import CleanupStrategy
 from lifecycle.store.base import Row, Store
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_LIST_LIMIT = 1000
 

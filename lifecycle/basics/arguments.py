@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import math
-from typing import Any
 
 from lifecycle.errors import InvalidValueError, clip
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 # A TTL beyond a century is a mistake (or an attempt to overflow expiry arithmetic, as
 # ttl_seconds=1e300 did); an entry meant to live forever has TTL 0.

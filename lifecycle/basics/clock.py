@@ -14,7 +14,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+
+from lifecycle.basics.typing_lite import Protocol
 
 RESOLUTION = 1e-6
 MAX_OBSERVED_DRIFT = 300.0

@@ -21,21 +21,28 @@ the join: dropping a sibling keeps its dot in the version vector, so the drop
 propagates and replicas still converge.
 """
 
+from __future__ import annotations
+
 import base64
 import json
 from collections.abc import Mapping
-from typing import Any, NamedTuple
 
 from lifecycle.basics.digests import sha1_hex
+from lifecycle.basics.typing_lite import NamedTuple
 from lifecycle.entries.codec import dumps
 from lifecycle.errors import InvalidContextError, InvalidValueError, clip
 from lifecycle.policies.retention import ConflictStrategy
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 LWW = ConflictStrategy.LAST_WRITE_WINS.value
 MV = ConflictStrategy.MULTI_VALUE.value
 COUNTER = ConflictStrategy.COUNTER.value
 
-State = dict[str, Any]
+if TYPE_CHECKING:
+    State = dict[str, Any]
 
 
 # (NamedTuples rather than frozen dataclasses: a view is made two or three times per

@@ -22,11 +22,14 @@ import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from lifecycle.basics.digests import sha1_hex
 from lifecycle.basics.keys import MAX_KEY_LENGTH
 from lifecycle.manager import MemoryLifecycleManager
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 TASKS = "swarm/shared/tasks/"
 EDITS = "swarm/shared/edits/"

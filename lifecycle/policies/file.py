@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from lifecycle.errors import PolicyError, clip_text
 from lifecycle.policies.retention import PolicySet, builtin_policies, policies_from_document
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_POLICY_BYTES = 1 << 20
 MAX_YAML_DEPTH = 32

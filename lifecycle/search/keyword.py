@@ -33,7 +33,6 @@ import base64
 import json
 import math
 import time
-from typing import Any
 
 from lifecycle.basics.keys import scoped_prefix
 from lifecycle.entries import codec, crdt, provenance, searchable, transitions
@@ -42,6 +41,10 @@ from lifecycle.errors import InvalidValueError, LifecycleError
 from lifecycle.search.syntax import fingerprint, match_words, parse
 from lifecycle.store.base import Row, SearchHit, Store
 from lifecycle.store.text_index import SearchDoc
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100

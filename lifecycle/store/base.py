@@ -6,11 +6,13 @@ in the manager. A new backend passes the same contract suite as SQLite
 (``tests/lifecycle/store/test_contract.py``).
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import NamedTuple, Protocol
 
 from lifecycle.basics.dataclass_lite import Record
+from lifecycle.basics.typing_lite import NamedTuple, Protocol
 from lifecycle.store.text_index import Query, SearchDoc
 from lifecycle.store.vectors import VectorStore
 

@@ -10,13 +10,14 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import output
 from ..program import PROG
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any, TextIO
 
     from lifecycle import MemoryLifecycleManager
 

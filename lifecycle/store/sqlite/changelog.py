@@ -22,9 +22,10 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING
 
 from lifecycle.store.base import Change, ChangePage, LockState
+
+TYPE_CHECKING = False  # typing's flag without importing typing
 
 POLL_SECONDS = 0.01
 

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TypeVar
 
 from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.errors import StoreBusyError, StoreError
@@ -27,12 +26,17 @@ from lifecycle.store.sqlite import gate, space
 from lifecycle.store.sqlite import read_only as read_only_open
 from lifecycle.store.sqlite.files import FileIdentity
 
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import TypeVar
+
 BUSY_TIMEOUT_SECONDS = 60.0
 FILE_CHECK_SECONDS = 1.0  # how stale a read may be after the file was replaced
 
 log = get_logger("memory_lifecycle.store")
 
-_T = TypeVar("_T")
+if TYPE_CHECKING:
+    _T = TypeVar("_T")
 
 
 class _ThreadState(threading.local):

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from lifecycle.store.sqlite.rows import COLUMNS, row_from
 from lifecycle.store.vectors import NewVector, PendingRow, VectorCounts, VectorState
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     from lifecycle.store.base import Row
     from lifecycle.store.sqlite.rows import SQLiteAccess

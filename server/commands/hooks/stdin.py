@@ -15,7 +15,6 @@ import select
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
 
 from lifecycle import paths
 from lifecycle.basics.dataclass_lite import FrozenRecord
@@ -66,8 +65,10 @@ class HookInput(FrozenRecord):
         return self.text("tool_use_id")
 
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any, TextIO
 
     # what each hook runs: (its arguments, Claude Code's JSON, the open manager) -> its report
     Handler = Callable[[argparse.Namespace, HookInput, Any], dict[str, Any]]
