@@ -6,7 +6,6 @@ call from the message alone.
 
 from __future__ import annotations
 
-import base64
 import math
 
 from lifecycle.errors import InvalidValueError, clip
@@ -109,6 +108,8 @@ def check_op_id(op_id: Any, key: str) -> str | None:
 
 
 def encode_cursor(key: str) -> str:
+    import base64  # only for a page's cursor: most calls (every hook) page nothing
+
     return base64.urlsafe_b64encode(key.encode()).decode()
 
 
@@ -116,6 +117,8 @@ def decode_cursor(cursor: str) -> str:
     try:
         if not isinstance(cursor, str):
             raise ValueError("not a string")
+        import base64
+
         raw = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True)
         return raw.decode()
     except (ValueError, UnicodeDecodeError) as exc:

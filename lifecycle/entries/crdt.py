@@ -23,7 +23,6 @@ propagates and replicas still converge.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 
@@ -185,6 +184,8 @@ def mv_view(s: State) -> View:
 
 
 def encode_context(vv: Mapping[str, int]) -> str:
+    import base64  # here: only a read for a later write's context needs a token
+
     raw = json.dumps(dict(sorted(vv.items())), separators=(",", ":")).encode()
     return "vv1." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -197,6 +198,8 @@ def decode_context(token: str | None, key: str | None = None) -> dict[str, int] 
         if not token.startswith("vv1."):
             raise ValueError("unknown prefix")
         body = token[4:]
+        import base64
+
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         vv = json.loads(raw)
         if not isinstance(vv, dict) or not all(

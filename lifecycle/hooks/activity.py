@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 from lifecycle.basics.digests import sha1_hex
 from lifecycle.basics.keys import MAX_KEY_LENGTH
@@ -29,6 +28,7 @@ from lifecycle.manager import MemoryLifecycleManager
 
 TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 TASKS = "swarm/shared/tasks/"
@@ -57,6 +57,8 @@ def segment(text: str) -> str:
 
 def file_key(path: str, root: Path | None = None) -> str:
     """The record key of a file: its path relative to the project root when inside it."""
+    from pathlib import Path  # here: only the edit hooks take a file
+
     p = Path(path)
     if root is not None and p.is_absolute():
         with contextlib.suppress(ValueError):  # outside the project: keep it absolute

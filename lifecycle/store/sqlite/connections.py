@@ -11,13 +11,12 @@ so the store class holds the queries only."""
 
 from __future__ import annotations
 
+import _thread  # threading's local and Lock without importing threading
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 
 from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.errors import StoreBusyError, StoreError
@@ -25,6 +24,7 @@ from lifecycle.store.sqlite import files as db_files
 from lifecycle.store.sqlite import gate, space
 from lifecycle.store.sqlite import read_only as read_only_open
 from lifecycle.store.sqlite.files import FileIdentity
+from lifecycle.store.url import plain_path
 
 TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     _T = TypeVar("_T")
 
 
-class _ThreadState(threading.local):
+class _ThreadState(_thread._local):  # what threading.local is
     conn: sqlite3.Connection | None = None
     files: FileIdentity
     next_check = 0.0
@@ -51,13 +51,13 @@ class SQLiteConnections:
     gate, busy retries and error mapping."""
 
     def __init__(self, path: str | os.PathLike[str], busy_timeout: float = BUSY_TIMEOUT_SECONDS):
-        self.path = Path(path)
+        self.path = plain_path(os.fspath(path))  # as str(Path(path)) spells it
         self.url = f"sqlite:///{self.path}"
         self._busy_timeout = busy_timeout
         self._busy_ms = int(busy_timeout * 1000)
         self._local = _ThreadState()
         self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._conns_lock = _thread.allocate_lock()
         self._closed = False
         self._read_only: str | None = None  # why the last connection opened read-only
         self._gate = gate.WriterGate(self.path, busy_timeout)
@@ -67,7 +67,7 @@ class SQLiteConnections:
         try:
             db_files.prepare(self.path)
         except OSError as exc:
-            where = exc.filename or self.path.parent
+            where = exc.filename or os.path.dirname(self.path) or "."
             raise StoreError(
                 f"cannot create the store {where}: {exc.strerror}; choose a writable --memory-dir",
                 path=str(where),
@@ -95,7 +95,7 @@ class SQLiteConnections:
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError(f"store {self.path} is closed", path=str(self.path))
-        if self._local.conn is None and not self.path.exists():
+        if self._local.conn is None and not os.path.exists(self.path):
             # deleted while this thread had no connection: other threads will notice
             # on their own; here a fresh store is made as a first open would
             log.error("%s was deleted while this process had the store open", self.path)
@@ -148,7 +148,7 @@ class SQLiteConnections:
         """Whether the file holds a database (one that cannot be opened for writing is
         then opened read-only; an empty one is a store still to be made)."""
         try:
-            return self.path.stat().st_size > 0
+            return os.stat(self.path).st_size > 0
         except OSError:
             return False
 

@@ -14,7 +14,6 @@ import os
 import select
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from lifecycle import paths
 from lifecycle.basics.dataclass_lite import FrozenRecord
@@ -133,7 +132,7 @@ def adopt_hook_cwd(args: argparse.Namespace, data: Mapping[str, Any]) -> None:
     cwd = data.get("cwd")
     if not isinstance(cwd, str) or not cwd or _location_configured(args):
         return
-    if Path(cwd).is_dir():
+    if os.path.isdir(cwd):
         os.chdir(cwd)
     else:
-        log.warning("hook JSON cwd %r is not a directory; resolving from %s", cwd, Path.cwd())
+        log.warning("hook JSON cwd %r is not a directory; resolving from %s", cwd, os.getcwd())
