@@ -18,7 +18,6 @@ sibling (multi-value), not lost.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 
@@ -57,7 +56,8 @@ def segment(text: str) -> str:
 
 def file_key(path: str, root: Path | None = None) -> str:
     """The record key of a file: its path relative to the project root when inside it."""
-    from pathlib import Path  # here: only the edit hooks take a file
+    import contextlib  # here, as pathlib: only the edit hooks take a file
+    from pathlib import Path
 
     p = Path(path)
     if root is not None and p.is_absolute():

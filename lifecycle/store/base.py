@@ -9,7 +9,6 @@ in the manager. A new backend passes the same contract suite as SQLite
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 
 from lifecycle.basics.dataclass_lite import Record
 from lifecycle.basics.typing_lite import NamedTuple, Protocol
@@ -17,6 +16,8 @@ from lifecycle.store.text_index import Query, SearchDoc
 
 TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from lifecycle.store.vectors import VectorStore
 
 # Above every other character (in byte order too): a key range ``[prefix, prefix +

@@ -15,10 +15,10 @@ import _thread  # threading's local and Lock without importing threading
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 
 from lifecycle.basics.lazy_logging import get_logger
+from lifecycle.basics.suppress import suppress
 from lifecycle.errors import StoreBusyError, StoreError
 from lifecycle.store.sqlite import files as db_files
 from lifecycle.store.sqlite import gate, space
@@ -44,6 +44,25 @@ class _ThreadState(_thread._local):  # what threading.local is
     files: FileIdentity
     next_check = 0.0
     read_only = False  # ``conn`` was opened read-only because writing could not work
+
+
+class StoreErrors:
+    """``SQLiteConnections._errors()``: raises the engine's error for a sqlite3 database
+    error in its block, from it (``_store_error`` says which); anything else passes. A
+    class, not a ``contextlib.contextmanager`` generator: contextlib is ~3M instructions
+    of every hook."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: SQLiteConnections) -> None:
+        self._owner = owner
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise self._owner._store_error(exc) from exc
 
 
 class SQLiteConnections:
@@ -217,33 +236,32 @@ class SQLiteConnections:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self) -> StoreErrors:
         """Turn sqlite3's exceptions into the engine's, once, at the store boundary."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
+        return StoreErrors(self)
+
+    def _store_error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        """The engine's error for sqlite3's ``exc`` (``StoreErrors`` raises it)."""
+        if isinstance(exc, sqlite3.OperationalError):
             if read_only_open.cannot_write(exc) and self.read_only() is not None:
-                raise self._read_only_error(exc) from exc
+                return self._read_only_error(exc)
             if busy(exc):
-                raise StoreBusyError(
+                return StoreBusyError(
                     f"store {self.path} stayed locked for over {self._busy_timeout:g} s: {exc}; "
                     "another process holds a long write transaction",
                     path=str(self.path),
-                ) from exc
+                )
             if "disk is full" in str(exc) or "disk I/O error" in str(exc):
                 fix = "free disk space" if "full" in str(exc) else "check the disk (full?)"
-                raise StoreError(
+                return StoreError(
                     f"store {self.path}: {exc}; the write was not stored: {fix} and retry",
                     path=str(self.path),
-                ) from exc
-            raise StoreError(f"store {self.path}: {exc}", path=str(self.path)) from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"store {self.path} is unreadable: {exc}; restore it or point "
-                "--memory-dir elsewhere",
-                path=str(self.path),
-            ) from exc
+                )
+            return StoreError(f"store {self.path}: {exc}", path=str(self.path))
+        return StoreError(
+            f"store {self.path} is unreadable: {exc}; restore it or point --memory-dir elsewhere",
+            path=str(self.path),
+        )
 
     def _migrate(self) -> None:
         """Give the file the tables it lacks (``SQLiteStore`` does, from ``schema``):

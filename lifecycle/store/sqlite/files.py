@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import os
 import stat
-from contextlib import suppress
 
 from lifecycle.basics.lazy_logging import get_logger
+from lifecycle.basics.suppress import suppress
 
 SIDE_FILES = ("-wal", "-shm")
 ALL_FILES = ("", *SIDE_FILES)

@@ -32,10 +32,10 @@ from __future__ import annotations
 import _thread  # threading's local and Lock; threading itself only for the helper thread
 import errno
 import os
-from contextlib import suppress
 from types import ModuleType
 
 from lifecycle.basics.lazy_logging import get_logger
+from lifecycle.basics.suppress import suppress
 from lifecycle.errors import StoreBusyError
 from lifecycle.store.sqlite.files import FILE_MODE, GATE
 

@@ -189,13 +189,17 @@ def test_the_command_table_names_what_each_module_registers() -> None:
 # pass``): typing (~16M instructions; the engine's type-only names are imported under
 # ``TYPE_CHECKING``), pathlib (~15M with urllib.parse and ipaddress: the store and the
 # project are found with ``os.path``), threading (its lock and thread-local are
-# ``_thread``'s), argparse and logging (issue 22)
+# ``_thread``'s), importlib, contextlib and base64 (the store's context managers are
+# classes; ``__import__``; binascii), argparse and logging (issue 22)
 UNNEEDED_STDLIB = (
     "typing",
     "pathlib",
     "urllib.parse",
     "ipaddress",
     "threading",
+    "importlib",
+    "contextlib",
+    "base64",
     "argparse",
     "logging",
 )
