@@ -29,7 +29,7 @@ from lifecycle.gc import CleanupReport, MemoryGarbageCollector
 from lifecycle.paths import resolve
 from lifecycle.policies.retention import PolicySet, RetentionPolicy
 from lifecycle.policy_watch import PolicyWatcher
-from lifecycle.search import DEFAULT_LIMIT as SEARCH_LIMIT
+from lifecycle.search.limits import DEFAULT_LIMIT as SEARCH_LIMIT
 from lifecycle.sessions import session_keys
 from lifecycle.store.backend import open_store
 from lifecycle.store.base import Store

@@ -38,7 +38,7 @@ from lifecycle.basics.keys import scoped_prefix
 from lifecycle.entries import codec, crdt, provenance, searchable, transitions
 from lifecycle.entries.tags import check_tags
 from lifecycle.errors import InvalidValueError, LifecycleError
-from lifecycle.search import DEFAULT_LIMIT
+from lifecycle.search.limits import DEFAULT_LIMIT
 from lifecycle.search.syntax import fingerprint, match_words, parse
 from lifecycle.store.base import Row, SearchHit, Store
 from lifecycle.store.text_index import SearchDoc
