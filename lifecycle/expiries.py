@@ -11,11 +11,14 @@ report them as ``expired_pending``.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from lifecycle.entries.preconditions import shown
 from lifecycle.errors import InvalidValueError
 from lifecycle.store.base import Store
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_HORIZON_SECONDS = 86400.0
 DEFAULT_BUCKETS = 24

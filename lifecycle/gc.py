@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from lifecycle.basics.clock import Clock, HybridLogicalClock
 from lifecycle.basics.dataclass_lite import Record
 from lifecycle.policies.retention import CleanupStrategy, RetentionPolicy
 from lifecycle.store.base import Store
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 # Expired entries one hook deletes at most. A hook runs before every subagent and Claude
 # Code kills it after its timeout (``init`` writes 10 s): 1,000 deletes take ~30 ms

@@ -13,8 +13,6 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from lifecycle import expiries, reads, replication, stats
 from lifecycle.basics.arguments import check_actor
@@ -31,18 +29,23 @@ from lifecycle.gc import CleanupReport, MemoryGarbageCollector
 from lifecycle.paths import resolve
 from lifecycle.policies.retention import PolicySet, RetentionPolicy
 from lifecycle.policy_watch import PolicyWatcher
-from lifecycle.search import keyword as full_text
+from lifecycle.search.limits import DEFAULT_LIMIT as SEARCH_LIMIT
 from lifecycle.sessions import session_keys
 from lifecycle.store.backend import open_store
 from lifecycle.store.base import Store
 from lifecycle.writes import Writer
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:  # the declaration costs an import the hooks need not pay
+    from typing import Any
+
     from typing_extensions import Unpack
 
     from lifecycle.entries.write_fields import WriteOptions
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lifecycle.search.semantic.engine import SemanticEngine
     from lifecycle.search.semantic.source import ModelSource
 
@@ -65,20 +68,19 @@ class MemoryLifecycleManager(Coordination):
         backend = None if store is None or isinstance(store, (str, os.PathLike)) else store
         location = store if isinstance(store, (str, os.PathLike)) else None
         paths = resolve(memory_dir, policy_file, location)
-        self.policy_file: Path = paths.policy_file
-        self.memory_dir = paths.memory_dir
-        if paths.policy_explicit and not self.policy_file.exists():
+        self._paths = paths
+        if paths.policy_explicit and not os.path.exists(paths.policy_path):
             raise PolicyError(
-                f"{self.policy_file}: policy file not found; create it or drop "
+                f"{paths.policy_path}: policy file not found; create it or drop "
                 "--policy-file / MEMORY_LIFECYCLE_POLICY_FILE to use the built-in policies",
-                path=str(self.policy_file),
+                path=paths.policy_path,
             )
         self.clock: Clock = clock or HybridLogicalClock()
         self.agent_id = check_actor(agent_id) if agent_id else default_agent_id()
         self._store: Store = backend if backend is not None else open_store(paths.store_url)
         self.gc = MemoryGarbageCollector(self._store, self.clock)
         try:
-            self._policies = PolicyWatcher(self._store, self.policy_file)
+            self._policies = PolicyWatcher(self._store, paths.policy_path)
             self.replica_id = replica_id(self._store)
         except BaseException:
             self._store.close()
@@ -89,6 +91,16 @@ class MemoryLifecycleManager(Coordination):
         self._semantic: SemanticEngine | None = None
 
     # ------------------------------------------------------------ lifecycle
+
+    @property
+    def policy_file(self) -> Path:
+        """The policy file in force (it may not exist: then the built-in policies)."""
+        return self._paths.policy_file
+
+    @property
+    def memory_dir(self) -> Path | None:
+        """The SQLite store's folder, when the store was found by folder."""
+        return self._paths.memory_dir
 
     @property
     def store_url(self) -> str:
@@ -229,7 +241,7 @@ class MemoryLifecycleManager(Coordination):
         query: str,
         prefix: str = "",
         tags: builtins.list[str] | None = None,
-        limit: int = full_text.DEFAULT_LIMIT,
+        limit: int = SEARCH_LIMIT,
         cursor: str | None = None,
         namespace: str | None = None,
         provenance_filter: builtins.list[str] | None = None,
@@ -278,6 +290,8 @@ class MemoryLifecycleManager(Coordination):
 
     def reindex(self) -> dict[str, Any]:
         """Rebuild the search index of every entry: ``indexed``, ``duration_ms``."""
+        from lifecycle.search import keyword as full_text
+
         return full_text.reindex(self._store)
 
     # ------------------------------------------------------------ deletes and maintenance

@@ -24,6 +24,11 @@ memory-lifecycle is a project root like one whose ``.mcp.json`` does, and
 The walk stops below the home directory when it starts inside it: ``~/.claude/``
 is Claude Code's user configuration, not a project. Order of precedence for
 each location: explicit argument, environment, project root.
+
+Every hook resolves these, so the walk works on ``os.path`` strings: ``pathlib`` (with
+``urllib.parse`` and ``ipaddress``, ~15M instructions) is imported only by the callers
+that ask for a ``Path`` (``project_root``, ``ResolvedPaths.policy_file``, the
+``DEFAULT_*`` constants).
 """
 
 from __future__ import annotations
@@ -32,10 +37,17 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 from lifecycle.basics.dataclass_lite import FrozenRecord
+from lifecycle.store.url import plain_path
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    DEFAULT_MEMORY_DIR: Path  # .claude-flow/memory
+    DEFAULT_POLICY_FILE: Path  # .claude/memory-retention-policies.yaml
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
@@ -46,8 +58,9 @@ ENV_PROJECT = "CLAUDE_PROJECT_DIR"
 ENV_PROJECT_DIR = "MEMORY_LIFECYCLE_PROJECT_DIR"  # any client: where the walk starts
 SERVER_NAME = "memory-lifecycle"
 MCP_CONFIG = ".mcp.json"
-DEFAULT_MEMORY_DIR = Path(".claude-flow") / "memory"
-DEFAULT_POLICY_FILE = Path(".claude") / "memory-retention-policies.yaml"
+MEMORY_DIR = os.path.join(".claude-flow", "memory")  # DEFAULT_MEMORY_DIR as a string
+POLICY_FILE = os.path.join(".claude", "memory-retention-policies.yaml")
+_PATH_CONSTANTS = {"DEFAULT_MEMORY_DIR": MEMORY_DIR, "DEFAULT_POLICY_FILE": POLICY_FILE}
 DB_NAME = "memory.db"
 REPOSITORY_MARKER = ".git"
 _MARKERS = (".claude", ".claude-flow", MCP_CONFIG)
@@ -65,63 +78,103 @@ CLIENT_CONFIGS: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
 )
 
 
+def __getattr__(name: str) -> Path:
+    """``DEFAULT_MEMORY_DIR`` and ``DEFAULT_POLICY_FILE``, relative ``Path``s made on first
+    use (module ``__getattr__``): a hook never asks for them."""
+    if name not in _PATH_CONSTANTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from pathlib import Path
+
+    return Path(_PATH_CONSTANTS[name])
+
+
 class ResolvedPaths(FrozenRecord):
-    __slots__ = ("memory_dir", "policy_explicit", "policy_file", "store_url")
+    """Where the store and the policy file are: ``os.path`` strings, and as ``Path``s
+    (``policy_file``, ``memory_dir``) for the callers that want them."""
+
+    __slots__ = ("memory_path", "policy_explicit", "policy_path", "store_url")
     store_url: str
-    policy_file: Path
+    policy_path: str
     policy_explicit: bool  # named by the user: it must exist
-    memory_dir: Path | None
+    memory_path: str | None  # the store's folder, for a SQLite store found by folder
 
     def __init__(
-        self, store_url: str, policy_file: Path, policy_explicit: bool, memory_dir: Path | None
+        self, store_url: str, policy_path: str, policy_explicit: bool, memory_path: str | None
     ) -> None:
         _set(self, "store_url", store_url)
-        _set(self, "policy_file", policy_file)
+        _set(self, "policy_path", policy_path)
         _set(self, "policy_explicit", policy_explicit)
-        _set(self, "memory_dir", memory_dir)
+        _set(self, "memory_path", memory_path)
+
+    @property
+    def policy_file(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.policy_path)
+
+    @property
+    def memory_dir(self) -> Path | None:
+        from pathlib import Path
+
+        return None if self.memory_path is None else Path(self.memory_path)
 
 
-def project_root(cwd: Path | None = None) -> Path:
+def project_root(cwd: str | os.PathLike[str] | None = None) -> Path:
     """The project's root folder: where its one store and its policy file live."""
+    from pathlib import Path
+
+    return Path(project_folder(cwd))
+
+
+def project_folder(cwd: str | os.PathLike[str] | None = None) -> str:
+    """``project_root`` as an absolute, resolved ``os.path`` string."""
     env = os.environ.get(ENV_PROJECT_DIR) or os.environ.get(ENV_PROJECT)
-    start = (Path(env).expanduser() if env else (cwd or Path.cwd())).resolve()
+    start = os.path.realpath(os.path.expanduser(env) if env else (cwd or os.getcwd()))
     chain = list(_folders_up(start))
     for folder in chain:
-        if (folder / DEFAULT_MEMORY_DIR / DB_NAME).is_file() or sets_server_up(folder):
+        if os.path.isfile(os.path.join(folder, MEMORY_DIR, DB_NAME)) or sets_server_up(folder):
             return folder
     for folder in chain:
-        if (folder / REPOSITORY_MARKER).exists():
+        if os.path.exists(os.path.join(folder, REPOSITORY_MARKER)):
             return folder
     for folder in chain:
-        if any((folder / m).exists() for m in _MARKERS):
+        if any(os.path.exists(os.path.join(folder, m)) for m in _MARKERS):
             return folder
     return start
 
 
-def has_project_marker(folder: Path) -> bool:
+def has_project_marker(folder: str | os.PathLike[str]) -> bool:
     """Whether ``folder`` holds any of the markers ``project_root`` looks for."""
-    return any((folder / m).exists() for m in (REPOSITORY_MARKER, *_MARKERS))
+    return any(os.path.exists(os.path.join(folder, m)) for m in (REPOSITORY_MARKER, *_MARKERS))
 
 
-def _folders_up(start: Path) -> Iterator[Path]:
-    """``start`` and its ancestors, stopping below the home directory if inside it."""
-    try:
-        home = Path.home().resolve()
-    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry
-        home = None
-    inside_home = home is not None and start != home and home in start.parents
-    for folder in (start, *start.parents):
+def _folders_up(start: str) -> Iterator[str]:
+    """``start`` (absolute, resolved) and its ancestors, stopping below the home directory
+    if inside it."""
+    found = os.path.expanduser("~")
+    home = None if found == "~" else os.path.realpath(found)  # "~": no HOME, no passwd entry
+    inside_home = home is not None and start != home and start.startswith(home.rstrip("/") + "/")
+    folder = start
+    while True:
         if inside_home and folder == home:
             return
         yield folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return
+        folder = parent
 
 
-def sets_server_up(folder: Path) -> bool:
+def sets_server_up(folder: str | os.PathLike[str]) -> bool:
     """Whether a coding agent's project file in ``folder`` starts memory-lifecycle."""
-    return any(registers_server(folder / name, places) for name, places in CLIENT_CONFIGS)
+    return any(
+        registers_server(os.path.join(folder, name), places) for name, places in CLIENT_CONFIGS
+    )
 
 
-def registers_server(config: Path, places: tuple[tuple[str, ...], ...] = _SERVERS) -> bool:
+def registers_server(
+    config: str | os.PathLike[str], places: tuple[tuple[str, ...], ...] = _SERVERS
+) -> bool:
     """Whether this client file starts memory-lifecycle (by server name or command) from
     any of ``places`` (the keys leading to a servers table).
 
@@ -129,12 +182,12 @@ def registers_server(config: Path, places: tuple[tuple[str, ...], ...] = _SERVER
     it names memory-lifecycle at all: this only decides where a project's root is.
     """
     try:
-        with config.open("rb") as f:
+        with open(config, "rb") as f:
             raw = f.read(_MCP_CONFIG_MAX_BYTES)
     except OSError:
         return False
     try:
-        doc: Any = _parse_toml(raw) if config.suffix == ".toml" else json.loads(raw)
+        doc: Any = _parse_toml(raw) if os.fspath(config).endswith(".toml") else json.loads(raw)
     except (ValueError, RecursionError, ImportError):
         return SERVER_NAME.encode() in raw
     for keys in places:
@@ -177,12 +230,11 @@ def registered_in(servers: Any) -> str | None:
     return None
 
 
-def _from_env(name: str, root: Path) -> Path | None:
+def _from_env(name: str, root: str) -> str | None:
     value = os.environ.get(name)
     if not value:
         return None
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else root / p
+    return _plain(os.path.join(root, os.path.expanduser(value)))  # an absolute one: itself
 
 
 def resolve(
@@ -190,21 +242,26 @@ def resolve(
     policy_file: str | os.PathLike[str] | None = None,
     store: str | os.PathLike[str] | None = None,
 ) -> ResolvedPaths:
-    root = project_root()
+    root = project_folder()
     if policy_file is not None:
-        policy, explicit = Path(policy_file).expanduser(), True
+        policy, explicit = _plain(policy_file), True
     elif (env_policy := _from_env(ENV_POLICY, root)) is not None:
         policy, explicit = env_policy, True
     else:
-        policy, explicit = root / DEFAULT_POLICY_FILE, False
+        policy, explicit = os.path.join(root, POLICY_FILE), False
 
-    directory: Path | None
     if store is not None:
         return ResolvedPaths(str(store), policy, explicit, None)
     if memory_dir is not None:
-        directory = Path(memory_dir).expanduser()
+        directory = _plain(memory_dir)
     elif os.environ.get(ENV_STORE):
         return ResolvedPaths(os.environ[ENV_STORE], policy, explicit, None)
     else:
-        directory = _from_env(ENV_DIR, root) or root / DEFAULT_MEMORY_DIR
-    return ResolvedPaths(str(directory / DB_NAME), policy, explicit, directory)
+        directory = _from_env(ENV_DIR, root) or os.path.join(root, MEMORY_DIR)
+    return ResolvedPaths(os.path.join(directory, DB_NAME), policy, explicit, directory)
+
+
+def _plain(path: str | os.PathLike[str]) -> str:
+    """A path given by the caller as ``Path(path).expanduser()`` spells it (no trailing
+    ``/`` or ``.`` parts), as a string."""
+    return plain_path(os.path.expanduser(os.fspath(path)))

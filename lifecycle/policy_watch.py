@@ -10,8 +10,8 @@ it to the entries already stored, so a shortened TTL really shortens.
 from __future__ import annotations
 
 import json
+import os
 import time
-from pathlib import Path
 
 from lifecycle.basics.digests import sha256_hex
 from lifecycle.basics.lazy_logging import get_logger
@@ -44,9 +44,9 @@ class PolicyWatcher:
     on it (``__init__`` raises).
     """
 
-    def __init__(self, store: Store, policy_file: Path) -> None:
+    def __init__(self, store: Store, policy_file: str | os.PathLike[str]) -> None:
         self._store = store
-        self.policy_file = policy_file
+        self.policy_file = os.fspath(policy_file)
         self._stamp = self._stat()
         self._checked = time.monotonic()
         self.error: str | None = None
@@ -79,22 +79,23 @@ class PolicyWatcher:
 
     def _stat(self) -> tuple[int, int] | None:
         try:
-            st = self.policy_file.stat()
+            st = os.stat(self.policy_file)
         except OSError:
             return None
         return (st.st_mtime_ns, st.st_size)
 
     def _load(self) -> PolicySet:
         try:
-            data = self.policy_file.read_bytes()
+            with open(self.policy_file, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             return builtin_policies()
         except OSError as exc:
             raise PolicyError(
                 f"{self.policy_file}: cannot read policy file: {exc.strerror}",
-                path=str(self.policy_file),
+                path=self.policy_file,
             ) from exc
-        source = str(self.policy_file)
+        source = self.policy_file
         tag = f"{POLICY_CACHE_FORMAT}:{sha256_hex(data)}"
         cached = self._store.get_meta(POLICY_CACHE_META)
         if cached and cached.startswith(tag + "\n"):

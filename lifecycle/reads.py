@@ -5,7 +5,6 @@ the way."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from lifecycle.basics.arguments import decode_cursor, encode_cursor
 from lifecycle.basics.keys import scoped_prefix
@@ -16,6 +15,10 @@ from lifecycle.entries.tags import check_tags
 from lifecycle.errors import InvalidValueError, clip
 from lifecycle.policies.retention import CleanupStrategy
 from lifecycle.store.base import Row, Store
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_LIST_LIMIT = 1000
 

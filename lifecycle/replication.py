@@ -9,12 +9,15 @@ is merged, so a bad file changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
 
 from lifecycle.basics.clock import Clock
 from lifecycle.entries import transitions
 from lifecycle.entries.export_format import ExportedEntry, parse_entry
 from lifecycle.store.base import Row, Store
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MERGE_BATCH = 500
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lifecycle.policies.retention import PolicySet
 from lifecycle.store.base import Store
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def summarize(

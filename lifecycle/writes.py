@@ -14,7 +14,6 @@ them in its last round trip), so results are completed after the commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
 
 from lifecycle.basics.clock import Clock
 from lifecycle.basics.dataclass_lite import replace
@@ -26,6 +25,10 @@ from lifecycle.errors import InvalidValueError
 from lifecycle.policies.retention import RetentionPolicy
 from lifecycle.policy_watch import PolicyWatcher
 from lifecycle.store.base import Row, Store, Transaction
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Literal
 
 
 class _Rejected(Exception):

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 OUTPUT_FORMATS = ("text", "json")
 

@@ -6,11 +6,13 @@ call from the message alone.
 
 from __future__ import annotations
 
-import base64
 import math
-from typing import Any
 
 from lifecycle.errors import InvalidValueError, clip
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 # A TTL beyond a century is a mistake (or an attempt to overflow expiry arithmetic, as
 # ttl_seconds=1e300 did); an entry meant to live forever has TTL 0.
@@ -106,6 +108,8 @@ def check_op_id(op_id: Any, key: str) -> str | None:
 
 
 def encode_cursor(key: str) -> str:
+    import base64  # only for a page's cursor: most calls (every hook) page nothing
+
     return base64.urlsafe_b64encode(key.encode()).decode()
 
 
@@ -113,6 +117,8 @@ def decode_cursor(cursor: str) -> str:
     try:
         if not isinstance(cursor, str):
             raise ValueError("not a string")
+        import base64
+
         raw = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True)
         return raw.decode()
     except (ValueError, UnicodeDecodeError) as exc:

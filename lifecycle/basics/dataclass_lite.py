@@ -10,7 +10,9 @@ immutability from here; ``asdict`` and ``replace`` behave as the ``dataclasses``
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
 _FIELDS: dict[type, tuple[str, ...]] = {}  # each record class's field names, in order
 
@@ -71,7 +73,8 @@ class FrozenRecord(Record):
 
 
 # bound to the class, not the string "Record": a string bound is compiled at import
-R = TypeVar("R", bound=Record)
+if TYPE_CHECKING:
+    R = TypeVar("R", bound=Record)
 
 
 def asdict(record: Record) -> dict[str, Any]:

@@ -8,15 +8,17 @@ same digests and load in ~0.1 ms; without them ``hashlib`` is used.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _builtin(names: tuple[str, ...], function: str) -> Callable[[bytes], Any]:
     for name in names:
         try:
-            return getattr(importlib.import_module(name), function)
+            return getattr(__import__(name), function)  # (importlib costs a hook ~2M)
         except (ImportError, AttributeError):
             continue
     import hashlib

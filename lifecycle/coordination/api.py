@@ -8,11 +8,13 @@ compare-and-set and guarded writes are preconditions of ordinary writes
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from typing import Any
-
 from lifecycle.basics.clock import Clock
 from lifecycle.store.base import Store
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from typing import Any
 
 DEFAULT_TTL_SECONDS = (
     60.0  # (lifecycle.coordination.locks, imported on first use: hooks never lock)

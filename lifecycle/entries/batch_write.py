@@ -20,9 +20,9 @@ paths and compares every row, index entry, change-log row and result.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 from lifecycle.basics.clock import Clock
+from lifecycle.basics.typing_lite import Protocol
 from lifecycle.entries import codec, crdt, searchable
 from lifecycle.entries.entry import StoreResult
 from lifecycle.entries.write_request import PreparedWrite

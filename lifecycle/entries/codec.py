@@ -12,9 +12,12 @@ import json
 import json.scanner as json_scanner
 import math
 from collections.abc import Callable
-from typing import Any
 
 from lifecycle.errors import InvalidValueError, ValueTooLargeError
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 CODEC_JSON = "json"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lifecycle.basics.dataclass_lite import FrozenRecord, asdict
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 

@@ -12,17 +12,21 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any
 
 from lifecycle.basics.dataclass_lite import FrozenRecord
 from lifecycle.basics.keys import validate_key
 from lifecycle.entries.codec import check_json, dumps
-from lifecycle.entries.provenance import ProvenanceState
 from lifecycle.entries.provenance import valid as valid_provenance
-from lifecycle.entries.tags import TagState
 from lifecycle.entries.tags import valid as valid_tags
 from lifecycle.errors import ImportFormatError
 from lifecycle.policies.retention import ConflictStrategy
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+    from lifecycle.entries.provenance import ProvenanceState
+    from lifecycle.entries.tags import TagState
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 

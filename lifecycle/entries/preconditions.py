@@ -12,11 +12,16 @@ and a key deleted and written again never matches a revision read before the
 delete (revisions only grow).
 """
 
-from typing import Any, NamedTuple
+from __future__ import annotations
 
 from lifecycle.basics.keys import validate_key
+from lifecycle.basics.typing_lite import NamedTuple
 from lifecycle.errors import InvalidValueError
 from lifecycle.store.base import Row, Store, Transaction
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 REVISION = "revision"
 LOCK = "lock"

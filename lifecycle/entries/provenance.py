@@ -21,16 +21,20 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from lifecycle.errors import InvalidValueError
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_CHARS = 64
 UNKNOWN = "unknown"
 CLAUDE_FLOW_TYPES = ("user_claim", "agent_output", "system_observation", "tool_result", "unknown")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-ProvenanceState = dict[str, Any]  # {"ts": float, "a": str, "v": str | None}
+if TYPE_CHECKING:
+    ProvenanceState = dict[str, Any]  # {"ts": float, "a": str, "v": str | None}
 
 
 def check_provenance(

@@ -27,10 +27,13 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
 
 from lifecycle.entries.crdt import View
 from lifecycle.store.text_index import STRING_SEPARATOR, SearchDoc
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_TOKEN_CHARS = 128
 _CJK = (

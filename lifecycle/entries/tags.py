@@ -27,15 +27,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from lifecycle.errors import InvalidValueError
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_TAGS = 16
 MAX_TAG_CHARS = 64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-TagState = dict[str, Any]  # {"ts": float, "a": str, "v": [tag, ...]}
+if TYPE_CHECKING:
+    TagState = dict[str, Any]  # {"ts": float, "a": str, "v": [tag, ...]}
 
 
 def _shown(value: Any) -> str:

@@ -15,20 +15,27 @@ read (the row, whether an op id was already applied) and the clock, and writes
 the row that comes back.
 """
 
+from __future__ import annotations
+
 import math
 from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
 
 from lifecycle.basics.clock import Clock
 from lifecycle.basics.dataclass_lite import Record
+from lifecycle.basics.typing_lite import NamedTuple
 from lifecycle.entries import codec, crdt, provenance, searchable, tags
 from lifecycle.entries.entry import StoreResult
 from lifecycle.entries.export_format import ExportedEntry
-from lifecycle.entries.provenance import ProvenanceState
-from lifecycle.entries.tags import TagState
 from lifecycle.entries.write_request import PreparedWrite
 from lifecycle.policies.retention import RetentionPolicy, Settings
 from lifecycle.store.base import Row
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    from lifecycle.entries.provenance import ProvenanceState
+    from lifecycle.entries.tags import TagState
 
 # ------------------------------------------------------------------ the stored document
 
@@ -401,7 +408,8 @@ def forget(
 
 # ------------------------------------------------------------------ merge (import)
 
-MergeKind = Literal["created", "updated", "unchanged", "skipped_expired"]
+if TYPE_CHECKING:
+    MergeKind = Literal["created", "updated", "unchanged", "skipped_expired"]
 
 
 class MergeEffect(Record):

@@ -8,19 +8,25 @@ spelled out rather than generated from the declaration: a hook builds requests, 
 neither a ``TypedDict`` nor generated code is free at import.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
 
 from lifecycle.basics.arguments import check_actor, check_op_id, check_seconds, check_timestamp
 from lifecycle.basics.dataclass_lite import FrozenRecord
 from lifecycle.basics.digests import sha1_hex
 from lifecycle.basics.keys import full_key, validate_key
+from lifecycle.basics.typing_lite import NamedTuple
 from lifecycle.entries import codec, crdt
 from lifecycle.entries.preconditions import NO_GUARD, Guard, check_guard
 from lifecycle.entries.provenance import check_provenance
 from lifecycle.entries.tags import check_tags
 from lifecycle.errors import InvalidValueError
 from lifecycle.policies.retention import PolicySet, RetentionPolicy
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
@@ -84,7 +90,7 @@ class WriteRequest(FrozenRecord):
         )
 
     @classmethod
-    def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> "WriteRequest":
+    def from_mapping(cls, item: Mapping[str, Any], where: str = "entry") -> WriteRequest:
         """A request from a plain dict; unknown fields are an error, not silently dropped."""
         if WRITE_FIELDS.issuperset(item) and "key" in item and "value" in item:
             return _from_fields(cls, item)  # (the common case, without building the set below)

@@ -13,12 +13,14 @@ saved state in ``session_memory``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lifecycle.gc import HOOK_SWEEP_LIMIT, REMAINING_COUNT_LIMIT, CleanupReport
 from lifecycle.hooks import activity
 from lifecycle.manager import MemoryLifecycleManager
 from lifecycle.sessions import session_keys
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_REPORTED_KEYS = 100
 # A session's own entries one session-end deletes at most (a tombstone each, ~0.1 ms):

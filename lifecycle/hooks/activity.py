@@ -18,15 +18,17 @@ sibling (multi-value), not lost.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 from lifecycle.basics.digests import sha1_hex
 from lifecycle.basics.keys import MAX_KEY_LENGTH
 from lifecycle.manager import MemoryLifecycleManager
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 TASKS = "swarm/shared/tasks/"
 EDITS = "swarm/shared/edits/"
@@ -54,6 +56,9 @@ def segment(text: str) -> str:
 
 def file_key(path: str, root: Path | None = None) -> str:
     """The record key of a file: its path relative to the project root when inside it."""
+    import contextlib  # here, as pathlib: only the edit hooks take a file
+    from pathlib import Path
+
     p = Path(path)
     if root is not None and p.is_absolute():
         with contextlib.suppress(ValueError):  # outside the project: keep it absolute

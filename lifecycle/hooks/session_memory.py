@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
 from lifecycle import reads
 from lifecycle.basics.keys import check_session_id
 from lifecycle.entries.entry import MemoryEntry
 from lifecycle.hooks import activity
 from lifecycle.manager import MemoryLifecycleManager
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 SAVED = "swarm/agent/state/sessions/"
 MAX_SCAN = 1000  # records read per prefix for a summary (the newest)

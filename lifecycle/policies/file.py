@@ -16,11 +16,14 @@ validated policies cached in the store.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 from lifecycle.errors import PolicyError, clip_text
 from lifecycle.policies.retention import PolicySet, builtin_policies, policies_from_document
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MAX_POLICY_BYTES = 1 << 20
 MAX_YAML_DEPTH = 32
@@ -130,6 +133,8 @@ def load_policies(path: Path | str | None) -> PolicySet:
     """Load a policy file; a missing file means the built-in policies."""
     if path is None:
         return builtin_policies()
+    from pathlib import Path  # here: a hook reads its policies through policy_watch
+
     p = Path(path)
     if not p.exists():
         return builtin_policies()

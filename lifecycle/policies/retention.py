@@ -13,12 +13,15 @@ import re
 from collections.abc import Iterator, Sequence
 from enum import Enum
 from functools import lru_cache
-from typing import Any
 
 from lifecycle.basics.arguments import MAX_TTL_SECONDS
 from lifecycle.basics.dataclass_lite import FrozenRecord, asdict
 from lifecycle.basics.digests import sha256_hex
 from lifecycle.errors import PolicyError, clip
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 

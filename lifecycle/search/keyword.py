@@ -33,17 +33,20 @@ import base64
 import json
 import math
 import time
-from typing import Any
 
 from lifecycle.basics.keys import scoped_prefix
 from lifecycle.entries import codec, crdt, provenance, searchable, transitions
 from lifecycle.entries.tags import check_tags
 from lifecycle.errors import InvalidValueError, LifecycleError
+from lifecycle.search.limits import DEFAULT_LIMIT
 from lifecycle.search.syntax import fingerprint, match_words, parse
 from lifecycle.store.base import Row, SearchHit, Store
 from lifecycle.store.text_index import SearchDoc
 
-DEFAULT_LIMIT = 10
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
 MAX_LIMIT = 100
 BACKFILL_BATCH = 500
 FILTER_BATCH = 200  # matches read per round when a filter the index cannot apply is given

@@ -7,7 +7,7 @@ in a cycle."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from lifecycle.errors import ConfigurationError
 from lifecycle.store.base import Store
@@ -15,10 +15,10 @@ from lifecycle.store.sqlite.store import SQLiteStore
 from lifecycle.store.url import redact_url, sqlite_file
 
 
-def open_store(url: str | Path) -> Store:
+def open_store(url: str | os.PathLike[str]) -> Store:
     """Open the store a URL names: a plain path or ``sqlite:///path`` is SQLite,
     ``postgresql://…`` is PostgreSQL (needs the ``postgres`` extra)."""
-    text = str(url)
+    text = os.fspath(url)
     if text.startswith(("postgresql://", "postgres://")):
         try:
             from lifecycle.store.postgres.store import PostgresStore

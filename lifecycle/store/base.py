@@ -6,13 +6,19 @@ in the manager. A new backend passes the same contract suite as SQLite
 (``tests/lifecycle/store/test_contract.py``).
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import NamedTuple, Protocol
 
 from lifecycle.basics.dataclass_lite import Record
+from lifecycle.basics.typing_lite import NamedTuple, Protocol
 from lifecycle.store.text_index import Query, SearchDoc
-from lifecycle.store.vectors import VectorStore
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from lifecycle.store.vectors import VectorStore
 
 # Above every other character (in byte order too): a key range ``[prefix, prefix +
 # PREFIX_END)`` holds every key under ``prefix``, on both backends.

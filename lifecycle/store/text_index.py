@@ -10,9 +10,10 @@ nothing a hostile query can break. Matching is therefore the same on SQLite
 and PostgreSQL, whatever their tokenizers or locales would have done.
 """
 
-from typing import NamedTuple
+from __future__ import annotations
 
 from lifecycle.basics.dataclass_lite import FrozenRecord
+from lifecycle.basics.typing_lite import NamedTuple
 
 _set = object.__setattr__  # how a frozen record's __init__ sets its fields
 

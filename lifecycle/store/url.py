@@ -6,18 +6,25 @@ them) uses both functions, so this module sits below all three."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 
-def sqlite_file(url: str | Path) -> Path | None:
+def plain_path(text: str) -> str:
+    """``text`` as ``str(Path(text))`` spells it (no empty or ``.`` parts, no trailing
+    ``/``), without importing pathlib, which every hook would pay for."""
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    return ("/" if text.startswith("/") else "") + "/".join(parts) or "."
+
+
+def sqlite_file(url: str | os.PathLike[str]) -> str | None:
     """The SQLite file a store URL names: a plain path or ``sqlite:///path``
     (``sqlite:////abs`` keeps its leading /); None for any other URL."""
-    text = str(url)
+    text = os.fspath(url)
     if text.startswith("sqlite:///"):
-        return Path(text[len("sqlite:///") :])
+        return plain_path(text[len("sqlite:///") :])
     if "://" in text:
         return None
-    return Path(text)
+    return plain_path(text)
 
 
 def redact_url(url: str) -> str:

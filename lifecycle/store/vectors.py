@@ -19,12 +19,20 @@ delete, an expiry sweep, a reset) or turning it into a tombstone deletes its
 vector (a trigger on SQLite, a foreign key and a trigger on PostgreSQL).
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
+
+from lifecycle.basics.typing_lite import NamedTuple, Protocol
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 # ``Row`` (store.base) is written ``Any`` here: base.py imports this module for the Store
 # contract, and no module imports itself back through others (tests/test_architecture.py)
-Row = Any
+if TYPE_CHECKING:
+    Row = Any
 
 
 class VectorState(NamedTuple):

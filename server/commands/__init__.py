@@ -12,7 +12,7 @@ inside their handlers.
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -60,7 +60,9 @@ COMMANDS = {
 
 def load(name: str) -> ModuleType:
     """The command module ``name`` (one of ``MODULE_NAMES``), imported on first use."""
-    return importlib.import_module(f"{__name__}.{name}")
+    module = f"{__name__}.{name}"
+    __import__(module)  # importlib.import_module's work, without importing importlib (~2M)
+    return sys.modules[module]
 
 
 def modules(command: str | None = None) -> tuple[ModuleType, ...]:

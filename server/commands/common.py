@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import output
 from ..program import PROG
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any, TextIO
 
     from lifecycle import MemoryLifecycleManager
 
@@ -51,7 +51,7 @@ def open_existing(args: argparse.Namespace) -> MemoryLifecycleManager:
 
     url = resolve(args.memory_dir, args.policy_file, args.store).store_url
     path = sqlite_file(url)
-    if path is not None and not path.exists():
+    if path is not None and not os.path.exists(path):
         raise StoreNotFoundError(
             f"no store at {path} ({_store_origin(args)}): nothing has been stored there "
             f"yet. A write creates it ({PROG} put KEY VALUE, a hook, or the MCP server); "
@@ -72,6 +72,8 @@ def _store_origin(args: argparse.Namespace) -> str:
     for name in (ENV_STORE, ENV_DIR):
         if os.environ.get(name):
             return f"from ${name}"
+    from pathlib import Path
+
     start = Path(os.environ.get(ENV_PROJECT) or os.getcwd()).resolve()
     root = project_root()
     if root != start:

@@ -11,35 +11,58 @@ so the store class holds the queries only."""
 
 from __future__ import annotations
 
+import _thread  # threading's local and Lock without importing threading
 import os
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from pathlib import Path
-from typing import TypeVar
+from collections.abc import Callable
 
 from lifecycle.basics.lazy_logging import get_logger
+from lifecycle.basics.suppress import suppress
 from lifecycle.errors import StoreBusyError, StoreError
 from lifecycle.store.sqlite import files as db_files
 from lifecycle.store.sqlite import gate, space
 from lifecycle.store.sqlite import read_only as read_only_open
 from lifecycle.store.sqlite.files import FileIdentity
+from lifecycle.store.url import plain_path
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import TypeVar
 
 BUSY_TIMEOUT_SECONDS = 60.0
 FILE_CHECK_SECONDS = 1.0  # how stale a read may be after the file was replaced
 
 log = get_logger("memory_lifecycle.store")
 
-_T = TypeVar("_T")
+if TYPE_CHECKING:
+    _T = TypeVar("_T")
 
 
-class _ThreadState(threading.local):
+class _ThreadState(_thread._local):  # what threading.local is
     conn: sqlite3.Connection | None = None
     files: FileIdentity
     next_check = 0.0
     read_only = False  # ``conn`` was opened read-only because writing could not work
+
+
+class StoreErrors:
+    """``SQLiteConnections._errors()``: raises the engine's error for a sqlite3 database
+    error in its block, from it (``_store_error`` says which); anything else passes. A
+    class, not a ``contextlib.contextmanager`` generator: contextlib is ~3M instructions
+    of every hook."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: SQLiteConnections) -> None:
+        self._owner = owner
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise self._owner._store_error(exc) from exc
 
 
 class SQLiteConnections:
@@ -47,13 +70,13 @@ class SQLiteConnections:
     gate, busy retries and error mapping."""
 
     def __init__(self, path: str | os.PathLike[str], busy_timeout: float = BUSY_TIMEOUT_SECONDS):
-        self.path = Path(path)
+        self.path = plain_path(os.fspath(path))  # as str(Path(path)) spells it
         self.url = f"sqlite:///{self.path}"
         self._busy_timeout = busy_timeout
         self._busy_ms = int(busy_timeout * 1000)
         self._local = _ThreadState()
         self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._conns_lock = _thread.allocate_lock()
         self._closed = False
         self._read_only: str | None = None  # why the last connection opened read-only
         self._gate = gate.WriterGate(self.path, busy_timeout)
@@ -63,7 +86,7 @@ class SQLiteConnections:
         try:
             db_files.prepare(self.path)
         except OSError as exc:
-            where = exc.filename or self.path.parent
+            where = exc.filename or os.path.dirname(self.path) or "."
             raise StoreError(
                 f"cannot create the store {where}: {exc.strerror}; choose a writable --memory-dir",
                 path=str(where),
@@ -91,7 +114,7 @@ class SQLiteConnections:
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError(f"store {self.path} is closed", path=str(self.path))
-        if self._local.conn is None and not self.path.exists():
+        if self._local.conn is None and not os.path.exists(self.path):
             # deleted while this thread had no connection: other threads will notice
             # on their own; here a fresh store is made as a first open would
             log.error("%s was deleted while this process had the store open", self.path)
@@ -144,7 +167,7 @@ class SQLiteConnections:
         """Whether the file holds a database (one that cannot be opened for writing is
         then opened read-only; an empty one is a store still to be made)."""
         try:
-            return self.path.stat().st_size > 0
+            return os.stat(self.path).st_size > 0
         except OSError:
             return False
 
@@ -213,33 +236,32 @@ class SQLiteConnections:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self) -> StoreErrors:
         """Turn sqlite3's exceptions into the engine's, once, at the store boundary."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
+        return StoreErrors(self)
+
+    def _store_error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        """The engine's error for sqlite3's ``exc`` (``StoreErrors`` raises it)."""
+        if isinstance(exc, sqlite3.OperationalError):
             if read_only_open.cannot_write(exc) and self.read_only() is not None:
-                raise self._read_only_error(exc) from exc
+                return self._read_only_error(exc)
             if busy(exc):
-                raise StoreBusyError(
+                return StoreBusyError(
                     f"store {self.path} stayed locked for over {self._busy_timeout:g} s: {exc}; "
                     "another process holds a long write transaction",
                     path=str(self.path),
-                ) from exc
+                )
             if "disk is full" in str(exc) or "disk I/O error" in str(exc):
                 fix = "free disk space" if "full" in str(exc) else "check the disk (full?)"
-                raise StoreError(
+                return StoreError(
                     f"store {self.path}: {exc}; the write was not stored: {fix} and retry",
                     path=str(self.path),
-                ) from exc
-            raise StoreError(f"store {self.path}: {exc}", path=str(self.path)) from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"store {self.path} is unreadable: {exc}; restore it or point "
-                "--memory-dir elsewhere",
-                path=str(self.path),
-            ) from exc
+                )
+            return StoreError(f"store {self.path}: {exc}", path=str(self.path))
+        return StoreError(
+            f"store {self.path} is unreadable: {exc}; restore it or point --memory-dir elsewhere",
+            path=str(self.path),
+        )
 
     def _migrate(self) -> None:
         """Give the file the tables it lacks (``SQLiteStore`` does, from ``schema``):

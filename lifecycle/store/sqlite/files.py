@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import os
 import stat
-from contextlib import suppress
-from pathlib import Path
 
 from lifecycle.basics.lazy_logging import get_logger
+from lifecycle.basics.suppress import suppress
 
 SIDE_FILES = ("-wal", "-shm")
 ALL_FILES = ("", *SIDE_FILES)
@@ -38,12 +37,12 @@ FILE_MODE = 0o600
 log = get_logger("memory_lifecycle.store")
 
 
-def prepare(path: Path) -> None:
+def prepare(path: str) -> None:
     """Create the store's directory (0700) and database file (0600) if missing, and
     tighten existing files this user owns. ``OSError`` says what failed."""
-    directory = path.parent
-    if not directory.is_dir():
-        directory.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=DIRECTORY_MODE, exist_ok=True)
         os.chmod(directory, DIRECTORY_MODE)  # mkdir's mode is filtered by the umask
     with suppress(FileExistsError):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
@@ -54,7 +53,7 @@ def prepare(path: Path) -> None:
     tighten(path)
 
 
-def tighten(path: Path) -> None:
+def tighten(path: str) -> None:
     """Remove group/other bits from the store files this user owns; warn about others."""
     for name in (str(path), *(f"{path}{suffix}" for suffix in (*SIDE_FILES, GATE))):
         try:
@@ -103,7 +102,7 @@ class FileIdentity:
 
     __slots__ = ("_files", "_names", "_path")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self._path = str(path)
         self._names = {suffix: self._path + suffix for suffix in ALL_FILES}
         self._files = {suffix: _identity(name) for suffix, name in self._names.items()}
@@ -134,10 +133,10 @@ class FileIdentity:
 FULL_BELOW_BYTES = 64 << 10  # less free space than a WAL's first frames and -shm need
 
 
-def unwritable(path: Path) -> str | None:
+def unwritable(path: str) -> str | None:
     """Why the store's files cannot be written now (a read-only mount, no permission, a
     full disk), or None: what ``stats`` reports and a refused write says."""
-    folder = path.parent
+    folder = os.path.dirname(path) or "."
     try:
         fs = os.statvfs(folder)
     except OSError:
@@ -154,7 +153,7 @@ def unwritable(path: Path) -> str | None:
     return None
 
 
-def size_on_disk(path: Path) -> int:
+def size_on_disk(path: str) -> int:
     """Bytes the store occupies: the database file plus its write-ahead log (the small
     ``-shm`` index is not counted). Free pages inside the file count until maintenance
     gives them back."""

@@ -29,14 +29,13 @@ re-entrant (a write transaction that reopens the store runs the migrations insid
 
 from __future__ import annotations
 
+import _thread  # threading's local and Lock; threading itself only for the helper thread
 import errno
 import os
-import threading
-from contextlib import suppress
-from pathlib import Path
 from types import ModuleType
 
 from lifecycle.basics.lazy_logging import get_logger
+from lifecycle.basics.suppress import suppress
 from lifecycle.errors import StoreBusyError
 from lifecycle.store.sqlite.files import FILE_MODE, GATE
 
@@ -71,7 +70,7 @@ class _Descriptor:
         self.close()
 
 
-class _Held(threading.local):
+class _Held(_thread._local):  # what threading.local is
     file: _Descriptor | None = None  # None: not open yet (or given up after a timeout)
     off = False  # the gate does not work here: SQLite's busy handler alone
     depth = 0
@@ -82,7 +81,7 @@ class WriterGate:
 
     __slots__ = ("_local", "_path", "_timeout", "_warned")
 
-    def __init__(self, db_path: Path, timeout: float) -> None:
+    def __init__(self, db_path: str, timeout: float) -> None:
         self._path = f"{db_path}{SUFFIX}"
         self._timeout = timeout
         self._local = _Held()
@@ -156,6 +155,8 @@ class WriterGate:
 
     def _wait(self, file: _Descriptor) -> None:
         """Block in ``flock`` on a helper thread, at most the timeout."""
+        import threading
+
         assert fcntl is not None
         flock, fd = fcntl.flock, file.fd
         taken = threading.Event()

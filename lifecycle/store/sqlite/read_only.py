@@ -22,9 +22,8 @@ server.
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from pathlib import Path
-from urllib.parse import quote
 
 # what SQLite says when a write (or the -shm it needs to read a WAL store) is impossible
 _CANNOT_WRITE = (
@@ -39,15 +38,16 @@ def cannot_write(error: sqlite3.Error) -> bool:
     return any(text in str(error) for text in _CANNOT_WRITE)
 
 
-def open_read_only(path: Path, timeout: float) -> sqlite3.Connection:
+def open_read_only(path: str, timeout: float) -> sqlite3.Connection:
     """A read-only connection to the store at ``path`` (see the module docstring)."""
-    wal = Path(f"{path}-wal")
+    from urllib.parse import quote  # here: a store opens read-only rarely, a hook never
+
     try:
-        logged = wal.stat().st_size > 0
+        logged = os.stat(f"{path}-wal").st_size > 0
     except OSError:
         logged = False
     mode = "mode=ro" if logged else "immutable=1"
-    uri = f"file:{quote(str(path.absolute()))}?{mode}"
+    uri = f"file:{quote(os.path.abspath(path))}?{mode}"
     conn = sqlite3.connect(
         uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
     )

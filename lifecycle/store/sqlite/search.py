@@ -32,15 +32,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from lifecycle.store.base import SearchHit
 from lifecycle.store.sqlite import search_window
 from lifecycle.store.sqlite.rows import COLUMNS, SQLiteAccess, row_from
 from lifecycle.store.text_index import STRING_SEPARATOR, Query, SearchDoc, tag_token
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import sqlite3
+    from typing import Any
 
     from lifecycle.store.base import Row
 

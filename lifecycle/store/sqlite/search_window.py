@@ -29,12 +29,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from lifecycle.store.base import SearchHit
 from lifecycle.store.sqlite.rows import COLUMNS, row_from
 from lifecycle.store.text_index import Query
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import sqlite3
 

@@ -29,10 +29,9 @@ logged and tried again next time.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import suppress
-from pathlib import Path
 
 from lifecycle.basics.lazy_logging import get_logger
+from lifecycle.basics.suppress import suppress
 from lifecycle.store.sqlite.files import size_on_disk
 
 AUTO_VACUUM_INCREMENTAL = 2
@@ -93,7 +92,7 @@ def needs_conversion(conn: sqlite3.Connection) -> bool:
     return bool(conn.execute("PRAGMA auto_vacuum").fetchone()[0] != AUTO_VACUUM_INCREMENTAL)
 
 
-def convert(conn: sqlite3.Connection, path: Path, busy_ms: int) -> None:
+def convert(conn: sqlite3.Connection, path: str, busy_ms: int) -> None:
     """The one-time conversion of a store made before incremental auto-vacuum."""
     log.warning(
         "store %s: converting to incremental auto-vacuum so cleanup gives space back "

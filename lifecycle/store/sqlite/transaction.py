@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 
+from lifecycle.basics.suppress import suppress
 from lifecycle.errors import StoreError
 from lifecycle.store.base import Row
 from lifecycle.store.sqlite import changelog, search

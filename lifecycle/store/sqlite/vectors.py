@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from lifecycle.store.sqlite.rows import COLUMNS, row_from
-from lifecycle.store.vectors import NewVector, PendingRow, VectorCounts, VectorState
 
+# the vector types (lifecycle.store.vectors) load with the first vector call: the store's
+# schema lists this module's migration, and a hook never reads or writes a vector
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     from lifecycle.store.base import Row
     from lifecycle.store.sqlite.rows import SQLiteAccess
+    from lifecycle.store.vectors import NewVector, PendingRow, VectorCounts, VectorState
 
 MIGRATION: tuple[str, ...] = (
     """CREATE TABLE vectors (
@@ -68,8 +70,10 @@ _SAVED = "SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'vectors_saved'"
 _IN_KEYS = "(SELECT value FROM json_each(?))"
 
 
-def _state(r: Sequence[object]) -> VectorState:
-    return VectorState(*r)  # type: ignore[arg-type]
+def _states(found: Sequence[Sequence[object]]) -> list[VectorState]:
+    from lifecycle.store.vectors import VectorState
+
+    return [VectorState(*r) for r in found]  # type: ignore[arg-type]
 
 
 class SQLiteVectors:
@@ -82,13 +86,13 @@ class SQLiteVectors:
         sql = _STATE + "WHERE e.tombstone = 0 AND e.key > ? ORDER BY e.key LIMIT ?"
         with self._store._errors():
             found = self._store._conn().execute(sql, (model, after, limit)).fetchall()
-        return [_state(r) for r in found]
+        return _states(found)
 
     def states_of(self, model: str, keys: Sequence[str]) -> list[VectorState]:
         sql = _STATE + f"WHERE e.tombstone = 0 AND e.key IN {_IN_KEYS}"
         with self._store._errors():
             found = self._store._conn().execute(sql, (model, json.dumps(list(keys)))).fetchall()
-        return [_state(r) for r in found]
+        return _states(found)
 
     def pending(self, model: str, now: float, after: str, limit: int) -> list[PendingRow]:
         sql = (
@@ -99,6 +103,8 @@ class SQLiteVectors:
         )
         with self._store._errors():
             found = self._store._conn().execute(sql, (model, now, after, limit)).fetchall()
+        from lifecycle.store.vectors import PendingRow
+
         return [PendingRow(row_from(r[:-3]), r[-3], r[-2], r[-1]) for r in found]
 
     def save(self, model: str, vectors: Sequence[NewVector], now: float) -> int:
@@ -125,7 +131,7 @@ class SQLiteVectors:
         with self._store._errors():
             found = self._store._conn().execute(sql, (after, model, limit)).fetchall()
         last = found[-1][-1] if found else after
-        return [_state(r[:-1]) for r in found], int(last)
+        return _states([r[:-1] for r in found]), int(last)
 
     def rows(self, keys: Sequence[str]) -> dict[str, Row]:
         sql = f"SELECT {COLUMNS} FROM entries WHERE key IN {_IN_KEYS}"
@@ -141,6 +147,8 @@ class SQLiteVectors:
         )
         with self._store._errors():
             live, embedded = self._store._conn().execute(sql, (model, now)).fetchone()
+        from lifecycle.store.vectors import VectorCounts
+
         return VectorCounts(live, embedded)
 
     def forget(self, keep_model: str | None = None) -> int:

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from lifecycle import paths
 from lifecycle.basics.lazy_logging import get_logger
 
 from .stdin import HookInput
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from .stdin import Handler
 

@@ -10,8 +10,6 @@ Code writes on stdin (``stdin``). Exit 0 on success, 1 on failure; never
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from lifecycle.basics.lazy_logging import get_logger
 
 from ... import output
@@ -22,8 +20,10 @@ from .flags import ALIASES, HOOK_FLAGS, IGNORED_HOOKS, add_flags, warn_unknown
 from .session import session_context, session_end
 from .stdin import STDIN_FIRST_BYTE_SECONDS, HookInput, adopt_hook_cwd, read_hook_input
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from .stdin import Handler
 

@@ -3,14 +3,14 @@ session should know (Claude Code adds a SessionStart hook's stdout to the contex
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from lifecycle.basics.lazy_logging import get_logger
 
 from .stdin import HookInput
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from .stdin import Handler
 

@@ -14,8 +14,6 @@ import os
 import select
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
 
 from lifecycle import paths
 from lifecycle.basics.dataclass_lite import FrozenRecord
@@ -66,8 +64,10 @@ class HookInput(FrozenRecord):
         return self.text("tool_use_id")
 
 
+TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any, TextIO
 
     # what each hook runs: (its arguments, Claude Code's JSON, the open manager) -> its report
     Handler = Callable[[argparse.Namespace, HookInput, Any], dict[str, Any]]
@@ -132,7 +132,7 @@ def adopt_hook_cwd(args: argparse.Namespace, data: Mapping[str, Any]) -> None:
     cwd = data.get("cwd")
     if not isinstance(cwd, str) or not cwd or _location_configured(args):
         return
-    if Path(cwd).is_dir():
+    if os.path.isdir(cwd):
         os.chdir(cwd)
     else:
-        log.warning("hook JSON cwd %r is not a directory; resolving from %s", cwd, Path.cwd())
+        log.warning("hook JSON cwd %r is not a directory; resolving from %s", cwd, os.getcwd())

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from ...output import format_cleanup
+
+TYPE_CHECKING = False  # typing's flag without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_CONTEXT_CHARS = 4000
 MAX_VALUE_CHARS = 240

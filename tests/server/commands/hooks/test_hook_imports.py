@@ -183,3 +183,55 @@ def test_the_command_table_names_what_each_module_registers() -> None:
         registered.update(dict.fromkeys(sub.choices, name))
     assert registered == COMMANDS
     assert list(registered) == list(COMMANDS)  # --help lists them in this order
+
+
+# the standard library a hook does without (issue 24: a hook within ~3.5x of ``python -c
+# pass``): typing (~16M instructions; the engine's type-only names are imported under
+# ``TYPE_CHECKING``), pathlib (~15M with urllib.parse and ipaddress: the store and the
+# project are found with ``os.path``), threading (its lock and thread-local are
+# ``_thread``'s), importlib, contextlib and base64 (the store's context managers are
+# classes; ``__import__``; binascii), argparse and logging (issue 22)
+UNNEEDED_STDLIB = (
+    "typing",
+    "pathlib",
+    "urllib.parse",
+    "ipaddress",
+    "threading",
+    "importlib",
+    "contextlib",
+    "base64",
+    "argparse",
+    "logging",
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin"),
+    [
+        (("hook", "session-end", "--session-id", "s1"), ""),
+        (("hook", "pre-task", "--description", "build it"), ""),
+        (("hook", "post-command", "--command", "make test"), ""),
+        (("hook", "memory-cleanup"), ""),
+        (
+            ("hook", "pre-task"),
+            json.dumps(
+                {
+                    "session_id": "s1",
+                    "hook_event_name": "PreToolUse",
+                    "tool_name": "Task",
+                    "tool_use_id": "toolu_1",
+                    "tool_input": {"description": "write the tests", "prompt": "..."},
+                }
+            ),
+        ),
+        (("hook", "session-end"), json.dumps({"session_id": "s1", "reason": "exit"})),
+    ],
+)
+def test_a_hook_loads_no_standard_library_it_does_without(
+    repo_project: Path, argv: tuple[str, ...], stdin: str
+) -> None:
+    _modules_after(repo_project, *argv, stdin=stdin)  # the first validates the policies
+    modules = _modules_after(repo_project, *argv, stdin=stdin)
+
+    assert "lifecycle.manager" in modules and "sqlite3" in modules  # it ran
+    assert [m for m in UNNEEDED_STDLIB if m in modules] == []
