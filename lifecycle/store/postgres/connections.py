@@ -24,8 +24,10 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 import psycopg_pool
+from psycopg import abc as pg_abc
 from psycopg import errors as pg_errors
 from psycopg import sql
+from psycopg.adapt import Transformer
 from psycopg.pq import TransactionStatus
 
 from lifecycle.errors import StoreBusyError, StoreError
@@ -273,16 +275,10 @@ class PooledConnection(psycopg.Connection[Any]):
     last_used = 0.0  # time.monotonic() at the end of its last successful call
 
     @functools.cached_property
-    def query_cursor(self) -> psycopg.Cursor[Any]:
-        """The connection's one server-side-binding cursor for the hot reads (``get``),
-        made once: a new cursor per call also looks up a loader per column again."""
-        return self.cursor()
-
-    @functools.cached_property
-    def client_cursor(self) -> psycopg.ClientCursor[Any]:
-        """The connection's one client-side-binding cursor (``transaction``), made once:
-        a call has the connection to itself, and ``execute`` starts the cursor afresh."""
-        return psycopg.ClientCursor(self)
+    def transformer(self) -> pg_abc.Transformer:
+        """The connection's one transformer for the hot statements (``wire``), made once:
+        a new one per call looks a loader up per column again (what a cursor keeps)."""
+        return Transformer(self)
 
 
 class _Call:

@@ -41,6 +41,7 @@ from contextlib import AbstractContextManager, suppress
 from typing import Any
 
 import psycopg
+from psycopg import errors as pg_errors
 
 from lifecycle.store.base import (
     PREFIX_END,
@@ -51,7 +52,7 @@ from lifecycle.store.base import (
     SweepResult,
     sweep_in_batches,
 )
-from lifecycle.store.postgres import schema, search, vectors
+from lifecycle.store.postgres import schema, search, vectors, wire
 from lifecycle.store.postgres.changelog import LOG_GONE
 from lifecycle.store.postgres.connections import PostgresConnections
 from lifecycle.store.postgres.coordination import PostgresCoordination
@@ -96,8 +97,12 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
 
     def get(self, key: str) -> Row | None:
         with self._connection() as conn:
-            r = conn.query_cursor.execute(_GET, (key,)).fetchone()
-        return _row(r) if r else None
+            try:
+                rows = wire.execute_prepared(conn, conn.transformer, b"ml_get", _GET, (key,))
+            except pg_errors.InvalidSqlStatementName:  # deallocated: see ``transaction``
+                self._prepare(conn)
+                rows = wire.execute_prepared(conn, conn.transformer, b"ml_get", _GET, (key,))
+        return _row(rows[0]) if rows else None
 
     def list_rows(
         self, prefix: str, after: str | None, limit: int, now: float, tags: Sequence[str] = ()
