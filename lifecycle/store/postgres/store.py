@@ -22,16 +22,13 @@ MCP server runs its tools on worker threads.
 Every call is bounded by the URL's ``timeout`` (seconds, default 10): waiting for a
 pooled connection and running on it together, also when the server stops answering
 on an open connection (``deadline``: a watchdog cuts the call off, the
-connection is discarded). When the database cannot be reached, a call fails within
-about libpq's ``connect_timeout`` (5 s, or ``timeout`` if less, unless the URL sets
-it) with a "cannot reach" error,
-instead of waiting for the pool's 30 s timeout; and the first call after the
-server is back succeeds at once, instead of after the pool's reconnection
-backoff. A call that finds no pooled connection within ``QUICK_WAIT_SECONDS``
-probes the server with a direct connection: unreachable, it fails now (and
-later calls probe before anything else); reachable after an outage, a fresh
-pool replaces the one still backing off; reachable and merely busy, it keeps
-waiting for the pool as before.
+connection is discarded). A call that needs a new connection opens it itself
+(``pool``), so when the database cannot be reached it fails within about libpq's
+``connect_timeout`` (5 s, or ``timeout`` if less, unless the URL sets it) with a
+"cannot reach" error, and the first call after the server is back succeeds at once
+(no reconnection loop backing off meanwhile). A connection that sat idle is checked
+before use, within the same bound, so one a server restart closed is replaced, not
+reported.
 """
 
 from __future__ import annotations
@@ -384,7 +381,7 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
         self._close_listener()
         self._watchdog.close()
         with suppress(Exception):
-            self._pool.close(timeout=5.0)
+            self._pool.close()
 
 
 def sweep_statement(prefixed: bool) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.store.postgres import connections as postgres_connections
+from lifecycle.store.postgres import pool as postgres_pool
 from lifecycle.store.postgres import store as postgres
 from tests.support.round_trips import RoundTrip, RoundTripCounter
 from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
@@ -29,7 +29,7 @@ ONE_MESSAGE = ("Q",)  # one simple-protocol message: every statement of it sent 
 def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RoundTripCounter, str]]:
     dsn = postgres_dsn()
     # a connection idle for a while is probed before use (one more round trip): not here
-    monkeypatch.setattr(postgres_connections, "IDLE_CHECK_SECONDS", 3600.0)
+    monkeypatch.setattr(postgres_pool, "IDLE_CHECK_SECONDS", 3600.0)
     host, port = _target(dsn)
     proxy = RoundTripCounter(host, port)
     proxy.start()
