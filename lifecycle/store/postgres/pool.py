@@ -114,11 +114,13 @@ class Pool:
                 return conn
             try:
                 self._check(conn, deadline)
-            except psycopg.Error as exc:
+            except BaseException as exc:
                 self._discard(conn)
-                if not _dead(exc) or time.monotonic() >= deadline:
-                    raise  # no answer at all (or no time left): the call says so
-                continue  # closed by the server (a restart): the next one, or a new one
+                # closed under it (a server restart, a session ended): the next one, or a
+                # new one; no answer at all, or no time left: the call says so
+                if _closed_under(exc) and time.monotonic() < deadline:
+                    continue
+                raise
             return conn
 
     def putconn(self, conn: PooledConnection) -> None:
@@ -164,10 +166,10 @@ class Pool:
             self._returned.notify()
 
 
-def _dead(exc: psycopg.Error) -> bool:
-    """Whether the check failed because the connection was closed under it (the server
+def _closed_under(exc: BaseException) -> bool:
+    """Whether a check failed because the connection was closed under it (the server
     restarted, or ended the session), not because the server gave no answer."""
-    return not isinstance(exc, NoAnswer)
+    return isinstance(exc, psycopg.Error) and not isinstance(exc, NoAnswer)
 
 
 def _close(conn: PooledConnection) -> None:
