@@ -43,6 +43,7 @@ from bench.bench_pg_write import _sync_off
 from bench.bench_store import VALUE
 from bench.common import fresh_schema
 from lifecycle import ManualClock, MemoryLifecycleManager
+from lifecycle.store.postgres import wire
 from lifecycle.store.postgres.rows import COLUMNS, row_values
 
 Sent = tuple[type, Any, Any, dict[str, Any]]  # cursor class, query, params, kwargs
@@ -63,13 +64,28 @@ def _capture() -> Iterator[list[Sent]]:
 
         return execute
 
+    # the store's hot statements go through ``wire`` (psycopg's lower layer): recorded as
+    # the cursor call that sends the same statement the same way (simple protocol with
+    # client-side binding; a prepared statement with server-side binding)
+    execute, execute_prepared = wire.execute, wire.execute_prepared
+
+    def wire_execute(conn: Any, tx: Any, sql: str, args: Any) -> Any:
+        sent.append((psycopg.ClientCursor, sql, args, {}))
+        return execute(conn, tx, sql, args)
+
+    def wire_execute_prepared(conn: Any, tx: Any, name: bytes, sql: str, args: Any) -> Any:
+        sent.append((psycopg.Cursor, sql, args, {"prepare": True}))
+        return execute_prepared(conn, tx, name, sql, args)
+
     for cls in originals:
         cls.execute = recorder(cls)  # type: ignore[method-assign]
+    wire.execute, wire.execute_prepared = wire_execute, wire_execute_prepared
     try:
         yield sent
     finally:
         for cls, original in originals.items():
             cls.execute = original  # type: ignore[method-assign]
+        wire.execute, wire.execute_prepared = execute, execute_prepared
 
 
 def _replay(conn: psycopg.Connection, sent: list[Sent]) -> None:

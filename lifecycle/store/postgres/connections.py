@@ -4,26 +4,24 @@ turned into the engine's, without the password.
 
 Every call is bounded: waiting for a pooled connection and running on it together,
 also when the server stops answering on an open connection (``deadline``: a watchdog
-cuts the call off, the connection is discarded). When the database cannot be reached,
-a call fails within about libpq's ``connect_timeout`` with a "cannot reach" error
-instead of waiting for the pool's 30 s timeout, and the first call after the server is
-back succeeds at once (``_probe``). Its own module, under the same name as SQLite's
+cuts the call off, the connection is discarded). A call that needs a new connection
+opens it itself (``pool``), so when the database cannot be reached it fails within
+about libpq's ``connect_timeout`` with a "cannot reach" error, and the first call after
+the server is back succeeds at once. Its own module, under the same name as SQLite's
 (``sqlite/connections.py``), so the store class holds the queries only."""
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import NoReturn
 from urllib.parse import unquote, urlsplit
 
 import psycopg
-import psycopg_pool
 from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.pq import TransactionStatus
@@ -31,6 +29,7 @@ from psycopg.pq import TransactionStatus
 from lifecycle.errors import StoreBusyError, StoreError
 from lifecycle.store.postgres.deadline import NoAnswer, Watchdog
 from lifecycle.store.postgres.listen import channel_name
+from lifecycle.store.postgres.pool import Pool, PooledConnection, PoolTimeout
 from lifecycle.store.postgres.settings import parse_url
 from lifecycle.store.postgres.transaction import prepare_script
 from lifecycle.store.url import redact_url
@@ -38,18 +37,15 @@ from lifecycle.store.url import redact_url
 LOCK_TIMEOUT_SECONDS = 60.0  # a lock wait, like SQLite's busy timeout (if ``timeout`` allows)
 CONNECT_TIMEOUT_SECONDS = 5  # libpq's connect_timeout, unless the URL sets its own
 MIN_CONNECT_TIMEOUT_SECONDS = 2  # libpq's own minimum
-QUICK_WAIT_SECONDS = 1.0  # a pooled connection normally comes at once; else probe
-RECONNECT_GIVE_UP_SECONDS = 10.0
-IDLE_CHECK_SECONDS = 2.0
 
 
 class PostgresConnections:
-    """The connection plumbing of ``PostgresStore``: the pool, call deadlines, probing
-    an unreachable server, error mapping. ``PostgresStore`` opens the pool once the
-    schema is migrated (``_space`` is set then)."""
+    """The connection plumbing of ``PostgresStore``: the pool, call deadlines, error
+    mapping. ``PostgresStore`` opens the pool once the schema is migrated (``_space``
+    is set then)."""
 
     _space: int  # this schema's advisory-lock space (``schema.migrate``)
-    _pool: psycopg_pool.ConnectionPool
+    _pool: Pool
 
     def __init__(self, url: str) -> None:
         self._password = urlsplit(url).password or ""
@@ -61,45 +57,45 @@ class PostgresConnections:
         self._timeout = timeout
         self._watchdog = Watchdog(schema)
         self._connect_kwargs: dict[str, object] = {"autocommit": True}
-        if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(conninfo):
-            self._connect_kwargs["connect_timeout"] = max(
+        connect_timeout = psycopg.conninfo.conninfo_to_dict(conninfo).get("connect_timeout")
+        if connect_timeout is None:
+            connect_timeout = max(
                 MIN_CONNECT_TIMEOUT_SECONDS, min(CONNECT_TIMEOUT_SECONDS, math.ceil(timeout))
             )
+            self._connect_kwargs["connect_timeout"] = connect_timeout
+        # an idle connection's check waits no longer than a new connection would
+        self._check_seconds = min(timeout, max(MIN_CONNECT_TIMEOUT_SECONDS, float(connect_timeout)))
         self._closed = False
-        self._unreachable = False  # the last connection attempt failed: probe first
         self._lock = threading.Lock()
 
-    def _new_pool(self) -> psycopg_pool.ConnectionPool:
-        return psycopg_pool.ConnectionPool(
-            self._conninfo,
-            min_size=self._pool_sizes[0],
-            max_size=self._pool_sizes[1],
-            kwargs=self._connect_kwargs,
-            connection_class=PooledConnection,
-            configure=self._configure_pooled,
-            check=self._check,
-            timeout=self._timeout,
-            # give up a reconnection loop soon: the next checkout starts a fresh attempt
-            # instead of waiting out a backoff that doubles up to minutes
-            reconnect_timeout=RECONNECT_GIVE_UP_SECONDS,
-            name=f"memory-lifecycle:{self.schema}",
-            num_workers=2,
-            open=True,
-        )
+    def _new_pool(self) -> Pool:
+        return Pool(self._open, self._check, *self._pool_sizes)
+
+    def _open(self, deadline: float) -> PooledConnection:
+        """A new pooled connection, configured (``pool``'s ``connect``)."""
+        conn = PooledConnection.connect(self._conninfo, **self._connect_kwargs)  # type: ignore[arg-type]
+        try:
+            self._configure_pooled(conn, deadline)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _configure(self, conn: psycopg.Connection) -> None:
         """Every pooled connection sees only our schema and waits for locks like SQLite."""
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         conn.execute(f"SET lock_timeout = '{int(LOCK_TIMEOUT_SECONDS * 1000)}ms'")
 
-    def _configure_pooled(self, conn: psycopg.Connection) -> None:
+    def _configure_pooled(self, conn: psycopg.Connection, deadline: float | None = None) -> None:
         """A pooled connection also prepares the write transaction's statements
         (``transaction``): one message, when the pool opens the connection. Its statements
         and lock waits stop at the call's timeout on the server too, so work the client
         gave up on (``deadline``) does not run on."""
         limit = int(self._timeout * 1000)
         lock_limit = min(limit, int(LOCK_TIMEOUT_SECONDS * 1000))
-        with self._deadline(conn, time.monotonic() + self._timeout):
+        if deadline is None:
+            deadline = time.monotonic() + self._timeout
+        with self._deadline(conn, deadline):
             conn.execute(
                 sql.SQL(
                     "SET search_path TO {}; SET lock_timeout = {}; SET statement_timeout = {}; "
@@ -114,25 +110,24 @@ class PostgresConnections:
     def _prepare(self, conn: psycopg.Connection) -> None:
         conn.execute(prepare_script(self._space, channel_name(self.schema)).encode())
 
-    def _check(self, conn: psycopg.Connection) -> None:
-        """Probe a connection that sat idle before handing it out: after a database
-        restart the pool reconnects instead of failing the next call. Connections in
-        steady use skip the round trip."""
-        now = time.monotonic()
-        if now - getattr(conn, "last_used", 0.0) > IDLE_CHECK_SECONDS:
-            try:
-                with self._deadline(conn, now + self._timeout):
-                    psycopg_pool.ConnectionPool.check_connection(conn)
-            except NoAnswer:
-                self._unreachable = True  # the waiting call says so (the pool hides this)
-                raise
+    def _check(self, conn: psycopg.Connection, deadline: float) -> None:
+        """Probe a connection that sat idle before handing it out (``pool``): after a
+        database restart the call connects anew instead of failing. Bounded like a new
+        connection: a server that does not answer fails the call within about libpq's
+        ``connect_timeout``, not the whole call's ``timeout``."""
+        limit = min(deadline, time.monotonic() + self._check_seconds)
+        with self._deadline(conn, limit, self._check_seconds):
+            conn.execute("")
 
     @contextmanager
-    def _deadline(self, conn: psycopg.Connection, deadline: float) -> Iterator[None]:
+    def _deadline(
+        self, conn: psycopg.Connection, deadline: float, seconds: float | None = None
+    ) -> Iterator[None]:
         """Run on ``conn`` until ``deadline`` at most (``deadline``): past it the
-        watchdog shuts the socket and this raises ``NoAnswer``."""
+        watchdog shuts the socket and this raises ``NoAnswer`` (``seconds``: the bound
+        it says, when not the URL's ``timeout``)."""
         token = self._watchdog.arm(conn, deadline)
-        message = self._no_answer()
+        message = self._no_answer(seconds)
         try:
             yield
         except psycopg.OperationalError as exc:
@@ -145,8 +140,10 @@ class PostgresConnections:
         if self._watchdog.disarm(token):  # fired as the call ended: the connection is cut
             raise NoAnswer(message)
 
-    def _no_answer(self) -> str:
+    def _no_answer(self, seconds: float | None = None) -> str:
         """What a call the watchdog cut off at its deadline says."""
+        if seconds is not None and seconds < self._timeout:
+            return f"no answer from the database within {seconds:g} s (checking a connection)"
         return f"no answer from the database within {self._timeout:g} s (the URL's timeout)"
 
     def _scrub(self, text: str) -> str:
@@ -173,12 +170,11 @@ class PostgresConnections:
 
     def _mapped(self, exc: BaseException) -> Exception | None:
         """The engine's error for psycopg's ``exc`` (None: not psycopg's, raise it as it is)."""
-        if isinstance(exc, psycopg_pool.PoolTimeout):
+        if isinstance(exc, PoolTimeout):
             return StoreBusyError(
                 f"store {self.url}: no database connection within {self._timeout:g} s "
-                f"({self._scrub(str(exc))}): the server is unreachable, or all "
-                "pool_max_size connections stayed busy; check the server, or raise "
-                "pool_max_size in the store URL",
+                f"({self._scrub(str(exc))}): all pool_max_size connections stayed busy; "
+                "raise pool_max_size in the store URL",
                 path=self.url,
             )
         if isinstance(exc, (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected)):
@@ -201,7 +197,6 @@ class PostgresConnections:
                 return StoreError(  # e.g. disk full: the server answered, so say what it said
                     f"store {self.url}: {self._scrub(str(exc))}", path=self.url
                 )
-            self._unreachable = True
             return StoreError(
                 f"store {self.url}: cannot reach the database: {self._scrub(str(exc))}; "
                 "check the host, port, user and that the server is running",
@@ -216,73 +211,10 @@ class PostgresConnections:
         included) bounded by the store's ``timeout``."""
         return _Call(self)
 
-    def _checkout(self, deadline: float) -> tuple[psycopg_pool.ConnectionPool, psycopg.Connection]:
-        """A pooled connection by ``deadline``, failing fast when the server cannot be reached."""
-        if self._unreachable:
-            self._probe()
-        for quick in (True, False):
-            pool = self._pool
-            left = max(deadline - time.monotonic(), 0.001)
-            wait = min(QUICK_WAIT_SECONDS, self._timeout / 2, left) if quick else left
-            try:
-                return pool, pool.getconn(timeout=wait)
-            except psycopg_pool.PoolTimeout as exc:
-                if self._unreachable:  # the pooled connection's check got no answer
-                    raise NoAnswer(
-                        f"no answer from the database within {self._timeout:g} s"
-                    ) from exc
-                if not quick:
-                    raise
-            except psycopg_pool.PoolClosed:
-                if pool is self._pool:  # the store closed, not a pool replaced meanwhile
-                    raise
-                continue
-            self._probe()  # unreachable: raises now; reachable: the pool is busy, or replaced
-        pool = self._pool  # replaced while this call waited on the old one: one more try
-        return pool, pool.getconn(timeout=max(deadline - time.monotonic(), QUICK_WAIT_SECONDS))
-
-    def _probe(self) -> None:
-        """Connect directly: an unreachable server raises ("cannot reach", within the
-        connect timeout); one that is back after an outage gets a fresh pool, because the
-        old one would wait out its reconnection backoff. The pool is replaced before the
-        outage is cleared, under the lock, so once per outage and never seen half done."""
-        try:
-            psycopg.connect(self._conninfo, **self._connect_kwargs).close()  # type: ignore[arg-type]
-        except psycopg.OperationalError:
-            self._unreachable = True
-            raise
-        if not self._unreachable:
-            return
-        with self._lock:
-            if not self._unreachable or self._closed:
-                return  # another thread replaced the pool already
-            stale, self._pool = self._pool, self._new_pool()
-            self._unreachable = False
-        # closing waits for its workers: not on this caller's time
-        threading.Thread(target=stale.close, kwargs={"timeout": 5.0}, daemon=True).start()
-
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection]:
         with self._connection() as conn, conn.transaction():
             yield conn
-
-
-class PooledConnection(psycopg.Connection[Any]):
-    """A pooled connection, with what the store keeps per connection."""
-
-    last_used = 0.0  # time.monotonic() at the end of its last successful call
-
-    @functools.cached_property
-    def query_cursor(self) -> psycopg.Cursor[Any]:
-        """The connection's one server-side-binding cursor for the hot reads (``get``),
-        made once: a new cursor per call also looks up a loader per column again."""
-        return self.cursor()
-
-    @functools.cached_property
-    def client_cursor(self) -> psycopg.ClientCursor[Any]:
-        """The connection's one client-side-binding cursor (``transaction``), made once:
-        a call has the connection to itself, and ``execute`` starts the cursor afresh."""
-        return psycopg.ClientCursor(self)
 
 
 class _Call:
@@ -302,13 +234,14 @@ class _Call:
         if owner._closed:
             raise StoreError(f"store {owner.url} is closed", path=owner.url)
         deadline = time.monotonic() + owner._timeout
+        pool = self._pool = owner._pool
         try:
-            self._pool, conn = owner._checkout(deadline)
+            conn = pool.getconn(deadline)
         except Exception as exc:
             owner._raise_mapped(exc)
         self._token = owner._watchdog.arm(conn, deadline)
         self._conn = conn
-        return conn  # type: ignore[return-value]
+        return conn
 
     def __exit__(
         self,
@@ -339,7 +272,9 @@ class _Call:
         conn, watchdog = self._conn, self._owner._watchdog
         try:
             if conn.pgconn.transaction_status != TransactionStatus.IDLE:
-                conn.__exit__(exc_type, exc, tb)  # commit, or roll back after an error
+                # commit, or roll back after an error (as ``with conn`` would, which
+                # would also close a connection that no psycopg pool owns)
+                conn.commit() if exc_type is None else conn.rollback()
         except psycopg.OperationalError as error:
             if watchdog.disarm(self._token):
                 raise NoAnswer(self._owner._no_answer()) from error
@@ -351,6 +286,6 @@ class _Call:
         if exc is None:
             if fired:  # fired as the call ended: the connection is cut
                 raise NoAnswer(self._owner._no_answer())
-            conn.last_used = time.monotonic()  # type: ignore[attr-defined]
+            conn.last_used = time.monotonic()
         elif fired and isinstance(exc, psycopg.OperationalError):
             raise NoAnswer(self._owner._no_answer()) from exc

@@ -22,16 +22,13 @@ MCP server runs its tools on worker threads.
 Every call is bounded by the URL's ``timeout`` (seconds, default 10): waiting for a
 pooled connection and running on it together, also when the server stops answering
 on an open connection (``deadline``: a watchdog cuts the call off, the
-connection is discarded). When the database cannot be reached, a call fails within
-about libpq's ``connect_timeout`` (5 s, or ``timeout`` if less, unless the URL sets
-it) with a "cannot reach" error,
-instead of waiting for the pool's 30 s timeout; and the first call after the
-server is back succeeds at once, instead of after the pool's reconnection
-backoff. A call that finds no pooled connection within ``QUICK_WAIT_SECONDS``
-probes the server with a direct connection: unreachable, it fails now (and
-later calls probe before anything else); reachable after an outage, a fresh
-pool replaces the one still backing off; reachable and merely busy, it keeps
-waiting for the pool as before.
+connection is discarded). A call that needs a new connection opens it itself
+(``pool``), so when the database cannot be reached it fails within about libpq's
+``connect_timeout`` (5 s, or ``timeout`` if less, unless the URL sets it) with a
+"cannot reach" error, and the first call after the server is back succeeds at once
+(no reconnection loop backing off meanwhile). A connection that sat idle is checked
+before use, within the same bound, so one a server restart closed is replaced, not
+reported.
 """
 
 from __future__ import annotations
@@ -41,6 +38,7 @@ from contextlib import AbstractContextManager, suppress
 from typing import Any
 
 import psycopg
+from psycopg import errors as pg_errors
 
 from lifecycle.store import newest
 from lifecycle.store.base import (
@@ -52,7 +50,7 @@ from lifecycle.store.base import (
     SweepResult,
     sweep_in_batches,
 )
-from lifecycle.store.postgres import schema, search, vectors
+from lifecycle.store.postgres import schema, search, vectors, wire
 from lifecycle.store.postgres.changelog import LOG_GONE
 from lifecycle.store.postgres.connections import PostgresConnections
 from lifecycle.store.postgres.coordination import PostgresCoordination
@@ -97,8 +95,12 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
 
     def get(self, key: str) -> Row | None:
         with self._connection() as conn:
-            r = conn.query_cursor.execute(_GET, (key,)).fetchone()
-        return _row(r) if r else None
+            try:
+                rows = wire.execute_prepared(conn, conn.transformer, b"ml_get", _GET, (key,))
+            except pg_errors.InvalidSqlStatementName:  # deallocated: see ``transaction``
+                self._prepare(conn)
+                rows = wire.execute_prepared(conn, conn.transformer, b"ml_get", _GET, (key,))
+        return _row(rows[0]) if rows else None
 
     def list_rows(
         self, prefix: str, after: str | None, limit: int, now: float, tags: Sequence[str] = ()
@@ -395,7 +397,7 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
         self._close_listener()
         self._watchdog.close()
         with suppress(Exception):
-            self._pool.close(timeout=5.0)
+            self._pool.close()
 
 
 def sweep_statement(prefixed: bool) -> str:

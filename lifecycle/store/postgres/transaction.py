@@ -43,11 +43,13 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
+from psycopg import abc as pg_abc
 from psycopg import errors as pg_errors
-from psycopg.pq import ExecStatus, TransactionStatus
+from psycopg.adapt import Transformer
+from psycopg.pq import TransactionStatus
 
 from lifecycle.store.base import Row
-from lifecycle.store.postgres import changelog, coordination, search
+from lifecycle.store.postgres import changelog, coordination, search, wire
 from lifecycle.store.postgres.changelog import PendingChange
 from lifecycle.store.postgres.rows import COLUMNS, row_values
 from lifecycle.store.postgres.rows import row_from as _row
@@ -84,6 +86,7 @@ def prepare_script(space: int, channel: str) -> str:
     statements: dict[str, tuple[str, str]] = {
         "ml_lock1": ("text", f"SELECT pg_advisory_xact_lock({int(space)}, hashtext($1))"),
         "ml_read1": ("text", f"SELECT {COLUMNS} FROM entries WHERE key = $1 FOR UPDATE"),
+        "ml_get": ("text", f"SELECT {COLUMNS} FROM entries WHERE key = $1"),  # ``get``'s
         "ml_ops1": (
             "text",
             f"SELECT key, op_id FROM op_ids WHERE key = $1 LIMIT {OPS_PREFETCH + 1}",
@@ -144,9 +147,7 @@ class PostgresTransaction:
     ) -> None:
         self._conn = conn
         # the pooled connection's own (``connections.PooledConnection``), else a new one
-        self._cursor: psycopg.ClientCursor[Any] = getattr(
-            conn, "client_cursor", None
-        ) or psycopg.ClientCursor(conn)
+        self._tx: pg_abc.Transformer = getattr(conn, "transformer", None) or Transformer(conn)
         self._prepare = prepare  # (re)creates the prepared statements on ``conn``
         self._begun = False  # BEGIN goes with the first message, if one is ever sent
         self._wrote = False  # a write reached the server: only ROLLBACK may end it now
@@ -162,16 +163,16 @@ class PostgresTransaction:
         BEGIN if the transaction has not begun; return each statement's rows."""
         query = "; ".join(sql for sql, _ in statements)
         args = [arg for _, params in statements for arg in params]
-        return self._run(query, args, len(statements))
+        return self._run(query, args)
 
-    def _run(self, query: str, args: Sequence[Any], count: int) -> list[list[Any]]:
-        """``_send`` of ``count`` statements already joined into ``query``."""
+    def _run(self, query: str, args: Sequence[Any]) -> list[list[Any]]:
+        """``_send`` of statements already joined into ``query`` (``wire``: psycopg's
+        lower layer, the cursor's work without its generality)."""
         begin = not self._begun
         if begin:
             query = f"BEGIN; {query}" if query else "BEGIN"
-        cursor = self._cursor
         try:
-            cursor.execute(query, args)
+            results = wire.execute(self._conn, self._tx, query, args)
         except pg_errors.InvalidSqlStatementName:
             if not begin:
                 raise
@@ -180,17 +181,9 @@ class PostgresTransaction:
             # included: prepare them again and send the first message once more
             self._conn.execute("ROLLBACK")
             self._prepare(self._conn)
-            cursor.execute(query, args)
+            results = wire.execute(self._conn, self._tx, query, args)
         self._begun = True
-        if begin:
-            cursor.nextset()  # BEGIN's
-        results: list[list[Any]] = []
-        for _ in range(count):
-            result = cursor.pgresult
-            tuples = result is not None and result.status == ExecStatus.TUPLES_OK
-            results.append(cursor.fetchall() if tuples else [])
-            cursor.nextset()
-        return results
+        return results[1:] if begin else results  # BEGIN's (no rows) left out
 
     def lock(self, keys: Sequence[str]) -> None:
         if len(keys) == 1 and keys[0] in self._known:  # every get/put of a locked key
@@ -201,7 +194,7 @@ class PostgresTransaction:
         limit = OPS_PREFETCH * len(todo)
         if len(todo) == 1:  # the common case, in its simplest (fastest) form
             key = todo[0]
-            _, rows, ops = self._run(_LOCK_ONE, (key, key, key), 3)
+            _, rows, ops = self._run(_LOCK_ONE, (key, key, key))
         else:
             _, rows, ops = self._send(
                 [
@@ -293,7 +286,7 @@ class PostgresTransaction:
         self._wrote = True
         if len(statements) == 1:  # one key's write, the common case
             sql, args = statements[0]
-            results = self._run(f"{sql}; COMMIT", args, 2)
+            results = self._run(f"{sql}; COMMIT", args)
         else:
             results = self._send([*statements, ("COMMIT", ())])
         if changes:

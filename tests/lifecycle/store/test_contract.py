@@ -689,9 +689,9 @@ def test_a_connection_the_server_dropped_is_replaced_not_reported(
 ) -> None:
     import psycopg
 
-    from lifecycle.store.postgres import connections as postgres_connections
+    from lifecycle.store.postgres import pool as postgres_pool
 
-    monkeypatch.setattr(postgres_connections, "IDLE_CHECK_SECONDS", 0.0)  # probe on every checkout
+    monkeypatch.setattr(postgres_pool, "IDLE_CHECK_SECONDS", -1.0)  # probe on every checkout
     s = open_store(store_url_factory("postgres") + "&pool_max_size=1")  # one connection
     try:
         put(s, row("a/1"))

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from lifecycle import ManualClock, MemoryLifecycleManager
-from lifecycle.store.postgres import connections as postgres_connections
+from lifecycle.store.postgres import pool as postgres_pool
 from lifecycle.store.postgres import store as postgres
 from tests.support.round_trips import RoundTrip, RoundTripCounter
 from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
@@ -29,7 +29,7 @@ ONE_MESSAGE = ("Q",)  # one simple-protocol message: every statement of it sent 
 def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RoundTripCounter, str]]:
     dsn = postgres_dsn()
     # a connection idle for a while is probed before use (one more round trip): not here
-    monkeypatch.setattr(postgres_connections, "IDLE_CHECK_SECONDS", 3600.0)
+    monkeypatch.setattr(postgres_pool, "IDLE_CHECK_SECONDS", 3600.0)
     host, port = _target(dsn)
     proxy = RoundTripCounter(host, port)
     proxy.start()
@@ -151,19 +151,23 @@ def test_statements_psycopg_deallocated_are_prepared_again(
     counted: tuple[RoundTripCounter, str], manager: MemoryLifecycleManager
 ) -> None:
     """psycopg sends DEALLOCATE ALL after a ROLLBACK it sees once it has prepared
-    statements of its own (here: the reads, after five alike), which drops ours too."""
+    statements of its own (a query run alike five times, e.g. a listing), which drops
+    ours too: a read and a write each prepare them again."""
     proxy, _ = counted
     m = manager
     store = m._store
     assert isinstance(store, postgres.PostgresStore)
-    for _ in range(6):
-        m.retrieve("notes/warm")
-    with store._connection() as conn:
-        conn.execute("BEGIN")
-        conn.execute("SELECT 1")
-        conn.execute("ROLLBACK")  # psycopg follows it with DEALLOCATE ALL
-        left = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
-    assert left == (0,)
+    m.store("notes/warm", "kept")
+    for deallocated in ("retrieve", "store"):
+        with store._connection() as conn:
+            conn.execute("SELECT 1", prepare=True)  # one of psycopg's own
+            conn.execute("BEGIN")
+            conn.execute("SELECT 1")
+            conn.execute("ROLLBACK")  # psycopg follows it with DEALLOCATE ALL
+            left = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        assert left == (0,)
+        if deallocated == "retrieve":
+            assert m.retrieve("notes/warm") == "kept"
     assert m.store("notes/e", "after") is True
     assert m.retrieve("notes/e") == "after"
     assert trips(proxy, lambda: m.store("notes/e", "again")) == [ONE_MESSAGE, ONE_MESSAGE]

@@ -17,7 +17,7 @@ import pytest
 
 from lifecycle import LifecycleError, MemoryLifecycleManager, StoreError
 from lifecycle.store.backend import open_store
-from lifecycle.store.postgres.connections import IDLE_CHECK_SECONDS
+from lifecycle.store.postgres.pool import IDLE_CHECK_SECONDS
 from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
 from tests.support.tcp_proxy import TcpProxy
 
