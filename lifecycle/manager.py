@@ -14,7 +14,7 @@ import builtins
 import os
 from collections.abc import Iterable, Iterator, Mapping
 
-from lifecycle import expiries, reads, replication, stats
+from lifecycle import expiries, reads
 from lifecycle.basics.arguments import check_actor
 from lifecycle.basics.clock import Clock, HybridLogicalClock
 from lifecycle.basics.keys import full_key, namespace_prefix
@@ -30,7 +30,6 @@ from lifecycle.paths import resolve
 from lifecycle.policies.retention import PolicySet, RetentionPolicy
 from lifecycle.policy_watch import PolicyWatcher
 from lifecycle.search.limits import DEFAULT_LIMIT as SEARCH_LIMIT
-from lifecycle.sessions import session_keys
 from lifecycle.store.backend import open_store
 from lifecycle.store.base import Store
 from lifecycle.writes import Writer
@@ -331,6 +330,8 @@ class MemoryLifecycleManager(Coordination):
         Like ``delete``, each leaves a tombstone, so a replica's older export does not
         bring the session back. Returns the keys that held something.
         """
+        from lifecycle.sessions import session_keys
+
         keys = session_keys(self._store, session_id, limit)
         deleted: builtins.list[str] = []
         for start in range(0, len(keys), SESSION_BATCH):
@@ -371,6 +372,8 @@ class MemoryLifecycleManager(Coordination):
         return True
 
     def get_stats(self) -> dict[str, Any]:
+        from lifecycle import stats  # (imported here: no hook asks for it)
+
         now = self.clock.now()
         summary = stats.summarize(self._store, self.policies, now, self.policy_error)
         return {**summary, **self.semantic.stats(now)}
@@ -388,10 +391,14 @@ class MemoryLifecycleManager(Coordination):
 
     def export_entries(self) -> Iterator[dict[str, Any]]:
         """Every entry and tombstone with its full CRDT state, as plain dicts."""
+        from lifecycle import replication
+
         return replication.export_entries(self._store)
 
     def merge_entries(self, entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         """Merge exported entries by the same CRDT rules as live writes."""
+        from lifecycle import replication
+
         self._policies.maybe_reload()
         return replication.merge_entries(self._store, self.clock, self._terms, entries)
 

@@ -25,7 +25,6 @@ from lifecycle.basics.dataclass_lite import Record
 from lifecycle.basics.typing_lite import NamedTuple
 from lifecycle.entries import codec, crdt, provenance, searchable, tags
 from lifecycle.entries.entry import StoreResult
-from lifecycle.entries.export_format import ExportedEntry
 from lifecycle.entries.write_request import PreparedWrite
 from lifecycle.policies.retention import RetentionPolicy, Settings
 from lifecycle.store.base import Row
@@ -34,6 +33,7 @@ TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
     from typing import Any, Literal
 
+    from lifecycle.entries.export_format import ExportedEntry
     from lifecycle.entries.provenance import ProvenanceState
     from lifecycle.entries.tags import TagState
 

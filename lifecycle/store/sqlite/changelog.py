@@ -18,10 +18,10 @@ query.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from lifecycle.store.base import Change, ChangePage, LockState
+from lifecycle.store.sqlite.driver import sqlite3
 
 TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:

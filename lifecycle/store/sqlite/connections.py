@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import _thread  # threading's local and Lock without importing threading
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 
@@ -23,6 +22,7 @@ from lifecycle.errors import StoreBusyError, StoreError
 from lifecycle.store.sqlite import files as db_files
 from lifecycle.store.sqlite import gate, space
 from lifecycle.store.sqlite import read_only as read_only_open
+from lifecycle.store.sqlite.driver import sqlite3
 from lifecycle.store.sqlite.files import FileIdentity
 from lifecycle.store.url import plain_path
 

@@ -23,7 +23,8 @@ server.
 from __future__ import annotations
 
 import os
-import sqlite3
+
+from lifecycle.store.sqlite.driver import sqlite3
 
 # what SQLite says when a write (or the -shm it needs to read a WAL store) is impossible
 _CANNOT_WRITE = (

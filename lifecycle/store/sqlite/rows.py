@@ -8,11 +8,11 @@ each other: no import cycle.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 
 from lifecycle.basics.typing_lite import Protocol
 from lifecycle.store.base import Row
+from lifecycle.store.sqlite.driver import sqlite3
 
 TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:

@@ -6,11 +6,11 @@ PostgreSQL's (``postgres/schema.py``); the modules that own a table (``changelog
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from lifecycle.store import newest
 from lifecycle.store.sqlite import changelog, search, vectors
+from lifecycle.store.sqlite.driver import sqlite3
 
 MIGRATIONS: tuple[str, ...] = (
     """

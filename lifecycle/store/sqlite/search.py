@@ -34,7 +34,6 @@ import math
 from collections.abc import Callable, Sequence
 
 from lifecycle.store.base import SearchHit
-from lifecycle.store.sqlite import search_window
 from lifecycle.store.sqlite.rows import COLUMNS, SQLiteAccess, row_from
 from lifecycle.store.text_index import STRING_SEPARATOR, Query, SearchDoc, tag_token
 
@@ -214,6 +213,8 @@ def search(
     prefix, the best few by score alone are tried first (``_best``): scoring all matches
     is cheap next to joining each one to its entry, which a word found in half the store
     makes the larger cost."""
+    from lifecycle.store.sqlite import search_window  # (here: a hook only unindexes)
+
     expression = match_expression(query, tags)
     with store._errors():
         conn = store._conn()

@@ -28,10 +28,9 @@ logged and tried again next time.
 
 from __future__ import annotations
 
-import sqlite3
-
 from lifecycle.basics.lazy_logging import get_logger
 from lifecycle.basics.suppress import suppress
+from lifecycle.store.sqlite.driver import sqlite3
 from lifecycle.store.sqlite.files import size_on_disk
 
 AUTO_VACUUM_INCREMENTAL = 2

@@ -19,7 +19,6 @@ once.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 
 from lifecycle.basics.lazy_logging import get_logger
@@ -38,6 +37,7 @@ from lifecycle.store.sqlite import changelog, schema, search, space, vectors
 from lifecycle.store.sqlite import files as db_files
 from lifecycle.store.sqlite.changelog import SQLiteCoordination
 from lifecycle.store.sqlite.connections import BUSY_TIMEOUT_SECONDS, SQLiteConnections
+from lifecycle.store.sqlite.driver import sqlite3
 from lifecycle.store.sqlite.rows import COLUMNS as _COLUMNS
 from lifecycle.store.sqlite.rows import row_from as _row
 from lifecycle.store.sqlite.transaction import ConnectionWrite, SQLiteWriteTransaction

@@ -10,7 +10,6 @@ come in order. Its own module, under the same name as PostgreSQL's
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 
 from lifecycle.basics.suppress import suppress
@@ -18,6 +17,7 @@ from lifecycle.errors import StoreError
 from lifecycle.store.base import Row
 from lifecycle.store.sqlite import changelog, search
 from lifecycle.store.sqlite.connections import SQLiteConnections, busy
+from lifecycle.store.sqlite.driver import sqlite3
 from lifecycle.store.sqlite.files import DATABASE, DATABASE_AND_WAL
 from lifecycle.store.sqlite.rows import COLUMNS as _COLUMNS
 from lifecycle.store.sqlite.rows import row_from as _row
