@@ -82,7 +82,7 @@ def edit(phase: str) -> Handler:
             manager,
             file,
             phase,
-            root=paths.project_root(),
+            root=paths.project_folder(),
             memory_key=getattr(args, "memory_key", None),
             session_id=inp.session_id,
             details=details,

@@ -6,10 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lifecycle import ManualClock, MemoryLifecycleManager
 from lifecycle.basics.keys import validate_key
 from lifecycle.hooks.activity import (
+    _file_key_by_pathlib,
     file_key,
     finish_task,
     new_id,
@@ -115,3 +118,13 @@ def test_notifications_each_get_their_own_key(make_manager):
     assert first["key"] != second["key"]
     assert manager.retrieve(second["key"]) == second["record"]
     assert "session_id" not in first["record"]
+
+
+_PATH_TEXT = st.lists(st.sampled_from(["/", "//", ".", "..", "a", "b c", "%", "é", ""]), max_size=8)
+
+
+@given(path=_PATH_TEXT.map("".join), root=st.one_of(st.none(), _PATH_TEXT.map("".join)))
+def test_a_file_key_reads_a_path_as_pathlib_does(path: str, root: str | None) -> None:
+    """file_key splits paths with strings (an edit hook loads no pathlib): the same key as
+    the pathlib reading it replaced, for any mix of slashes, dots and names."""
+    assert file_key(path, root) == _file_key_by_pathlib(path, root)

@@ -214,6 +214,7 @@ UNNEEDED_STDLIB = (
         (("hook", "pre-task", "--description", "build it"), ""),
         (("hook", "post-command", "--command", "make test"), ""),
         (("hook", "memory-cleanup"), ""),
+        (("hooks", "post-edit", "--file", "src/app.py"), ""),
         (
             ("hook", "pre-task"),
             json.dumps(
