@@ -56,7 +56,9 @@ class PostgresConnections:
         self._pool_sizes = (pool_min, pool_max)
         self._timeout = timeout
         self._watchdog = Watchdog(schema)
-        self._connect_kwargs: dict[str, object] = {"autocommit": True}
+        # utf8 whatever the database or the URL says: the hot statements are sent as UTF-8
+        # bytes (wire.Template), and every text we store is Unicode
+        self._connect_kwargs: dict[str, object] = {"autocommit": True, "client_encoding": "utf8"}
         connect_timeout = psycopg.conninfo.conninfo_to_dict(conninfo).get("connect_timeout")
         if connect_timeout is None:
             connect_timeout = max(

@@ -21,3 +21,21 @@ def test_a_server_setting_with_a_space_in_the_url_is_applied(
         with store._connection() as conn:
             assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
         assert m.retrieve("notes/a") == 1
+
+
+@pytest.mark.postgres
+def test_text_round_trips_whatever_client_encoding_the_url_asks_for(
+    store_url_factory: UrlFactory,
+) -> None:
+    """The hot statements go out as UTF-8 bytes (``wire``), so the store's connections
+    speak utf8 even where the URL (or the database's default) says otherwise."""
+    url = store_url_factory("postgres") + "&client_encoding=LATIN1"
+    text = "naïve café, 50 € — 東京 ✓"
+    with MemoryLifecycleManager(store=url) as m:
+        m.store("notes/unicode", {"text": text})
+        assert m.retrieve("notes/unicode") == {"text": text}
+        assert [r["key"] for r in m.search("café")["results"]] == ["notes/unicode"]
+        store = m._store
+        assert isinstance(store, postgres.PostgresStore)
+        with store._connection() as conn:
+            assert conn.execute("SHOW client_encoding").fetchone() == ("UTF8",)
