@@ -19,7 +19,7 @@ paths and compares every row, index entry, change-log row and result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from lifecycle.basics.clock import Clock
@@ -44,6 +44,9 @@ class BatchTransaction(Protocol):
     def take_absent(self, key: str) -> bool:
         """True (and the key is taken) when the transaction read ``key`` as absent and
         has not written it since."""
+
+    def take_all_absent(self, keys: Collection[str]) -> bool:
+        """``take_absent`` of every key when it is true of each; else False, none taken."""
 
     def insert_new(
         self,
@@ -82,18 +85,24 @@ def write_batch(
     take_absent = tx.take_absent
     insert_new = tx.insert_new
     cleanups: dict[int, str] = {}  # a policy's cleanup strategy (an enum's value is not free)
-    for w in prepared:
+    now = 0.0
+    stamps = _all_new(prepared, tx.take_all_absent, clock)
+    if stamps is not None:  # every write is new: one reading of the clock for the batch
         now = now_of()
+        stamp = iter(stamps).__next__
+    for w in prepared:
         ts = w.timestamp
-        if not (
-            w.strategy == _LWW
-            and w.op_id is None
-            and w.context is None
-            and (ts is None or ts > _NEVER)  # (-inf: the general rules decide)
-            and take_absent(w.key)
-        ):
-            append(general(w, now))
-            continue
+        if stamps is None:
+            now = now_of()
+            if not (
+                w.strategy == _LWW
+                and w.op_id is None
+                and w.context is None
+                and (ts is None or ts > _NEVER)  # (-inf: the general rules decide)
+                and take_absent(w.key)
+            ):
+                append(general(w, now))
+                continue
         if ts is None:
             ts = stamp()
         key = w.key
@@ -160,3 +169,32 @@ def write_batch(
         )
         append(result)
     return results
+
+
+def _all_new(
+    prepared: Sequence[PreparedWrite],
+    take_all_absent: Callable[[Collection[str]], bool],
+    clock: Clock,
+) -> list[float] | None:
+    """When every write of the batch takes this path (a bulk load of new keys): the
+    stamps its writes without a timestamp get, in order, taken at once (``stamp_many``:
+    what a ``stamp`` per write gives at one instant) and every key taken; else None and
+    nothing taken. (With distinct keys, a key's ``take_absent`` answers the same before
+    the loop as in it: only a write of that key changes it.)"""
+    many = getattr(clock, "stamp_many", None)
+    if many is None:
+        return None
+    unstamped = 0
+    keys: set[str] = set()
+    for w in prepared:
+        ts = w.timestamp
+        if ts is None:
+            unstamped += 1
+        elif not ts > _NEVER:
+            return None
+        if w.strategy != _LWW or w.op_id is not None or w.context is not None:
+            return None
+        keys.add(w.key)
+    if len(keys) != len(prepared) or not take_all_absent(keys):
+        return None
+    return many(unstamped)
