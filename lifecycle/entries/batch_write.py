@@ -207,15 +207,15 @@ def _all_new(
         return None
     unstamped = 0
     keys: set[str] = set()
-    for w in prepared:
-        ts = w.timestamp
+    add = keys.add
+    for key, _, _, _, _, ts, _, _, op_id, context, _, _, strategy, _ in prepared:
         if ts is None:
             unstamped += 1
         elif not ts > _NEVER:
             return None
-        if w.strategy != _LWW or w.op_id is not None or w.context is not None:
+        if strategy != _LWW or op_id is not None or context is not None:
             return None
-        keys.add(w.key)
+        add(key)
     if len(keys) != len(prepared) or not take_all_absent(keys):
         return None
     return many(unstamped)
