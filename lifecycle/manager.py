@@ -185,7 +185,7 @@ class MemoryLifecycleManager(Coordination):
         self, items: Iterable[WriteRequest | Mapping[str, Any] | tuple[str, Any]]
     ) -> builtins.list[StoreResult]:
         """Store several entries in one transaction: all are validated before any is written."""
-        return self.write_many(requests_from(items))
+        return self._writes.write_many(requests_from(items))
 
     def write_many(self, requests: builtins.list[WriteRequest]) -> builtins.list[StoreResult]:
         """Apply write requests in one transaction, all checked before any is written; a

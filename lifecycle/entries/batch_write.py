@@ -19,7 +19,7 @@ paths and compares every row, index entry, change-log row and result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from lifecycle.basics.clock import Clock
 from lifecycle.basics.typing_lite import Protocol
@@ -44,6 +44,9 @@ class BatchTransaction(Protocol):
     def take_absent(self, key: str) -> bool:
         """True (and the key is taken) when the transaction read ``key`` as absent and
         has not written it since."""
+
+    def take_all_absent(self, keys: Collection[str]) -> bool:
+        """``take_absent`` of every key when it is true of each; else False, none taken."""
 
     def insert_new(
         self,
@@ -81,51 +84,78 @@ def write_batch(
     stamp = clock.stamp
     take_absent = tx.take_absent
     insert_new = tx.insert_new
-    cleanups: dict[int, str] = {}  # a policy's cleanup strategy (an enum's value is not free)
-    for w in prepared:
+    # per policy, what its rows share: namespace, cleanup strategy, compression threshold
+    # (None: off) and TTL (an enum's value and a dataclass's fields are not free per row)
+    terms: dict[int, tuple[str, str, int | None, float]] = {}
+    quoted: dict[str, str] = {}  # an actor, as the stored document spells it
+    now = 0.0
+    stamps = _all_new(prepared, tx.take_all_absent, clock)
+    if stamps is not None:  # every write is new: one reading of the clock for the batch
         now = now_of()
-        ts = w.timestamp
-        if not (
-            w.strategy == _LWW
-            and w.op_id is None
-            and w.context is None
-            and (ts is None or ts > _NEVER)  # (-inf: the general rules decide)
-            and take_absent(w.key)
-        ):
-            append(general(w, now))
-            continue
+        stamp = iter(stamps).__next__
+    for w in prepared:
+        # (one unpacking: a NamedTuple's fields read by name cost ~0.2k instructions each)
+        (
+            key,
+            value,
+            data,
+            data_hash,
+            policy,
+            ts,
+            ttl_given,
+            actor,
+            op_id,
+            context,
+            tag_list,
+            _guard,  # (none: see ``Writer._apply_all``)
+            strategy,
+            prov,
+        ) = w
+        if stamps is None:
+            now = now_of()
+            if not (
+                strategy == _LWW
+                and op_id is None
+                and context is None
+                and (ts is None or ts > _NEVER)  # (-inf: the general rules decide)
+                and take_absent(key)
+            ):
+                append(general(w, now))
+                continue
         if ts is None:
             ts = stamp()
-        key = w.key
-        actor = w.actor
-        value = w.value
-        policy = w.policy
-        # the stored document, as ``transitions.encode`` splices it
-        tail = "}"
-        tag_list = w.tags
-        if tag_list is not None:
-            tail += f',"t":{codec.dumps({"ts": ts, "a": actor, "v": list(tag_list)})}'
-        if w.provenance is not None:
-            tail += f',"p":{codec.dumps({"ts": ts, "a": actor, "v": w.provenance})}'
-        raw = (
-            f'{{"s":{{"ts":{ts!r},"a":{_quote(actor)},"h":"{w.data_hash}","v":'.encode()
-            + w.data
-            + (tail + "}").encode()
-        )
-        if policy.compression_enabled and len(raw) > policy.compression_threshold_bytes:
-            codec_name, payload, size = _encode_bytes(
-                raw, compress=True, threshold_bytes=policy.compression_threshold_bytes
+        shared = terms.get(id(policy))
+        if shared is None:
+            shared = terms[id(policy)] = (
+                policy.namespace,
+                policy.cleanup_strategy.value,
+                policy.compression_threshold_bytes if policy.compression_enabled else None,
+                policy.ttl_seconds,
             )
+        namespace, cleanup, threshold, policy_ttl = shared
+        actor_json = quoted.get(actor)
+        if actor_json is None:
+            actor_json = quoted[actor] = _quote(actor)
+        # the stored document, as ``transitions.encode`` splices it
+        if tag_list is None and prov is None:
+            tail = b"}}"
+        else:
+            text = "}"
+            if tag_list is not None:
+                text += f',"t":{codec.dumps({"ts": ts, "a": actor, "v": list(tag_list)})}'
+            if prov is not None:
+                text += f',"p":{codec.dumps({"ts": ts, "a": actor, "v": prov})}'
+            tail = (text + "}").encode()
+        raw = f'{{"s":{{"ts":{ts!r},"a":{actor_json},"h":"{data_hash}","v":'.encode() + data + tail
+        if threshold is not None and len(raw) > threshold:
+            codec_name, payload, size = _encode_bytes(raw, compress=True, threshold_bytes=threshold)
         else:
             codec_name, payload, size = _JSON, raw, len(raw)
-        ttl = policy.ttl_seconds if w.ttl_seconds is None else w.ttl_seconds
+        ttl = policy_ttl if ttl_given is None else ttl_given
         expires = None if ttl <= 0 else ts + ttl
-        cleanup = cleanups.get(id(policy))
-        if cleanup is None:
-            cleanup = cleanups[id(policy)] = policy.cleanup_strategy.value
         revision = insert_new(
             key,
-            policy.namespace,
+            namespace,
             _LWW,
             cleanup,
             codec_name,
@@ -134,7 +164,7 @@ def write_batch(
             ts or now,
             ts,
             expires,
-            w.ttl_seconds,
+            ttl_given,
             actor or default_actor,
             tag_list,
             _document(key, value),
@@ -146,7 +176,7 @@ def write_batch(
             "__dict__",
             {
                 "key": key,
-                "policy": policy.namespace,
+                "policy": namespace,
                 "strategy": _LWW,
                 "expires_at": expires,
                 "compressed": codec_name != _JSON,
@@ -160,3 +190,32 @@ def write_batch(
         )
         append(result)
     return results
+
+
+def _all_new(
+    prepared: Sequence[PreparedWrite],
+    take_all_absent: Callable[[Collection[str]], bool],
+    clock: Clock,
+) -> list[float] | None:
+    """When every write of the batch takes this path (a bulk load of new keys): the
+    stamps its writes without a timestamp get, in order, taken at once (``stamp_many``:
+    what a ``stamp`` per write gives at one instant) and every key taken; else None and
+    nothing taken. (With distinct keys, a key's ``take_absent`` answers the same before
+    the loop as in it: only a write of that key changes it.)"""
+    many = getattr(clock, "stamp_many", None)
+    if many is None:
+        return None
+    unstamped = 0
+    keys: set[str] = set()
+    add = keys.add
+    for key, _, _, _, _, ts, _, _, op_id, context, _, _, strategy, _ in prepared:
+        if ts is None:
+            unstamped += 1
+        elif not ts > _NEVER:
+            return None
+        if strategy != _LWW or op_id is not None or context is not None:
+            return None
+        add(key)
+    if len(keys) != len(prepared) or not take_all_absent(keys):
+        return None
+    return many(unstamped)

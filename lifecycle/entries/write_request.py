@@ -119,18 +119,29 @@ def _from_fields(cls: type[WriteRequest], item: Mapping[str, Any]) -> WriteReque
     return request
 
 
+if TYPE_CHECKING:  # (a type only: ``Any`` is typing's)
+    Request = WriteRequest | dict[str, Any]
+    """A request, or a bare ``{"key": ..., "value": ...}`` item of ``store_many`` (every
+    other field absent): a bulk load's items, which ``prepare_many`` reads without building
+    a ``WriteRequest`` per item (a dict copy, an update and a new object: ~10k instructions
+    an item). The checks, their order and their errors are the same either way."""
+
+
 def requests_from(
     items: Iterable[WriteRequest | Mapping[str, Any] | tuple[str, Any]],
-) -> list[WriteRequest]:
-    """Requests from ``store_many``'s items (requests, dicts or ``(key, value)`` pairs)."""
-    out: list[WriteRequest] = []
+) -> list[Request]:
+    """Requests from ``store_many``'s items (requests, dicts or ``(key, value)`` pairs);
+    a bare ``{key, value}`` dict stays as it is (``Request``)."""
+    out: list[Request] = []
     known = WRITE_FIELDS.issuperset
     for i, item in enumerate(items):
         if len(out) >= MAX_BATCH:
             raise InvalidValueError(
                 f"batch of more than {MAX_BATCH} entries is over the limit of {MAX_BATCH}; split it"
             )
-        if isinstance(item, WriteRequest):
+        if type(item) is dict and len(item) == 2 and "key" in item and "value" in item:
+            out.append(item)  # a bare item: ``prepare_many`` reads it as it is
+        elif isinstance(item, WriteRequest):
             out.append(item)
         elif isinstance(item, tuple):
             out.append(WriteRequest(item[0], item[1]))
@@ -180,7 +191,7 @@ def prepare(
 
 
 def prepare_many(
-    requests: Sequence[WriteRequest],
+    requests: Sequence[Request],
     policies: PolicySet,
     now: float,
     component_id: Callable[[str | None], str],
@@ -188,7 +199,7 @@ def prepare_many(
     """``prepare`` of each request, in order (one loop: what is the same for every
     request of a batch, the settings and this writer's own actor id, is looked up once;
     a bulk load's requests usually carry a key and a value only)."""
-    match = policies.match
+    match = policies.match if len(requests) < 2 else policies.match_batch
     settings = policies.settings
     max_bytes = settings.max_value_bytes
     serialize = codec.serialize_value
@@ -197,6 +208,40 @@ def prepare_many(
     strategies: dict[int, str] = {}  # a policy's strategy (an enum's value is not free)
     out: list[PreparedWrite] = []
     for request in requests:
+        if not isinstance(request, WriteRequest):  # a bare item: as its request, field for field
+            k = validate_key(request["key"])
+            policy = match(k)
+            value = request["value"]
+            data = serialize(value, k, max_bytes)
+            strategy = strategies.get(id(policy))
+            if strategy is None:
+                strategy = strategies[id(policy)] = policy.conflict_strategy.value
+            if strategy == crdt.COUNTER:
+                crdt.check_delta(value, k)
+            if own_actor is None:
+                own_actor = component_id(None)
+            out.append(
+                _new_prepared(
+                    PreparedWrite,
+                    (  # (no timestamp, TTL, op id, context, tags, guard or provenance)
+                        k,
+                        value,
+                        data,
+                        digest(data)[:16],
+                        policy,
+                        None,
+                        None,
+                        own_actor,
+                        None,
+                        None,
+                        None,
+                        NO_GUARD,
+                        strategy,
+                        None,
+                    ),
+                )
+            )
+            continue
         namespace = request.namespace
         k = validate_key(request.key) if namespace is None else full_key(request.key, namespace)
         policy = match(k)

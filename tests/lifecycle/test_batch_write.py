@@ -7,6 +7,7 @@ untouched store) when an entry is bad."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecycle import ManualClock, MemoryLifecycleManager
+from lifecycle.entries.write_request import WriteRequest
 from lifecycle.errors import LifecycleError
 from lifecycle.store.sqlite.transaction import SQLiteTransaction
 
@@ -63,13 +65,25 @@ class Pair:
             clock.tick(seconds)
 
     def store_many(self, items: list[dict[str, Any]]) -> None:
-        """Both sides, the outcome (results or error) compared, then the stores."""
+        """Both sides, the outcome (results or error) compared, then the stores. The
+        general side is handed ``WriteRequest``s, so a bare ``{key, value}`` dict (which
+        ``store_many`` prepares without one) is compared with its request too: the same
+        results, the same error for a bad item."""
         outcomes = []
-        for m in self.managers:
+        for side, m in enumerate(self.managers):
             try:
-                outcomes.append(("ok", [r.to_dict() for r in m.store_many(items)]))
+                if side == 0:
+                    results = m.store_many(items)
+                else:
+                    requests = [
+                        WriteRequest.from_mapping(item, f"entries[{i}]")
+                        for i, item in enumerate(items)
+                    ]
+                    results = m.store_many(requests)
+                outcomes.append(("ok", [r.to_dict() for r in results]))
             except LifecycleError as error:
-                outcomes.append(("error", (type(error).__name__, str(error))))
+                fields = (error.message, error.key, error.namespace, error.path)
+                outcomes.append(("error", (type(error).__name__, str(error), fields)))
         assert outcomes[0] == outcomes[1]
         self.check()
 
@@ -158,6 +172,14 @@ def items(draw: st.DrawFn) -> dict[str, Any]:
         item["op_id"] = draw(st.sampled_from(["op-1", "op-2"]))
     if draw(st.integers(0, 30)) == 0:  # a bad entry: the whole batch is refused
         item["value"] = float("nan") if draw(st.booleans()) else {"x": object()}
+    if draw(st.integers(0, 40)) == 0:  # a bad item: a bad key, no value, an unknown field
+        bad = draw(st.sampled_from(["key", "no value", "field"]))
+        if bad == "key":
+            item["key"] = draw(st.sampled_from(["", "/notes", "a//b", "notes/.x", 7]))
+        elif bad == "no value":
+            del item["value"]
+        else:
+            item["colour"] = "red"
     return item
 
 
@@ -204,10 +226,19 @@ def test_a_load_of_new_keys_takes_the_batch_path(
         calls.append(key)
         return original(self, key, *args)
 
+    batches: list[int] = []
+    stamp_many = ManualClock.stamp_many
+
+    def counted_stamps(self: ManualClock, n: int) -> list[float]:
+        batches.append(n)
+        return stamp_many(self, n)
+
     monkeypatch.setattr(SQLiteTransaction, "insert_new", counted)
+    monkeypatch.setattr(ManualClock, "stamp_many", counted_stamps)
     with pair(tmp_path) as p:
         p.store_many([{"key": f"notes/n{i}", "value": {"alpha": i}} for i in range(50)])
         assert calls == [f"notes/n{i}" for i in range(50)]
+        assert batches == [50]  # all new: the batch's stamps at once
         assert set(observed(p.paths[0])["types"]) == {
             ("blob", "null", "null", "null", "integer", "real")
         }
@@ -222,6 +253,7 @@ def test_a_load_of_new_keys_takes_the_batch_path(
             ]
         )
         assert calls == ["notes/new", "reg/new"]
+        assert batches == [50]  # not all new: a stamp per write, in order
 
 
 def test_a_bad_entry_refuses_the_batch_on_the_batch_path(tmp_path: Path) -> None:
@@ -234,3 +266,23 @@ def test_a_bad_entry_refuses_the_batch_on_the_batch_path(tmp_path: Path) -> None
             p.managers[0].store_many(
                 [{"key": "notes/a", "value": 1}, {"key": "notes/b", "value": float("nan")}]
             )
+
+
+def test_a_batch_leaves_the_cyclic_collector_as_it_found_it(tmp_path: Path) -> None:
+    """``store_many`` turns the collector off for a batch: on again after it, refused or
+    not; left off if the caller had it off."""
+    with pair(tmp_path) as p:
+        m = p.managers[0]
+        assert gc.isenabled()
+        m.store_many([{"key": "notes/a", "value": 1}, {"key": "notes/b", "value": 2}])
+        assert gc.isenabled()
+        with pytest.raises(LifecycleError):
+            m.store_many([{"key": "notes/c", "value": 1}, {"key": "notes/d", "value": {1}}])
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            m.store_many([{"key": "notes/e", "value": 1}, {"key": "notes/f", "value": 2}])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+        assert [m.retrieve(k) for k in ("notes/b", "notes/c", "notes/f")] == [2, None, 2]

@@ -10,7 +10,7 @@ come in order. Its own module, under the same name as PostgreSQL's
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from lifecycle.basics.suppress import suppress
 from lifecycle.errors import StoreError
@@ -222,6 +222,20 @@ class SQLiteTransaction:
         if self._prefetched.get(key, _MISSING) is not None:
             return False
         del self._prefetched[key]
+        return True
+
+    def take_all_absent(self, keys: Collection[str]) -> bool:
+        """``take_absent`` of every key of ``keys`` when it is true of each; else False
+        and none is taken (a bulk load's batch, checked at once: ``batch_write``)."""
+        if self._announced is not None:
+            self._prefetch(self._announced)
+        found = self._prefetched.get
+        for key in keys:
+            if found(key, _MISSING) is not None:
+                return False
+        taken = self._prefetched.pop
+        for key in keys:
+            taken(key)
         return True
 
     def insert_new(

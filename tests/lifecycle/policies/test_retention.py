@@ -56,6 +56,15 @@ def test_prefix_only_policies_match_as_the_general_rules_do() -> None:
     for key in keys:
         assert policies.match(key) is policies._match(key), key  # type: ignore[attr-defined]
     assert [policies.match(k).ttl_seconds for k in keys[:5]] == [3, 2, 1, 4, 4]
+    # a batch's match: the same answers, without filling the cache
+    before = policies.match.cache_info().currsize  # type: ignore[attr-defined]
+    assert [policies.match_batch(k) for k in keys] == [policies._match(k) for k in keys]  # type: ignore[attr-defined]
+    assert [policies.match_batch(k) for k in ["task/9", "zz"]] == [
+        policies.match(k) for k in ["task/9", "zz"]
+    ]
+    assert policies.match.cache_info().currsize == before + 2  # type: ignore[attr-defined]
+    regex = parse_policies("namespaces:\n" + _policy("a/*/b", 1))
+    assert regex.match_batch == regex.match  # (regex patterns: through the cache)
 
 
 def test_unmatched_key_gets_builtin_default_that_never_expires() -> None:
