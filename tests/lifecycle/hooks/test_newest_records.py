@@ -18,6 +18,7 @@ from lifecycle import ManualClock, MemoryLifecycleManager
 from lifecycle.hooks import activity, session_memory
 from lifecycle.store import newest
 from lifecycle.store.sqlite.store import SQLiteStore
+from tests.support.query_plans import sqlite_plans
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     ManagerFactory,
     backend_fixture,
@@ -98,17 +99,6 @@ def test_every_kind_the_hooks_read_newest_first_has_its_index() -> None:
     assert read == set(newest.INDEXED)
 
 
-def _plans(db: Path, statements: list[str]) -> dict[str, str]:
-    conn = sqlite3.connect(db)
-    try:
-        return {
-            sql: " | ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
-            for sql in statements
-        }
-    finally:
-        conn.close()
-
-
 def test_sqlite_reads_the_newest_through_each_kinds_index_not_the_key_range(
     tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -132,7 +122,7 @@ def test_sqlite_reads_the_newest_through_each_kinds_index_not_the_key_range(
     newest_first = [s for s in seen if "ORDER BY revision DESC" in s]
     read = {p for p in newest.INDEXED for s in newest_first if f"key >= '{p}'" in s}
     assert read == set(newest.INDEXED), newest_first
-    for sql, plan in _plans(db, newest_first).items():
+    for sql, plan in sqlite_plans(db, newest_first).items():
         index = next(newest.index_name(p) for p in newest.INDEXED if f"key >= '{p}'" in sql)
         assert f"USING INDEX {index}" in plan, (sql, plan)
         assert "TEMP B-TREE" not in plan and "autoindex" not in plan, (sql, plan)

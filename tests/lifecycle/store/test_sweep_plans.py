@@ -10,24 +10,12 @@ The statements are the ones the store really runs, caught with a trace callback.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from lifecycle.store.sqlite.store import SQLiteStore
-
-
-def _plans(db: Path, statements: list[str]) -> dict[str, str]:
-    """Each statement's plan, its steps joined, from a second connection."""
-    conn = sqlite3.connect(db)
-    try:
-        return {
-            sql: " | ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
-            for sql in statements
-        }
-    finally:
-        conn.close()
+from tests.support.query_plans import sqlite_plans
 
 
 @pytest.mark.parametrize("limit", [None, 5])
@@ -62,7 +50,7 @@ def test_a_sweep_walks_the_expiry_index_not_every_key_under_its_prefix(
         assert sum(left.by_policy.values()) == 20 - limit
     touching = [s for s in seen if "FROM entries" in s and "expires_at" in s]
     assert len(touching) >= 3, seen  # counts, sample, change log, delete
-    for sql, plan in _plans(db, touching).items():
+    for sql, plan in sqlite_plans(db, touching).items():
         assert "entries_expires_at" in plan, (sql, plan)
         assert "sqlite_autoindex_entries" not in plan, (sql, plan)
 
