@@ -21,16 +21,16 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench.bench_hooks import instructions
 
 CASES = {"bulk-status": 3000, "bulk-text": 3000, "store-new-text": 600}
 KEYS = 500  # existing keys a "new text" store rewrites
@@ -106,25 +106,11 @@ def run_case(case: str, side: str) -> None:
             _bulk(case.removeprefix("bulk-"), side, Path(tmp))
 
 
-def count(case: str, side: str) -> int:
-    """Instructions inside ``functools.reduce`` of one side, in a fresh process."""
-    argv = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        "--toggle-collect=functools_reduce",
-        sys.executable,
-        "-m",
-        "bench.write_instructions",
-        "--child",
-        case,
-        side,
-    ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=1800, check=False)
-    found = re.search(r"refs:\s*([\d,]+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"{case} {side}: callgrind failed: {done.stderr[-500:]}")
-    return int(found.group(1).replace(",", ""))
+def count(case: str, side: str) -> float:
+    """Instructions (millions) inside ``functools.reduce`` of one side, in a fresh process
+    (``bench_hooks.instructions``, with callgrind's toggle before the program)."""
+    argv = ["--toggle-collect=functools_reduce", sys.executable, "-m", "bench.write_instructions"]
+    return instructions([*argv, "--child", case, side], Path.cwd(), dict(os.environ))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"instructions per write (callgrind); engine from {_engine_tree()}; load {_load()}")
     for case in args.cases or list(CASES):
         n = CASES[case]
-        ours, floor = count(case, "ours") / n, count(case, "floor") / n
+        ours, floor = count(case, "ours") * 1e6 / n, count(case, "floor") * 1e6 / n
         print(
             f"  {case:16} ours {ours / 1e3:8.1f}k  floor {floor / 1e3:8.1f}k  {ours / floor:.2f}x"
         )
