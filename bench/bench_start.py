@@ -44,11 +44,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from bench.bench_mcp import FLOOR_SERVER, ROOT, _clean_env
+
 AIM = 1.2  # ours / the floor's CPU to the initialize answer
 FLOOR = "floor"
 OURS = "ours"
-ROOT = Path(__file__).resolve().parent.parent
-FLOOR_SERVER = Path(__file__).resolve().parent / "mcp_floor_server.py"
 TICK = 1.0 / os.sysconf("SC_CLK_TCK")
 HANDSHAKE_VERSION = "2025-11-25"  # what today's editors send
 
@@ -68,16 +68,6 @@ TOOLS_LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
 
 def _line(message: dict[str, object]) -> bytes:
     return (json.dumps(message) + "\n").encode()
-
-
-def _clean_env(root: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("MEMORY_LIFECYCLE_") and k != "CLAUDE_PROJECT_DIR"
-    }
-    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 @dataclass
