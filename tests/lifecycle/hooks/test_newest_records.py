@@ -18,7 +18,7 @@ from lifecycle import ManualClock, MemoryLifecycleManager
 from lifecycle.hooks import activity, session_memory
 from lifecycle.store import newest
 from lifecycle.store.sqlite.store import SQLiteStore
-from tests.support.query_plans import sqlite_plans
+from tests.support.query_plans import postgres_store_schema, sqlite_plans
 from tests.support.store import (  # noqa: F401  (fixtures register under their pytest names)
     ManagerFactory,
     backend_fixture,
@@ -149,34 +149,23 @@ def test_a_store_without_the_index_still_reads_newest_first(
 
 @pytest.mark.postgres
 def test_postgres_reads_the_newest_through_each_kinds_index_once_analyzed() -> None:
-    import psycopg
-    from psycopg import sql
+    from lifecycle.store.postgres.store import newest_statement
 
-    from lifecycle.store.postgres.store import PostgresStore, newest_statement
-    from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
-
-    dsn = postgres_dsn()
-    schema = new_schema()
-    PostgresStore(with_schema(dsn, schema)).close()
-    try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-            for n, prefix in enumerate((*newest.INDEXED, "knowledge/", "coordination/a/")):
-                conn.execute(
-                    "INSERT INTO entries (key, policy, strategy, cleanup, codec, payload, "
-                    "size_bytes, created_at, updated_at, expires_at, actor, revision) "
-                    "SELECT %s || i, 'p', 'lww', 'lazy', 'json', '\\x00', 1, 0, 0, NULL, 'a', "
-                    "%s + i FROM generate_series(1, 5000) AS i",
-                    (prefix, n * 5000),
-                )
-            conn.execute("ANALYZE entries")
-            plans = {}
-            for prefix in newest.INDEXED:
-                query, key_range = newest_statement(prefix)
-                explained = conn.execute("EXPLAIN " + query, (*key_range, 100.0, 1000))
-                plans[prefix] = "\n".join(r[0] for r in explained)
-    finally:
-        drop_schema(dsn, schema)
+    with postgres_store_schema() as conn:
+        for n, prefix in enumerate((*newest.INDEXED, "knowledge/", "coordination/a/")):
+            conn.execute(
+                "INSERT INTO entries (key, policy, strategy, cleanup, codec, payload, "
+                "size_bytes, created_at, updated_at, expires_at, actor, revision) "
+                "SELECT %s || i, 'p', 'lww', 'lazy', 'json', '\\x00', 1, 0, 0, NULL, 'a', "
+                "%s + i FROM generate_series(1, 5000) AS i",
+                (prefix, n * 5000),
+            )
+        conn.execute("ANALYZE entries")
+        plans = {}
+        for prefix in newest.INDEXED:
+            query, key_range = newest_statement(prefix)
+            explained = conn.execute("EXPLAIN " + query, (*key_range, 100.0, 1000))
+            plans[prefix] = "\n".join(r[0] for r in explained)
     for prefix, plan in plans.items():
         assert newest.index_name(prefix) in plan, plan
         assert "Backward" in plan and "Sort" not in plan, plan

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.store.sqlite.store import SQLiteStore
-from tests.support.query_plans import sqlite_plans
+from tests.support.query_plans import postgres_store_schema, sqlite_plans
 
 
 @pytest.mark.parametrize("limit", [None, 5])
@@ -59,33 +59,22 @@ def test_a_sweep_walks_the_expiry_index_not_every_key_under_its_prefix(
 def test_a_postgres_prefix_sweep_walks_the_expiry_index_once_the_table_is_analyzed() -> None:
     """PostgreSQL weighs both indexes by their statistics (autovacuum's ANALYZE keeps them):
     with few rows expired among many under the prefix, it must pick the expiry index."""
-    import psycopg
-    from psycopg import sql
+    from lifecycle.store.postgres.store import sweep_arguments, sweep_statement
 
-    from lifecycle.store.postgres.store import PostgresStore, sweep_arguments, sweep_statement
-    from tests.support.store import drop_schema, new_schema, postgres_dsn, with_schema
-
-    dsn = postgres_dsn()
-    schema = new_schema()
-    PostgresStore(with_schema(dsn, schema)).close()
-    try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-            conn.execute(
-                "INSERT INTO entries (key, policy, strategy, cleanup, codec, payload, "
-                "size_bytes, created_at, updated_at, expires_at, actor) "
-                "SELECT 'coordination/agent' || i, 'coordination/*', 'lww', 'scheduled', "
-                "'json', '\\x00', 1, 0, 0, CASE WHEN mod(i, 100) = 0 THEN 10 ELSE 1e12 END, "
-                "'a' FROM generate_series(1, 20000) AS i"
-            )
-            conn.execute("ANALYZE entries")
-            plans = []
-            for batch in (10_000, 1000):  # a cleanup's batch, a hook's bounded sweep
-                args = sweep_arguments(100.0, ["lazy", "scheduled"], "coordination/", 100, batch)
-                explained = conn.execute("EXPLAIN " + sweep_statement(True), args)
-                plans.append("\n".join(r[0] for r in explained))
-    finally:
-        drop_schema(dsn, schema)
+    with postgres_store_schema() as conn:
+        conn.execute(
+            "INSERT INTO entries (key, policy, strategy, cleanup, codec, payload, "
+            "size_bytes, created_at, updated_at, expires_at, actor) "
+            "SELECT 'coordination/agent' || i, 'coordination/*', 'lww', 'scheduled', "
+            "'json', '\\x00', 1, 0, 0, CASE WHEN mod(i, 100) = 0 THEN 10 ELSE 1e12 END, "
+            "'a' FROM generate_series(1, 20000) AS i"
+        )
+        conn.execute("ANALYZE entries")
+        plans = []
+        for batch in (10_000, 1000):  # a cleanup's batch, a hook's bounded sweep
+            args = sweep_arguments(100.0, ["lazy", "scheduled"], "coordination/", 100, batch)
+            explained = conn.execute("EXPLAIN " + sweep_statement(True), args)
+            plans.append("\n".join(r[0] for r in explained))
     for plan in plans:
         assert "entries_expires_at" in plan, plan
         assert "entries_pkey" not in plan, plan  # no walk of the key range
