@@ -164,7 +164,7 @@ class MemoryLifecycleManager(Coordination):
         ``lock``, ``lock_token``, ``provenance_type``). False only when a precondition
         (``if_revision``, ``lock`` + ``lock_token``) failed."""
         request = WriteRequest(key, value, namespace, timestamp, **options)
-        return self.write(request).conflict is None
+        return self._writes.write_one(request).conflict is None  # (``write``, one call fewer)
 
     def put(
         self,
@@ -179,7 +179,7 @@ class MemoryLifecycleManager(Coordination):
 
     def write(self, request: WriteRequest) -> StoreResult:
         """Apply one write request in its own transaction."""
-        return self.write_many([request])[0]
+        return self._writes.write_one(request)
 
     def store_many(
         self, items: Iterable[WriteRequest | Mapping[str, Any] | tuple[str, Any]]

@@ -90,6 +90,26 @@ class Writer:
         finally:
             gc.enable()
 
+    def write_one(self, request: Request) -> StoreResult:
+        """``write_many([request])[0]``: the lone write every ``store`` makes, without a
+        batch's bookkeeping when it has no precondition (the same transaction, reads and
+        rows: ``_apply_all`` of one unguarded write is ``_apply`` of it)."""
+        self._policies.maybe_reload()
+        prepared = prepare_many(
+            (request,), self._policies.policies, self._clock.now(), self._component_id
+        )
+        w = prepared[0]
+        if w.guard is not NO_GUARD:  # (preconditions: the general rules)
+            return self._write_prepared(prepared)[0]
+        key = w.key
+        with self._store.transaction([key]) as tx:
+            result = self._apply(tx, w, tx.get(key), self._clock.now())
+        return (
+            _stamped(result, tx.revisions[key])
+            if result.applied and not result.revision
+            else result
+        )
+
     def _write_many(self, requests: Sequence[Request]) -> list[StoreResult]:
         self._policies.maybe_reload()
         now = self._clock.now()
@@ -97,6 +117,9 @@ class Writer:
         prepared = prepare_many(requests, policies, now, self._component_id)
         if not prepared:
             return []
+        return self._write_prepared(prepared)
+
+    def _write_prepared(self, prepared: list[PreparedWrite]) -> list[StoreResult]:
         # (by position, not by name: a bulk load's thousand entries, each field read once)
         guards = list(map(_GUARD, prepared))
         unguarded = guards.count(NO_GUARD) == len(guards)
@@ -155,7 +178,10 @@ class Writer:
         return results
 
     def _apply(self, tx: Transaction, w: PreparedWrite, row: Row | None, now: float) -> StoreResult:
-        terms = self._terms(w.policy, now)
+        # (``_terms``, spelled out: every write makes one)
+        terms = transitions.WriteTerms(
+            w.policy, self._policies.policies.settings, now, self._agent_id
+        )
         applied = w.op_id is not None and tx.op_applied(w.key, w.op_id)
         effect = transitions.write(row, w, self._clock, terms, op_applied=applied)
         if effect.row is not None:

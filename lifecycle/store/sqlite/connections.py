@@ -217,9 +217,14 @@ class SQLiteConnections:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:
-            with self._errors():
-                self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+            self._begin_again(conn)
         return conn
+
+    def _begin_again(self, conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE`` once more after it failed: retried while the store is busy,
+        any other failure raised as the engine's error."""
+        with self._errors():
+            self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
 
     def _retry_busy(self, fn: Callable[[], _T]) -> _T:
         """Retry what the busy handler does not cover (e.g. switching to WAL)."""

@@ -100,12 +100,40 @@ class FileIdentity:
     never deletes or replaces them (only the last connection to close does).
     """
 
-    __slots__ = ("_files", "_names", "_path")
+    __slots__ = ("_files", "_names", "_path", "_wal")
 
     def __init__(self, path: str) -> None:
         self._path = str(path)
+        self._wal = self._path + "-wal"
         self._names = {suffix: self._path + suffix for suffix in ALL_FILES}
         self._files = {suffix: _identity(name) for suffix, name in self._names.items()}
+
+    # Before and after every write transaction: ``changed(DATABASE)`` and
+    # ``changed(DATABASE_AND_WAL)`` spelled out for when nothing changed (the same
+    # ``stat`` calls, without the loop), and the general rules when anything looks
+    # different (a WAL not seen yet is recorded there).
+
+    def database_changed(self) -> str | None:
+        """``changed(DATABASE)``: before every write transaction."""
+        try:
+            st = os.stat(self._path)
+        except OSError:
+            return self.changed(DATABASE)
+        if (st.st_dev, st.st_ino) == self._files[""]:
+            return None
+        return self.changed(DATABASE)
+
+    def committed_changed(self) -> str | None:
+        """``changed(DATABASE_AND_WAL)``: after every commit."""
+        files, stat_of = self._files, os.stat
+        try:
+            st = stat_of(self._path)
+            wal = stat_of(self._wal)
+        except OSError:
+            return self.changed(DATABASE_AND_WAL)
+        if (st.st_dev, st.st_ino) == files[""] and (wal.st_dev, wal.st_ino) == files["-wal"]:
+            return None
+        return self.changed(DATABASE_AND_WAL)
 
     def changed(self, suffixes: tuple[str, ...] = ALL_FILES) -> str | None:
         """What happened to the files since they were opened, or None if nothing did.

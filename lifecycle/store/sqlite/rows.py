@@ -41,5 +41,23 @@ def tags_from(text: str | None) -> tuple[str, ...]:
 
 
 def row_from(r: Sequence[Any]) -> Row:
-    head = (r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
-    return Row(*head, tombstone=bool(r[12]), tags=tags_from(r[13]), revision=r[14])
+    # (every field by position: no tuple to unpack, no keywords to match; every write reads one)
+    tags = r[13]
+    return Row(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        bytes(r[5]),
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        bool(r[12]),
+        tuple(json.loads(tags)) if tags else (),
+        None,
+        r[14],
+    )

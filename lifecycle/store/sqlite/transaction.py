@@ -18,7 +18,6 @@ from lifecycle.store.base import Row
 from lifecycle.store.sqlite import changelog, search
 from lifecycle.store.sqlite.connections import SQLiteConnections, busy
 from lifecycle.store.sqlite.driver import sqlite3
-from lifecycle.store.sqlite.files import DATABASE, DATABASE_AND_WAL
 from lifecycle.store.sqlite.rows import COLUMNS as _COLUMNS
 from lifecycle.store.sqlite.rows import row_from as _row
 from lifecycle.store.text_index import STRING_SEPARATOR, SearchDoc
@@ -39,6 +38,18 @@ _UPDATE = (
     "created_at=?, updated_at=?, expires_at=?, ttl_seconds=?, actor=?, tombstone=?, tags=?, "
     "revision=?, search_key=?, search_body=? WHERE id=?"
 )
+# the common row, written with nothing NULL to bind (see _BLOB): live, an expiry, no TTL
+# override, no tags (``put`` picks it; the columns written are the same)
+_UPDATE_LIVE = (
+    "UPDATE entries SET policy=?, strategy=?, cleanup=?, codec=?, payload=?, size_bytes=?, "
+    "created_at=?, updated_at=?, expires_at=?, ttl_seconds=NULL, actor=?, tombstone=0, "
+    "tags=NULL, revision=?, search_key=?, search_body=? WHERE id=?"
+)
+_INSERT_LIVE = (
+    "INSERT INTO entries (id, key, policy, strategy, cleanup, codec, payload, size_bytes, "
+    "created_at, updated_at, expires_at, actor, revision, search_key, search_body) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 _SELECT_FOR_WRITE = f"SELECT {_COLUMNS}, {search.SELECT_INDEXED} FROM entries WHERE key = ?"
 # the same, plus the largest entry id and revision, for the first read of a transaction:
 # a lone write then reads everything it needs in one statement (a row of NULLs and the
@@ -54,6 +65,8 @@ _SELECT_MANY_FOR_WRITE = (
 )
 _HIGHEST_ID_AND_REVISION = f"SELECT (SELECT COALESCE(MAX(id), 0) FROM entries), ({changelog.HEAD})"
 _INDEX_NEW = "INSERT INTO search(rowid, k, body) VALUES (?, ?, ?)"
+# ``search.INDEX_OP``'s delete of an entry without tags, with nothing NULL to bind
+_INDEX_DELETE = "INSERT INTO search(search, rowid, k, body) VALUES ('delete', ?, ?, ?)"
 _LOG = "INSERT INTO changes (revision, key, op, policy) VALUES (?, ?, ?, ?)"
 _RECORD_OPS = (
     "INSERT INTO op_ids VALUES (?, ?, ?) ON CONFLICT(key, op_id) "
@@ -99,6 +112,9 @@ class SQLiteTransaction:
         self._queued_keys: set[str] = set()
         self._inserts: list[tuple[object, ...]] = []
         self._updates: list[tuple[object, ...]] = []
+        self._updates_live: list[tuple[object, ...]] = []  # ``put``'s common rows (_UPDATE_LIVE)
+        self._inserts_live: list[tuple[object, ...]] = []  # (_INSERT_LIVE)
+        self._index_deletes: list[tuple[object, ...]] = []  # ``put``'s, without tags
         self._index_ops: list[tuple[object, ...]] = []
         self._inserts_bare: list[tuple[object, ...]] = []  # ``insert_new``'s, nothing NULL
         self._index_new: list[tuple[int, str, str]] = []  # ``insert_new``'s, without tags
@@ -180,38 +196,75 @@ class SQLiteTransaction:
         else:
             text_key = text_body = None
         tags = search.tags_text(row.tags) if row.tags else None
-        # the columns an update and an insert both set, in the statements' order
-        values = (
-            row.policy,
-            row.strategy,
-            row.cleanup,
-            row.codec,
-            bytearray(row.payload),  # (as a BLOB, without an adapter lookup: see _BLOB)
-            row.size_bytes,
-            row.created_at,
-            row.updated_at,
-            row.expires_at,
-            row.ttl_seconds,
-            row.actor,
-            int(row.tombstone),
-            tags,
-            revision,
-            text_key,
-            text_body,
+        expires_at = row.expires_at
+        # the columns an update and an insert both set, in the statements' order; the
+        # common live row (_UPDATE_LIVE, _INSERT_LIVE) without the ones it leaves NULL
+        live = (
+            text_body is not None
+            and text_key is not None
+            and expires_at is not None
+            and tags is None
+            and row.ttl_seconds is None
         )
+        if live:
+            values: tuple[object, ...] = (
+                row.policy,
+                row.strategy,
+                row.cleanup,
+                row.codec,
+                bytearray(row.payload),  # (as a BLOB, without an adapter lookup: see _BLOB)
+                row.size_bytes,
+                row.created_at,
+                row.updated_at,
+                expires_at,
+                row.actor,
+                revision,
+                text_key,
+                text_body,
+            )
+        else:
+            values = (
+                row.policy,
+                row.strategy,
+                row.cleanup,
+                row.codec,
+                bytearray(row.payload),
+                row.size_bytes,
+                row.created_at,
+                row.updated_at,
+                expires_at,
+                row.ttl_seconds,
+                row.actor,
+                int(row.tombstone),
+                tags,
+                revision,
+                text_key,
+                text_body,
+            )
         if old is not None:
             row_id = old[0]  # type: ignore[index]
-            self._updates.append((*values, row_id))
+            (self._updates_live if live else self._updates).append((*values, row_id))
         else:
             row_id = self._new_id()
-            self._inserts.append((row_id, key, *values))
-        new = (row_id, text_key, text_body, tags)
-        if old is None:  # (``search.sync_ops`` of an absent entry: an insert, if any text)
+            (self._inserts_live if live else self._inserts).append((row_id, key, *values))
+        # the index entry from ``old`` to the new text (``search.sync_ops``: none if they
+        # agree), each write by the statement that binds no NULL for it (see _BLOB): in
+        # ``flush`` deletes go before ``_index_ops`` and inserts after, so a row's delete
+        # always precedes its insert
+        if old is None or old[1] != text_key or old[2] != text_body or old[3] != tags:  # type: ignore[index]
+            if old is not None and old[1] is not None:  # type: ignore[index]
+                if old[3]:  # type: ignore[index]
+                    self._index_ops.append(("delete", *old[:3], search.tag_tokens(old[3])))  # type: ignore[index]
+                else:
+                    self._index_deletes.append(old[:3])  # type: ignore[index]
             if text_key is not None:
-                self._index_ops.append((None, row_id, text_key, text_body, search.tag_tokens(tags)))
-        else:
-            self._index_ops += search.sync_ops(old, new)  # type: ignore[arg-type]
-        self._indexed[key] = new
+                if tags:
+                    self._index_ops.append(
+                        (None, row_id, text_key, text_body, search.tag_tokens(tags))
+                    )
+                else:
+                    self._index_new.append((row_id, text_key, text_body))  # type: ignore[arg-type]
+        self._indexed[key] = (row_id, text_key, text_body, tags)
         self._queued_keys.add(key)
 
     def take_absent(self, key: str) -> bool:
@@ -372,23 +425,36 @@ class SQLiteTransaction:
         """Write what is queued: one ``executemany`` per table, in this order (``execute``
         for a lone row: a single write is the common case, and it costs less)."""
         conn = self._conn
-        changes = [(revision, *logged) for revision, logged in self._changes.items()]
+        changes = self._changes
         for statement, rows in (
+            (_UPDATE_LIVE, self._updates_live),
             (_UPDATE, self._updates),
+            (_INSERT_LIVE, self._inserts_live),
             (_INSERT, self._inserts),
             (_INSERT_BARE, self._inserts_bare),
+            (_INDEX_DELETE, self._index_deletes),  # (before any insert: see ``put``)
             (search.INDEX_OP, self._index_ops),
             (_INDEX_NEW, self._index_new),
-            (_LOG, changes),
-            (_RECORD_OPS, self._ops),
         ):
-            if len(rows) == 1:
-                conn.execute(statement, rows[0])
-            elif rows:
-                conn.executemany(statement, rows)
-        self._updates, self._inserts, self._index_ops, self._changes = [], [], [], {}
-        self._index_new, self._inserts_bare = [], []
-        self._ops, self._queued_ops, self._queued_keys = [], set(), set()
+            if rows:
+                if len(rows) == 1:
+                    conn.execute(statement, rows[0])
+                else:
+                    conn.executemany(statement, rows)
+                rows.clear()
+        if changes:
+            if len(changes) == 1:
+                for revision, (key, op, policy) in changes.items():
+                    conn.execute(_LOG, (revision, key, op, policy))
+            else:
+                conn.executemany(
+                    _LOG, [(revision, *logged) for revision, logged in changes.items()]
+                )
+            changes.clear()
+        if self._ops:
+            conn.executemany(_RECORD_OPS, self._ops)
+            self._ops, self._queued_ops = [], set()
+        self._queued_keys.clear()
 
     # ------------------------------------------------------------ other tables
 
@@ -428,18 +494,23 @@ class ConnectionWrite:
     def _open(self) -> sqlite3.Connection:
         store = self._store
         conn = store._conn()
-        if store._local.read_only:
+        local = store._local  # (after ``_conn``, which may open this thread's connection)
+        if local.read_only:
             raise store._read_only_error()
-        store._gate.enter()  # writers queue here (gate), before SQLite's lock
+        gate = store._gate
+        gate.enter()  # writers queue here (gate), before SQLite's lock
         try:
-            conn = store._begin(conn)
-            moved = store._local.files.changed(DATABASE)
+            try:  # (``store._begin``, its first try spelled out: every write starts here)
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                store._begin_again(conn)
+            moved = local.files.database_changed()
             if moved is not None:
                 with store._errors():
                     conn.execute("ROLLBACK")
                 conn = store._begin(store._reopen(moved))
         except BaseException:
-            store._gate.exit()
+            gate.exit()
             raise
         self._conn = conn
         return conn
@@ -459,11 +530,10 @@ class ConnectionWrite:
         assert conn is not None
         if exc is None:
             try:
-                _commit(conn, store)
-            except sqlite3.Error:
-                with store._errors():  # (entered only on failure: it is not free)
-                    raise
-            moved = store._local.files.changed(DATABASE_AND_WAL)
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                _commit_failed(conn, store, error)  # retried while busy, else raised
+            moved = store._local.files.committed_changed()
             if moved is not None:
                 store._reopen(moved)
                 raise StoreError(
@@ -495,27 +565,39 @@ class SQLiteWriteTransaction(ConnectionWrite):
         return self._tx
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        if exc is None and self._tx is not None:
+        tx = self._tx
+        if exc is None and tx is not None:
             try:
-                self._tx.flush()
+                tx.flush()
             except BaseException as error:
                 super().__exit__(type(error), error, None)  # rolls back; maps driver errors
                 raise
-        super().__exit__(exc_type, exc, tb)
+        try:  # (``ConnectionWrite.__exit__``, spelled out: one call fewer on every write)
+            self._finish(exc)
+        finally:
+            self._store._gate.exit()
 
 
-def _commit(conn: sqlite3.Connection, store: SQLiteConnections) -> None:
-    """COMMIT, retried only while the store is busy: any other failure (a full disk) is
-    reported as SQLite said it, after making sure the transaction is rolled back."""
+def _commit_failed(
+    conn: sqlite3.Connection, store: SQLiteConnections, error: sqlite3.Error
+) -> None:
+    """COMMIT failed with ``error``: retried only while the store is busy; any other
+    failure (a full disk) is raised as the engine's error for what SQLite said, after
+    making sure the transaction is rolled back."""
     try:
         try:
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as error:
-            if not busy(error) or not conn.in_transaction:
-                raise
+            if (
+                not isinstance(error, sqlite3.OperationalError)
+                or not busy(error)
+                or not conn.in_transaction
+            ):
+                raise error
             store._retry_busy(lambda: conn.execute("COMMIT"))
+        except sqlite3.Error:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
     except sqlite3.Error:
-        if conn.in_transaction:
-            with suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-        raise
+        with store._errors():
+            raise
