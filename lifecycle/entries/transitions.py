@@ -171,7 +171,7 @@ def build_row(
         key=key,
         policy=policy.namespace,
         strategy=strategy,
-        cleanup=policy.cleanup_strategy.value,
+        cleanup=policy.cleanup_strategy._value_,  # (``.value``, without enum's Python property)
         codec=codec_name,
         payload=payload,
         size_bytes=raw_len,
@@ -263,8 +263,20 @@ def write(
     state, _ = base_state(row, doc, strategy, now)
     if ts is None:  # (else stamped above, -inf: the general rules below decide)
         ts = w.timestamp if w.timestamp is not None else _stamp(clock, strategy, state)
-    tag_state = _written_tags(row, doc, w, ts, now)
-    provenance_state = _written_provenance(row, doc, w, ts, now)
+    # the tags after the write: its own when it has some, else the entry's (none once the
+    # entry is gone: deleted or expired); the provenance likewise (no call for a register
+    # the entry does not have: every write's path)
+    gone = row is None or row.tombstone or expired(row.expires_at, now)
+    tag_state = doc.tags if doc is not None else None
+    if tag_state is not None and gone:
+        tag_state = tags.effective(tag_state, gone)
+    if w.tags is not None:
+        tag_state = tags.stamp(tag_state, w.tags, ts, w.actor)
+    provenance_state = doc.provenance if doc is not None else None
+    if provenance_state is not None and gone:
+        provenance_state = provenance.effective(provenance_state, gone)
+    if w.provenance is not None:
+        provenance_state = provenance.stamp(provenance_state, w.provenance, ts, w.actor)
     if strategy == crdt.LWW:
         new = crdt.lww_merge(state, {"ts": ts, "a": w.actor, "h": w.data_hash, "v": w.value})
     elif strategy == crdt.MV:
@@ -322,28 +334,6 @@ def _first_lww_write(w: PreparedWrite, ts: float, terms: WriteTerms) -> WriteEff
     )
     ops = {} if w.op_id is None else {w.op_id: terms.now}
     return WriteEffect(stored, result(stored, new, terms.now, applied=True, seen=seen), ops)
-
-
-def _written_tags(
-    row: Row | None, doc: Document | None, w: PreparedWrite, ts: float, now: float
-) -> tags.TagState | None:
-    """The tags after a write: its own when it has some, else the entry's (none once the
-    entry is gone: deleted or expired)."""
-    gone = row is None or row.tombstone or expired(row.expires_at, now)
-    current = tags.effective(doc.tags if doc is not None else None, gone)
-    return current if w.tags is None else tags.stamp(current, w.tags, ts, w.actor)
-
-
-def _written_provenance(
-    row: Row | None, doc: Document | None, w: PreparedWrite, ts: float, now: float
-) -> ProvenanceState | None:
-    """The provenance after a write: its own when it names one, else the entry's (none
-    once the entry is gone), as for tags."""
-    gone = row is None or row.tombstone or expired(row.expires_at, now)
-    current = provenance.effective(doc.provenance if doc is not None else None, gone)
-    if w.provenance is None:
-        return current
-    return provenance.stamp(current, w.provenance, ts, w.actor)
 
 
 def unchanged(row: Row | None, w: PreparedWrite, now: float) -> StoreResult:
