@@ -124,7 +124,8 @@ def base_state(
     if row is None or doc is None:
         return crdt.initial(strategy), True
     state = crdt.convert(doc.state, row.strategy, strategy)
-    if not expired(row.expires_at, now):
+    expires_at = row.expires_at
+    if not (expires_at is not None and expires_at <= now):  # (``expired``: every write asks)
         return state, False
     if row.tombstone or strategy == crdt.LWW:
         return crdt.initial(strategy), True
@@ -200,7 +201,8 @@ def result(
     ``seen``: ``crdt.view(row.strategy, state)`` when the caller has it already."""
     if seen is None:
         seen = crdt.view(row.strategy, state)
-    is_expired = seen.exists and expired(row.expires_at, now)
+    expires_at = row.expires_at
+    is_expired = seen.exists and expires_at is not None and expires_at <= now  # (``expired``)
     return StoreResult(
         row.key,
         row.policy,
@@ -266,7 +268,11 @@ def write(
     # the tags after the write: its own when it has some, else the entry's (none once the
     # entry is gone: deleted or expired); the provenance likewise (no call for a register
     # the entry does not have: every write's path)
-    gone = row is None or row.tombstone or expired(row.expires_at, now)
+    gone = (
+        row is None
+        or row.tombstone
+        or (row.expires_at is not None and row.expires_at <= now)  # (``expired``)
+    )
     tag_state = doc.tags if doc is not None else None
     if tag_state is not None and gone:
         tag_state = tags.effective(tag_state, gone)

@@ -556,7 +556,8 @@ class SQLiteWriteTransaction(ConnectionWrite):
     __slots__ = ("_keys", "_tx")
 
     def __init__(self, store: SQLiteConnections, keys: Sequence[str]) -> None:
-        super().__init__(store)
+        self._store = store  # (``ConnectionWrite.__init__``, spelled out: every write)
+        self._conn = None
         self._keys = keys
         self._tx: SQLiteTransaction | None = None
 
