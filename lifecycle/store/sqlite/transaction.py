@@ -199,13 +199,8 @@ class SQLiteTransaction:
         expires_at = row.expires_at
         # the columns an update and an insert both set, in the statements' order; the
         # common live row (_UPDATE_LIVE, _INSERT_LIVE) without the ones it leaves NULL
-        live = (
-            text_body is not None
-            and text_key is not None
-            and expires_at is not None
-            and tags is None
-            and row.ttl_seconds is None
-        )
+        live = text_body is not None and text_key is not None and expires_at is not None
+        live = live and tags is None and row.ttl_seconds is None
         if live:
             values: tuple[object, ...] = (
                 row.policy,
@@ -247,10 +242,8 @@ class SQLiteTransaction:
         else:
             row_id = self._new_id()
             (self._inserts_live if live else self._inserts).append((row_id, key, *values))
-        # the index entry from ``old`` to the new text (``search.sync_ops``: none if they
-        # agree), each write by the statement that binds no NULL for it (see _BLOB): in
-        # ``flush`` deletes go before ``_index_ops`` and inserts after, so a row's delete
-        # always precedes its insert
+        # the index entry from ``old`` to the new text (``search.sync_ops``, each op by a
+        # statement binding no NULL: see _BLOB); ``flush`` runs deletes before inserts
         if old is None or old[1] != text_key or old[2] != text_body or old[3] != tags:  # type: ignore[index]
             if old is not None and old[1] is not None:  # type: ignore[index]
                 if old[3]:  # type: ignore[index]
@@ -587,11 +580,9 @@ def _commit_failed(
     making sure the transaction is rolled back."""
     try:
         try:
-            if (
-                not isinstance(error, sqlite3.OperationalError)
-                or not busy(error)
-                or not conn.in_transaction
-            ):
+            if not isinstance(error, sqlite3.OperationalError) or not busy(error):
+                raise error
+            if not conn.in_transaction:
                 raise error
             store._retry_busy(lambda: conn.execute("COMMIT"))
         except sqlite3.Error:
