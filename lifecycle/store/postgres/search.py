@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from lifecycle.store.base import SearchHit
+from lifecycle.store.postgres import search_window
 from lifecycle.store.postgres.rows import COLUMNS, LOCK_KEYS, PostgresAccess, row_from
 from lifecycle.store.text_index import Query, SearchDoc
 
@@ -134,18 +135,43 @@ def tsquery(query: Query) -> str:
     return " & ".join(terms)
 
 
+# The exact ranking, and whether it is the one to use, in one statement: the live matches
+# (every filter applied) are read once, at most ``CUT_OFF + 1`` of them; when there are
+# more, nothing is ranked (the answer is one row of NULLs and the count, and the query is
+# ranked by recency windows instead: ``search_window``); otherwise they are ranked by
+# ``ts_rank``, and only the page's rows are read whole.
 _SEARCH = """
-SELECT * FROM (
-    SELECT {columns}, ts_rank({weights}, search, %(q)s::tsquery, 1)::float8 AS score FROM entries
-    WHERE search @@ %(q)s::tsquery AND NOT tombstone
-    AND (expires_at IS NULL OR expires_at > %(now)s) {within} {tagged}
-) AS m
-{after}
-ORDER BY score DESC, key LIMIT %(limit)s
+WITH m AS MATERIALIZED (
+    SELECT key, search FROM entries WHERE {match} LIMIT %(cap)s
+), n AS (
+    SELECT count(*) AS n FROM m
+)
+SELECT {columns}, s.score, n.n FROM n LEFT JOIN LATERAL (
+    SELECT * FROM (
+        SELECT key, {rank} AS score FROM m WHERE n.n < %(cap)s
+    ) AS s
+    {after}
+    ORDER BY score DESC, key LIMIT %(limit)s
+) AS s ON TRUE LEFT JOIN entries AS e ON e.key = s.key
+ORDER BY s.score DESC, s.key
 """
 # the score is compared as float8, the type it travels in: a float4 sent to Python as
 # text and back would not compare equal to itself, and a tie would repeat or skip rows
+_RANK = f"ts_rank({_WEIGHTS}, search, %(q)s::tsquery, 1)::float8"
 _AFTER = "WHERE score < %(score)s OR (score = %(score)s AND key > %(key)s)"
+_E_COLUMNS = ", ".join(f"e.{c}" for c in COLUMNS.split(", "))
+
+
+def match_condition(prefix: str, tags: Sequence[str]) -> str:
+    """The rows a search matches: the query, live, the prefix's keys, every tag."""
+    return (
+        "search @@ %(q)s::tsquery AND NOT tombstone"
+        " AND (expires_at IS NULL OR expires_at > %(now)s)"
+        # no key range without a prefix: the planner would take a range over every key
+        # for a selective one (before ANALYZE) and scan the table instead of the index
+        + (" AND key >= %(low)s AND key < %(high)s" if prefix else "")
+        + (" AND tags @> %(tags)s::text[]" if tags else "")
+    )
 
 
 def search(
@@ -159,15 +185,9 @@ def search(
     limit: int,
     top: str,
 ) -> list[SearchHit]:
-    sql = _SEARCH.format(
-        columns=COLUMNS,
-        weights=_WEIGHTS,
-        # no key range without a prefix: the planner would take a range over every key
-        # for a selective one (before ANALYZE) and scan the table instead of the index
-        within="AND key >= %(low)s AND key < %(high)s" if prefix else "",
-        tagged="AND tags @> %(tags)s::text[]" if tags else "",
-        after=_AFTER if after else "",
-    )
+    """The best ``limit`` matches: ranked exactly, or by recency windows when the query has
+    more than ``search_window.CUT_OFF`` live matches (the hits then say ``cut_off``)."""
+    match = match_condition(prefix, tags)
     args = {
         "q": tsquery(query),
         "now": now,
@@ -177,10 +197,15 @@ def search(
         "score": after[0] if after else None,
         "key": after[1] if after else None,
         "limit": limit,
+        "cap": search_window.CUT_OFF + 1,
     }
+    sql = _SEARCH.format(columns=_E_COLUMNS, match=match, rank=_RANK, after=_AFTER if after else "")
     with store._connection() as conn:
         rows = conn.execute(sql, args).fetchall()
-    return [SearchHit(row_from(r[:-1]), float(r[-1])) for r in rows]
+        if rows and rows[0][-1] > search_window.CUT_OFF:
+            windowed = search_window.statement(match, _RANK, _AFTER if after else "")
+            return search_window.search(conn, windowed, args, after=after, limit=limit)
+    return [SearchHit(row_from(r[:-2]), float(r[-2])) for r in rows if r[0] is not None]
 
 
 def tagged_condition(tags: Sequence[str]) -> tuple[str, tuple[list[str], ...]]:
