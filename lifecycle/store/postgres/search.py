@@ -24,6 +24,7 @@ own text, so a score never moves while the entry stays unchanged.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -135,20 +136,54 @@ def tsquery(query: Query) -> str:
     return " & ".join(terms)
 
 
-# The exact ranking, and whether it is the one to use, in one statement: the live matches
-# (every filter applied) are read once, at most ``CUT_OFF + 1`` of them; when there are
-# more, nothing is ranked (the answer is one row of NULLs and the count, and the query is
-# ranked by recency windows instead: ``search_window``); otherwise they are ranked by
-# ``ts_rank``, and only the page's rows are read whole.
+# The exact ranking, as before the cut-off existed, when the store is too small to need one:
+# its newest revision of an indexed row (one seek of the revision index; each live row has
+# a revision of its own) is at most ``CUT_OFF``, so it holds at most ``CUT_OFF`` matches.
+# Otherwise the answer is one row of NULLs but ``newest``, and the query goes to
+# ``_RANKED``. This statement is the one psycopg prepares after a few runs, and
+# PostgreSQL's generic plan for it is the one the exact ranking always had (a bitmap scan
+# of the full-text index). A store once seen past ``CUT_OFF`` goes to ``_RANKED`` at once
+# (``_NEWEST_SEEN``; revisions only grow): in a large store, this statement's plan is
+# costed for ranking every match even though it never runs, and that cost is above
+# PostgreSQL's threshold for compiling it (JIT, ~20 ms for nothing).
 _SEARCH = """
+SELECT m.*, g.newest FROM (
+    SELECT coalesce(max(revision), 0) AS newest FROM entries WHERE search IS NOT NULL
+) AS g LEFT JOIN LATERAL (
+    SELECT * FROM (
+        SELECT {columns}, {rank} AS score FROM entries WHERE {match} AND g.newest <= %(cut)s
+    ) AS m
+    {after}
+    ORDER BY score DESC, key LIMIT %(limit)s
+) AS m ON TRUE
+"""
+_NEWEST_SEEN: weakref.WeakKeyDictionary[PostgresAccess, int] = weakref.WeakKeyDictionary()
+# A cursor's score this high comes from a page ranked by windows (``ts_rank`` with weights
+# at most 1, divided by log2 of the length plus one, stays about 1 at most, never near 2;
+# a window's score is its number plus less than 1): its next page is ranked by windows
+# too, without counting the matches again, so a paging never switches rankings midway,
+# and pages after the first cost a window each. (Windows 0 and 1, the oldest 4,096
+# revisions, count again: their scores are not told apart from ``ts_rank``'s.)
+_WINDOWED = 2.0
+# A larger store: the exact ranking, and whether it is the one to use, in one statement:
+# the live matches (every filter applied) are read and ranked once, at most ``CUT_OFF + 1``
+# of them (their keys and scores kept); when there are more, the answer is one row of
+# NULLs and the count, and the query is ranked by recency windows instead
+# (``search_window``); otherwise the best are sorted from those kept, and only the page's
+# rows are read whole. (Keeping each match's ``tsvector`` to rank after the count, or only
+# its address to read again, measured slower at a million entries.) Never prepared: a
+# generic plan, blind to the query's words and to the cap, scans the table for a rare
+# word (a cap it cannot see may stop a scan early) and the full-text index for a word in
+# every entry (the cap stops a scan of the table after ``CUT_OFF`` rows).
+_RANKED = """
 WITH m AS MATERIALIZED (
-    SELECT key, search FROM entries WHERE {match} LIMIT %(cap)s
+    SELECT key, {rank} AS score FROM entries WHERE {match} LIMIT %(cap)s
 ), n AS (
     SELECT count(*) AS n FROM m
 )
 SELECT {columns}, s.score, n.n FROM n LEFT JOIN LATERAL (
     SELECT * FROM (
-        SELECT key, {rank} AS score FROM m WHERE n.n < %(cap)s
+        SELECT key, score FROM m WHERE n.n < %(cap)s
     ) AS s
     {after}
     ORDER BY score DESC, key LIMIT %(limit)s
@@ -197,13 +232,24 @@ def search(
         "score": after[0] if after else None,
         "key": after[1] if after else None,
         "limit": limit,
+        "cut": search_window.CUT_OFF,
         "cap": search_window.CUT_OFF + 1,
     }
-    sql = _SEARCH.format(columns=_E_COLUMNS, match=match, rank=_RANK, after=_AFTER if after else "")
+    shape = {"match": match, "rank": _RANK, "after": _AFTER if after else ""}
     with store._connection() as conn:
-        rows = conn.execute(sql, args).fetchall()
-        if rows and rows[0][-1] > search_window.CUT_OFF:
-            windowed = search_window.statement(match, _RANK, _AFTER if after else "")
+        if after is not None and after[0] >= _WINDOWED:  # the next page of a cut ranking
+            windowed = search_window.statement(**shape)
+            return search_window.search(conn, windowed, args, after=after, limit=limit)
+        if _NEWEST_SEEN.get(store, 0) <= search_window.CUT_OFF:
+            rows = conn.execute(_SEARCH.format(columns=COLUMNS, **shape), args).fetchall()
+            newest = rows[0][-1]
+            if newest <= search_window.CUT_OFF:  # a small store: the exact ranking's answer
+                return [SearchHit(row_from(r[:-2]), float(r[-2])) for r in rows if r[0] is not None]
+            _NEWEST_SEEN[store] = newest
+        ranked = _RANKED.format(columns=_E_COLUMNS, **shape)
+        rows = conn.execute(ranked, args, prepare=False).fetchall()
+        if rows[0][-1] > search_window.CUT_OFF:
+            windowed = search_window.statement(**shape)
             return search_window.search(conn, windowed, args, after=after, limit=limit)
     return [SearchHit(row_from(r[:-2]), float(r[-2])) for r in rows if r[0] is not None]
 

@@ -6,7 +6,11 @@ of a million entries (a namespace segment such as ``knowledge``) took seconds pe
 whatever the page size. Above ``CUT_OFF`` live matches (after every filter: expiry,
 tombstones, the key prefix, the tags) the ranking is cut off by recency instead: the
 matches are walked newest first, in windows of ``WINDOW`` revisions, and only the matches
-of the windows a page reaches are ranked.
+of the windows a page reaches are ranked. Which ranking a search gets is decided in
+``search.search``: a store whose newest revision is at most ``CUT_OFF`` cannot hold more
+matches (one seek, in the exact ranking's own statement); in a larger one the exact
+ranking's statement reads at most ``CUT_OFF + 1`` live matches, and ranks them only when
+there are no more.
 
 Recency is the ``revision`` column: every write gives the row the store's next revision
 (``changelog``: commit order, no two live rows share one), so the newest window is the
@@ -23,6 +27,8 @@ orders each window, and the score still places a match exactly, so the cursor's 
 key)`` resumes in the right window and pages neither repeat nor skip a match. ``ts_rank``
 depends on the entry's own text only (no statistics of the whole index, unlike bm25), so
 nothing needs estimating here: within a window the order is exactly the exact ranking's.
+An entry written between two pages moves to the newest window, above the cursor: it is
+not seen again by that paging, as with any write that raises an entry's rank.
 """
 
 from __future__ import annotations
@@ -84,7 +90,7 @@ def search(
     hits: list[SearchHit] = []
     while len(hits) < limit:
         params = {**args, "width": WINDOW, "below": below, "limit": limit - len(hits)}
-        rows = conn.execute(sql, params).fetchall()
+        rows = conn.execute(sql, params, prepare=False).fetchall()  # (see search._RANKED)
         if not rows:
             break  # no match below: every window was read
         hits += [

@@ -116,6 +116,20 @@ def test_a_page_size_larger_than_a_window_spans_several(m: MemoryLifecycleManage
     assert len({int(r["score"]) for r in every[:100]}) > 5
 
 
+def test_a_paging_cut_off_stays_cut_off_to_its_end(
+    m: MemoryLifecycleManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next page of a cut ranking is ranked by windows without counting the matches
+    again: raising the cut-off midway changes nothing for that paging."""
+    first = m.search("common", limit=30, mode="keyword")
+    assert first["cut_off"] is True
+    monkeypatch.setattr(search_window, "CUT_OFF", 1000)
+    second = m.search("common", limit=30, cursor=first["next_cursor"], mode="keyword")
+    assert second["cut_off"] is True
+    assert_ordered_once(first["results"] + second["results"])
+    assert "cut_off" not in m.search("common", limit=30, mode="keyword")  # a new paging
+
+
 def test_an_entry_written_again_is_the_newest(m: MemoryLifecycleManager) -> None:
     """Recency is the last write's (the revision), where SQLite's is the first write's."""
     m.store("notes/n000", {"title": "common again", "body": "rewritten"})
@@ -158,6 +172,22 @@ def test_exactly_the_cut_off_is_ranked_exactly(
     assert "cut_off" not in m.search("common", mode="keyword")
     monkeypatch.setattr(search_window, "CUT_OFF", 159)
     assert m.search("common", mode="keyword")["cut_off"] is True
+
+
+def test_a_store_of_few_entries_but_many_writes_is_ranked_exactly(
+    store_url_factory: UrlFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More revisions than ``CUT_OFF`` (the small-store shortcut does not apply) but fewer
+    live matches: ranked exactly, by the larger store's statement."""
+    monkeypatch.setattr(search_window, "CUT_OFF", 40)
+    with MemoryLifecycleManager(store=store_url_factory("postgres")) as m:
+        for round_ in range(6):
+            m.store_many({"key": f"notes/{i}", "value": f"churn {round_} {i}"} for i in range(10))
+        assert m.backend.current_revision() > 40
+        found = m.search("churn", limit=100, mode="keyword")
+        assert "cut_off" not in found
+        assert sorted(r["key"] for r in found["results"]) == sorted(f"notes/{i}" for i in range(10))
+        assert [r["key"] for r in m.search("churn 5 3", mode="keyword")["results"]] == ["notes/3"]
 
 
 def test_cut_off_scores_follow_ts_rank_within_a_window(m: MemoryLifecycleManager) -> None:
@@ -273,6 +303,12 @@ def test_the_window_walks_the_revision_index(analyzed: bool) -> None:
             }
             explained = conn.execute("EXPLAIN " + sql, args)
             plans.append("\n".join(r[0] for r in explained))
+        small = postgres_search._SEARCH.format(
+            columns="key", match=postgres_search.match_condition("", ()), rank="1.0", after=""
+        )
+        gate = "\n".join(r[0] for r in conn.execute("EXPLAIN " + small, {**args, "cut": 20000}))
+    # the small-store shortcut asks for the newest revision: one seek of the index
+    assert "Index Only Scan Backward using entries_revision" in gate, gate
     for plan in plans:
         assert "Index Scan Backward using entries_revision" in plan, plan  # the newest
         walks = [s for s in plan.splitlines() if "Scan" in s and "entries_revision" in s]
