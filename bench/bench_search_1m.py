@@ -27,8 +27,10 @@ temporary schema of 30,000 entries), then ``VACUUM ANALYZE``. Its floors: ``coun
 ``search @@ 'knowledge'``, the newest 10 matches by revision with their values, and every
 match ranked by ``ts_rank`` in SQL (``ORDER BY ts_rank(...) LIMIT 10``); "uncut" is ours
 with the cut-off disabled. CPU time there is the client's plus its server backends' (read
-from ``/proc/PID/schedstat``: the server must run on this machine). Without a URL the
-PostgreSQL part is skipped.
+from ``/proc/PID/schedstat``: the server must run on this machine), with parallel query
+off so that every statement's work is in the backend measured (the exact ranking before
+the cut-off, with its two parallel workers, took about half the wall time for about
+three times the CPU). Without a URL the PostgreSQL part is skipped.
 
     python -m bench.bench_search_1m [--quick] [--entries N] [--rebuild] [--rounds N] [--json]
                                     [--postgres URL] [--postgres-only] [--drop-postgres]
@@ -240,6 +242,19 @@ def pg_cached_store(url: str, entries: int, rebuild: bool) -> str:
     return schema_url
 
 
+_NO_WORKERS = 0
+
+
+def _serial(url: str) -> str:
+    """``url`` with parallel query off: a statement's work stays in its backend, whose CPU
+    is counted (a parallel worker's is not, and the uncut ranking and the floors would
+    take two of this machine's two cores)."""
+    parts = urlsplit(url)
+    option = ("options", f"-cmax_parallel_workers_per_gather={_NO_WORKERS}")
+    query = [*parse_qsl(parts.query), option]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def _server_cpu(pids: list[int]) -> float:
     """Seconds the server's backends ``pids`` ran on a CPU (``/proc/PID/schedstat``, the
     server is local): a search's CPU is the client's and its backend's."""
@@ -260,8 +275,9 @@ def measure_postgres(url: str, rounds: int, slow_rounds: int) -> dict[str, float
     from lifecycle.store.postgres import search_window as pg_window
 
     out: dict[str, float] = {"load_1min": os.getloadavg()[0]}
-    with MemoryLifecycleManager(store=url, clock=ManualClock(1.7e9)) as m:
+    with MemoryLifecycleManager(store=_serial(url), clock=ManualClock(1.7e9)) as m:
         conn = _pg_connect(url)
+        conn.execute(f"SET max_parallel_workers_per_gather = {_NO_WORKERS}")
         out["entries"] = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
         m.search("warm up", mode="keyword")
         first = _pages(m, 5)
