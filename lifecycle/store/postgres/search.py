@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.store.base import SearchHit
 from lifecycle.store.postgres import search_window
@@ -137,27 +137,26 @@ def tsquery(query: Query) -> str:
 
 
 # The exact ranking, as before the cut-off existed, when the store is too small to need one:
-# its newest revision of an indexed row (one seek of the revision index; each live row has
-# a revision of its own) is at most ``CUT_OFF``, so it holds at most ``CUT_OFF`` matches.
-# Otherwise the answer is one row of NULLs but ``newest``, and the query goes to
-# ``_RANKED``. This statement is the one psycopg prepares after a few runs, and
-# PostgreSQL's generic plan for it is the one the exact ranking always had (a bitmap scan
-# of the full-text index). A store once seen past ``CUT_OFF`` goes to ``_RANKED`` at once
-# (``_NEWEST_SEEN``; revisions only grow): in a large store, this statement's plan is
-# costed for ranking every match even though it never runs, and that cost is above
-# PostgreSQL's threshold for compiling it (JIT, ~20 ms for nothing).
+# its revision counter (every write takes the next revision, and each live row holds one of
+# its own) is at most ``CUT_OFF``, so it holds at most ``CUT_OFF`` matches. That is one
+# more condition, checked once per statement (an init plan reading one row of
+# ``counters``): PostgreSQL plans this statement anew for most searches (its generic plan
+# cannot see the words), and a gate spelled as a join or as ``max(revision)`` cost it
+# three to four times as much planning (~0.2 ms). No row: no match, or a store past
+# ``CUT_OFF`` (``_HEAD`` tells which). A store once seen past ``CUT_OFF`` goes to
+# ``_RANKED`` at once (``_HEAD_SEEN``; revisions only grow): in a large store this
+# statement's plan is costed for ranking every match, above PostgreSQL's threshold for
+# compiling it (JIT: ~20 ms for a statement that returns nothing).
 _SEARCH = """
-SELECT m.*, g.newest FROM (
-    SELECT coalesce(max(revision), 0) AS newest FROM entries WHERE search IS NOT NULL
-) AS g LEFT JOIN LATERAL (
-    SELECT * FROM (
-        SELECT {columns}, {rank} AS score FROM entries WHERE {match} AND g.newest <= %(cut)s
-    ) AS m
-    {after}
-    ORDER BY score DESC, key LIMIT %(limit)s
-) AS m ON TRUE
+SELECT * FROM (
+    SELECT {columns}, {rank} AS score FROM entries WHERE {match}
+    AND (SELECT value FROM counters WHERE name = 'revision') <= %(cut)s
+) AS m
+{after}
+ORDER BY score DESC, key LIMIT %(limit)s
 """
-_NEWEST_SEEN: weakref.WeakKeyDictionary[PostgresAccess, int] = weakref.WeakKeyDictionary()
+_HEAD = "SELECT value FROM counters WHERE name = 'revision'"
+_HEAD_SEEN: weakref.WeakKeyDictionary[PostgresAccess, int] = weakref.WeakKeyDictionary()
 # A cursor's score this high comes from a page ranked by windows (``ts_rank`` with weights
 # at most 1, divided by log2 of the length plus one, stays about 1 at most, never near 2;
 # a window's score is its number plus less than 1): its next page is ranked by windows
@@ -240,18 +239,25 @@ def search(
         if after is not None and after[0] >= _WINDOWED:  # the next page of a cut ranking
             windowed = search_window.statement(**shape)
             return search_window.search(conn, windowed, args, after=after, limit=limit)
-        if _NEWEST_SEEN.get(store, 0) <= search_window.CUT_OFF:
+        if _HEAD_SEEN.get(store, 0) <= search_window.CUT_OFF:
             rows = conn.execute(_SEARCH.format(columns=COLUMNS, **shape), args).fetchall()
-            newest = rows[0][-1]
-            if newest <= search_window.CUT_OFF:  # a small store: the exact ranking's answer
-                return [SearchHit(row_from(r[:-2]), float(r[-2])) for r in rows if r[0] is not None]
-            _NEWEST_SEEN[store] = newest
+            if rows:  # a small store's: the exact ranking's answer
+                return [SearchHit(row_from(r[:-1]), float(r[-1])) for r in rows]
+            head = _scalar(conn.execute(_HEAD).fetchone())
+            if head <= search_window.CUT_OFF:
+                return []  # a small store, no match
+            _HEAD_SEEN[store] = head
         ranked = _RANKED.format(columns=_E_COLUMNS, **shape)
         rows = conn.execute(ranked, args, prepare=False).fetchall()
         if rows[0][-1] > search_window.CUT_OFF:
             windowed = search_window.statement(**shape)
             return search_window.search(conn, windowed, args, after=after, limit=limit)
     return [SearchHit(row_from(r[:-2]), float(r[-2])) for r in rows if r[0] is not None]
+
+
+def _scalar(row: tuple[Any, ...] | None) -> int:
+    assert row is not None
+    return int(row[0])
 
 
 def tagged_condition(tags: Sequence[str]) -> tuple[str, tuple[list[str], ...]]:

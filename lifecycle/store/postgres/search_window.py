@@ -7,8 +7,9 @@ whatever the page size. Above ``CUT_OFF`` live matches (after every filter: expi
 tombstones, the key prefix, the tags) the ranking is cut off by recency instead: the
 matches are walked newest first, in windows of ``WINDOW`` revisions, and only the matches
 of the windows a page reaches are ranked. Which ranking a search gets is decided in
-``search.search``: a store whose newest revision is at most ``CUT_OFF`` cannot hold more
-matches (one seek, in the exact ranking's own statement); in a larger one the exact
+``search.search``: a store whose revision counter is at most ``CUT_OFF`` (it has seen no
+more writes) cannot hold more matches (a condition of the exact ranking's own
+statement); in a larger one the exact
 ranking's statement reads at most ``CUT_OFF + 1`` live matches, and ranks them only when
 there are no more.
 
