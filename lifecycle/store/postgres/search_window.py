@@ -9,9 +9,8 @@ matches are walked newest first, in windows of ``WINDOW`` revisions, and only th
 of the windows a page reaches are ranked. Which ranking a search gets is decided in
 ``search.search``: a store whose revision counter is at most ``CUT_OFF`` (it has seen no
 more writes) cannot hold more matches (a condition of the exact ranking's own
-statement); in a larger one the exact
-ranking's statement reads at most ``CUT_OFF + 1`` live matches, and ranks them only when
-there are no more.
+statement); in a larger one, one statement reads at most ``CUT_OFF + 1`` live matches
+and ranks them exactly when there are no more.
 
 Recency is the ``revision`` column: every write gives the row the store's next revision
 (``changelog``: commit order, no two live rows share one), so the newest window is the
