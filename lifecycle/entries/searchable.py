@@ -170,7 +170,7 @@ def key_texts(keys: list[str]) -> list[str]:
     characters), for a batch in a few calls rather than a few per key: all-ASCII keys
     joined by NUL, translated by one table (NUL kept) and split again."""
     joined = "\0".join(keys)
-    if not joined.isascii():
+    if not keys or not joined.isascii():
         return [value_document(key, None).key for key in keys]
     out = joined.encode("ascii").translate(_ASCII_ROWS).decode("ascii")
     if max(map(len, keys)) > MAX_TOKEN_CHARS:  # (NUL is not a token character)
