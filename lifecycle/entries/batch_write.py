@@ -15,6 +15,11 @@ through ``transitions.write`` as before. What a write here produces is what
 ``transitions._first_lww_write`` and ``build_row`` produce for it, field for field:
 ``tests/lifecycle/test_batch_write.py`` applies the same batches through both
 paths and compares every row, index entry, change-log row and result.
+
+A batch all of whose writes take this path (a bulk load) goes column by column
+(``_write_all_new``): per row, a loop in Python costs more than most of the work it
+drives, so the index text, documents, rows and results are made by a few calls over
+the whole batch, their loops in C (``map``, ``zip``, ``str.join``/``split``).
 """
 
 from __future__ import annotations

@@ -206,7 +206,7 @@ def value_bodies(values: Sequence[Any], separator: str = STRING_SEPARATOR) -> li
     # value that has one is searched for it, as ``token_text`` does
     if (
         len(joined) > MAX_TOKEN_CHARS
-        and max(map(len, chain.from_iterable(texts))) > MAX_TOKEN_CHARS
+        and max(map(len, chain.from_iterable(texts)), default=0) > MAX_TOKEN_CHARS
     ):
         for i, (row, strings) in enumerate(zip(rows, texts, strict=True)):
             if (

@@ -123,6 +123,8 @@ def test_a_batch_of_bodies_is_each_values_document(values: list[Any], separator:
     body of each value, its strings apart by ``separator``."""
     expected = [value_document("k", v).body.replace("\x1f", separator) for v in values]
     assert value_bodies(values, separator) == expected
+    # (many values and no string: the batch's text is long, and there is no string in it)
+    assert value_bodies([1] * 200 + values, separator) == [""] * 200 + expected
 
 
 @given(
