@@ -37,44 +37,11 @@ def sha1_hex(data: bytes) -> str:
 
 def sha1_hex_many(datas: Sequence[bytes], length: int = 40) -> list[str]:
     """``sha1_hex(data)[:length]`` of each of ``datas``, by C loops (``map``): a batch's
-    content hashes without two Python calls per value.
-
-    A process that hashes many values this way (a bulk load) switches to OpenSSL's
-    SHA-1 (``_hashlib``), the same digests at ~0.5 µs a small value against the
-    built-in module's ~1.3 µs (on this machine, which has the SHA instructions), once it
-    has hashed ``OPENSSL_AFTER`` values: loading OpenSSL costs ~2-7 ms, about what the
-    built-in module takes for that many values, so a process never pays more than about
-    twice what the better choice in hindsight would have cost (a one-off batch, a hook,
-    never loads it)."""
-    global _hashed, _batch_sha1
-    sha1 = _batch_sha1
-    if sha1 is None:
-        if _hashed >= OPENSSL_AFTER:
-            sha1 = _batch_sha1 = _openssl_sha1()
-        else:
-            _hashed += len(datas)
-            sha1 = _sha1
-    return list(map(itemgetter(slice(length)), map(_hexdigest, map(sha1, datas))))
+    content hashes without two Python calls per value."""
+    return list(map(itemgetter(slice(length)), map(_hexdigest, map(_sha1, datas))))
 
 
-OPENSSL_AFTER = 4096  # values hashed by ``sha1_hex_many`` before it loads OpenSSL's SHA-1
-_hashed = 0
-_batch_sha1: Callable[[bytes], Any] | None = None
 _hexdigest = methodcaller("hexdigest")
-
-
-def _openssl_sha1() -> Callable[[bytes], Any]:
-    """OpenSSL's SHA-1 when it loads and gives SHA-1's digests (not in a build without
-    OpenSSL, or one whose policy refuses SHA-1); else the built-in one."""
-    try:
-        import _hashlib
-
-        sha1: Callable[[bytes], Any] = _hashlib.openssl_sha1
-        if sha1(b"abc").hexdigest() == _sha1(b"abc").hexdigest():
-            return sha1
-    except Exception:  # (any failure: keep the built-in module)
-        pass
-    return _sha1
 
 
 def sha256_hex(data: bytes) -> str:
