@@ -213,6 +213,13 @@ def run(
                 f"s{i}",
             ],
             "hook pre-task": lambda i: [*cmd, "hook", "pre-task"],
+            "hook pre-task --description": lambda i: [
+                *cmd,
+                "hook",
+                "pre-task",
+                "--description",
+                f"task {i}",
+            ],
             "hooks post-edit --file": lambda i: [*cmd, "hooks", "post-edit", "--file", f"f{i}.py"],
             "hook memory-cleanup": lambda i: [*cmd, "hook", "memory-cleanup"],
         }

@@ -20,7 +20,20 @@ uncut           ours with the cut-off disabled (the exact ranking of before; a f
 
 Aim: page 1 under ~100 ms. The 5 pages are checked for duplicates and order.
 
+``--postgres URL`` measures PostgreSQL too (``--postgres-only``: only it), the same rows
+built the same way in a schema of their own (``ml_bench_search_every_word_N_v1``, kept
+for the next run; ``--drop-postgres`` drops it after measuring; with ``--quick``, a
+temporary schema of 30,000 entries), then ``VACUUM ANALYZE``. Its floors: ``count(*)`` of
+``search @@ 'knowledge'``, the newest 10 matches by revision with their values, and every
+match ranked by ``ts_rank`` in SQL (``ORDER BY ts_rank(...) LIMIT 10``); "uncut" is ours
+with the cut-off disabled. CPU time there is the client's plus its server backends' (read
+from ``/proc/PID/schedstat``: the server must run on this machine), with parallel query
+off so that every statement's work is in the backend measured (the exact ranking before
+the cut-off, with its two parallel workers, took about half the wall time for about
+three times the CPU). Without a URL the PostgreSQL part is skipped.
+
     python -m bench.bench_search_1m [--quick] [--entries N] [--rebuild] [--rounds N] [--json]
+                                    [--postgres URL] [--postgres-only] [--drop-postgres]
 """
 
 from __future__ import annotations
@@ -38,7 +51,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bench.common import _drop_schema, _with_schema, fresh_schema
 from lifecycle import ManualClock, MemoryLifecycleManager
 from lifecycle.search.keyword import encode_cursor
 from lifecycle.search.syntax import fingerprint, parse
@@ -58,8 +73,9 @@ def _value(i: int) -> dict[str, str]:
     }
 
 
-def build(path: Path, entries: int) -> float:
-    """Store ``entries`` entries through the store's bulk API; return seconds taken."""
+def build(path: Path | str, entries: int) -> float:
+    """Store ``entries`` entries through the store's bulk API (``path``: a SQLite file or
+    a PostgreSQL URL); return seconds taken."""
     started = time.perf_counter()
     with MemoryLifecycleManager(store=str(path), clock=ManualClock(1.7e9)) as m:
         for start in range(0, entries, BATCH):
@@ -174,6 +190,166 @@ def _uncut(m: MemoryLifecycleManager) -> object:
         search_window.CUT_OFF = saved
 
 
+# ------------------------------------------------------------------ PostgreSQL
+
+PG_SCHEMA = "ml_bench_search_every_word_{entries}_v1"
+_BUILT = "bench_search_1m:built"  # the ``meta`` row a finished build leaves
+_TSQUERY = "'knowledge'::tsquery"
+_PG_NEWEST = (
+    f"SELECT key, payload FROM entries WHERE search @@ {_TSQUERY} AND NOT tombstone "
+    "ORDER BY revision DESC LIMIT 10"
+)
+_PG_RANK = (
+    f"SELECT key, payload FROM entries WHERE search @@ {_TSQUERY} AND NOT tombstone "
+    f"ORDER BY ts_rank('{{0.5, 0.5, 0.5, 1.0}}'::real[], search, {_TSQUERY}, 1) DESC LIMIT 10"
+)
+_PG_COUNT = f"SELECT count(*) FROM entries WHERE search @@ {_TSQUERY}"
+
+
+def _pg_connect(url: str) -> Any:
+    """A plain connection to the schema ``url`` names (autocommit)."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    schema = query.pop("schema")
+    conn = psycopg.connect(urlunsplit(parts._replace(query=urlencode(query))), autocommit=True)
+    conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+    return conn
+
+
+def pg_cached_store(url: str, entries: int, rebuild: bool) -> str:
+    """The store of ``entries`` in its own schema, built once (``--drop-postgres`` drops
+    it): ``store_many`` as on SQLite, then ``VACUUM ANALYZE`` (what autovacuum would do
+    after such a load, done at once so every run sees the same statistics)."""
+    schema = PG_SCHEMA.format(entries=entries)
+    schema_url = _with_schema(url, schema)
+    if not rebuild:
+        with _pg_connect(_with_schema(url, "public")) as conn:
+            found = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".meta',)
+            ).fetchone()
+            if found and found[0]:
+                conn.execute(f'SET search_path TO "{schema}"')
+                if conn.execute("SELECT 1 FROM meta WHERE name = %s", (_BUILT,)).fetchone():
+                    return schema_url
+    _drop_schema(url, schema)
+    took = build(schema_url, entries)
+    with _pg_connect(schema_url) as conn:
+        conn.execute("VACUUM ANALYZE entries")
+        conn.execute("INSERT INTO meta VALUES (%s, %s)", (_BUILT, f"{took:.1f} s"))
+    return schema_url
+
+
+_NO_WORKERS = 0
+
+
+def _serial(url: str) -> str:
+    """``url`` with parallel query off: a statement's work stays in its backend, whose CPU
+    is counted (a parallel worker's is not, and the uncut ranking and the floors would
+    take two of this machine's two cores)."""
+    parts = urlsplit(url)
+    option = ("options", f"-cmax_parallel_workers_per_gather={_NO_WORKERS}")
+    query = [*parse_qsl(parts.query), option]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _server_cpu(pids: list[int]) -> float:
+    """Seconds the server's backends ``pids`` ran on a CPU (``/proc/PID/schedstat``, the
+    server is local): a search's CPU is the client's and its backend's."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/schedstat") as f:
+            total += int(f.read().split()[0])
+    return total / 1e9
+
+
+def _pg_values(rows: list[tuple[str, bytes]]) -> list[Any]:
+    return [json.loads(bytes(p)) for _, p in rows]
+
+
+def measure_postgres(url: str, rounds: int, slow_rounds: int) -> dict[str, float]:
+    """As ``measure``, on PostgreSQL: ours against its floors, interleaved, wall and CPU
+    (the client's ``process_time`` plus the backends' run time, both summed)."""
+    from lifecycle.store.postgres import search_window as pg_window
+
+    out: dict[str, float] = {"load_1min": os.getloadavg()[0]}
+    with MemoryLifecycleManager(store=_serial(url), clock=ManualClock(1.7e9)) as m:
+        conn = _pg_connect(url)
+        conn.execute(f"SET max_parallel_workers_per_gather = {_NO_WORKERS}")
+        out["entries"] = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+        m.search("warm up", mode="keyword")
+        first = _pages(m, 5)
+        check_pages(first)
+        out["cut_off"] = float(bool(first[0].get("cut_off")))
+        full = _full_window_cursor(first[0]["results"][0]["score"])
+        pool = m.backend._pool  # type: ignore[attr-defined]
+        pids = [c.info.backend_pid for c in pool._idle] + [conn.info.backend_pid]
+        opened = pool._size
+
+        def uncut() -> object:
+            saved = pg_window.CUT_OFF
+            pg_window.CUT_OFF = 1 << 62
+            try:
+                return m.search("knowledge", mode="keyword")
+            finally:
+                pg_window.CUT_OFF = saved
+
+        kinds: dict[str, Callable[[], object]] = {
+            "page1": lambda: m.search("knowledge", mode="keyword"),
+            "full_window": lambda: m.search("knowledge", mode="keyword", cursor=full),
+            "pages5": lambda: _pages(m, 5),
+            "count_floor": lambda: conn.execute(_PG_COUNT).fetchone(),
+            "newest_floor": lambda: _pg_values(conn.execute(_PG_NEWEST).fetchall()),
+        }
+        slow: dict[str, Callable[[], object]] = {
+            "rank_floor": lambda: _pg_values(conn.execute(_PG_RANK).fetchall()),
+            "uncut": uncut,
+        }
+        wall: dict[str, list[float]] = {k: [] for k in (*kinds, *slow)}
+        cpu: dict[str, list[float]] = {k: [] for k in wall}
+        for i in range(rounds):
+            todo = dict(kinds, **(slow if i < slow_rounds else {}))
+            for name, run in todo.items():
+                c0, s0, w0 = time.process_time(), _server_cpu(pids), time.perf_counter()
+                run()
+                wall[name].append(time.perf_counter() - w0)
+                cpu[name].append(time.process_time() - c0 + _server_cpu(pids) - s0)
+        assert pool._size == opened, "the pool opened a connection not measured"
+        conn.close()
+    for name in wall:
+        out[f"{name}_wall_ms"] = statistics.median(wall[name]) * 1000
+        out[f"{name}_cpu_ms"] = statistics.median(cpu[name]) * 1000
+    out["load_1min_after"] = os.getloadavg()[0]
+    return out
+
+
+_ROWS = (
+    ("page1", "ours, page 1"),
+    ("pages5", "ours, 5 pages"),
+    ("full_window", "ours, a full window's page"),
+    ("count_floor", "floor: count the matches"),
+    ("newest_floor", "floor: newest 10 + values"),
+    ("rank_floor", "floor: rank all, 10 + values"),
+    ("uncut", "ours uncut (before)"),
+)
+
+
+def _table(result: dict[str, float], backend: str, rounds: int) -> str:
+    lines = [
+        f"bench_search_1m: 'knowledge' in each of {result['entries']:,.0f} entries "
+        f"({backend}, medians of {rounds} interleaved rounds, load {result['load_1min']:.1f}"
+        f"-{result['load_1min_after']:.1f}; cut_off={bool(result['cut_off'])})",
+        f"{'':30}{'wall ms':>10}{'CPU ms':>10}",
+    ]
+    for name, label in _ROWS:
+        lines.append(
+            f"{label:30}{result[f'{name}_wall_ms']:>10.1f}{result[f'{name}_cpu_ms']:>10.1f}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="30,000 entries, a few seconds")
@@ -181,36 +357,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="build the cached store again")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 30)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--postgres", metavar="URL", help="also measure this PostgreSQL server")
+    parser.add_argument("--postgres-only", action="store_true", help="skip SQLite")
+    parser.add_argument(
+        "--drop-postgres", action="store_true", help="drop the cached PostgreSQL schema after"
+    )
     args = parser.parse_args(argv)
     entries = args.entries or (30_000 if args.quick else 1_000_000)
     rounds = args.rounds or (5 if args.quick else 30)
     slow_rounds = 2 if args.quick else 3
-    if args.quick:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "memory.db"
-            build(path, entries)
-            result = measure(path, rounds, slow_rounds)
-    else:
-        result = measure(cached_store(entries, args.rebuild), rounds, slow_rounds)
+    results: dict[str, dict[str, float]] = {}
+    if not args.postgres_only:
+        if args.quick:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "memory.db"
+                build(path, entries)
+                results["sqlite"] = measure(path, rounds, slow_rounds)
+        else:
+            store = cached_store(entries, args.rebuild)
+            results["sqlite"] = measure(store, rounds, slow_rounds)
+    if args.postgres:
+        if args.quick:  # a schema of its own, dropped after
+            with fresh_schema(args.postgres) as url:
+                build(url, entries)
+                results["postgresql"] = measure_postgres(url, rounds, slow_rounds)
+        else:
+            url = pg_cached_store(args.postgres, entries, args.rebuild)
+            try:
+                results["postgresql"] = measure_postgres(url, rounds, slow_rounds)
+            finally:
+                if args.drop_postgres:
+                    _drop_schema(args.postgres, PG_SCHEMA.format(entries=entries))
     if args.json:
-        print(json.dumps(result, indent=2))
+        flat: dict[str, Any] = dict(results.get("sqlite", {}))
+        if "postgresql" in results:
+            flat["postgresql"] = results["postgresql"]
+        print(json.dumps(flat, indent=2))
         return 0
-    print(
-        f"bench_search_1m: 'knowledge' in each of {result['entries']:,.0f} entries "
-        f"(SQLite, medians of {rounds} interleaved rounds, load {result['load_1min']:.1f}"
-        f"-{result['load_1min_after']:.1f}; cut_off={bool(result['cut_off'])})"
-    )
-    print(f"{'':28}{'wall ms':>10}{'CPU ms':>10}")
-    for name, label in (
-        ("page1", "ours, page 1"),
-        ("pages5", "ours, 5 pages"),
-        ("full_window", "ours, a full window's page"),
-        ("count_floor", "floor: count the matches"),
-        ("newest_floor", "floor: newest 10 + values"),
-        ("rank_floor", "floor: ORDER BY rank 10"),
-        ("uncut", "ours uncut (before)"),
-    ):
-        print(f"{label:28}{result[f'{name}_wall_ms']:>10.1f}{result[f'{name}_cpu_ms']:>10.1f}")
+    for backend, result in results.items():
+        print(_table(result, "SQLite" if backend == "sqlite" else "PostgreSQL", rounds))
+    if not args.postgres:
+        print("(PostgreSQL skipped: pass --postgres URL)")
     return 0
 
 

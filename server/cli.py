@@ -13,24 +13,35 @@ warning); ``--debug`` shows the traceback as well.
 A hook's usual command line (``hook NAME`` and its flags) is read without argparse
 (``commands.hooks.command_line``), and logging starts with the first message shown
 (``lifecycle.basics.lazy_logging``): a hook that has nothing to say imports neither.
+A hook's process runs without cyclic garbage collection and leaves what it loaded to the
+process's end (``main``).
 Anything else, ``--help`` and every error included, goes through the parser.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Sequence
+import gc
 
-from lifecycle import __version__
-from lifecycle.basics.lazy_logging import INFO, WARNING, get_logger
-from lifecycle.errors import LifecycleError
+# No cyclic garbage collection while this module loads (``json``, ``re``, ``enum``: ~2M
+# instructions of collections that find every new object still referenced), nor, in a
+# process whose command line runs a hook, until it exits: a hook is a short process that
+# leaves its garbage to the collection at exit (see the end of this module, and main()).
+_collecting = gc.isenabled()
+gc.disable()
 
-from . import output
-from .commands import COMMANDS, register
-from .commands.common import SoftUsageError, UsageError
-from .logs import configure_logging, configure_logging_on_first_message
-from .program import GLOBAL_VALUE_OPTIONS, HOOK_COMMANDS, PROG
+import os  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+from lifecycle import __version__  # noqa: E402
+from lifecycle.basics.lazy_logging import INFO, WARNING, get_logger  # noqa: E402
+from lifecycle.errors import LifecycleError  # noqa: E402
+
+from . import output  # noqa: E402
+from .commands import COMMANDS, register  # noqa: E402
+from .commands.common import SoftUsageError, UsageError  # noqa: E402
+from .logs import configure_logging, configure_logging_on_first_message  # noqa: E402
+from .program import GLOBAL_VALUE_OPTIONS, HOOK_COMMANDS, PROG  # noqa: E402
 
 TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
@@ -118,12 +129,26 @@ def _version_format(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command line; a reader that goes away (``| head``) ends it quietly."""
+    """Run one command line; a reader that goes away (``| head``) ends it quietly.
+
+    A hook runs without cyclic garbage collection (``_hook_line``); if collection was on
+    when main() started (an in-process call), it is on again when main() returns. In a
+    hook's own process nothing runs after main() but the interpreter's exit, whose last
+    collection would take apart every module, class and function the hook loaded (~8M
+    instructions, as much as the hook's own work): ``gc.freeze()`` leaves them to the
+    process's end instead. (Objects in reference cycles are then not finalized at exit,
+    which Python never promised; the store is closed and the output flushed before.)"""
+    collecting = gc.isenabled()
     try:
         code = _main(argv)
         sys.stdout.flush()  # here, not at interpreter exit, where a failure is a traceback
     except BrokenPipeError:
         return _reader_gone()
+    finally:
+        if collecting:
+            gc.enable()
+        elif _HOOK_PROCESS:
+            gc.freeze()
     return code
 
 
@@ -179,11 +204,17 @@ def _main(argv: Sequence[str] | None) -> int:
     return 0  # pragma: no cover  (parser.exit raised)
 
 
+def _names_hook(argv: Sequence[str]) -> bool:
+    """Whether a command line runs a hook (``[global options] hook NAME ...``)."""
+    i = _after_global_options(argv)
+    return i < len(argv) and argv[i] in HOOK_COMMANDS
+
+
 def _hook_line(argv: Sequence[str]) -> argparse.Namespace | None:
     """A hook's command line read without argparse, or None for the parser to read."""
-    i = _after_global_options(argv)
-    if i >= len(argv) or argv[i] not in HOOK_COMMANDS:
+    if not _names_hook(argv):
         return None
+    gc.disable()  # a short process: its garbage waits for the collection at exit
     from .commands.hooks.command_line import read
 
     return read(argv)
@@ -242,6 +273,14 @@ def _fail(args: argparse.Namespace, message: str) -> int:
         output.dump_json({"ok": False, "error": _one_line(message)}, sys.stdout)
     return 1
 
+
+# Collection on again now this module has loaded, unless this process's command line runs
+# a hook (the console script's, ``python -m server hook ...``): then it stays off to the
+# end (see main()), and the interpreter's exit skips its collection before the modules'
+# teardown too (~4M instructions).
+_HOOK_PROCESS = _names_hook(getattr(sys, "argv", [])[1:])
+if _collecting and not _HOOK_PROCESS:
+    gc.enable()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,7 +8,8 @@ same digests and load in ~0.1 ms; without them ``hashlib`` is used.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from operator import itemgetter, methodcaller
 
 TYPE_CHECKING = False  # typing's flag without importing typing
 if TYPE_CHECKING:
@@ -32,6 +33,15 @@ _sha256 = _builtin(("_sha2", "_sha256"), "sha256")
 
 def sha1_hex(data: bytes) -> str:
     return str(_sha1(data).hexdigest())
+
+
+def sha1_hex_many(datas: Sequence[bytes], length: int = 40) -> list[str]:
+    """``sha1_hex(data)[:length]`` of each of ``datas``, by C loops (``map``): a batch's
+    content hashes without two Python calls per value."""
+    return list(map(itemgetter(slice(length)), map(_hexdigest, map(_sha1, datas))))
+
+
+_hexdigest = methodcaller("hexdigest")
 
 
 def sha256_hex(data: bytes) -> str:

@@ -85,6 +85,27 @@ def validate_key(key: object, *, what: str = "key") -> str:
     return key
 
 
+def all_plain_keys(keys: list[str]) -> bool:
+    """Whether every one of ``keys`` passes ``validate_key``'s shortcut (so is valid),
+    checked on the keys joined by ``/`` in a few C calls: a key that is empty or starts
+    or ends with ``/`` makes a ``//`` (or a ``/`` at either end of the whole). False
+    says nothing: check each key with ``validate_key``."""
+    try:
+        joined = "/".join(keys)
+    except TypeError:  # not all strings
+        return False
+    return bool(
+        joined
+        and joined.isascii()
+        and joined.isprintable()
+        and "//" not in joined
+        and "." not in joined
+        and joined[0] != "/"
+        and joined[-1] != "/"
+        and max(map(len, keys)) <= MAX_KEY_LENGTH
+    )
+
+
 def full_key(key: object, namespace: str | None = None) -> str:
     """Join ``namespace`` and ``key`` the way claude-flow's (key, namespace) calls expect.
 

@@ -26,7 +26,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import chain
 
 from lifecycle.entries.crdt import View
 from lifecycle.store.text_index import STRING_SEPARATOR, SearchDoc
@@ -158,6 +159,63 @@ def value_document(key: str, value: Any) -> SearchDoc:
     texts: list[str] = []
     _collect(value, texts)
     return SearchDoc(key_text, token_text(texts))
+
+
+# the byte table for a batch's texts: the same, but NUL kept, as what separates them
+_ASCII_ROWS = b"\0" + _ASCII_BYTES[1:]
+
+
+def key_texts(keys: list[str]) -> list[str]:
+    """The key half of ``value_document`` of each key (keys are valid: no control
+    characters), for a batch in a few calls rather than a few per key: all-ASCII keys
+    joined by NUL, translated by one table (NUL kept) and split again."""
+    joined = "\0".join(keys)
+    if not keys or not joined.isascii():
+        return [value_document(key, None).key for key in keys]
+    out = joined.encode("ascii").translate(_ASCII_ROWS).decode("ascii")
+    if max(map(len, keys)) > MAX_TOKEN_CHARS:  # (NUL is not a token character)
+        out = re.sub(_ASCII_TOO_LONG, "", out)
+    return out.split("\0")
+
+
+def value_bodies(values: Sequence[Any], separator: str = STRING_SEPARATOR) -> list[str]:
+    """The body half of ``value_document`` of each value, for a batch, each string apart
+    from the next by ``separator`` (``STRING_SEPARATOR``, or what a store renders it as):
+    every value's strings collected, then all-ASCII text tokenized in one translation of
+    the batch (values joined by NUL, which the table keeps; a batch whose strings hold a
+    NUL or a non-ASCII character is tokenized value by value)."""
+    texts: list[list[str]] = []
+    append = texts.append
+    collect = _collect
+    for value in values:
+        strings: list[str] = []
+        collect(value, strings)
+        append(strings)
+    rows = list(map(STRING_SEPARATOR.join, texts))
+    joined = "\0".join(rows)
+    if not joined.isascii() or joined.count("\0") != len(texts) - 1:
+        bodies = list(map(token_text, texts))
+        if separator != STRING_SEPARATOR:
+            bodies = [body.replace(STRING_SEPARATOR, separator) for body in bodies]
+        return bodies
+    out = joined.encode("ascii").translate(_ASCII_ROWS).decode("ascii")
+    if separator != STRING_SEPARATOR:
+        out = out.replace(STRING_SEPARATOR, separator)
+    bodies = out.split("\0")
+    # a token too long to index can only be in a string longer than a token may be: each
+    # value that has one is searched for it, as ``token_text`` does
+    if (
+        len(joined) > MAX_TOKEN_CHARS
+        and max(map(len, chain.from_iterable(texts)), default=0) > MAX_TOKEN_CHARS
+    ):
+        for i, (row, strings) in enumerate(zip(rows, texts, strict=True)):
+            if (
+                len(row) > MAX_TOKEN_CHARS
+                and max(map(len, strings)) > MAX_TOKEN_CHARS
+                and re.search(_ASCII_TOO_LONG, bodies[i])
+            ):
+                bodies[i] = re.sub(_ASCII_TOO_LONG, "", bodies[i])
+    return bodies
 
 
 # ------------------------------------------------------------------ snippets

@@ -11,11 +11,13 @@ neither a ``TypedDict`` nor generated code is free at import.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
+from operator import itemgetter
 
 from lifecycle.basics.arguments import check_actor, check_op_id, check_seconds, check_timestamp
 from lifecycle.basics.dataclass_lite import FrozenRecord
-from lifecycle.basics.digests import sha1_hex
-from lifecycle.basics.keys import full_key, validate_key
+from lifecycle.basics.digests import sha1_hex, sha1_hex_many
+from lifecycle.basics.keys import all_plain_keys, full_key, validate_key
 from lifecycle.basics.typing_lite import NamedTuple
 from lifecycle.entries import codec, crdt
 from lifecycle.entries.preconditions import NO_GUARD, Guard, check_guard
@@ -202,6 +204,10 @@ def prepare_many(
     match = policies.match if len(requests) < 2 else policies.match_batch
     settings = policies.settings
     max_bytes = settings.max_value_bytes
+    if len(requests) > 1 and set(map(type, requests)) == _BARE:
+        fast = _prepare_bare(requests, policies, max_bytes, component_id)  # type: ignore[arg-type]
+        if fast is not None:
+            return fast
     serialize = codec.serialize_value
     digest = sha1_hex  # (``crdt.hash_serialized`` is its first 16 digits; one call fewer)
     own_actor: str | None = None
@@ -304,3 +310,65 @@ def prepare_many(
             )
         )
     return out
+
+
+_BARE = {dict}  # the types of a batch of bare items only
+_ITEM_KEY = itemgetter("key")
+_ITEM_VALUE = itemgetter("value")
+
+
+def _prepare_bare(
+    items: list[dict[str, Any]],
+    policies: PolicySet,
+    max_bytes: int,
+    component_id: Callable[[str | None], str],
+) -> list[PreparedWrite] | None:
+    """``prepare_many`` of a batch of bare ``{key, value}`` items, column by column: the
+    keys checked at once (``all_plain_keys``), the values serialized and hashed by C
+    loops over the batch, the policies matched once per distinct key head, the prepared
+    writes zipped together; per item, nothing in Python but a counter key's delta check.
+    None (nothing done) when a key or a value needs the item-by-item checks, which then
+    raise the first problem in order as ever: the only error left here is a counter
+    delta's, and it is checked in order."""
+    keys = list(map(_ITEM_KEY, items))
+    if not all_plain_keys(keys):
+        return None
+    values = list(map(_ITEM_VALUE, items))
+    datas = codec.serialize_many(values, max_bytes)
+    if datas is None:
+        return None
+    matched = policies.match_many(keys)
+    distinct = dict(zip(map(id, matched), matched, strict=False))
+    strategy_of = {pid: policy.conflict_strategy.value for pid, policy in distinct.items()}
+    n = len(keys)
+    if len(strategy_of) == 1:
+        strategies = [*strategy_of.values()] * n
+    else:
+        strategies = list(map(strategy_of.__getitem__, map(id, matched)))
+    if crdt.COUNTER in strategy_of.values():
+        for key, value, strategy in zip(keys, values, strategies, strict=False):
+            if strategy == crdt.COUNTER:
+                crdt.check_delta(value, key)
+    none = repeat(None)
+    return list(
+        map(
+            _new_prepared,
+            repeat(PreparedWrite, n),
+            zip(
+                keys,
+                values,
+                datas,
+                sha1_hex_many(datas, 16),  # (``crdt.hash_serialized``)
+                matched,
+                none,  # no timestamp,
+                none,  # TTL,
+                repeat(component_id(None)),  # agent id (this writer's own actor),
+                none,  # op id,
+                none,  # context,
+                none,  # tags,
+                repeat(NO_GUARD),  # guard
+                strategies,
+                none,  # or provenance
+            ),
+        )
+    )

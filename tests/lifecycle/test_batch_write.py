@@ -213,18 +213,89 @@ def test_batches_write_what_the_general_rules_write(tmp_path: Path, steps: list[
                 p.check()
 
 
+TEXTS = st.sampled_from(
+    [
+        "alpha",
+        "Beta gamma",
+        "Ünïcode Straße",
+        "x" * 130,
+        "ok " + "y" * 129 + " fine",
+        "nul\x00inside",
+        "unit\x1fseparator",
+        "tab\tnew\nline",
+        "",
+        "中文字",
+        "a_b-c.d/e",
+    ]
+)
+NEW_VALUES = st.recursive(
+    st.one_of(st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False), TEXTS),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXTS, inner, max_size=3)),
+    max_leaves=6,
+)
+PREFIXES = st.sampled_from(["notes/", "reg/", "big/", "notes/Ünï/", "notes/" + "k" * 130 + "/"])
+
+
+@st.composite
+def new_items(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """A batch of keys not written before (distinct: a counter in each), bare items
+    mostly, with values of every kind the index and the encoder treat apart."""
+    batch = []
+    for _ in range(draw(st.integers(2, 12))):
+        prefix = (
+            draw(PREFIXES) if draw(st.integers(0, 9)) else draw(st.sampled_from(["cnt/", "mv/"]))
+        )
+        item: dict[str, Any] = {"key": f"{prefix}{next(_FRESH)}", "value": draw(NEW_VALUES)}
+        if prefix == "cnt/":
+            item["value"] = draw(st.integers(-3, 3))
+        if draw(st.integers(0, 6)) == 0:
+            item["tags"] = draw(st.lists(st.sampled_from(["t1", "x y"]), max_size=2))
+        if draw(st.integers(0, 6)) == 0:
+            item["ttl_seconds"] = draw(st.sampled_from([1, 1000]))
+        batch.append(item)
+    return batch
+
+
+_FRESH = iter(range(10**9))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(new_items(), min_size=1, max_size=4))
+def test_batches_of_new_keys_write_what_the_general_rules_write(
+    tmp_path: Path, batches: list[list[dict[str, Any]]]
+) -> None:
+    """Batches of new keys only (the column path, ``_write_all_new``, when all of a
+    batch is last-write-wins): index text of every kind (non-ASCII, NUL and the string
+    separator inside strings, over-long tokens, long and non-ASCII keys), nested
+    values, floats, tags, TTLs, compression; the same in every observable way."""
+    tmp = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
+    tmp.mkdir()
+    with pair(tmp) as p:
+        for batch in batches:
+            p.store_many(batch)
+            p.tick(1.0)
+
+
 def test_a_load_of_new_keys_takes_the_batch_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The differential test above means something only if the batch path runs: a batch
-    of new last-write-wins keys is written by ``insert_new``, all of it; a key written
-    again in the batch, an existing key and another strategy are not."""
+    of new last-write-wins keys is written by ``insert_new_many``, all of it at once; in
+    a mixed batch, a key written again in the batch, an existing key and another
+    strategy are not written by ``insert_new``, the new ones are."""
     calls: list[str] = []
     original = SQLiteTransaction.insert_new
 
     def counted(self: SQLiteTransaction, key: str, *args: Any) -> int:
         calls.append(key)
         return original(self, key, *args)
+
+    loads: list[list[str]] = []
+    original_many = SQLiteTransaction.insert_new_many
+
+    def counted_many(self: SQLiteTransaction, keys: Any, *args: Any, **kwargs: Any) -> Any:
+        loads.append(list(keys))
+        return original_many(self, keys, *args, **kwargs)
 
     batches: list[int] = []
     stamp_many = ManualClock.stamp_many
@@ -234,15 +305,15 @@ def test_a_load_of_new_keys_takes_the_batch_path(
         return stamp_many(self, n)
 
     monkeypatch.setattr(SQLiteTransaction, "insert_new", counted)
+    monkeypatch.setattr(SQLiteTransaction, "insert_new_many", counted_many)
     monkeypatch.setattr(ManualClock, "stamp_many", counted_stamps)
     with pair(tmp_path) as p:
         p.store_many([{"key": f"notes/n{i}", "value": {"alpha": i}} for i in range(50)])
-        assert calls == [f"notes/n{i}" for i in range(50)]
+        assert loads == [[f"notes/n{i}" for i in range(50)]] and calls == []
         assert batches == [50]  # all new: the batch's stamps at once
         assert set(observed(p.paths[0])["types"]) == {
             ("blob", "null", "null", "null", "integer", "real")
         }
-        calls.clear()
         p.store_many(
             [
                 {"key": "notes/n1", "value": 2},  # exists
@@ -252,8 +323,21 @@ def test_a_load_of_new_keys_takes_the_batch_path(
                 {"key": "reg/new", "value": "beta", "provenance_type": "user"},
             ]
         )
-        assert calls == ["notes/new", "reg/new"]
+        assert calls == ["notes/new", "reg/new"] and len(loads) == 1
         assert batches == [50]  # not all new: a stamp per write, in order
+        # all new, with what the column path handles besides: tags, provenance, TTLs, a
+        # given timestamp, another agent, compression, several policies
+        p.store_many(
+            [
+                {"key": "reg/t1", "value": "alpha", "tags": ["t1", "x y"], "ttl_seconds": 30},
+                {"key": "big/t2", "value": {"blob": "beta" * 40}, "provenance_type": "user"},
+                {"key": "notes/t3", "value": [1, 2.5], "timestamp": START - 5.0},
+                {"key": "notes/t4", "value": None, "agent_id": "other"},
+                {"key": "reg/t5", "value": "gamma", "ttl_seconds": 1000},
+            ]
+        )
+        assert len(loads) == 2 and calls == ["notes/new", "reg/new"]
+        assert batches == [50, 4]
 
 
 def test_a_bad_entry_refuses_the_batch_on_the_batch_path(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import psycopg
 from psycopg import sql
 
 from lifecycle.store import newest
-from lifecycle.store.postgres import changelog, search, vectors
+from lifecycle.store.postgres import changelog, search, search_window, vectors
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -59,6 +59,8 @@ NUMBERED: dict[int, str] = {
     4: search.MIGRATION,  # the full-text index (search.py)
     6: vectors.MIGRATION,  # embeddings for semantic search (vectors.py)
     7: newest.migration(),  # the newest activity records first (store/newest.py)
+    # recency for the search cut-off (search_window.py; SQLite's rowid is already one)
+    8: search_window.MIGRATION,
 }
 
 

@@ -24,10 +24,12 @@ own text, so a score never moves while the entry stays unchanged.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.store.base import SearchHit
+from lifecycle.store.postgres import search_window
 from lifecycle.store.postgres.rows import COLUMNS, LOCK_KEYS, PostgresAccess, row_from
 from lifecycle.store.text_index import Query, SearchDoc
 
@@ -134,18 +136,76 @@ def tsquery(query: Query) -> str:
     return " & ".join(terms)
 
 
+# The exact ranking, as before the cut-off existed, when the store is too small to need one:
+# its revision counter (every write takes the next revision, and each live row holds one of
+# its own) is at most ``CUT_OFF``, so it holds at most ``CUT_OFF`` matches. That is one
+# more condition, checked once per statement (an init plan reading one row of
+# ``counters``): PostgreSQL plans this statement anew for most searches (its generic plan
+# cannot see the words), and a gate spelled as a join or as ``max(revision)`` cost it
+# three to four times as much planning (~0.2 ms). No row: no match, or a store past
+# ``CUT_OFF`` (``_HEAD`` tells which). A store once seen past ``CUT_OFF`` goes to
+# ``_RANKED`` at once (``_HEAD_SEEN``; revisions only grow): in a large store this
+# statement's plan is costed for ranking every match, above PostgreSQL's threshold for
+# compiling it (JIT: ~20 ms for a statement that returns nothing).
 _SEARCH = """
 SELECT * FROM (
-    SELECT {columns}, ts_rank({weights}, search, %(q)s::tsquery, 1)::float8 AS score FROM entries
-    WHERE search @@ %(q)s::tsquery AND NOT tombstone
-    AND (expires_at IS NULL OR expires_at > %(now)s) {within} {tagged}
+    SELECT {columns}, {rank} AS score FROM entries WHERE {match}
+    AND (SELECT value FROM counters WHERE name = 'revision') <= %(cut)s
 ) AS m
 {after}
 ORDER BY score DESC, key LIMIT %(limit)s
 """
+_HEAD = "SELECT value FROM counters WHERE name = 'revision'"
+_HEAD_SEEN: weakref.WeakKeyDictionary[PostgresAccess, int] = weakref.WeakKeyDictionary()
+# A cursor's score this high comes from a page ranked by windows (``ts_rank`` with weights
+# at most 1, divided by log2 of the length plus one, stays about 1 at most, never near 2;
+# a window's score is its number plus less than 1): its next page is ranked by windows
+# too, without counting the matches again, so a paging never switches rankings midway,
+# and pages after the first cost a window each. (Windows 0 and 1, the oldest 4,096
+# revisions, count again: their scores are not told apart from ``ts_rank``'s.)
+_WINDOWED = 2.0
+# A larger store: the exact ranking, and whether it is the one to use, in one statement:
+# the live matches (every filter applied) are read and ranked once, at most ``CUT_OFF + 1``
+# of them (their keys and scores kept); when there are more, the answer is one row of
+# NULLs and the count, and the query is ranked by recency windows instead
+# (``search_window``); otherwise the best are sorted from those kept, and only the page's
+# rows are read whole. (Keeping each match's ``tsvector`` to rank after the count, or only
+# its address to read again, measured slower at a million entries.) Never prepared: a
+# generic plan, blind to the query's words and to the cap, scans the table for a rare
+# word (a cap it cannot see may stop a scan early) and the full-text index for a word in
+# every entry (the cap stops a scan of the table after ``CUT_OFF`` rows).
+_RANKED = """
+WITH m AS MATERIALIZED (
+    SELECT key, {rank} AS score FROM entries WHERE {match} LIMIT %(cap)s
+), n AS (
+    SELECT count(*) AS n FROM m
+)
+SELECT {columns}, s.score, n.n FROM n LEFT JOIN LATERAL (
+    SELECT * FROM (
+        SELECT key, score FROM m WHERE n.n < %(cap)s
+    ) AS s
+    {after}
+    ORDER BY score DESC, key LIMIT %(limit)s
+) AS s ON TRUE LEFT JOIN entries AS e ON e.key = s.key
+ORDER BY s.score DESC, s.key
+"""
 # the score is compared as float8, the type it travels in: a float4 sent to Python as
 # text and back would not compare equal to itself, and a tie would repeat or skip rows
+_RANK = f"ts_rank({_WEIGHTS}, search, %(q)s::tsquery, 1)::float8"
 _AFTER = "WHERE score < %(score)s OR (score = %(score)s AND key > %(key)s)"
+_E_COLUMNS = ", ".join(f"e.{c}" for c in COLUMNS.split(", "))
+
+
+def match_condition(prefix: str, tags: Sequence[str]) -> str:
+    """The rows a search matches: the query, live, the prefix's keys, every tag."""
+    return (
+        "search @@ %(q)s::tsquery AND NOT tombstone"
+        " AND (expires_at IS NULL OR expires_at > %(now)s)"
+        # no key range without a prefix: the planner would take a range over every key
+        # for a selective one (before ANALYZE) and scan the table instead of the index
+        + (" AND key >= %(low)s AND key < %(high)s" if prefix else "")
+        + (" AND tags @> %(tags)s::text[]" if tags else "")
+    )
 
 
 def search(
@@ -159,15 +219,9 @@ def search(
     limit: int,
     top: str,
 ) -> list[SearchHit]:
-    sql = _SEARCH.format(
-        columns=COLUMNS,
-        weights=_WEIGHTS,
-        # no key range without a prefix: the planner would take a range over every key
-        # for a selective one (before ANALYZE) and scan the table instead of the index
-        within="AND key >= %(low)s AND key < %(high)s" if prefix else "",
-        tagged="AND tags @> %(tags)s::text[]" if tags else "",
-        after=_AFTER if after else "",
-    )
+    """The best ``limit`` matches: ranked exactly, or by recency windows when the query has
+    more than ``search_window.CUT_OFF`` live matches (the hits then say ``cut_off``)."""
+    match = match_condition(prefix, tags)
     args = {
         "q": tsquery(query),
         "now": now,
@@ -177,10 +231,33 @@ def search(
         "score": after[0] if after else None,
         "key": after[1] if after else None,
         "limit": limit,
+        "cut": search_window.CUT_OFF,
+        "cap": search_window.CUT_OFF + 1,
     }
+    shape = {"match": match, "rank": _RANK, "after": _AFTER if after else ""}
     with store._connection() as conn:
-        rows = conn.execute(sql, args).fetchall()
-    return [SearchHit(row_from(r[:-1]), float(r[-1])) for r in rows]
+        if after is not None and after[0] >= _WINDOWED:  # the next page of a cut ranking
+            windowed = search_window.statement(**shape)
+            return search_window.search(conn, windowed, args, after=after, limit=limit)
+        if _HEAD_SEEN.get(store, 0) <= search_window.CUT_OFF:
+            rows = conn.execute(_SEARCH.format(columns=COLUMNS, **shape), args).fetchall()
+            if rows:  # a small store's: the exact ranking's answer
+                return [SearchHit(row_from(r[:-1]), float(r[-1])) for r in rows]
+            head = _scalar(conn.execute(_HEAD).fetchone())
+            if head <= search_window.CUT_OFF:
+                return []  # a small store, no match
+            _HEAD_SEEN[store] = head
+        ranked = _RANKED.format(columns=_E_COLUMNS, **shape)
+        rows = conn.execute(ranked, args, prepare=False).fetchall()
+        if rows[0][-1] > search_window.CUT_OFF:
+            windowed = search_window.statement(**shape)
+            return search_window.search(conn, windowed, args, after=after, limit=limit)
+    return [SearchHit(row_from(r[:-2]), float(r[-2])) for r in rows if r[0] is not None]
+
+
+def _scalar(row: tuple[Any, ...] | None) -> int:
+    assert row is not None
+    return int(row[0])
 
 
 def tagged_condition(tags: Sequence[str]) -> tuple[str, tuple[list[str], ...]]:

@@ -56,6 +56,8 @@ NUMBERED: dict[int, str | tuple[str, ...]] = {
     5: search.SWEEP_MIGRATION,  # sweeps unindex set-based (search.py)
     6: vectors.MIGRATION,  # embeddings for semantic search (vectors.py)
     7: newest.migration(),  # the newest activity records first (store/newest.py)
+    # 8 is PostgreSQL's (its search cut-off's recency index; here the rowid is one): the
+    # next migration of this store is 9, so a store never holds two meanings of a number
 }
 # Migrations a store opened read-only can go without: reads do not depend on them.
 READS_WITHOUT = frozenset({5, 6, 7})

@@ -10,7 +10,7 @@ come in order. Its own module, under the same name as PostgreSQL's
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from lifecycle.basics.suppress import suppress
 from lifecycle.errors import StoreError
@@ -18,9 +18,9 @@ from lifecycle.store.base import Row
 from lifecycle.store.sqlite import changelog, search
 from lifecycle.store.sqlite.connections import SQLiteConnections, busy
 from lifecycle.store.sqlite.driver import sqlite3
+from lifecycle.store.sqlite.new_rows import NewRows
 from lifecycle.store.sqlite.rows import COLUMNS as _COLUMNS
 from lifecycle.store.sqlite.rows import row_from as _row
-from lifecycle.store.text_index import STRING_SEPARATOR, SearchDoc
 
 _INSERT = (
     f"INSERT INTO entries (id, {_COLUMNS}, search_key, search_body) "
@@ -76,12 +76,11 @@ _MISSING = object()
 # _BLOB: payloads are bound as ``bytearray``, which sqlite3 writes as the same BLOB as
 # ``bytes``; for ``bytes`` (and ``None``) it first looks for an adapter, and the failed
 # ``PrepareProtocol.__adapt__`` lookup formats an AttributeError: ~3k instructions a value.
-_SQLITE_SEPARATOR = f" {search.SEPARATOR} "
 
 
-class SQLiteTransaction:
+class SQLiteTransaction(NewRows):
     """Writes rows and, beside them, their index entries (``search``) and change-log
-    rows, in bulk.
+    rows, in bulk (a batch's new rows: ``NewRows``).
 
     Why it looks the way it does: a batch of 1,000 writes used to cost four statements
     per row (read, change-log insert, upsert, index insert), and the statement calls, not
@@ -259,114 +258,6 @@ class SQLiteTransaction:
                     self._index_new.append((row_id, text_key, text_body))  # type: ignore[arg-type]
         self._indexed[key] = (row_id, text_key, text_body, tags)
         self._queued_keys.add(key)
-
-    def take_absent(self, key: str) -> bool:
-        """True when the batch's read found no row for ``key`` and nothing has touched
-        it since; the key is then taken, as ``get`` would take it, for ``insert_new``."""
-        if self._announced is not None:
-            self._prefetch(self._announced)
-        if self._prefetched.get(key, _MISSING) is not None:
-            return False
-        del self._prefetched[key]
-        return True
-
-    def take_all_absent(self, keys: Collection[str]) -> bool:
-        """``take_absent`` of every key of ``keys`` when it is true of each; else False
-        and none is taken (a bulk load's batch, checked at once: ``batch_write``)."""
-        if self._announced is not None:
-            self._prefetch(self._announced)
-        found = self._prefetched.get
-        for key in keys:
-            if found(key, _MISSING) is not None:
-                return False
-        taken = self._prefetched.pop
-        for key in keys:
-            taken(key)
-        return True
-
-    def insert_new(
-        self,
-        key: str,
-        policy: str,
-        strategy: str,
-        cleanup: str,
-        codec: str,
-        payload: bytes,
-        size_bytes: int,
-        created_at: float,
-        updated_at: float,
-        expires_at: float | None,
-        ttl_seconds: float | None,
-        actor: str,
-        tags: Sequence[str] | None,
-        doc: SearchDoc,
-    ) -> int:
-        """What ``put`` does for a live row of a key ``take_absent`` took: the row, its
-        change and its index entry queued (``entries.batch_write``); its revision."""
-        row_id = self._next_id
-        if not row_id:
-            self._read_highest()
-            row_id = self._next_id
-        self._next_id = row_id + 1
-        revision = self.revisions[key] = self._next_revision
-        self._next_revision = revision + 1
-        self._changes[revision] = (key, "put", policy)
-        tags_json = search.tags_text(tags) if tags else None
-        text_key = doc[0]
-        text_body = doc[1].replace(STRING_SEPARATOR, _SQLITE_SEPARATOR)  # ``search.render``
-        if expires_at is None and ttl_seconds is None and tags_json is None:
-            # (the columns left NULL are left out: no NULLs to bind, see _BLOB)
-            self._inserts_bare.append(
-                (
-                    row_id,
-                    key,
-                    policy,
-                    strategy,
-                    cleanup,
-                    codec,
-                    bytearray(payload),
-                    size_bytes,
-                    created_at,
-                    updated_at,
-                    actor,
-                    revision,
-                    text_key,
-                    text_body,
-                )
-            )
-        else:
-            self._inserts.append(
-                (
-                    row_id,
-                    key,
-                    policy,
-                    strategy,
-                    cleanup,
-                    codec,
-                    bytearray(payload),  # (see _BLOB)
-                    size_bytes,
-                    created_at,
-                    updated_at,
-                    expires_at,
-                    ttl_seconds,
-                    actor,
-                    0,
-                    tags_json,
-                    revision,
-                    text_key,
-                    text_body,
-                )
-            )
-        if tags:
-            self._index_ops.append(
-                (None, row_id, text_key, text_body, search.tag_tokens(tags_json))
-            )
-        else:  # (no NULLs to bind: sqlite3 looks for an adapter for each None, ~1.5k
-            # instructions; a new row's index insert has no order to keep with other ops)
-            self._index_new.append((row_id, text_key, text_body))
-        self._indexed[key] = (row_id, text_key, text_body, tags_json)
-        self._queued_keys.add(key)
-        return revision
 
     def _new_id(self) -> int:
         if not self._next_id:

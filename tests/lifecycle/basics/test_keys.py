@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lifecycle import MemoryLifecycleManager
 from lifecycle.basics.keys import (
     MAX_KEY_LENGTH,
+    all_plain_keys,
     full_key,
     namespace_prefix,
     scoped_prefix,
@@ -82,3 +83,41 @@ def test_the_common_keys_shortcut_accepts_only_what_the_rules_accept(key: str) -
     else:
         with pytest.raises(InvalidKeyError):
             validate_key(key)
+
+
+KEY_PARTS = st.text(
+    alphabet=st.sampled_from(["a", "Z", "0", "/", ".", "-", " ", "\x00", "\x1f", "\x7f", "é"]),
+    max_size=6,
+)
+
+
+def _shortcut(key: str) -> bool:
+    """``validate_key``'s shortcut for one key."""
+    return (
+        key.isascii()
+        and key.isprintable()
+        and 0 < len(key) <= MAX_KEY_LENGTH
+        and "//" not in key
+        and "." not in key
+        and key[0] != "/"
+        and key[-1] != "/"
+    )
+
+
+@given(
+    keys=st.lists(KEY_PARTS | st.sampled_from(["a" * 512, "a" * 513, "", "notes/x"]), max_size=5)
+)
+def test_a_batch_of_keys_passes_at_once_exactly_when_each_passes_the_shortcut(
+    keys: list[str],
+) -> None:
+    """``all_plain_keys`` (a batch's keys checked joined) is ``validate_key``'s shortcut of
+    every key: so never true of a batch holding a key the rules refuse."""
+    assert all_plain_keys(keys) == (bool(keys) and all(map(_shortcut, keys)))
+    if all_plain_keys(keys):
+        assert [validate_key(k) for k in keys] == keys
+
+
+def test_a_batch_of_keys_that_is_not_all_strings_is_not_plain() -> None:
+    assert not all_plain_keys(["notes/a", 7])  # type: ignore[list-item]
+    assert not all_plain_keys([])
+    assert all_plain_keys(["notes/a", "notes/b"])

@@ -102,3 +102,37 @@ def test_decode_rejects_what_json_loads_rejects_with_its_message(payload: bytes)
     with pytest.raises(ValueError) as theirs:
         json.loads(payload)
     assert str(ours.value) == str(theirs.value)
+
+
+@given(
+    st.lists(
+        json_values
+        | st.dictionaries(st.text(max_size=5), st.text() | st.integers() | st.booleans()),
+        max_size=6,
+    ),
+    st.integers(min_value=1, max_value=400),
+)
+def test_a_batch_serializes_as_its_values_do(values: list[Any], max_bytes: int) -> None:
+    """``serialize_many`` is ``serialize_value`` of each value when every one succeeds;
+    None when any would raise (the caller then raises it, value by value)."""
+    each: list[bytes] | None = []
+    for value in values:
+        try:
+            each.append(codec.serialize_value(value, "k", max_bytes))  # type: ignore[union-attr]
+        except Exception:
+            each = None
+            break
+    assert codec.serialize_many(values, max_bytes) == each
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [float("nan"), (1, 2), {1: "a"}, {"a": (1,)}, {"a": {1: 2}}, {"a": float("inf")}, {1}, b"x"],
+)
+def test_a_batch_with_a_value_that_is_not_plain_json_is_not_serialized(bad: Any) -> None:
+    assert codec.serialize_many([{"a": 1}, bad], 10**6) is None
+    assert codec.serialize_many([bad, {"a": 1}], 10**6) is None
+    assert codec.serialize_many(["x", {"a": 1.5, "b": [1]}], 10**6) == [
+        b'"x"',
+        b'{"a":1.5,"b":[1]}',
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -9,11 +11,14 @@ from lifecycle.entries.crdt import Sibling, View
 from lifecycle.entries.searchable import (
     MAX_TOKEN_CHARS,
     document,
+    key_texts,
     snippet,
     snippet_texts,
     strings,
     token_text,
     tokens,
+    value_bodies,
+    value_document,
 )
 
 texts = st.lists(st.text(max_size=300) | st.text(alphabet="aZ09 _-.\x1f", max_size=300))
@@ -99,3 +104,35 @@ def test_the_ascii_byte_table_translates_as_the_character_table() -> None:
     assert text.encode("ascii").translate(_ASCII_BYTES).decode("ascii") == text.translate(
         _ASCII_TOKENS
     )
+
+
+_VALUE_TEXT = st.text(max_size=140) | st.text(alphabet="aZ09 _-.\x00\x1f", max_size=300)
+_values = st.recursive(
+    st.none() | st.integers() | _VALUE_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_VALUE_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    st.lists(_values, max_size=6),
+    st.sampled_from(["\x1f", " \u2063 "]),
+)
+def test_a_batch_of_bodies_is_each_values_document(values: list[Any], separator: str) -> None:
+    """``value_bodies`` (the batch's text translated at once) is ``value_document``'s
+    body of each value, its strings apart by ``separator``."""
+    expected = [value_document("k", v).body.replace("\x1f", separator) for v in values]
+    assert value_bodies(values, separator) == expected
+    # (many values and no string: the batch's text is long, and there is no string in it)
+    assert value_bodies([1] * 200 + values, separator) == [""] * 200 + expected
+
+
+@given(
+    st.lists(
+        st.text(alphabet="aZ09-_/é", min_size=1, max_size=20)
+        | st.sampled_from(["notes/" + "k" * 130, "x" * 129 + "/y", "a/Ünï"]),
+        max_size=6,
+    )
+)
+def test_a_batch_of_key_texts_is_each_keys_document(keys: list[str]) -> None:
+    assert key_texts(keys) == [value_document(k, None).key for k in keys]

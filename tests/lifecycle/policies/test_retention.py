@@ -65,6 +65,14 @@ def test_prefix_only_policies_match_as_the_general_rules_do() -> None:
     assert policies.match.cache_info().currsize == before + 2  # type: ignore[attr-defined]
     regex = parse_policies("namespaces:\n" + _policy("a/*/b", 1))
     assert regex.match_batch == regex.match  # (regex patterns: through the cache)
+    # a whole batch's match: the same answers, exact names in the batch or not
+    before = policies.match.cache_info().currsize  # type: ignore[attr-defined]
+    for batch in (keys, ["x", "y/z", "zz"], ["task/1", "q"], ["notes", "a"]):
+        assert policies.match_many(batch) == [policies._match(k) for k in batch]  # type: ignore[attr-defined]
+    assert policies.match.cache_info().currsize == before  # type: ignore[attr-defined]
+    assert regex.match_many(["a/x/b", "a/b"]) == [regex.match("a/x/b"), regex.match("a/b")]
+    bare = parse_policies("namespaces:\n" + _policy("notes", 5))  # no glob at all
+    assert bare.match_many(["notes", "x"]) == [bare.match("notes"), bare.default]
 
 
 def test_unmatched_key_gets_builtin_default_that_never_expires() -> None:
