@@ -17,6 +17,10 @@ store, new text,    the same re-stores against a second floor that reads the key
  floor reads old    and old text in the transaction (``SELECT id, search_body ... WHERE
  row                key = ?``), as a store shared by processes must, instead of keeping
                     them in a dict as the first floor does (reported, not the aim's)
+store, new text,    the same against a third floor: the second plus the system calls of
+ floor + guards     the store's write guarantees (the writer gate's ``flock`` and release,
+                    a ``stat`` of the database before and of it and its WAL after the
+                    commit); it shows what those guarantees cost (reported, not the aim's)
 retrieve            ours ``retrieve()``; floor a primary-key ``SELECT`` of the same
                     columns from the same file, and ``json.loads`` of the stored payload
 cleanup             ``bench.bench_sweep``'s deletion of N expired rows of 2N (text
@@ -32,6 +36,7 @@ Aims (issue 24): store within ~2x, retrieve within ~1.8x, cleanup within ~1.5x.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import sqlite3
@@ -166,6 +171,35 @@ class FloorReadingOldRow(Floor):
         conn.execute("COMMIT")
 
 
+class FloorWithFileChecks(FloorReadingOldRow):
+    """``FloorReadingOldRow`` plus the system calls of the store's write guarantees, as
+    ours makes them around every write transaction: the writer gate's exclusive ``flock``
+    on a sidecar file and its release (fairness between processes, ``store/sqlite/gate.py``),
+    a ``stat`` of the database before (a store file replaced or removed under an open
+    connection is noticed before writing to it) and of the database and its WAL after the
+    commit (``store/sqlite/files.py``). A third floor, reported beside the others (the
+    first stays the aim's): it shows how much of the gap is those guarantees."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.path, self.wal = str(path), f"{path}-wal"
+        self.gate = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def store(self, key: str, value: dict[str, Any], now: float) -> None:
+        fcntl.flock(self.gate, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            os.stat(self.path)
+            super().store(key, value, now)
+            os.stat(self.path)
+            os.stat(self.wal)
+        finally:
+            fcntl.flock(self.gate, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.conn.close()
+        os.close(self.gate)
+
+
 def _block(fn: Callable[[int], object], start: int, n: int) -> tuple[float, float]:
     """Mean wall and CPU time per call of ``fn(start..start+n-1)``, in microseconds."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -202,10 +236,12 @@ def run(quick: bool) -> dict[str, dict[str, float]]:
         m = MemoryLifecycleManager(memory_dir=Path(tmp) / "engine", clock=ManualClock(now))
         raw = Floor(Path(tmp) / "floor.db")
         reading = FloorReadingOldRow(Path(tmp) / "floor-reading.db")
+        guarded = FloorWithFileChecks(Path(tmp) / "floor-guarded.db")
         for i in range(keys):  # every re-stored key exists on every side
             m.store(f"coordination/k{i}", status(0))
             raw.store(f"coordination/k{i}", status(0), now)
             reading.store(f"coordination/k{i}", status(0), now)
+            guarded.store(f"coordination/k{i}", status(0), now)
 
         def again(i: int) -> str:
             return f"coordination/k{i % keys}"
@@ -234,6 +270,13 @@ def run(quick: bool) -> dict[str, dict[str, float]]:
             n,
             rounds,
         )
+        # and against the third (it also makes the gate's and the file checks' calls)
+        out["store, new text, floor + guards"] = interleaved(
+            lambda i: m.store(again(i), status(i, f"note {i}")),
+            lambda i: guarded.store(again(i), status(i, f"note {i}"), now),
+            n,
+            rounds,
+        )
 
         reader = sqlite3.connect(m.backend.path, isolation_level=None)  # the same rows
 
@@ -248,6 +291,7 @@ def run(quick: bool) -> dict[str, dict[str, float]]:
         reader.close()
         raw.conn.close()
         reading.conn.close()
+        guarded.close()
         m.close()
     expired = 300 if quick else 3000
     sweep = bench_sweep.index_delete(expired, 4 if quick else 12)
