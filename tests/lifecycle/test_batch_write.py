@@ -8,8 +8,6 @@ untouched store) when an entry is bad."""
 from __future__ import annotations
 
 import gc
-import shutil
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lifecycle import ManualClock, MemoryLifecycleManager
+from lifecycle import ManualClock
 from lifecycle.entries.write_request import WriteRequest
 from lifecycle.errors import LifecycleError
 from lifecycle.store.sqlite.transaction import SQLiteTransaction
+from tests.support.write_pairs import ManagerPair, observed
 
 POLICIES = """
 namespaces:
@@ -37,32 +36,11 @@ settings:
 START = 1_800_000_000.0
 
 
-class Pair:
-    """Two managers on two files that start as copies: the batch path on in ``fast``,
-    off in ``general``."""
+class Pair(ManagerPair):
+    """The batch path on in ``fast``, off in ``general``."""
 
     def __init__(self, tmp: Path) -> None:
-        policy_file = tmp / "policies.yaml"
-        policy_file.write_text(POLICIES)
-        MemoryLifecycleManager(store=str(tmp / "fast.db"), policy_file=policy_file).close()
-        shutil.copy(tmp / "fast.db", tmp / "general.db")  # the same replica id
-        self.paths = (tmp / "fast.db", tmp / "general.db")
-        self.clocks = (ManualClock(START), ManualClock(START))
-        self.managers = tuple(
-            MemoryLifecycleManager(
-                store=str(path), policy_file=policy_file, clock=clock, agent_id="agent"
-            )
-            for path, clock in zip(self.paths, self.clocks, strict=True)
-        )
-        self.managers[1]._writes.batch_path = False
-
-    def close(self) -> None:
-        for m in self.managers:
-            m.close()
-
-    def tick(self, seconds: float) -> None:
-        for clock in self.clocks:
-            clock.tick(seconds)
+        super().__init__(tmp, POLICIES, START)
 
     def store_many(self, items: list[dict[str, Any]]) -> None:
         """Both sides, the outcome (results or error) compared, then the stores. The
@@ -101,25 +79,6 @@ class Pair:
         for key in keys:
             entries = [m.retrieve_entry(key) for m in self.managers]
             assert entries[0] == entries[1]
-
-
-def observed(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table a write touches, read raw; the contentless FTS5 index term by term."""
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, search, 'instance')")
-        return {
-            "entries": conn.execute("SELECT * FROM entries ORDER BY id").fetchall(),
-            "types": conn.execute(  # how each value is stored (a BLOB, NULL, a REAL ...)
-                "SELECT typeof(payload), typeof(expires_at), typeof(ttl_seconds), "
-                "typeof(tags), typeof(tombstone), typeof(created_at) FROM entries ORDER BY id"
-            ).fetchall(),
-            "changes": conn.execute("SELECT * FROM changes ORDER BY revision").fetchall(),
-            "op_ids": conn.execute("SELECT * FROM op_ids ORDER BY key, op_id").fetchall(),
-            "index": conn.execute("SELECT * FROM temp.terms ORDER BY 1, 2, 3, 4").fetchall(),
-        }
-    finally:
-        conn.close()
 
 
 @contextmanager
@@ -312,7 +271,7 @@ def test_a_load_of_new_keys_takes_the_batch_path(
         assert loads == [[f"notes/n{i}" for i in range(50)]] and calls == []
         assert batches == [50]  # all new: the batch's stamps at once
         assert set(observed(p.paths[0])["types"]) == {
-            ("blob", "null", "null", "null", "integer", "real")
+            ("blob", "null", "null", "null", "integer", "real", "text", "text")
         }
         p.store_many(
             [

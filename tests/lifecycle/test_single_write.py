@@ -10,7 +10,6 @@ are: the same terms, documents, columns and offsets as an index built from scrat
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from lifecycle import ManualClock, MemoryLifecycleManager
 from lifecycle.entries.write_request import WriteRequest
 from lifecycle.errors import LifecycleError
 from lifecycle.store.sqlite import search
+from tests.support.write_pairs import ManagerPair, observed
 
 POLICIES = """
 namespaces:
@@ -32,26 +32,6 @@ settings:
   tombstone_grace_seconds: 100
 """
 START = 1_800_000_000.0
-
-
-def observed(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table a write touches, read raw; the contentless FTS5 index term by term."""
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, search, 'instance')")
-        return {
-            "entries": conn.execute("SELECT * FROM entries ORDER BY id").fetchall(),
-            "types": conn.execute(
-                "SELECT typeof(payload), typeof(expires_at), typeof(ttl_seconds), typeof(tags), "
-                "typeof(tombstone), typeof(search_key), typeof(search_body) FROM entries "
-                "ORDER BY id"
-            ).fetchall(),
-            "changes": conn.execute("SELECT * FROM changes ORDER BY revision").fetchall(),
-            "op_ids": conn.execute("SELECT * FROM op_ids ORDER BY key, op_id").fetchall(),
-            "index": conn.execute("SELECT * FROM temp.terms ORDER BY 1, 2, 3, 4").fetchall(),
-        }
-    finally:
-        conn.close()
 
 
 def rebuilt_index(path: Path) -> list[tuple[Any, ...]]:
@@ -76,28 +56,12 @@ def rebuilt_index(path: Path) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-class Pair:
-    """Two managers on copies of one file: lone writes in ``single``, one-entry batches
-    through the general rules in ``general``."""
+class Pair(ManagerPair):
+    """Lone writes in ``single``, one-entry batches through the general rules in
+    ``general``."""
 
     def __init__(self, tmp: Path) -> None:
-        policy_file = tmp / "policies.yaml"
-        policy_file.write_text(POLICIES)
-        MemoryLifecycleManager(store=str(tmp / "single.db"), policy_file=policy_file).close()
-        shutil.copy(tmp / "single.db", tmp / "general.db")  # the same replica id
-        self.paths = (tmp / "single.db", tmp / "general.db")
-        self.clocks = (ManualClock(START), ManualClock(START))
-        self.managers = tuple(
-            MemoryLifecycleManager(
-                store=str(path), policy_file=policy_file, clock=clock, agent_id="agent"
-            )
-            for path, clock in zip(self.paths, self.clocks, strict=True)
-        )
-        self.managers[1]._writes.batch_path = False
-
-    def close(self) -> None:
-        for m in self.managers:
-            m.close()
+        super().__init__(tmp, POLICIES, START, fast="single")
 
     def write(self, item: dict[str, Any]) -> None:
         outcomes = []
