@@ -83,10 +83,10 @@ class Floor:
         body = _text(value)
         search_key = key.replace("/", " ")
         conn.execute("BEGIN IMMEDIATE")
+        old = self.old(key)
         revision = conn.execute(
             "INSERT INTO changes (key, op, policy) VALUES (?, 'put', 'coordination/*')", (key,)
         ).lastrowid
-        old = self.rows.get(key)
         if old is None:
             row_id = conn.execute(
                 "INSERT INTO entries (key, policy, strategy, cleanup, codec, payload, "
@@ -119,6 +119,13 @@ class Floor:
                 (row_id, search_key, body),
             )
         conn.execute("COMMIT")
+        self.remember(key, row_id, body)
+
+    def old(self, key: str) -> tuple[int, str] | None:
+        """The key's row id and indexed text, if it has a row (kept here, in a dict)."""
+        return self.rows.get(key)
+
+    def remember(self, key: str, row_id: int, body: str) -> None:
         self.rows[key] = (row_id, body)
 
 
@@ -128,47 +135,14 @@ class FloorReadingOldRow(Floor):
     dict: what a store shared by several processes has to do. A second floor, reported
     beside the first (issue 24); the first stays the aim's."""
 
-    def store(self, key: str, value: dict[str, Any], now: float) -> None:
-        conn = self.conn
-        payload = json.dumps(value, separators=(",", ":")).encode()
-        body = _text(value)
-        search_key = key.replace("/", " ")
-        conn.execute("BEGIN IMMEDIATE")
-        old = conn.execute("SELECT id, search_body FROM entries WHERE key = ?", (key,)).fetchone()
-        revision = conn.execute(
-            "INSERT INTO changes (key, op, policy) VALUES (?, 'put', 'coordination/*')", (key,)
-        ).lastrowid
-        if old is None:
-            row_id = conn.execute(
-                "INSERT INTO entries (key, policy, strategy, cleanup, codec, payload, "
-                "size_bytes, created_at, updated_at, expires_at, ttl_seconds, actor, tombstone, "
-                "tags, revision, search_key, search_body) "
-                "VALUES (?, 'coordination/*', 'lww', 'lazy', 'json', ?, ?, ?, ?, ?, NULL, "
-                "'bench', 0, NULL, ?, ?, ?)",
-                (key, payload, len(payload), now, now, now + 3600, revision, search_key, body),
-            ).lastrowid
-        else:
-            row_id = old[0]
-            conn.execute(
-                "UPDATE entries SET policy = 'coordination/*', strategy = 'lww', "
-                "cleanup = 'lazy', codec = 'json', payload = ?, size_bytes = ?, "
-                "updated_at = ?, expires_at = ?, ttl_seconds = NULL, actor = 'bench', "
-                "tombstone = 0, tags = NULL, revision = ?, search_key = ?, search_body = ? "
-                "WHERE id = ?",
-                (payload, len(payload), now, now + 3600, revision, search_key, body, row_id),
-            )
-        if old is None or old[1] != body:
-            if old is not None:
-                conn.execute(
-                    "INSERT INTO search (search, rowid, k, body, tags) "
-                    "VALUES ('delete', ?, ?, ?, NULL)",
-                    (row_id, search_key, old[1]),
-                )
-            conn.execute(
-                "INSERT INTO search (rowid, k, body, tags) VALUES (?, ?, ?, NULL)",
-                (row_id, search_key, body),
-            )
-        conn.execute("COMMIT")
+    def old(self, key: str) -> tuple[int, str] | None:
+        found = self.conn.execute(
+            "SELECT id, search_body FROM entries WHERE key = ?", (key,)
+        ).fetchone()
+        return None if found is None else (found[0], found[1])
+
+    def remember(self, key: str, row_id: int, body: str) -> None:
+        pass
 
 
 class FloorWithFileChecks(FloorReadingOldRow):
