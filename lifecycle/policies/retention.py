@@ -285,14 +285,6 @@ class PolicySet(FrozenRecord):
                     return policy
         return self.default
 
-    def _match_glob(self, key: str) -> RetentionPolicy:
-        """``_match_prefix`` without the exact names."""
-        if key.startswith(self._any_prefix):  # type: ignore[attr-defined]
-            for prefix, policy in self._prefixes:  # type: ignore[attr-defined]
-                if key.startswith(prefix):
-                    return policy
-        return self.default
-
     def match_many(self, keys: list[str]) -> list[RetentionPolicy]:
         """``match`` of each of a batch's keys, no cache filled. With exact names and
         ``prefix*`` globs only, the keys that start with no glob's prefix (and are no
@@ -307,8 +299,8 @@ class PolicySet(FrozenRecord):
         default = self.default
         if True not in hits:
             return [default] * len(keys)
-        glob = self._match_glob
-        return [glob(key) if hit else default for key, hit in zip(keys, hits, strict=True)]
+        match = self._match_prefix
+        return [match(key) if hit else default for key, hit in zip(keys, hits, strict=True)]
 
     def match(self, key: str) -> RetentionPolicy:  # replaced by a cached bound method
         return self._match(key)
