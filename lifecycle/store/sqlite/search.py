@@ -125,26 +125,6 @@ def tag_tokens(tags_json: str | None) -> str | None:
 INDEX_OP = "INSERT INTO search(search, rowid, k, body, tags) VALUES (?, ?, ?, ?, ?)"
 
 
-def sync_ops(old: Indexed | None, new: Indexed) -> list[tuple[object, ...]]:
-    """The ``INDEX_OP`` rows that bring one row's index entry from ``old`` to ``new``
-    (none if they agree)."""
-    if old is not None and old[1:] == new[1:]:
-        return []
-    ops: list[tuple[object, ...]] = []
-    if old is not None and old[1] is not None:
-        ops.append(("delete", old[0], old[1], old[2], tag_tokens(old[3])))
-    if new[1] is not None:
-        ops.append((None, new[0], new[1], new[2], tag_tokens(new[3])))
-    return ops
-
-
-def sync(conn: sqlite3.Connection, old: Indexed | None, new: Indexed) -> None:
-    """Bring the index entry of one row from ``old`` to ``new`` (no work if they agree)."""
-    ops = sync_ops(old, new)
-    if ops:
-        conn.executemany(INDEX_OP, ops)
-
-
 def tags_text(tags: Sequence[str]) -> str | None:
     return json.dumps(list(tags), ensure_ascii=False) if tags else None
 
@@ -298,7 +278,8 @@ def index_pending(
                 "UPDATE entries SET search_key = ?, search_body = ? WHERE id = ?",
                 (key_text, body, r[-1]),
             )
-            sync(conn, None, (r[-1], key_text, body, r[13]))  # r[13]: tags as stored
+            # (r[13]: the tags as stored)
+            conn.execute(INDEX_OP, (None, r[-1], key_text, body, tag_tokens(r[13])))
     return len(found)
 
 

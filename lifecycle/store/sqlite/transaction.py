@@ -241,8 +241,9 @@ class SQLiteTransaction(NewRows):
         else:
             row_id = self._new_id()
             (self._inserts_live if live else self._inserts).append((row_id, key, *values))
-        # the index entry from ``old`` to the new text (``search.sync_ops``, each op by a
-        # statement binding no NULL: see _BLOB); ``flush`` runs deletes before inserts
+        # the index entry from ``old`` to the new text, if they differ: the old one deleted,
+        # the new one inserted, each by a statement binding no NULL where it can (see
+        # _BLOB); ``flush`` runs deletes before inserts
         if old is None or old[1] != text_key or old[2] != text_body or old[3] != tags:  # type: ignore[index]
             if old is not None and old[1] is not None:  # type: ignore[index]
                 if old[3]:  # type: ignore[index]
