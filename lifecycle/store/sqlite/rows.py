@@ -36,13 +36,9 @@ class SQLiteAccess(Protocol):
     def _errors(self) -> AbstractContextManager[None]: ...
 
 
-def tags_from(text: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(text)) if text else ()
-
-
 def row_from(r: Sequence[Any]) -> Row:
     # (every field by position: no tuple to unpack, no keywords to match; every write reads one)
-    tags = r[13]
+    tags = r[13]  # (the visible tags, as a JSON list; NULL: none)
     return Row(
         r[0],
         r[1],
