@@ -336,17 +336,15 @@ def _write_all_new(
             if threshold is not None and len(raw) > threshold:
                 codecs[i], raws[i], _ = _encode_bytes(raw, compress=True, threshold_bytes=threshold)
     # expiry
-    expires: list[float | None] | None = None
+    ttls: Sequence[float] | None = policy_ttls  # each row's: its own, else its policy's
     if ttls_given.count(None) != n:
         ttls = [
             pt if given is None else given
             for pt, given in zip(policy_ttls or [0.0] * n, ttls_given, strict=False)
         ]
+    expires: list[float | None] | None = None
+    if ttls is not None:
         expires = [None if ttl <= 0 else ts + ttl for ts, ttl in zip(ts_col, ttls, strict=False)]
-    elif policy_ttls is not None:
-        expires = [
-            None if ttl <= 0 else ts + ttl for ts, ttl in zip(ts_col, policy_ttls, strict=False)
-        ]
     stored_actors = [actor or default_actor for actor in actors] if "" in quoted else actors
     revisions = insert_many(
         keys,
