@@ -17,8 +17,8 @@ import psycopg
 from lifecycle.errors import StoreError
 from lifecycle.store.base import Change, ChangePage, LockState
 from lifecycle.store.postgres.listen import SAFETY_POLL_SECONDS, ChangeListener, channel_name
+from lifecycle.store.postgres.rows import HEAD, scalar
 
-_HEAD = "SELECT value FROM counters WHERE name = 'revision'"
 _COMPACTED = "SELECT value FROM counters WHERE name = 'compacted'"
 
 
@@ -61,13 +61,13 @@ class PostgresCoordination:
 
     def current_revision(self) -> int:
         with self._connection() as conn:
-            return int(_scalar(conn.execute(_HEAD)))
+            return int(scalar(conn.execute(HEAD)))
 
     def read_changes(self, after: int, prefix: str, limit: int) -> ChangePage:
         # one statement, one snapshot: the head, the compaction point and the rows agree
         query = (
             "SELECT h.head, h.compacted, c.revision, c.key, c.op, c.policy FROM "
-            f"(SELECT ({_HEAD}) AS head, "
+            f"(SELECT ({HEAD}) AS head, "
             "(SELECT value FROM counters WHERE name = 'compacted') AS compacted) AS h "
             "LEFT JOIN LATERAL (SELECT * FROM changes WHERE revision > %s AND key >= %s "
             "AND key < %s ORDER BY revision LIMIT %s) AS c ON TRUE ORDER BY c.revision"
@@ -80,7 +80,7 @@ class PostgresCoordination:
 
     def compact_changes(self, keep: int, limit: int | None = None) -> int:
         with self._write() as conn:
-            cutoff = int(_scalar(conn.execute(_HEAD))) - keep
+            cutoff = int(scalar(conn.execute(HEAD))) - keep
             # with ``limit``, the oldest ``limit`` revisions past the mark (no gaps here)
             mark, args = (
                 ("%s", (cutoff,)) if limit is None else ("LEAST(%s, value + %s)", (cutoff, limit))
@@ -101,7 +101,7 @@ class PostgresCoordination:
             ops, changes = _row(
                 conn.execute(
                     "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM op_ids WHERE applied_at < %s "
-                    f"LIMIT %s) AS old), ({_HEAD}) - %s - ({_COMPACTED})",
+                    f"LIMIT %s) AS old), ({HEAD}) - %s - ({_COMPACTED})",
                     (before, limit, keep),
                 )
             )
@@ -149,7 +149,7 @@ class PostgresCoordination:
                     return LockState(name, held[0], None, held[2], acquired=False)
                 conn.execute("UPDATE locks SET expires_at = %s WHERE name = %s", (now + ttl, name))
                 return LockState(name, owner, int(held[1]), now + ttl)
-            token = _scalar(
+            token = scalar(
                 conn.execute(
                     "WITH t AS (UPDATE counters SET value = value + 1 WHERE name = 'lock_token' "
                     "RETURNING value) INSERT INTO locks SELECT %s, %s, t.value, %s FROM t "
@@ -181,19 +181,13 @@ class PostgresCoordination:
 
     def last_lock_token(self) -> int:
         with self._connection() as conn:
-            return int(
-                _scalar(conn.execute("SELECT value FROM counters WHERE name = 'lock_token'"))
-            )
+            return int(scalar(conn.execute("SELECT value FROM counters WHERE name = 'lock_token'")))
 
 
 def _row(cursor: psycopg.Cursor[Any]) -> Any:
     row = cursor.fetchone()
     assert row is not None
     return row
-
-
-def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
-    return _row(cursor)[0]
 
 
 __all__ = ["PostgresCoordination", "held_lock"]

@@ -22,6 +22,9 @@ COLUMNS = (
     "expires_at, ttl_seconds, actor, tombstone, tags, revision"
 )
 
+# The store's revision counter: the last revision a write took.
+HEAD = "SELECT value FROM counters WHERE name = 'revision'"
+
 # One statement takes the per-key locks in hash order: the same order in every writer.
 LOCK_KEYS = (
     "SELECT pg_advisory_xact_lock(%s, h) FROM "
@@ -66,3 +69,10 @@ def row_values(row: Row) -> list[Any]:
         row.actor,
         bool(row.tombstone),
     ]
+
+
+def scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    """The one value a one-row, one-column query returns."""
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]

@@ -26,11 +26,18 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lifecycle.store.base import SearchHit
 from lifecycle.store.postgres import search_window
-from lifecycle.store.postgres.rows import COLUMNS, LOCK_KEYS, PostgresAccess, row_from
+from lifecycle.store.postgres.rows import (
+    COLUMNS,
+    HEAD,
+    LOCK_KEYS,
+    PostgresAccess,
+    row_from,
+    scalar,
+)
 from lifecycle.store.text_index import Query, SearchDoc
 
 if TYPE_CHECKING:
@@ -143,19 +150,18 @@ def tsquery(query: Query) -> str:
 # ``counters``): PostgreSQL plans this statement anew for most searches (its generic plan
 # cannot see the words), and a gate spelled as a join or as ``max(revision)`` cost it
 # three to four times as much planning (~0.2 ms). No row: no match, or a store past
-# ``CUT_OFF`` (``_HEAD`` tells which). A store once seen past ``CUT_OFF`` goes to
+# ``CUT_OFF`` (``HEAD`` tells which). A store once seen past ``CUT_OFF`` goes to
 # ``_RANKED`` at once (``_HEAD_SEEN``; revisions only grow): in a large store this
 # statement's plan is costed for ranking every match, above PostgreSQL's threshold for
 # compiling it (JIT: ~20 ms for a statement that returns nothing).
-_SEARCH = """
+_SEARCH = f"""
 SELECT * FROM (
-    SELECT {columns}, {rank} AS score FROM entries WHERE {match}
-    AND (SELECT value FROM counters WHERE name = 'revision') <= %(cut)s
+    SELECT {{columns}}, {{rank}} AS score FROM entries WHERE {{match}}
+    AND ({HEAD}) <= %(cut)s
 ) AS m
-{after}
+{{after}}
 ORDER BY score DESC, key LIMIT %(limit)s
 """
-_HEAD = "SELECT value FROM counters WHERE name = 'revision'"
 _HEAD_SEEN: weakref.WeakKeyDictionary[PostgresAccess, int] = weakref.WeakKeyDictionary()
 # A cursor's score this high comes from a page ranked by windows (``ts_rank`` with weights
 # at most 1, divided by log2 of the length plus one, stays about 1 at most, never near 2;
@@ -240,10 +246,12 @@ def search(
             windowed = search_window.statement(**shape)
             return search_window.search(conn, windowed, args, after=after, limit=limit)
         if _HEAD_SEEN.get(store, 0) <= search_window.CUT_OFF:
-            rows = conn.execute(_SEARCH.format(columns=COLUMNS, **shape), args).fetchall()
+            rows = conn.execute(
+                _SEARCH.format(columns=COLUMNS, head=HEAD, **shape), args
+            ).fetchall()
             if rows:  # a small store's: the exact ranking's answer
                 return [SearchHit(row_from(r[:-1]), float(r[-1])) for r in rows]
-            head = _scalar(conn.execute(_HEAD).fetchone())
+            head = int(scalar(conn.execute(HEAD)))
             if head <= search_window.CUT_OFF:
                 return []  # a small store, no match
             _HEAD_SEEN[store] = head
@@ -253,11 +261,6 @@ def search(
             windowed = search_window.statement(**shape)
             return search_window.search(conn, windowed, args, after=after, limit=limit)
     return [SearchHit(row_from(r[:-2]), float(r[-2])) for r in rows if r[0] is not None]
-
-
-def _scalar(row: tuple[Any, ...] | None) -> int:
-    assert row is not None
-    return int(row[0])
 
 
 def tagged_condition(tags: Sequence[str]) -> tuple[str, tuple[list[str], ...]]:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
-from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -56,18 +55,12 @@ from lifecycle.store.postgres.connections import PostgresConnections
 from lifecycle.store.postgres.coordination import PostgresCoordination
 from lifecycle.store.postgres.rows import COLUMNS as _COLUMNS
 from lifecycle.store.postgres.rows import row_from as _row
+from lifecycle.store.postgres.rows import scalar
 from lifecycle.store.postgres.transaction import Held, PostgresTransaction
 from lifecycle.store.text_index import Query, SearchDoc
 
 SWEEP_BATCH = 10_000  # expired rows deleted per statement (and transaction)
 _GET = f"SELECT {_COLUMNS} FROM entries WHERE key = %s"
-
-
-def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
-    """The one value a one-row, one-column query returns."""
-    row = cursor.fetchone()
-    assert row is not None
-    return row[0]
 
 
 class PostgresStore(PostgresConnections, PostgresCoordination):
@@ -283,7 +276,7 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
 
     def count_tombstones(self) -> int:
         with self._connection() as conn:
-            return int(_scalar(conn.execute("SELECT COUNT(*) FROM entries WHERE tombstone")))
+            return int(scalar(conn.execute("SELECT COUNT(*) FROM entries WHERE tombstone")))
 
     def expiry_buckets(self, start: float, width: float, count: int) -> list[ExpiryBucket]:
         query = (
@@ -364,7 +357,7 @@ class PostgresStore(PostgresConnections, PostgresCoordination):
         reused by later writes once autovacuum has passed, but stays allocated (only
         ``VACUUM FULL``, which locks the table, returns it to the operating system)."""
         with self._connection() as conn:
-            size = _scalar(
+            size = scalar(
                 conn.execute(
                     "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint "
                     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
